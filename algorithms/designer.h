@@ -1,0 +1,33 @@
+// A Designer proposes new parameter assignments from a study's history.
+//
+// Contract: the owner calls Update() with the whole history, then Suggest().
+// A designer is rebuilt from the history (a restarted server constructs a new
+// one and calls Update), so same seed + same history => same suggestions.
+// Not thread-safe: the owner serialises calls.
+#ifndef TUNER_ALGORITHMS_DESIGNER_H_
+#define TUNER_ALGORITHMS_DESIGNER_H_
+
+#include <vector>
+
+#include "algorithms/search_space.h"
+#include "algorithms/trial.h"
+
+namespace tuner {
+
+class Designer {
+ public:
+  virtual ~Designer() = default;
+
+  // `finished`: trials in a final state; `active`: ACTIVE or STOPPING trials.
+  // The pointers are valid only during the call.
+  virtual void Update(const std::vector<const Trial*>& finished,
+                      const std::vector<const Trial*>& active) = 0;
+
+  // Up to `count` new assignments, each valid for the search space. Fewer
+  // (possibly none) only when the space is exhausted.
+  virtual std::vector<Assignment> Suggest(int count) = 0;
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_ALGORITHMS_DESIGNER_H_

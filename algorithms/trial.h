@@ -1,0 +1,43 @@
+// Trials and measurements as the algorithms see them: plain values.
+#ifndef TUNER_ALGORITHMS_TRIAL_H_
+#define TUNER_ALGORITHMS_TRIAL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "algorithms/search_space.h"
+
+namespace tuner {
+
+struct Measurement {
+  int64_t step = 0;
+  double elapsed_secs = 0.0;
+  std::map<std::string, double> metrics;
+};
+
+// ACTIVE and STOPPING trials are running; the others are final and immutable.
+// STOPPING: a stop was requested (StopTrial or a stopping rule) and the
+// trainer has not completed yet. STOPPED: ended early, keeps its measurements.
+enum class TrialState { kActive, kStopping, kCompleted, kStopped, kFailed, kInfeasible };
+
+const char* ToString(TrialState state);
+bool IsFinal(TrialState state);
+
+struct Trial {
+  int64_t id = 0;  // 1, 2, ... within its study
+  TrialState state = TrialState::kActive;
+  Assignment parameters;
+  std::vector<Measurement> measurements;      // intermediate, in report order
+  std::optional<Measurement> final_measurement;  // set for COMPLETED, STOPPED
+  std::string client_id;  // who was handed the trial ("" if nobody)
+  std::string reason;     // why it was stopped, infeasible or failed
+  double create_time = 0.0;  // seconds since the Unix epoch
+  double end_time = 0.0;     // 0 while running
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_ALGORITHMS_TRIAL_H_

@@ -1,0 +1,79 @@
+// The Store keeps studies, trials and measurements durably.
+//
+// Thread-safety: every method may be called from any thread at the same time.
+// Errors: NotFound (unknown study or trial), AlreadyExists (duplicate study
+// name), FailedPrecondition (writing to a trial in a final state), Internal
+// (the storage itself failed; the message says what). Finished trials are
+// immutable: once a trial is in a final state no method changes it.
+#ifndef TUNER_STORAGE_STORE_H_
+#define TUNER_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "algorithms/trial.h"
+
+namespace tuner {
+
+enum class StudyState { kActive, kCompleted };
+const char* ToString(StudyState state);
+
+struct StudyRecord {
+  std::string name;
+  std::string spec_json;  // canonical JSON (see study/study_json.h)
+  StudyState state = StudyState::kActive;
+  double create_time = 0.0;  // seconds since the Unix epoch
+};
+
+struct TrialFilter {
+  std::vector<TrialState> states;  // empty = all states
+  std::string client_id;           // "" = any client
+  int64_t after_id = 0;            // only trials with id > after_id (paging)
+  int64_t limit = 0;               // 0 = no limit
+  bool with_measurements = true;   // false: leave Trial::measurements empty
+};
+
+struct TrialCounts {
+  int64_t total = 0, active = 0, stopping = 0, completed = 0, stopped = 0, failed = 0,
+          infeasible = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual absl::Status CreateStudy(const StudyRecord& study) = 0;
+  virtual absl::StatusOr<StudyRecord> GetStudy(const std::string& name) = 0;
+  virtual absl::StatusOr<std::vector<StudyRecord>> ListStudies() = 0;  // by name
+  // Deletes the study with its trials and measurements.
+  virtual absl::Status DeleteStudy(const std::string& name) = 0;
+  // Replaces spec and state (used to extend a study's budget).
+  virtual absl::Status UpdateStudy(const StudyRecord& study) = 0;
+
+  // Stores new trials in the study, giving them the next ids (1, 2, ...) in
+  // order; `trials[i].id` is ignored. Returns the trials as stored.
+  virtual absl::StatusOr<std::vector<Trial>> AddTrials(const std::string& study,
+                                                       std::vector<Trial> trials) = 0;
+  virtual absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id) = 0;
+  // Trials by ascending id.
+  virtual absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
+                                                        const TrialFilter& filter) = 0;
+  virtual absl::StatusOr<TrialCounts> CountTrials(const std::string& study) = 0;
+
+  // Appends measurements to a running (ACTIVE or STOPPING) trial.
+  // Durable when it returns OK.
+  virtual absl::Status AddMeasurements(const std::string& study, int64_t trial_id,
+                                       const std::vector<Measurement>& measurements) = 0;
+
+  // Writes state, reason, final_measurement and end_time of a running trial
+  // (parameters, measurements and client_id are not changed).
+  virtual absl::Status UpdateTrial(const std::string& study, const Trial& trial) = 0;
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_STORAGE_STORE_H_
