@@ -9,11 +9,15 @@
 namespace tuner {
 namespace {
 
+// A log scale needs lo > 0 (the parser checks this); a space that breaks the
+// rule degrades to linear rather than producing NaN.
+Scale EffectiveScale(Scale scale, double lo) { return lo > 0.0 ? scale : Scale::kLinear; }
+
 // Log-space position of x in [lo, hi] for kLog; mirrored for kReverseLog
 // (resolution concentrated near hi, as Vizier's REVERSE_LOG).
 double Warp(Scale scale, double lo, double hi, double x) {
   if (hi <= lo) return 0.5;
-  switch (scale) {
+  switch (EffectiveScale(scale, lo)) {
     case Scale::kLinear:
       return (x - lo) / (hi - lo);
     case Scale::kLog:
@@ -25,7 +29,9 @@ double Warp(Scale scale, double lo, double hi, double x) {
 }
 
 double Unwarp(Scale scale, double lo, double hi, double u) {
-  switch (scale) {
+  if (hi <= lo || u <= 0.0) return lo;  // the ends exactly, whatever exp/log round to
+  if (u >= 1.0) return hi;
+  switch (EffectiveScale(scale, lo)) {
     case Scale::kLinear:
       return lo + u * (hi - lo);
     case Scale::kLog:
@@ -48,6 +54,25 @@ int64_t IndexOf(const std::vector<ParameterValue>& values, const ParameterValue&
     if (SameValue(values[i], value)) return static_cast<int64_t>(i);
   }
   return -1;
+}
+
+// Whether every value is a number (discrete values may also be strings).
+bool AllNumeric(const std::vector<ParameterValue>& values) {
+  for (const ParameterValue& v : values) {
+    if (std::holds_alternative<std::string>(v)) return false;
+  }
+  return true;
+}
+
+// Integers own equal cells of the warped interval [min - 0.5, max + 0.5]; for
+// log scales that needs min - 0.5 > 0, else the cells are taken in [min, max].
+void IntegerCells(const ParameterSpec& spec, double* lo, double* hi) {
+  *lo = spec.min - 0.5;
+  *hi = spec.max + 0.5;
+  if (spec.scale != Scale::kLinear && *lo <= 0.0) {
+    *lo = spec.min;
+    *hi = spec.max;
+  }
 }
 
 std::string Join(const std::vector<ParameterValue>& values) {
@@ -146,14 +171,12 @@ double ToUnit(const ParameterSpec& spec, const ParameterValue& value) {
       return std::clamp(Warp(spec.scale, spec.min, spec.max, NumericValue(value)), 0.0, 1.0);
     case ParameterType::kInteger: {
       // Each integer owns an equal cell of the (warped) interval [min-0.5, max+0.5].
-      const double lo = spec.min - 0.5, hi = spec.max + 0.5;
-      if (spec.scale == Scale::kLinear) {
-        return std::clamp((NumericValue(value) - lo) / (hi - lo), 0.0, 1.0);
-      }
-      return std::clamp(Warp(spec.scale, spec.min, spec.max, NumericValue(value)), 0.0, 1.0);
+      double lo, hi;
+      IntegerCells(spec, &lo, &hi);
+      return std::clamp(Warp(spec.scale, lo, hi, NumericValue(value)), 0.0, 1.0);
     }
     case ParameterType::kDiscrete: {
-      if (spec.scale != Scale::kLinear || spec.values.size() < 2) {
+      if (spec.scale != Scale::kLinear || spec.values.size() < 2 || !AllNumeric(spec.values)) {
         const int64_t i = IndexOf(spec.values, value);
         return (static_cast<double>(std::max<int64_t>(i, 0)) + 0.5) /
                static_cast<double>(spec.values.size());
@@ -177,16 +200,13 @@ ParameterValue FromUnit(const ParameterSpec& spec, double u) {
     case ParameterType::kDouble:
       return std::clamp(Unwarp(spec.scale, spec.min, spec.max, u), spec.min, spec.max);
     case ParameterType::kInteger: {
-      double x;
-      if (spec.scale == Scale::kLinear) {
-        x = (spec.min - 0.5) + u * (spec.max - spec.min + 1.0);
-      } else {
-        x = Unwarp(spec.scale, spec.min, spec.max, u);
-      }
+      double lo, hi;
+      IntegerCells(spec, &lo, &hi);
+      const double x = Unwarp(spec.scale, lo, hi, u);
       return static_cast<int64_t>(std::clamp(std::round(x), spec.min, spec.max));
     }
     case ParameterType::kDiscrete: {
-      if (spec.scale == Scale::kLinear && spec.values.size() >= 2) {
+      if (spec.scale == Scale::kLinear && spec.values.size() >= 2 && AllNumeric(spec.values)) {
         const double x = Unwarp(Scale::kLinear, NumericValue(spec.values.front()),
                                 NumericValue(spec.values.back()), u);
         size_t best = 0;
@@ -202,11 +222,22 @@ ParameterValue FromUnit(const ParameterSpec& spec, double u) {
     }
     case ParameterType::kCategorical: {
       const size_t n = spec.values.size();
+      if (n == 0) return std::string();  // an invalid space; Validate rejects it
       const size_t i = std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)));
       return spec.values[i];
     }
   }
   return 0.0;
+}
+
+Assignment FromUnitPoint(const SearchSpace& space, const std::vector<double>& point) {
+  Assignment assignment;
+  for (size_t i = 0; i < space.parameters.size(); ++i) {
+    const ParameterSpec& spec = space.parameters[i];
+    if (!space.IsActive(spec, assignment)) continue;
+    assignment.emplace(spec.name, FromUnit(spec, i < point.size() ? point[i] : 0.5));
+  }
+  return assignment;
 }
 
 const char* ToString(ParameterType type) {

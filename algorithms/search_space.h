@@ -64,11 +64,19 @@ struct SearchSpace {
 };
 
 // Maps a value of `spec` to [0, 1] through its scale (log scales in log
-// space; discrete and categorical values by index, centred in their cell).
+// space). Integers own equal cells of [min - 0.5, max + 0.5] in the scaled
+// space; numeric discrete values on a linear scale sit at their position
+// between the first and last value; other discrete and categorical values go
+// by index, centred in their cell.
 double ToUnit(const ParameterSpec& spec, const ParameterValue& value);
 // Inverse of ToUnit; rounds integers and picks the nearest discrete or
 // categorical value. `u` is clamped to [0, 1].
 ParameterValue FromUnit(const ParameterSpec& spec, double u);
+// Decodes a point of the unit cube, one coordinate per parameter in the order
+// of `space.parameters`, parents first: each active parameter gets
+// FromUnit(spec, point[i]); an inactive one is left out and its coordinate is
+// ignored. Missing coordinates read as 0.5.
+Assignment FromUnitPoint(const SearchSpace& space, const std::vector<double>& point);
 
 const char* ToString(ParameterType type);
 const char* ToString(Scale scale);

@@ -2,9 +2,14 @@
 //
 // Thread-safety: every method may be called from any thread at the same time.
 // Errors: NotFound (unknown study or trial), AlreadyExists (duplicate study
-// name), FailedPrecondition (writing to a trial in a final state), Internal
-// (the storage itself failed; the message says what). Finished trials are
+// name), FailedPrecondition (writing to a trial in a final state, or to a
+// store opened read-only), InvalidArgument (a NaN or infinite number, which
+// the store cannot keep faithfully; nothing is written), Internal (the
+// storage itself failed; the message says what). Finished trials are
 // immutable: once a trial is in a final state no method changes it.
+// A method that fails writes nothing: each call is one transaction.
+// Times of 0 are filled in with the current time: create_time on
+// CreateStudy/AddTrials, end_time when a trial is stored in a final state.
 #ifndef TUNER_STORAGE_STORE_H_
 #define TUNER_STORAGE_STORE_H_
 
@@ -55,7 +60,9 @@ class Store {
   virtual absl::Status UpdateStudy(const StudyRecord& study) = 0;
 
   // Stores new trials in the study, giving them the next ids (1, 2, ...) in
-  // order; `trials[i].id` is ignored. Returns the trials as stored.
+  // order; `trials[i].id` is ignored. Measurements they carry are stored too.
+  // Concurrent calls never share an id; each call's ids are consecutive.
+  // Returns the trials as stored.
   virtual absl::StatusOr<std::vector<Trial>> AddTrials(const std::string& study,
                                                        std::vector<Trial> trials) = 0;
   virtual absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id) = 0;

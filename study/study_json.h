@@ -17,8 +17,8 @@
 namespace tuner {
 
 struct StudyFault {
-  std::string path;     // "parameters[2].max"; "" for the document itself
-  std::string message;  // "must be greater than min (5)"
+  std::string path;              // "parameters[2].max"; "" for the document itself
+  std::string message;           // "must be greater than min (5)"
   std::string ToString() const;  // "path: message"
 };
 

@@ -1,0 +1,264 @@
+#include "clients/cpp/tuner_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdlib>
+
+#include "tuner/v1/tuner.grpc.pb.h"
+
+namespace tuner {
+namespace {
+
+// grpc::Status -> absl::Status, the client's one translation.
+absl::Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+}  // namespace
+
+struct TunerClient::Impl {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::StudyService::Stub> stub;
+  // The open ReportMetrics stream, if any.
+  std::unique_ptr<grpc::ClientContext> stream_context;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ReportMetricsRequest, v1::ReportMetricsResponse>>
+      stream;
+
+  template <typename Req, typename Resp, typename Method>
+  absl::StatusOr<Resp> Call(Method method, const Req& req) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx.set_wait_for_ready(false);
+    Resp resp;
+    grpc::Status s = (stub.get()->*method)(&ctx, req, &resp);
+    if (!s.ok()) return FromGrpc(s);
+    return resp;
+  }
+};
+
+TunerClient::TunerClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+TunerClient::~TunerClient() { (void)CloseStream(); }
+
+absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::Connect(const std::string& endpoint) {
+  if (endpoint.empty()) return absl::InvalidArgumentError("endpoint: must not be empty");
+  auto impl = std::make_unique<Impl>();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  impl->channel =
+      grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+  impl->stub = v1::StudyService::NewStub(impl->channel);
+  return std::unique_ptr<TunerClient>(new TunerClient(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::FromEnvironment() {
+  const char* endpoint = std::getenv("TUNER_ENDPOINT");
+  if (endpoint == nullptr || *endpoint == '\0') {
+    return absl::FailedPreconditionError("TUNER_ENDPOINT is not set");
+  }
+  auto client = Connect(endpoint);
+  if (!client.ok()) return client.status();
+  const char* study = std::getenv("TUNER_STUDY");
+  const char* trial = std::getenv("TUNER_TRIAL_ID");
+  if (study != nullptr && trial != nullptr) {
+    char* end = nullptr;
+    const long long id = std::strtoll(trial, &end, 10);
+    if (*end != '\0') return absl::InvalidArgumentError("TUNER_TRIAL_ID: not an integer");
+    (*client)->BindTrial(study, id);
+  }
+  return client;
+}
+
+void TunerClient::BindTrial(const std::string& study, int64_t trial_id) {
+  study_ = study;
+  trial_id_ = trial_id;
+  start_ = std::chrono::steady_clock::now();
+}
+
+absl::StatusOr<v1::Study> TunerClient::CreateStudy(const std::string& spec_json, bool resume) {
+  v1::CreateStudyRequest req;
+  req.set_spec_json(spec_json);
+  req.set_resume(resume);
+  return impl_->Call<v1::CreateStudyRequest, v1::Study>(&v1::StudyService::Stub::CreateStudy, req);
+}
+
+absl::StatusOr<v1::Study> TunerClient::CreateStudy(const v1::StudySpec& spec) {
+  v1::CreateStudyRequest req;
+  *req.mutable_spec() = spec;
+  return impl_->Call<v1::CreateStudyRequest, v1::Study>(&v1::StudyService::Stub::CreateStudy, req);
+}
+
+absl::StatusOr<v1::Study> TunerClient::GetStudy(const std::string& name) {
+  v1::GetStudyRequest req;
+  req.set_name(name);
+  return impl_->Call<v1::GetStudyRequest, v1::Study>(&v1::StudyService::Stub::GetStudy, req);
+}
+
+absl::StatusOr<std::vector<v1::Study>> TunerClient::ListStudies() {
+  auto resp = impl_->Call<v1::ListStudiesRequest, v1::ListStudiesResponse>(
+      &v1::StudyService::Stub::ListStudies, v1::ListStudiesRequest());
+  if (!resp.ok()) return resp.status();
+  return std::vector<v1::Study>(resp->studies().begin(), resp->studies().end());
+}
+
+absl::Status TunerClient::DeleteStudy(const std::string& name) {
+  v1::DeleteStudyRequest req;
+  req.set_name(name);
+  return impl_
+      ->Call<v1::DeleteStudyRequest, v1::DeleteStudyResponse>(&v1::StudyService::Stub::DeleteStudy,
+                                                              req)
+      .status();
+}
+
+absl::StatusOr<TunerClient::Suggestion> TunerClient::SuggestTrials(const std::string& study,
+                                                                   int count,
+                                                                   const std::string& client_id) {
+  v1::SuggestTrialsRequest req;
+  req.set_study(study);
+  req.set_count(count);
+  req.set_client_id(client_id);
+  auto resp = impl_->Call<v1::SuggestTrialsRequest, v1::SuggestTrialsResponse>(
+      &v1::StudyService::Stub::SuggestTrials, req);
+  if (!resp.ok()) return resp.status();
+  return Suggestion{{resp->trials().begin(), resp->trials().end()}, resp->study_done()};
+}
+
+absl::StatusOr<v1::Trial> TunerClient::CreateTrial(
+    const std::string& study, const std::map<std::string, v1::ParameterValue>& params,
+    const std::string& client_id) {
+  v1::CreateTrialRequest req;
+  req.set_study(study);
+  req.set_client_id(client_id);
+  for (const auto& [k, v] : params) (*req.mutable_parameters())[k] = v;
+  return impl_->Call<v1::CreateTrialRequest, v1::Trial>(&v1::StudyService::Stub::CreateTrial, req);
+}
+
+absl::StatusOr<v1::Trial> TunerClient::GetTrial(const std::string& study, int64_t trial_id) {
+  v1::GetTrialRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  return impl_->Call<v1::GetTrialRequest, v1::Trial>(&v1::StudyService::Stub::GetTrial, req);
+}
+
+absl::StatusOr<bool> TunerClient::Report(int64_t step, const Metrics& metrics) {
+  if (study_.empty()) return absl::FailedPreconditionError("no trial bound (see BindTrial)");
+  return Report(study_, trial_id_, step, metrics);
+}
+
+absl::StatusOr<bool> TunerClient::Report(const std::string& study, int64_t trial_id,
+                                         int64_t step, const Metrics& metrics) {
+  if (!impl_->stream) {
+    impl_->stream_context = std::make_unique<grpc::ClientContext>();
+    impl_->stream_context->set_wait_for_ready(false);
+    impl_->stream = impl_->stub->ReportMetrics(impl_->stream_context.get());
+  }
+  v1::ReportMetricsRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  v1::Measurement* m = req.mutable_measurement();
+  m->set_step(step);
+  m->set_elapsed_secs(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  for (const auto& [k, v] : metrics) (*m->mutable_metrics())[k] = v;
+  v1::ReportMetricsResponse resp;
+  if (!impl_->stream->Write(req) || !impl_->stream->Read(&resp)) {
+    absl::Status s = CloseStream();  // the server ended the stream: say why
+    return s.ok() ? absl::UnavailableError("report stream closed") : s;
+  }
+  return resp.decision() == v1::STOP;
+}
+
+absl::Status TunerClient::CloseStream() {
+  if (!impl_->stream) return absl::OkStatus();
+  impl_->stream->WritesDone();
+  grpc::Status s = impl_->stream->Finish();
+  impl_->stream.reset();
+  impl_->stream_context.reset();
+  return FromGrpc(s);
+}
+
+absl::StatusOr<v1::Trial> TunerClient::Complete(const Metrics& metrics) {
+  if (study_.empty()) return absl::FailedPreconditionError("no trial bound (see BindTrial)");
+  return Complete(study_, trial_id_, metrics);
+}
+
+absl::StatusOr<v1::Trial> TunerClient::Complete(const std::string& study, int64_t trial_id,
+                                                const Metrics& metrics) {
+  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  v1::CompleteTrialRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  v1::Measurement* m = req.mutable_final_measurement();
+  m->set_elapsed_secs(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  for (const auto& [k, v] : metrics) (*m->mutable_metrics())[k] = v;
+  return impl_->Call<v1::CompleteTrialRequest, v1::Trial>(&v1::StudyService::Stub::CompleteTrial,
+                                                          req);
+}
+
+absl::StatusOr<v1::Trial> TunerClient::CompleteInfeasible(const std::string& study,
+                                                          int64_t trial_id,
+                                                          const std::string& reason) {
+  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  v1::CompleteTrialRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  req.set_infeasible_reason(reason);
+  return impl_->Call<v1::CompleteTrialRequest, v1::Trial>(&v1::StudyService::Stub::CompleteTrial,
+                                                          req);
+}
+
+absl::StatusOr<v1::Trial> TunerClient::CompleteFailed(const std::string& study, int64_t trial_id,
+                                                      const std::string& message) {
+  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  v1::CompleteTrialRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  req.set_failure_message(message);
+  return impl_->Call<v1::CompleteTrialRequest, v1::Trial>(&v1::StudyService::Stub::CompleteTrial,
+                                                          req);
+}
+
+absl::StatusOr<v1::Trial> TunerClient::StopTrial(const std::string& study, int64_t trial_id,
+                                                 const std::string& reason) {
+  v1::StopTrialRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  req.set_reason(reason);
+  return impl_->Call<v1::StopTrialRequest, v1::Trial>(&v1::StudyService::Stub::StopTrial, req);
+}
+
+absl::StatusOr<v1::ListTrialsResponse> TunerClient::ListTrialsPage(
+    const v1::ListTrialsRequest& request) {
+  return impl_->Call<v1::ListTrialsRequest, v1::ListTrialsResponse>(
+      &v1::StudyService::Stub::ListTrials, request);
+}
+
+absl::StatusOr<std::vector<v1::Trial>> TunerClient::ListTrials(
+    const std::string& study, const std::vector<v1::TrialState>& states, bool with_measurements) {
+  v1::ListTrialsRequest req;
+  req.set_study(study);
+  req.set_omit_measurements(!with_measurements);
+  for (v1::TrialState s : states) req.add_states(s);
+  req.set_page_size(500);
+  std::vector<v1::Trial> out;
+  while (true) {
+    auto page = ListTrialsPage(req);
+    if (!page.ok()) return page.status();
+    out.insert(out.end(), page->trials().begin(), page->trials().end());
+    if (page->next_page_token().empty()) return out;
+    req.set_page_token(page->next_page_token());
+  }
+}
+
+absl::StatusOr<std::vector<v1::Trial>> TunerClient::GetBestTrials(const std::string& study) {
+  v1::GetBestTrialsRequest req;
+  req.set_study(study);
+  auto resp = impl_->Call<v1::GetBestTrialsRequest, v1::GetBestTrialsResponse>(
+      &v1::StudyService::Stub::GetBestTrials, req);
+  if (!resp.ok()) return resp.status();
+  return std::vector<v1::Trial>(resp->trials().begin(), resp->trials().end());
+}
+
+}  // namespace tuner

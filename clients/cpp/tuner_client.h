@@ -1,0 +1,99 @@
+// C++ client of the study service, for trainers and tools.
+//
+//   auto client = tuner::TunerClient::FromEnvironment();  // TUNER_ENDPOINT...
+//   for (int epoch = 1; ...; ++epoch) {
+//     auto stop = (*client)->Report(epoch, {{"val_accuracy", acc}});
+//     if (stop.ok() && *stop) break;
+//   }
+//   (*client)->Complete({{"val_accuracy", acc}});
+//
+// Study- and trial-less overloads use the study and trial the client was
+// bound to (from the environment or BindTrial). Errors come back as
+// absl::Status with the server's canonical code and message. Not
+// thread-safe: use one client per thread.
+#ifndef TUNER_CLIENTS_CPP_TUNER_CLIENT_H_
+#define TUNER_CLIENTS_CPP_TUNER_CLIENT_H_
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tuner/v1/tuner.pb.h"
+
+namespace tuner {
+
+using Metrics = std::map<std::string, double>;
+
+class TunerClient {
+ public:
+  // Connects to host:port (plain text on loopback). Does not wait for the
+  // server; the first call does.
+  static absl::StatusOr<std::unique_ptr<TunerClient>> Connect(const std::string& endpoint);
+  // From TUNER_ENDPOINT (required), TUNER_STUDY and TUNER_TRIAL_ID (optional).
+  static absl::StatusOr<std::unique_ptr<TunerClient>> FromEnvironment();
+  ~TunerClient();
+
+  void BindTrial(const std::string& study, int64_t trial_id);
+  const std::string& study() const { return study_; }
+  int64_t trial_id() const { return trial_id_; }
+
+  // `resume`: see CreateStudyRequest.resume in tuner.proto.
+  absl::StatusOr<v1::Study> CreateStudy(const std::string& spec_json, bool resume = false);
+  absl::StatusOr<v1::Study> CreateStudy(const v1::StudySpec& spec);
+  absl::StatusOr<v1::Study> GetStudy(const std::string& name);
+  absl::StatusOr<std::vector<v1::Study>> ListStudies();
+  absl::Status DeleteStudy(const std::string& name);
+
+  struct Suggestion {
+    std::vector<v1::Trial> trials;
+    bool study_done = false;
+  };
+  absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,
+                                           const std::string& client_id);
+  absl::StatusOr<v1::Trial> CreateTrial(const std::string& study,
+                                        const std::map<std::string, v1::ParameterValue>& params,
+                                        const std::string& client_id = "");
+  absl::StatusOr<v1::Trial> GetTrial(const std::string& study, int64_t trial_id);
+
+  // Streams one measurement of the bound trial; true when it should stop.
+  // The stream stays open between calls.
+  absl::StatusOr<bool> Report(int64_t step, const Metrics& metrics);
+  absl::StatusOr<bool> Report(const std::string& study, int64_t trial_id, int64_t step,
+                              const Metrics& metrics);
+
+  // Ends the bound trial: with final metrics (empty = the last report), as
+  // infeasible, or as failed.
+  absl::StatusOr<v1::Trial> Complete(const Metrics& metrics = {});
+  absl::StatusOr<v1::Trial> Complete(const std::string& study, int64_t trial_id,
+                                     const Metrics& metrics);
+  absl::StatusOr<v1::Trial> CompleteInfeasible(const std::string& study, int64_t trial_id,
+                                               const std::string& reason);
+  absl::StatusOr<v1::Trial> CompleteFailed(const std::string& study, int64_t trial_id,
+                                           const std::string& message);
+  absl::StatusOr<v1::Trial> StopTrial(const std::string& study, int64_t trial_id,
+                                      const std::string& reason = "");
+  // Every trial of the study (all pages), optionally only in `states`.
+  absl::StatusOr<std::vector<v1::Trial>> ListTrials(const std::string& study,
+                                                    const std::vector<v1::TrialState>& states = {},
+                                                    bool with_measurements = true);
+  absl::StatusOr<v1::ListTrialsResponse> ListTrialsPage(const v1::ListTrialsRequest& request);
+  absl::StatusOr<std::vector<v1::Trial>> GetBestTrials(const std::string& study);
+
+ private:
+  struct Impl;
+  explicit TunerClient(std::unique_ptr<Impl> impl);
+  absl::Status CloseStream();
+
+  std::unique_ptr<Impl> impl_;
+  std::string study_;
+  int64_t trial_id_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_CLIENTS_CPP_TUNER_CLIENT_H_

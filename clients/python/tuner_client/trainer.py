@@ -1,0 +1,86 @@
+"""Helpers for trainers launched by the service.
+
+The trainer runner starts each trainer with the hyperparameters as
+``--name=value`` arguments and as JSON in ``TUNER_PARAMS``, plus
+``TUNER_ENDPOINT``, ``TUNER_STUDY`` and ``TUNER_TRIAL_ID``.
+"""
+
+import atexit
+import json
+import os
+import sys
+import threading
+
+from .client import Client, Trial
+
+_lock = threading.Lock()
+_current = None  # (key, Trial); guarded by _lock
+
+
+def _parse_scalar(text):
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parameters(argv=None):
+    """The trial's hyperparameters as a dict: from ``$TUNER_PARAMS`` (a JSON
+    object) when set, else from ``--name=value`` arguments in ``argv``
+    (default ``sys.argv[1:]``), whose values become int, float or str."""
+    text = os.environ.get("TUNER_PARAMS")
+    if text:
+        params = json.loads(text)
+        if not isinstance(params, dict):
+            raise ValueError("TUNER_PARAMS: expected a JSON object")
+        return params
+    params = {}
+    for arg in sys.argv[1:] if argv is None else argv:
+        if arg.startswith("--") and "=" in arg:
+            name, _, value = arg[2:].partition("=")
+            params[name] = _parse_scalar(value)
+    return params
+
+
+def current_trial():
+    """The Trial this process was launched for, built from ``TUNER_ENDPOINT``,
+    ``TUNER_STUDY``, ``TUNER_TRIAL_ID`` and parameters(). The same object is
+    returned while those variables stay the same. Raises RuntimeError when
+    they are not set."""
+    global _current
+    missing = [v for v in ("TUNER_ENDPOINT", "TUNER_STUDY", "TUNER_TRIAL_ID")
+               if not os.environ.get(v)]
+    if missing:
+        raise RuntimeError("tuner_client.current_trial: not launched by the tuner ("
+                           + ", ".join(missing) + " not set)")
+    key = (os.environ["TUNER_ENDPOINT"], os.environ["TUNER_STUDY"], os.environ["TUNER_TRIAL_ID"])
+    with _lock:
+        if _current is not None and _current[0] == key:
+            return _current[1]
+        if _current is not None:
+            _current[1]._client.close()
+        client = Client(key[0])
+        trial = Trial(client, key[1], int(key[2]), parameters())
+        _current = (key, trial)
+        return trial
+
+
+def report(step, metrics=None, /, **kwargs):
+    """current_trial().report(...): True when the trial should stop."""
+    return current_trial().report(step, metrics, **kwargs)
+
+
+def complete(metrics=None, /, **kwargs):
+    """current_trial().complete(...): no metrics = the last report."""
+    return current_trial().complete(metrics, **kwargs)
+
+
+@atexit.register
+def _close():
+    global _current
+    with _lock:
+        if _current is not None:
+            _current[1]._client.close()
+            _current = None

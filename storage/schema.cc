@@ -1,0 +1,135 @@
+#include "storage/schema.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace tuner {
+namespace {
+
+// migrations[i] takes the file from version i to version i + 1. Append new
+// ones; never edit one that has shipped.
+//
+// Notes on version 1:
+// - States are stored as their names ('ACTIVE', ...) so that reordering the
+//   C++ enums cannot reinterpret a file.
+// - Trial ids are per study (1, 2, ...); the store assigns MAX + 1 inside a
+//   BEGIN IMMEDIATE transaction.
+// - measurements.id (the rowid) grows with every insert, so ordering by it
+//   keeps report order.
+// - The trigger backs up the store's own check: a finished trial's row cannot
+//   be updated even by hand-written SQL.
+constexpr std::array<absl::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE schema_version (
+  version INTEGER NOT NULL
+);
+INSERT INTO schema_version (version) VALUES (0);
+
+CREATE TABLE studies (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  spec_json TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'COMPLETED')),
+  create_time REAL NOT NULL
+);
+
+CREATE TABLE trials (
+  study_id INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  trial_id INTEGER NOT NULL CHECK (trial_id > 0),
+  state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'STOPPING', 'COMPLETED', 'STOPPED', 'FAILED',
+                                       'INFEASIBLE')),
+  parameters_json TEXT NOT NULL,
+  client_id TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  final_measurement_json TEXT,
+  create_time REAL NOT NULL,
+  end_time REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY (study_id, trial_id)
+) WITHOUT ROWID;
+CREATE INDEX trials_by_state ON trials (study_id, state, trial_id);
+CREATE INDEX trials_by_client ON trials (study_id, client_id, state, trial_id);
+
+CREATE TRIGGER finished_trials_are_immutable
+BEFORE UPDATE ON trials
+WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
+BEGIN
+  SELECT RAISE(ABORT, 'finished trials are immutable');
+END;
+
+CREATE TABLE measurements (
+  id INTEGER PRIMARY KEY,
+  study_id INTEGER NOT NULL,
+  trial_id INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  elapsed_secs REAL NOT NULL,
+  metrics_json TEXT NOT NULL,
+  FOREIGN KEY (study_id, trial_id) REFERENCES trials (study_id, trial_id) ON DELETE CASCADE
+);
+CREATE INDEX measurements_by_trial ON measurements (study_id, trial_id, id);
+)sql",
+};
+
+absl::Status NewerThanBuild(int version) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the store file has schema version ", version, ", newer than this build's version ",
+      CurrentSchemaVersion(), "; open it with a newer tuner"));
+}
+
+}  // namespace
+
+int CurrentSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+absl::StatusOr<int> ReadSchemaVersion(SqliteDb& db) {
+  absl::StatusOr<Statement> exists = db.Prepare(
+      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  if (!exists.ok()) return exists.status();
+  absl::StatusOr<bool> row = exists->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || exists->Int(0) == 0) return 0;
+
+  absl::StatusOr<Statement> select = db.Prepare("SELECT MAX(version) FROM schema_version");
+  if (!select.ok()) return select.status();
+  row = select->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || select->IsNull(0)) return 0;
+  return static_cast<int>(select->Int(0));
+}
+
+absl::Status MigrateSchema(SqliteDb& db, bool read_only) {
+  absl::StatusOr<int> version = ReadSchemaVersion(db);
+  if (!version.ok()) return version.status();
+  const int target = CurrentSchemaVersion();
+  if (*version > target) return NewerThanBuild(*version);
+  if (*version == target) return absl::OkStatus();
+  if (read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the store file has schema version ", *version, ", older than this build's ",
+                     target, "; open it once without read_only to migrate it"));
+  }
+  for (int next = *version + 1; next <= target; ++next) {
+    absl::StatusOr<Transaction> txn = Transaction::Begin(db, Transaction::Kind::kWrite);
+    if (!txn.ok()) return txn.status();
+    // Another connection may have migrated while we waited for the lock.
+    absl::StatusOr<int> now = ReadSchemaVersion(db);
+    if (!now.ok()) return now.status();
+    if (*now > target) return NewerThanBuild(*now);
+    if (*now >= next) continue;
+    if (absl::Status status = db.Exec(kMigrations[next - 1]); !status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("schema migration to version ", next, ": ",
+                                                      status.message()));
+    }
+    absl::StatusOr<Statement> record = db.Prepare("UPDATE schema_version SET version = ?");
+    if (!record.ok()) return record.status();
+    if (absl::Status status = record->BindAll(next); !status.ok()) return status;
+    if (absl::Status status = record->Run(); !status.ok()) return status;
+    if (record->Changes() != 1) {
+      return absl::InternalError("schema_version must hold exactly one row");
+    }
+    if (absl::Status status = txn->Commit(); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tuner

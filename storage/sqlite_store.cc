@@ -1,0 +1,540 @@
+// SqliteStore: the Store on one SQLite connection.
+//
+// Schema: see schema.cc (studies, trials, measurements, schema_version).
+// Connection settings, applied on open:
+// - busy_timeout = 5000 ms: another process holding the write lock makes
+//   writers wait rather than fail at once.
+// - journal_mode = WAL: readers (e.g. `tuner trials` on the same file) do not
+//   block the server's writes, and vice versa.
+// - synchronous = FULL: in WAL mode NORMAL may lose the last commits on power
+//   loss; AddMeasurements promises durability when it returns OK, so every
+//   commit syncs the WAL. Measurements are batched per call, which keeps the
+//   cost to one fsync per report.
+// - foreign_keys = ON: deleting a study cascades to its trials and their
+//   measurements.
+//
+// Concurrency: `mu_` guards `db_`, i.e. the connection and its statement
+// cache; every public method holds it for its whole duration. Multi-statement
+// writes run in BEGIN IMMEDIATE transactions, which also makes them atomic
+// with respect to other connections (other processes) on the same file; reads
+// of several statements run in one read transaction (one snapshot).
+#include "storage/sqlite_store.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "storage/json_codec.h"
+#include "storage/schema.h"
+#include "storage/sqlite_db.h"
+
+namespace tuner {
+namespace {
+
+#define TUNER_STORE_RETURN_IF_ERROR(expr)                             \
+  do {                                                                \
+    if (absl::Status _status = (expr); !_status.ok()) return _status; \
+  } while (0)
+
+#define TUNER_STORE_CONCAT_INNER(a, b) a##b
+#define TUNER_STORE_CONCAT(a, b) TUNER_STORE_CONCAT_INNER(a, b)
+#define TUNER_STORE_ASSIGN_OR_RETURN(lhs, expr) \
+  TUNER_STORE_ASSIGN_OR_RETURN_IMPL(TUNER_STORE_CONCAT(_status_or_, __LINE__), lhs, expr)
+#define TUNER_STORE_ASSIGN_OR_RETURN_IMPL(var, lhs, expr) \
+  auto var = (expr);                                      \
+  if (!var.ok()) return var.status();                     \
+  lhs = *std::move(var)
+
+constexpr int kBusyTimeoutMs = 5000;
+
+constexpr char kTrialColumns[] =
+    "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
+    "end_time";
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+absl::StatusOr<TrialState> ParseTrialState(absl::string_view text) {
+  for (TrialState state : {TrialState::kActive, TrialState::kStopping, TrialState::kCompleted,
+                           TrialState::kStopped, TrialState::kFailed, TrialState::kInfeasible}) {
+    if (text == ToString(state)) return state;
+  }
+  return absl::InternalError(absl::StrCat("corrupt trial state in store: \"", text, "\""));
+}
+
+absl::StatusOr<StudyState> ParseStudyState(absl::string_view text) {
+  for (StudyState state : {StudyState::kActive, StudyState::kCompleted}) {
+    if (text == ToString(state)) return state;
+  }
+  return absl::InternalError(absl::StrCat("corrupt study state in store: \"", text, "\""));
+}
+
+absl::Status StudyNotFound(absl::string_view study) {
+  return absl::NotFoundError(absl::StrCat("study \"", study, "\" not found"));
+}
+
+absl::Status TrialNotFound(absl::string_view study, int64_t trial_id) {
+  return absl::NotFoundError(
+      absl::StrCat("trial ", trial_id, " of study \"", study, "\" not found"));
+}
+
+absl::Status CheckFiniteTime(double time, absl::string_view what) {
+  if (std::isfinite(time)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(what, " is not finite"));
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, bool read_only, std::unique_ptr<SqliteDb> db)
+      : path_(std::move(path)), read_only_(read_only), db_(std::move(db)) {}
+
+  absl::Status CreateStudy(const StudyRecord& study) override;
+  absl::StatusOr<StudyRecord> GetStudy(const std::string& name) override;
+  absl::StatusOr<std::vector<StudyRecord>> ListStudies() override;
+  absl::Status DeleteStudy(const std::string& name) override;
+  absl::Status UpdateStudy(const StudyRecord& study) override;
+
+  absl::StatusOr<std::vector<Trial>> AddTrials(const std::string& study,
+                                               std::vector<Trial> trials) override;
+  absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id) override;
+  absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
+                                                const TrialFilter& filter) override;
+  absl::StatusOr<TrialCounts> CountTrials(const std::string& study) override;
+  absl::Status AddMeasurements(const std::string& study, int64_t trial_id,
+                               const std::vector<Measurement>& measurements) override;
+  absl::Status UpdateTrial(const std::string& study, const Trial& trial) override;
+
+ private:
+  // The helpers below expect mu_ to be held.
+  absl::Status CheckWritable(absl::string_view operation) const;
+  absl::StatusOr<int64_t> StudyRowId(const std::string& study);
+  // FailedPrecondition unless the trial exists and is running.
+  absl::Status CheckRunning(int64_t study_row, const std::string& study, int64_t trial_id);
+  absl::Status InsertMeasurements(int64_t study_row, int64_t trial_id,
+                                  const std::vector<Measurement>& measurements);
+  absl::Status LoadMeasurements(int64_t study_row, Trial& trial);
+  // Reads the kTrialColumns of the current row (no measurements).
+  static absl::StatusOr<Trial> TrialFromRow(const Statement& row);
+  static absl::StatusOr<StudyRecord> StudyFromRow(const Statement& row);
+
+  const std::string path_;
+  const bool read_only_;
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // guarded by mu_, together with its statement cache
+};
+
+absl::Status SqliteStore::CheckWritable(absl::string_view operation) const {
+  if (!read_only_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(operation, ": the store \"", path_, "\" is opened read-only"));
+}
+
+absl::StatusOr<int64_t> SqliteStore::StudyRowId(const std::string& study) {
+  TUNER_STORE_ASSIGN_OR_RETURN(Statement select,
+                               db_->Prepare("SELECT id FROM studies WHERE name = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study));
+  TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return StudyNotFound(study);
+  return select.Int(0);
+}
+
+absl::Status SqliteStore::CheckRunning(int64_t study_row, const std::string& study,
+                                       int64_t trial_id) {
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select,
+      db_->Prepare("SELECT state FROM trials WHERE study_id = ? AND trial_id = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row, trial_id));
+  TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return TrialNotFound(study, trial_id);
+  TUNER_STORE_ASSIGN_OR_RETURN(TrialState state, ParseTrialState(select.Text(0)));
+  if (IsFinal(state)) {
+    return absl::FailedPreconditionError(absl::StrCat("trial ", trial_id, " is ", ToString(state),
+                                                      "; finished trials are immutable"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::InsertMeasurements(int64_t study_row, int64_t trial_id,
+                                             const std::vector<Measurement>& measurements) {
+  for (const Measurement& measurement : measurements) {
+    TUNER_STORE_RETURN_IF_ERROR(CheckFinite(measurement));
+    TUNER_STORE_ASSIGN_OR_RETURN(std::string metrics, EncodeMetrics(measurement.metrics));
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement insert,
+        db_->Prepare("INSERT INTO measurements (study_id, trial_id, step, elapsed_secs, "
+                     "metrics_json) VALUES (?, ?, ?, ?, ?)"));
+    TUNER_STORE_RETURN_IF_ERROR(
+        insert.BindAll(study_row, trial_id, measurement.step, measurement.elapsed_secs, metrics));
+    TUNER_STORE_RETURN_IF_ERROR(insert.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::LoadMeasurements(int64_t study_row, Trial& trial) {
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select, db_->Prepare("SELECT step, elapsed_secs, metrics_json FROM measurements "
+                                     "WHERE study_id = ? AND trial_id = ? ORDER BY id"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row, trial.id));
+  while (true) {
+    TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    Measurement& measurement = trial.measurements.emplace_back();
+    measurement.step = select.Int(0);
+    measurement.elapsed_secs = select.Double(1);
+    TUNER_STORE_ASSIGN_OR_RETURN(measurement.metrics, DecodeMetrics(select.Text(2)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Trial> SqliteStore::TrialFromRow(const Statement& row) {
+  Trial trial;
+  trial.id = row.Int(0);
+  TUNER_STORE_ASSIGN_OR_RETURN(trial.state, ParseTrialState(row.Text(1)));
+  TUNER_STORE_ASSIGN_OR_RETURN(trial.parameters, DecodeAssignment(row.Text(2)));
+  trial.client_id = row.Text(3);
+  trial.reason = row.Text(4);
+  if (!row.IsNull(5)) {
+    TUNER_STORE_ASSIGN_OR_RETURN(trial.final_measurement, DecodeMeasurement(row.Text(5)));
+  }
+  trial.create_time = row.Double(6);
+  trial.end_time = row.Double(7);
+  return trial;
+}
+
+absl::StatusOr<StudyRecord> SqliteStore::StudyFromRow(const Statement& row) {
+  StudyRecord study;
+  study.name = row.Text(0);
+  study.spec_json = row.Text(1);
+  TUNER_STORE_ASSIGN_OR_RETURN(study.state, ParseStudyState(row.Text(2)));
+  study.create_time = row.Double(3);
+  return study;
+}
+
+absl::Status SqliteStore::CreateStudy(const StudyRecord& study) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("CreateStudy"));
+  if (study.name.empty()) return absl::InvalidArgumentError("a study needs a non-empty name");
+  TUNER_STORE_RETURN_IF_ERROR(CheckFiniteTime(study.create_time, "study create_time"));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement insert, db_->Prepare("INSERT INTO studies (name, spec_json, state, create_time) "
+                                     "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"));
+  TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study.name, study.spec_json, ToString(study.state),
+                                             study.create_time == 0 ? Now() : study.create_time));
+  TUNER_STORE_RETURN_IF_ERROR(insert.Run());
+  if (insert.Changes() == 0) {
+    return absl::AlreadyExistsError(absl::StrCat("study \"", study.name, "\" already exists"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StudyRecord> SqliteStore::GetStudy(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select,
+      db_->Prepare("SELECT name, spec_json, state, create_time FROM studies WHERE name = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(name));
+  TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return StudyNotFound(name);
+  return StudyFromRow(select);
+}
+
+absl::StatusOr<std::vector<StudyRecord>> SqliteStore::ListStudies() {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select,
+      db_->Prepare("SELECT name, spec_json, state, create_time FROM studies ORDER BY name"));
+  std::vector<StudyRecord> studies;
+  while (true) {
+    TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    TUNER_STORE_ASSIGN_OR_RETURN(StudyRecord study, StudyFromRow(select));
+    studies.push_back(std::move(study));
+  }
+  return studies;
+}
+
+absl::Status SqliteStore::DeleteStudy(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("DeleteStudy"));
+  // One statement: the cascade to trials and measurements is atomic with it.
+  TUNER_STORE_ASSIGN_OR_RETURN(Statement del, db_->Prepare("DELETE FROM studies WHERE name = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(del.BindAll(name));
+  TUNER_STORE_RETURN_IF_ERROR(del.Run());
+  if (del.Changes() == 0) return StudyNotFound(name);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::UpdateStudy(const StudyRecord& study) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("UpdateStudy"));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement update, db_->Prepare("UPDATE studies SET spec_json = ?, state = ? WHERE name = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(update.BindAll(study.spec_json, ToString(study.state), study.name));
+  TUNER_STORE_RETURN_IF_ERROR(update.Run());
+  if (update.Changes() == 0) return StudyNotFound(study.name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& study,
+                                                          std::vector<Trial> trials) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("AddTrials"));
+  // Encode first: an invalid trial fails the call before anything is written.
+  struct Encoded {
+    std::string parameters;
+    std::optional<std::string> final_measurement;
+  };
+  std::vector<Encoded> encoded(trials.size());
+  const double now = Now();
+  for (size_t i = 0; i < trials.size(); ++i) {
+    Trial& trial = trials[i];
+    TUNER_STORE_ASSIGN_OR_RETURN(encoded[i].parameters, EncodeAssignment(trial.parameters));
+    if (trial.final_measurement) {
+      TUNER_STORE_ASSIGN_OR_RETURN(encoded[i].final_measurement,
+                                   EncodeMeasurement(*trial.final_measurement));
+    }
+    for (const Measurement& measurement : trial.measurements) {
+      TUNER_STORE_RETURN_IF_ERROR(CheckFinite(measurement));
+    }
+    TUNER_STORE_RETURN_IF_ERROR(CheckFiniteTime(trial.create_time, "trial create_time"));
+    TUNER_STORE_RETURN_IF_ERROR(CheckFiniteTime(trial.end_time, "trial end_time"));
+    if (trial.create_time == 0) trial.create_time = now;
+    if (trial.end_time == 0 && IsFinal(trial.state)) trial.end_time = now;
+  }
+
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  int64_t last_id = 0;
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement select,
+        db_->Prepare("SELECT COALESCE(MAX(trial_id), 0) FROM trials WHERE study_id = ?"));
+    TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row));
+    TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (row) last_id = select.Int(0);
+  }
+  for (size_t i = 0; i < trials.size(); ++i) {
+    Trial& trial = trials[i];
+    trial.id = ++last_id;
+    {
+      TUNER_STORE_ASSIGN_OR_RETURN(
+          Statement insert,
+          db_->Prepare(absl::StrCat("INSERT INTO trials (study_id, ", kTrialColumns,
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+      TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial.id, ToString(trial.state),
+                                                 encoded[i].parameters, trial.client_id,
+                                                 trial.reason));
+      if (encoded[i].final_measurement) {
+        TUNER_STORE_RETURN_IF_ERROR(insert.Bind(7, *encoded[i].final_measurement));
+      } else {
+        TUNER_STORE_RETURN_IF_ERROR(insert.BindNull(7));
+      }
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(8, trial.create_time));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(9, trial.end_time));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Run());
+    }
+    TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial.id, trial.measurements));
+  }
+  TUNER_STORE_RETURN_IF_ERROR(txn.Commit());
+  return trials;
+}
+
+absl::StatusOr<Trial> SqliteStore::GetTrial(const std::string& study, int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_, Transaction::Kind::kRead));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  Trial trial;
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(Statement select,
+                                 db_->Prepare(absl::StrCat("SELECT ", kTrialColumns,
+                                                           " FROM trials WHERE study_id = ? AND "
+                                                           "trial_id = ?")));
+    TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row, trial_id));
+    TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return TrialNotFound(study, trial_id);
+    TUNER_STORE_ASSIGN_OR_RETURN(trial, TrialFromRow(select));
+  }
+  TUNER_STORE_RETURN_IF_ERROR(LoadMeasurements(study_row, trial));
+  TUNER_STORE_RETURN_IF_ERROR(txn.Commit());
+  return trial;
+}
+
+absl::StatusOr<std::vector<Trial>> SqliteStore::ListTrials(const std::string& study,
+                                                           const TrialFilter& filter) {
+  if (filter.limit < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("trial filter limit must be >= 0, got ", filter.limit));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_, Transaction::Kind::kRead));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+
+  // The text depends only on the number of states and on which filters are
+  // set, so the cache holds a few dozen variants at most.
+  std::string sql =
+      absl::StrCat("SELECT ", kTrialColumns, " FROM trials WHERE study_id = ? AND trial_id > ?");
+  if (!filter.states.empty()) {
+    std::vector<absl::string_view> marks(filter.states.size(), "?");
+    absl::StrAppend(&sql, " AND state IN (", absl::StrJoin(marks, ", "), ")");
+  }
+  if (!filter.client_id.empty()) absl::StrAppend(&sql, " AND client_id = ?");
+  absl::StrAppend(&sql, " ORDER BY trial_id");
+  if (filter.limit > 0) absl::StrAppend(&sql, " LIMIT ?");
+
+  std::vector<Trial> trials;
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(Statement select, db_->Prepare(sql));
+    int index = 0;
+    TUNER_STORE_RETURN_IF_ERROR(select.Bind(++index, study_row));
+    TUNER_STORE_RETURN_IF_ERROR(select.Bind(++index, filter.after_id));
+    for (TrialState state : filter.states) {
+      TUNER_STORE_RETURN_IF_ERROR(select.Bind(++index, ToString(state)));
+    }
+    if (!filter.client_id.empty()) {
+      TUNER_STORE_RETURN_IF_ERROR(select.Bind(++index, filter.client_id));
+    }
+    if (filter.limit > 0) TUNER_STORE_RETURN_IF_ERROR(select.Bind(++index, filter.limit));
+    while (true) {
+      TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      TUNER_STORE_ASSIGN_OR_RETURN(Trial trial, TrialFromRow(select));
+      trials.push_back(std::move(trial));
+    }
+  }
+  if (filter.with_measurements) {
+    for (Trial& trial : trials) TUNER_STORE_RETURN_IF_ERROR(LoadMeasurements(study_row, trial));
+  }
+  TUNER_STORE_RETURN_IF_ERROR(txn.Commit());
+  return trials;
+}
+
+absl::StatusOr<TrialCounts> SqliteStore::CountTrials(const std::string& study) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_, Transaction::Kind::kRead));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TrialCounts counts;
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement select,
+        db_->Prepare("SELECT state, COUNT(*) FROM trials WHERE study_id = ? GROUP BY state"));
+    TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row));
+    while (true) {
+      TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      TUNER_STORE_ASSIGN_OR_RETURN(TrialState state, ParseTrialState(select.Text(0)));
+      const int64_t n = select.Int(1);
+      counts.total += n;
+      switch (state) {
+        case TrialState::kActive:
+          counts.active += n;
+          break;
+        case TrialState::kStopping:
+          counts.stopping += n;
+          break;
+        case TrialState::kCompleted:
+          counts.completed += n;
+          break;
+        case TrialState::kStopped:
+          counts.stopped += n;
+          break;
+        case TrialState::kFailed:
+          counts.failed += n;
+          break;
+        case TrialState::kInfeasible:
+          counts.infeasible += n;
+          break;
+      }
+    }
+  }
+  TUNER_STORE_RETURN_IF_ERROR(txn.Commit());
+  return counts;
+}
+
+absl::Status SqliteStore::AddMeasurements(const std::string& study, int64_t trial_id,
+                                          const std::vector<Measurement>& measurements) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("AddMeasurements"));
+  for (const Measurement& measurement : measurements) {
+    TUNER_STORE_RETURN_IF_ERROR(CheckFinite(measurement));
+  }
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, study, trial_id));
+  TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial_id, measurements));
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::UpdateTrial(const std::string& study, const Trial& trial) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("UpdateTrial"));
+  std::optional<std::string> final_measurement;
+  if (trial.final_measurement) {
+    TUNER_STORE_ASSIGN_OR_RETURN(final_measurement, EncodeMeasurement(*trial.final_measurement));
+  }
+  TUNER_STORE_RETURN_IF_ERROR(CheckFiniteTime(trial.end_time, "trial end_time"));
+  double end_time = trial.end_time;
+  if (end_time == 0 && IsFinal(trial.state)) end_time = Now();
+
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, study, trial.id));
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement update,
+        db_->Prepare("UPDATE trials SET state = ?, reason = ?, final_measurement_json = ?, "
+                     "end_time = ? WHERE study_id = ? AND trial_id = ?"));
+    TUNER_STORE_RETURN_IF_ERROR(update.BindAll(ToString(trial.state), trial.reason));
+    if (final_measurement) {
+      TUNER_STORE_RETURN_IF_ERROR(update.Bind(3, *final_measurement));
+    } else {
+      TUNER_STORE_RETURN_IF_ERROR(update.BindNull(3));
+    }
+    TUNER_STORE_RETURN_IF_ERROR(update.Bind(4, end_time));
+    TUNER_STORE_RETURN_IF_ERROR(update.Bind(5, study_row));
+    TUNER_STORE_RETURN_IF_ERROR(update.Bind(6, trial.id));
+    TUNER_STORE_RETURN_IF_ERROR(update.Run());
+  }
+  return txn.Commit();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                                       const SqliteStoreOptions& options) {
+  const bool in_memory = path == ":memory:" || path.empty();
+  if (options.read_only && in_memory) {
+    return absl::InvalidArgumentError(
+        "read_only needs an existing file; an in-memory store would always be empty");
+  }
+  if (options.read_only && !std::filesystem::exists(path)) {
+    return absl::NotFoundError(absl::StrCat("store file \"", path, "\" does not exist"));
+  }
+  TUNER_STORE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
+                               SqliteDb::Open(path, options.read_only));
+  TUNER_STORE_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA busy_timeout = ", kBusyTimeoutMs)));
+  if (!options.read_only) {
+    // Persistent in the file; a read-only connection just uses what is there.
+    // (":memory:" stays in journal_mode=memory.)
+    TUNER_STORE_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
+  }
+  TUNER_STORE_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = FULL"));
+  TUNER_STORE_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
+  TUNER_STORE_RETURN_IF_ERROR(MigrateSchema(*db, options.read_only));
+  return std::unique_ptr<Store>(new SqliteStore(path, options.read_only, std::move(db)));
+}
+
+int SqliteSchemaVersion() { return CurrentSchemaVersion(); }
+
+}  // namespace tuner

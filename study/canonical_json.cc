@@ -1,0 +1,96 @@
+// ToCanonicalJson: every field, in the order docs/study-format.md lists them.
+#include <variant>
+
+#include "study/json_text.h"
+#include "study/study_json.h"
+
+namespace tuner {
+namespace {
+
+Json ValueToJson(const ParameterValue& value) {
+  return std::visit([](const auto& v) { return Json(v); }, value);
+}
+
+Json ObjectiveToJson(const Objective& objective) {
+  Json out = Json::object();
+  out["metric"] = objective.metric;
+  out["goal"] = objective.goal == Goal::kMinimize ? "minimize" : "maximize";
+  return out;
+}
+
+Json ParameterToJson(const ParameterSpec& p) {
+  Json out = Json::object();
+  out["name"] = p.name;
+  out["type"] = ToString(p.type);
+  switch (p.type) {
+    case ParameterType::kDouble:
+      out["min"] = p.min;
+      out["max"] = p.max;
+      break;
+    case ParameterType::kInteger:
+      out["min"] = static_cast<int64_t>(p.min);
+      out["max"] = static_cast<int64_t>(p.max);
+      break;
+    case ParameterType::kDiscrete:
+    case ParameterType::kCategorical: {
+      Json values = Json::array();
+      for (const ParameterValue& v : p.values) values.push_back(ValueToJson(v));
+      out["values"] = std::move(values);
+      break;
+    }
+  }
+  if (p.type != ParameterType::kCategorical) out["scale"] = ToString(p.scale);
+  if (p.when) {
+    Json values = Json::array();
+    for (const ParameterValue& v : p.when->values) values.push_back(ValueToJson(v));
+    Json when = Json::object();
+    when[p.when->parent] = std::move(values);
+    out["when"] = std::move(when);
+  }
+  return out;
+}
+
+Json TrainerToJson(const TrainerSpec& t) {
+  Json out = Json::object();
+  out["command"] = t.command;
+  out["cluster"] =
+      Json{{"chief", t.cluster.chief}, {"worker", t.cluster.worker}, {"ps", t.cluster.ps}};
+  Json env = Json::object();
+  for (const auto& [name, value] : t.env) env[name] = value;
+  out["env"] = std::move(env);
+  out["backend"] = t.backend;
+  out["timeout_s"] = t.timeout_s;
+  Json metrics = Json::object();
+  metrics["source"] = t.metrics.source;
+  if (!t.metrics.pattern.empty()) metrics["pattern"] = t.metrics.pattern;
+  out["metrics"] = std::move(metrics);
+  return out;
+}
+
+}  // namespace
+
+std::string ToCanonicalJson(const StudySpec& spec) {
+  Json out = Json::object();
+  out["name"] = spec.name;
+  if (spec.objectives.size() == 1) {
+    out["objective"] = ObjectiveToJson(spec.objectives.front());
+  } else {
+    Json objectives = Json::array();
+    for (const Objective& o : spec.objectives) objectives.push_back(ObjectiveToJson(o));
+    out["objectives"] = std::move(objectives);
+  }
+  out["algorithm"] = Json{{"name", spec.algorithm.name}, {"seed", spec.algorithm.seed}};
+  out["max_trials"] = spec.max_trials;
+  out["max_parallel_trials"] = spec.max_parallel_trials;
+  out["max_failed_trials"] = spec.max_failed_trials;
+  out["early_stopping"] = Json{{"rule", spec.early_stopping.rule},
+                               {"min_trials", spec.early_stopping.min_trials},
+                               {"grace_steps", spec.early_stopping.grace_steps}};
+  Json parameters = Json::array();
+  for (const ParameterSpec& p : spec.space.parameters) parameters.push_back(ParameterToJson(p));
+  out["parameters"] = std::move(parameters);
+  if (spec.has_trainer) out["trainer"] = TrainerToJson(spec.trainer);
+  return out.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace tuner

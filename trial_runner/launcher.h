@@ -1,0 +1,76 @@
+// A Launcher starts the trainer cluster of a trial (one process per rank) and
+// tells when it has ended. Implementations: the local one (child processes on
+// this machine) and, later, Slurm; tests use a fake.
+//
+// Contract: Launch() returns once every rank has started (or failed to
+// start). Exactly one ExitCallback follows per launched trial, after every
+// process of the cluster has ended (ranks and their process groups). Stop()
+// ends a cluster as a failure would (SIGTERM to every rank's process group,
+// SIGKILL after the grace period) and reports kStopped. Callbacks run on the
+// launcher's own thread, never inside Launch/Stop; they must not block long.
+// Trial ids identify clusters, so one launcher serves one study at a time.
+// Thread-safety: all methods may be called from any thread.
+#ifndef TUNER_TRIAL_RUNNER_LAUNCHER_H_
+#define TUNER_TRIAL_RUNNER_LAUNCHER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "algorithms/search_space.h"
+#include "algorithms/trial.h"
+#include "study/study_spec.h"
+
+namespace tuner {
+
+struct LaunchRequest {
+  std::string study;
+  int64_t trial_id = 0;
+  TrainerSpec trainer;                  // command, cluster, env, timeout_s, metrics
+  Assignment parameters;                // passed as --name=value and TUNER_PARAMS
+  std::vector<std::string> extra_args;  // appended after the parameters
+  std::string working_dir;              // cwd of every rank ("" = inherit)
+  std::string output_dir;               // the trial's directory (created); logs in it
+  std::string endpoint;                 // TUNER_ENDPOINT, the study server's host:port
+};
+
+struct ClusterExit {
+  enum class Kind {
+    kSucceeded,  // the chief exited 0 (the other ranks were then stopped)
+    kFailed,     // a rank exited non-zero, was killed, or could not start
+    kTimedOut,   // trainer.timeout_s passed
+    kStopped,    // Stop() was called
+  };
+  Kind kind = Kind::kSucceeded;
+  // kFailed: e.g. "rank worker:1 exited with code 3", "rank chief:0 killed by
+  // signal 9 (Killed)"; kStopped: the reason given to Stop(); kTimedOut: how
+  // long it ran; kSucceeded: "".
+  std::string message;
+  std::string log_tail;  // last lines of the failing rank's log (kFailed)
+};
+
+class Launcher {
+ public:
+  // A measurement read from the chief's stdout (trainer.metrics.source =
+  // stdout), with a step counter.
+  using MeasurementCallback = std::function<void(int64_t trial_id, const Measurement&)>;
+  using ExitCallback = std::function<void(int64_t trial_id, const ClusterExit&)>;
+
+  virtual ~Launcher() = default;
+
+  // Starts the cluster. An error (nothing left running) when a rank cannot be
+  // started; the exit callback is not called then.
+  virtual absl::Status Launch(const LaunchRequest& request, MeasurementCallback on_measurement,
+                              ExitCallback on_exit) = 0;
+  // Ends the trial's cluster; a no-op for an unknown or ended trial.
+  virtual void Stop(int64_t trial_id, const std::string& reason) = 0;
+  // Ends every cluster and waits until all have ended.
+  virtual void StopAll() = 0;
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_TRIAL_RUNNER_LAUNCHER_H_

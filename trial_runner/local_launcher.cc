@@ -1,0 +1,580 @@
+#include "trial_runner/local_launcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "trial_runner/child_process.h"
+#include "trial_runner/free_port.h"
+#include "trial_runner/log_tail.h"
+#include "trial_runner/process_group.h"
+#include "trial_runner/rank_env.h"
+#include "trial_runner/stdout_metrics.h"
+
+namespace tuner {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// A partial stdout line longer than this is cut (it cannot hold metrics:
+// StdoutMetricParser ignores lines over 4096 bytes).
+constexpr size_t kMaxPendingLine = 8192;
+
+absl::Status ErrnoError(const std::string& what, int error) {
+  return absl::Status(absl::ErrnoToStatusCode(error), what + ": " + std::strerror(error));
+}
+
+void CloseFd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+void WriteAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t written = ::write(fd, data, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return;  // a full disk loses log lines, not the trial
+    }
+    data += written;
+    size -= static_cast<size_t>(written);
+  }
+}
+
+// waitpid that retries on EINTR; the pid, 0 (still running) or -1.
+pid_t WaitPid(pid_t pid, int* status, int flags) {
+  pid_t result;
+  do {
+    result = ::waitpid(pid, status, flags);
+  } while (result < 0 && errno == EINTR);
+  return result;
+}
+
+}  // namespace
+
+class LocalLauncher::Impl {
+ public:
+  explicit Impl(LocalLauncherOptions options)
+      : options_(options), work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+
+  ~Impl() {
+    shutting_down_ = true;
+    StopAll();
+    work_.reset();  // every cluster has ended, so run() returns once idle
+    thread_.join();
+  }
+
+  absl::Status Launch(const LaunchRequest& request, MeasurementCallback on_measurement,
+                      ExitCallback on_exit) {
+    if (OnLoopThread()) return DoLaunch(request, std::move(on_measurement), std::move(on_exit));
+    std::promise<absl::Status> done;
+    asio::post(io_, [&] {
+      done.set_value(DoLaunch(request, std::move(on_measurement), std::move(on_exit)));
+    });
+    return done.get_future().get();
+  }
+
+  void Stop(int64_t trial_id, const std::string& reason) {
+    asio::post(io_, [this, trial_id, reason] {
+      auto it = clusters_.find(trial_id);
+      if (it == clusters_.end()) return;
+      const ClusterPtr cluster = it->second;  // a copy: ending erases the entry
+      ClusterExit exit;
+      exit.kind = ClusterExit::Kind::kStopped;
+      exit.message = reason.empty() ? "stopped" : reason;
+      End(cluster, std::move(exit));
+    });
+  }
+
+  void StopAll() {
+    if (OnLoopThread()) {  // from a callback: cannot wait for ourselves
+      DoStopAll();
+      return;
+    }
+    std::unique_lock<std::mutex> lock(live_mutex_);
+    while (live_clusters_ > 0) {
+      // Again and again, in case clusters were launched meanwhile.
+      asio::post(io_, [this] { DoStopAll(); });
+      live_changed_.wait_for(lock, std::chrono::milliseconds(100),
+                             [this] { return live_clusters_ == 0; });
+    }
+  }
+
+ private:
+  struct Rank {
+    RankId id;
+    pid_t pid = -1;  // also the pgid
+    std::string log_path;
+    std::unique_ptr<asio::posix::stream_descriptor> pidfd;  // null: polled
+    bool reaped = false;
+    int status = 0;  // waitpid status once reaped
+  };
+
+  struct Cluster {
+    explicit Cluster(asio::io_context& io)
+        : stdout_pipe(io), timeout_timer(io), grace_timer(io), deadline_timer(io), poll_timer(io) {}
+
+    int64_t trial_id = 0;
+    MeasurementCallback on_measurement;
+    ExitCallback on_exit;
+    Clock::time_point start;
+    std::vector<Rank> ranks;
+
+    // The chief's stdout with metrics.source = stdout; copied to stdout_log.
+    asio::posix::stream_descriptor stdout_pipe;
+    int stdout_log = -1;
+    bool stdout_open = false;
+    std::optional<StdoutMetricParser> parser;
+    std::string pending_line;
+    std::array<char, 64 * 1024> buffer;
+
+    asio::steady_timer timeout_timer;   // trainer.timeout_s
+    asio::steady_timer grace_timer;     // SIGTERM -> SIGKILL
+    asio::steady_timer deadline_timer;  // SIGKILL -> report anyway
+    asio::steady_timer poll_timer;      // reaping without pidfds; group checks
+    bool polling = false;
+
+    std::optional<ClusterExit> exit;  // set by the first ending event
+    std::optional<size_t> failed_rank;
+    bool killed = false;    // SIGKILL sent
+    bool finished = false;  // exit reported; every handler returns at once
+  };
+  using ClusterPtr = std::shared_ptr<Cluster>;
+
+  bool OnLoopThread() const { return thread_.get_id() == std::this_thread::get_id(); }
+
+  // ------------------------------------------------------------ launching
+
+  absl::Status DoLaunch(const LaunchRequest& request, MeasurementCallback on_measurement,
+                        ExitCallback on_exit) {
+    if (shutting_down_) return absl::FailedPreconditionError("the launcher is shutting down");
+    const TrainerSpec& trainer = request.trainer;
+    const ClusterSpec& shape = trainer.cluster;
+    if (trainer.command.empty() || trainer.command[0].empty()) {
+      return absl::InvalidArgumentError("trainer.command is empty");
+    }
+    if (shape.chief != 1 || shape.worker < 0 || shape.ps < 0) {
+      return absl::InvalidArgumentError(
+          "trainer.cluster: expected 1 chief and >= 0 workers and ps, got chief=" +
+          std::to_string(shape.chief) + " worker=" + std::to_string(shape.worker) +
+          " ps=" + std::to_string(shape.ps));
+    }
+    if (request.output_dir.empty()) return absl::InvalidArgumentError("output_dir is empty");
+    if (clusters_.count(request.trial_id) != 0) {
+      return absl::AlreadyExistsError("trial " + std::to_string(request.trial_id) +
+                                      " is already running");
+    }
+
+    auto cluster = std::make_shared<Cluster>(io_);
+    cluster->trial_id = request.trial_id;
+    cluster->on_measurement = std::move(on_measurement);
+    cluster->on_exit = std::move(on_exit);
+    const bool stdout_metrics = trainer.metrics.source == "stdout";
+    if (stdout_metrics) {
+      absl::StatusOr<StdoutMetricParser> parser =
+          StdoutMetricParser::Create(trainer.metrics.pattern);
+      if (!parser.ok()) return parser.status();
+      cluster->parser.emplace(std::move(*parser));
+    }
+
+    const std::filesystem::path log_dir = std::filesystem::path(request.output_dir) / "logs";
+    std::error_code error;
+    std::filesystem::create_directories(log_dir, error);
+    if (error) return ErrnoError("cannot create " + log_dir.string(), error.value());
+
+    const std::vector<RankId> ids = ClusterRanks(shape);
+    absl::StatusOr<std::vector<int>> ports = PickFreeLoopbackPorts(static_cast<int>(ids.size()));
+    if (!ports.ok()) return ports.status();
+    ClusterPorts cluster_ports;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::vector<int>& role = ids[i].type == TaskType::kChief    ? cluster_ports.chief
+                               : ids[i].type == TaskType::kWorker ? cluster_ports.worker
+                                                                  : cluster_ports.ps;
+      role.push_back((*ports)[i]);
+    }
+
+    const std::map<std::string, std::string> base_env = CurrentEnvironment();
+    cluster->start = Clock::now();
+    for (const RankId& id : ids) {
+      Rank rank;
+      rank.id = id;
+      rank.log_path = (log_dir / id.LogFileName()).string();
+      absl::Status started =
+          StartRank(request, cluster_ports, base_env, stdout_metrics, *cluster, rank);
+      if (!started.ok()) {
+        KillStartedRanks(*cluster);
+        return absl::Status(started.code(),
+                            "rank " + id.Name() + ": " + std::string(started.message()));
+      }
+      cluster->ranks.push_back(std::move(rank));
+    }
+
+    clusters_.emplace(cluster->trial_id, cluster);
+    {
+      std::lock_guard<std::mutex> lock(live_mutex_);
+      ++live_clusters_;
+    }
+    for (Rank& rank : cluster->ranks) WatchRank(cluster, rank);
+    if (cluster->stdout_open) ReadStdout(cluster);
+    if (trainer.timeout_s > 0) {
+      constexpr double kMaxTimeout = 100.0 * 365 * 24 * 3600;  // beyond: no timeout
+      cluster->timeout_timer.expires_after(std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(std::min(trainer.timeout_s, kMaxTimeout))));
+      cluster->timeout_timer.async_wait(
+          [this, cluster, timeout = trainer.timeout_s](const boost::system::error_code& ec) {
+            if (ec || cluster->finished) return;
+            ClusterExit exit;
+            exit.kind = ClusterExit::Kind::kTimedOut;
+            std::ostringstream message;
+            message << "timed out after " << timeout << " s (trainer.timeout_s)";
+            exit.message = message.str();
+            End(cluster, std::move(exit));
+          });
+    }
+    return absl::OkStatus();
+  }
+
+  // Opens the rank's log (and the chief's stdout pipe) and spawns it.
+  absl::Status StartRank(const LaunchRequest& request, const ClusterPorts& ports,
+                         const std::map<std::string, std::string>& base_env, bool stdout_metrics,
+                         Cluster& cluster, Rank& rank) {
+    int log_fd =
+        ::open(rank.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) return ErrnoError("cannot open " + rank.log_path, errno);
+    int pipe_fds[2] = {-1, -1};
+    const bool piped = stdout_metrics && rank.id.type == TaskType::kChief;
+    if (piped && ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      const int saved = errno;
+      CloseFd(log_fd);
+      return ErrnoError("pipe", saved);
+    }
+
+    RankCommand command = BuildRankCommand(request, ports, rank.id, base_env);
+    ChildSpec spec;
+    spec.argv = std::move(command.argv);
+    spec.env = std::move(command.env);
+    spec.working_dir = request.working_dir;
+    spec.stdout_fd = piped ? pipe_fds[1] : log_fd;
+    spec.stderr_fd = log_fd;
+    absl::StatusOr<pid_t> pid = SpawnInNewProcessGroup(spec);
+    CloseFd(pipe_fds[1]);
+    if (!pid.ok()) {
+      CloseFd(pipe_fds[0]);
+      // The reason in the log too, for whoever reads only the logs.
+      const std::string line = std::string(pid.status().message()) + "\n";
+      WriteAll(log_fd, line.data(), line.size());
+      CloseFd(log_fd);
+      return pid.status();
+    }
+    rank.pid = *pid;
+    if (piped) {
+      ::fcntl(pipe_fds[0], F_SETFL, ::fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
+      cluster.stdout_pipe.assign(pipe_fds[0]);
+      cluster.stdout_open = true;
+      cluster.stdout_log = log_fd;
+    } else {
+      CloseFd(log_fd);
+    }
+    return absl::OkStatus();
+  }
+
+  // After a failed start: nothing of the cluster may stay behind.
+  void KillStartedRanks(Cluster& cluster) {
+    for (Rank& rank : cluster.ranks) SignalProcessGroup(rank.pid, SIGKILL);
+    for (Rank& rank : cluster.ranks) {
+      int status = 0;
+      WaitPid(rank.pid, &status, 0);
+    }
+    boost::system::error_code ignored;
+    cluster.stdout_pipe.close(ignored);
+    CloseFd(cluster.stdout_log);
+  }
+
+  // ------------------------------------------------------------ watching
+
+  void WatchRank(const ClusterPtr& cluster, Rank& rank) {
+    const int fd = OpenPidfd(rank.pid);
+    if (fd < 0) {  // no pidfds: poll
+      StartPolling(cluster);
+      return;
+    }
+    rank.pidfd = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
+    rank.pidfd->async_wait(asio::posix::stream_descriptor::wait_read,
+                           [this, cluster](const boost::system::error_code& ec) {
+                             if (ec || cluster->finished) return;
+                             ReapExited(cluster);
+                           });
+  }
+
+  void StartPolling(const ClusterPtr& cluster) {
+    if (cluster->polling || cluster->finished) return;
+    cluster->polling = true;
+    SchedulePoll(cluster);
+  }
+
+  void SchedulePoll(const ClusterPtr& cluster) {
+    cluster->poll_timer.expires_after(options_.poll_interval);
+    cluster->poll_timer.async_wait([this, cluster](const boost::system::error_code& ec) {
+      if (ec || cluster->finished) return;
+      if (cluster->killed) {  // whatever forked meanwhile
+        for (const Rank& rank : cluster->ranks) SignalProcessGroup(rank.pid, SIGKILL);
+      }
+      ReapExited(cluster);
+      if (!cluster->finished) SchedulePoll(cluster);
+    });
+  }
+
+  // Reaps every rank that has exited, then acts on it.
+  void ReapExited(const ClusterPtr& cluster) {
+    for (size_t i = 0; i < cluster->ranks.size(); ++i) {
+      Rank& rank = cluster->ranks[i];
+      if (rank.reaped) continue;
+      int status = 0;
+      const pid_t result = WaitPid(rank.pid, &status, WNOHANG);
+      if (result == 0) continue;
+      rank.reaped = true;
+      // -1 (ECHILD): someone else reaped it; its status is lost.
+      rank.status = result == rank.pid ? status : -1;
+      if (rank.pidfd) {
+        boost::system::error_code ignored;
+        rank.pidfd->close(ignored);
+      }
+      OnRankExit(cluster, i);
+      if (cluster->finished) return;
+    }
+    MaybeFinish(cluster);
+  }
+
+  void OnRankExit(const ClusterPtr& cluster, size_t index) {
+    if (cluster->exit) return;  // already ending
+    const Rank& rank = cluster->ranks[index];
+    const bool clean = rank.status != -1 && ExitedCleanly(rank.status);
+    if (clean && rank.id.type != TaskType::kChief) return;  // keep waiting for the chief
+    ClusterExit exit;
+    if (clean) {
+      exit.kind = ClusterExit::Kind::kSucceeded;
+    } else {
+      exit.kind = ClusterExit::Kind::kFailed;
+      exit.message = "rank " + rank.id.Name() + " " +
+                     (rank.status == -1 ? std::string("was reaped elsewhere")
+                                        : DescribeWaitStatus(rank.status));
+      cluster->failed_rank = index;
+    }
+    End(cluster, std::move(exit));
+  }
+
+  // ------------------------------------------------------------ ending
+
+  void DoStopAll() {
+    std::vector<ClusterPtr> running;
+    for (auto& [id, cluster] : clusters_) running.push_back(cluster);
+    for (ClusterPtr& cluster : running) {
+      ClusterExit exit;
+      exit.kind = ClusterExit::Kind::kStopped;
+      exit.message = "stopped: the launcher is shutting down";
+      End(cluster, std::move(exit));
+    }
+  }
+
+  // Records why the cluster ends (the first reason wins) and starts ending
+  // it: SIGTERM now, SIGKILL after the grace period.
+  void End(const ClusterPtr& cluster, ClusterExit exit) {
+    if (cluster->exit || cluster->finished) return;
+    cluster->exit = std::move(exit);
+    cluster->timeout_timer.cancel();
+    for (const Rank& rank : cluster->ranks) SignalProcessGroup(rank.pid, SIGTERM);
+    cluster->grace_timer.expires_after(options_.grace_period);
+    cluster->grace_timer.async_wait([this, cluster](const boost::system::error_code& ec) {
+      if (ec || cluster->finished) return;
+      Kill(cluster);
+    });
+    StartPolling(cluster);
+    MaybeFinish(cluster);
+  }
+
+  void Kill(const ClusterPtr& cluster) {
+    cluster->killed = true;
+    for (const Rank& rank : cluster->ranks) SignalProcessGroup(rank.pid, SIGKILL);
+    cluster->deadline_timer.expires_after(options_.kill_wait);
+    cluster->deadline_timer.async_wait([this, cluster](const boost::system::error_code& ec) {
+      if (ec || cluster->finished) return;
+      ReapExited(cluster);
+      if (!cluster->finished && AllReaped(*cluster)) Finish(cluster);
+      // A rank that survives SIGKILL this long is stuck in the kernel; it is
+      // reported when it is finally reaped.
+    });
+  }
+
+  static bool AllReaped(const Cluster& cluster) {
+    for (const Rank& rank : cluster.ranks) {
+      if (!rank.reaped) return false;
+    }
+    return true;
+  }
+
+  void MaybeFinish(const ClusterPtr& cluster) {
+    if (cluster->finished || !cluster->exit || !AllReaped(*cluster)) return;
+    if (cluster->stdout_open) return;  // a writer of the pipe lives
+    for (const Rank& rank : cluster->ranks) {
+      if (ProcessGroupHasLiveMembers(rank.pid)) return;
+    }
+    Finish(cluster);
+  }
+
+  // Reports the exit. Every rank has been reaped.
+  void Finish(const ClusterPtr& cluster) {
+    cluster->finished = true;
+    cluster->timeout_timer.cancel();
+    cluster->grace_timer.cancel();
+    cluster->deadline_timer.cancel();
+    cluster->poll_timer.cancel();
+    DrainStdout(*cluster);
+    CloseFd(cluster->stdout_log);
+    for (Rank& rank : cluster->ranks) {
+      if (rank.pidfd) {
+        boost::system::error_code ignored;
+        rank.pidfd->close(ignored);
+      }
+    }
+
+    ClusterExit exit = std::move(*cluster->exit);
+    if (exit.kind == ClusterExit::Kind::kFailed && cluster->failed_rank) {
+      exit.log_tail =
+          ReadLogTail(cluster->ranks[*cluster->failed_rank].log_path, options_.log_tail_lines);
+    }
+    clusters_.erase(cluster->trial_id);  // before the callback: it may launch the trial again
+    ExitCallback on_exit = std::move(cluster->on_exit);
+    cluster->on_measurement = nullptr;
+    if (on_exit) on_exit(cluster->trial_id, exit);
+    {
+      std::lock_guard<std::mutex> lock(live_mutex_);
+      --live_clusters_;
+    }
+    live_changed_.notify_all();
+  }
+
+  // ------------------------------------------------------------ chief's stdout
+
+  void ReadStdout(const ClusterPtr& cluster) {
+    cluster->stdout_pipe.async_read_some(
+        asio::buffer(cluster->buffer),
+        [this, cluster](const boost::system::error_code& ec, size_t size) {
+          if (cluster->finished) return;
+          ConsumeStdout(*cluster, std::string_view(cluster->buffer.data(), size));
+          if (!ec) {
+            ReadStdout(cluster);
+            return;
+          }
+          // EOF (every writer has exited) or a broken pipe: done reading.
+          ConsumeStdout(*cluster, {}, /*eof=*/true);
+          boost::system::error_code ignored;
+          cluster->stdout_pipe.close(ignored);
+          cluster->stdout_open = false;
+          MaybeFinish(cluster);
+        });
+  }
+
+  // Whatever is still in the pipe (a writer that escaped the groups may keep
+  // it open; what it wrote so far is kept).
+  void DrainStdout(Cluster& cluster) {
+    if (!cluster.stdout_open) return;
+    const int fd = cluster.stdout_pipe.native_handle();
+    for (;;) {
+      const ssize_t size = ::read(fd, cluster.buffer.data(), cluster.buffer.size());
+      if (size < 0 && errno == EINTR) continue;
+      if (size <= 0) break;
+      ConsumeStdout(cluster, std::string_view(cluster.buffer.data(), static_cast<size_t>(size)));
+    }
+    ConsumeStdout(cluster, {}, /*eof=*/true);
+    boost::system::error_code ignored;
+    cluster.stdout_pipe.close(ignored);
+    cluster.stdout_open = false;
+  }
+
+  // Copies `data` to the chief's log and reports the metrics of each
+  // complete line (and of the last, unterminated one at EOF).
+  void ConsumeStdout(Cluster& cluster, std::string_view data, bool eof = false) {
+    if (cluster.stdout_log >= 0) WriteAll(cluster.stdout_log, data.data(), data.size());
+    while (!data.empty()) {
+      const size_t newline = data.find('\n');
+      const std::string_view piece = data.substr(0, newline);
+      if (cluster.pending_line.size() < kMaxPendingLine) {
+        cluster.pending_line.append(
+            piece.substr(0, std::min(piece.size(), kMaxPendingLine - cluster.pending_line.size())));
+      }
+      if (newline == std::string_view::npos) break;
+      ParseStdoutLine(cluster);
+      data.remove_prefix(newline + 1);
+    }
+    if (eof && !cluster.pending_line.empty()) ParseStdoutLine(cluster);
+  }
+
+  void ParseStdoutLine(Cluster& cluster) {
+    std::string_view line = cluster.pending_line;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (cluster.parser) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - cluster.start).count();
+      std::optional<Measurement> measurement = cluster.parser->ParseLine(line, elapsed);
+      if (measurement && cluster.on_measurement) {
+        cluster.on_measurement(cluster.trial_id, *measurement);
+      }
+    }
+    cluster.pending_line.clear();
+  }
+
+  const LocalLauncherOptions options_;
+  std::atomic<bool> shutting_down_{false};
+
+  // Used on the loop thread only.
+  std::map<int64_t, ClusterPtr> clusters_;
+
+  std::mutex live_mutex_;
+  std::condition_variable live_changed_;
+  int live_clusters_ = 0;  // guarded by live_mutex_: launched, exit not yet reported
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;  // last: starts once the rest is built
+};
+
+LocalLauncher::LocalLauncher(LocalLauncherOptions options)
+    : impl_(std::make_unique<Impl>(options)) {}
+
+LocalLauncher::~LocalLauncher() = default;
+
+absl::Status LocalLauncher::Launch(const LaunchRequest& request, MeasurementCallback on_measurement,
+                                   ExitCallback on_exit) {
+  return impl_->Launch(request, std::move(on_measurement), std::move(on_exit));
+}
+
+void LocalLauncher::Stop(int64_t trial_id, const std::string& reason) {
+  impl_->Stop(trial_id, reason);
+}
+
+void LocalLauncher::StopAll() { impl_->StopAll(); }
+
+}  // namespace tuner

@@ -1,0 +1,81 @@
+// LocalLauncher: runs each trial's trainer cluster as child processes of this
+// process, one per rank (chief, workers, ps), each the leader of its own
+// process group. Arguments and environment per rank: trial_runner/rank_env.h.
+//
+// Each rank's stdout and stderr go to <output_dir>/logs/<type>-<index>.log
+// (output_dir and logs/ are created). With trainer.metrics.source = "stdout",
+// the chief's stdout passes through a pipe: it is still copied to the log, and
+// every line is parsed for metrics (trial_runner/stdout_metrics.h) and
+// reported through the MeasurementCallback, before the exit callback.
+//
+// The cluster lives and dies as one. The chief exiting 0 ends it as
+// kSucceeded (workers or ps exiting 0 earlier is fine); any rank exiting
+// non-zero or killed by a signal ends it as kFailed ("rank worker:1 exited
+// with code 3", log_tail = the end of that rank's log); trainer.timeout_s > 0
+// ends it as kTimedOut; Stop() as kStopped (message = the reason). The first
+// of these wins. Ending = SIGTERM to the process group of every rank (exited
+// ones too: what they started may live on), SIGKILL after
+// options.grace_period; the exit callback fires once every rank has been
+// reaped and no live process is left in their groups (a process that left its
+// group, e.g. with setsid, is out of reach). A rank that cannot be executed
+// makes Launch() fail with nothing left running.
+//
+// Threads: one internal thread runs a Boost.Asio io_context; it spawns and
+// reaps the ranks (pidfds; polling where the kernel has none), reads the
+// pipes, runs the timers and calls the callbacks, which must not throw nor
+// block long. Public methods may be called from any thread, and Launch() and
+// Stop() also from inside a callback; StopAll() and the destructor must not
+// be called from a callback (StopAll() would then only start the stops).
+// The destructor calls StopAll().
+#ifndef TUNER_TRIAL_RUNNER_LOCAL_LAUNCHER_H_
+#define TUNER_TRIAL_RUNNER_LOCAL_LAUNCHER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "trial_runner/launcher.h"
+
+namespace tuner {
+
+struct LocalLauncherOptions {
+  // Between SIGTERM and SIGKILL when a cluster is ended.
+  std::chrono::milliseconds grace_period{5000};
+  // Lines of the failing rank's log in ClusterExit::log_tail.
+  int log_tail_lines = 20;
+  // After SIGKILL, how long to wait for the process groups to empty (and the
+  // chief's stdout pipe to close) before reporting the exit anyway.
+  std::chrono::milliseconds kill_wait{5000};
+  // How often an ending cluster's process groups are checked.
+  std::chrono::milliseconds poll_interval{20};
+};
+
+class LocalLauncher final : public Launcher {
+ public:
+  explicit LocalLauncher(LocalLauncherOptions options = {});
+  ~LocalLauncher() override;
+
+  LocalLauncher(const LocalLauncher&) = delete;
+  LocalLauncher& operator=(const LocalLauncher&) = delete;
+
+  // Errors: InvalidArgument (empty command, a cluster without exactly one
+  // chief, negative counts, no output_dir, a bad metrics pattern),
+  // AlreadyExists (the trial's cluster is running), FailedPrecondition (the
+  // launcher is being destroyed), or the errno-derived error of creating the
+  // directories, picking ports or executing a rank (e.g. NotFound for a
+  // missing program).
+  absl::Status Launch(const LaunchRequest& request, MeasurementCallback on_measurement,
+                      ExitCallback on_exit) override;
+  void Stop(int64_t trial_id, const std::string& reason) override;
+  void StopAll() override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_TRIAL_RUNNER_LOCAL_LAUNCHER_H_

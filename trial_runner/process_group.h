@@ -1,0 +1,20 @@
+// Signalling and watching the process group of a rank (its pgid is the
+// rank's pid), so that what a rank started dies with it. Linux (/proc).
+// Thread-safe.
+#ifndef TUNER_TRIAL_RUNNER_PROCESS_GROUP_H_
+#define TUNER_TRIAL_RUNNER_PROCESS_GROUP_H_
+
+#include <sys/types.h>
+
+namespace tuner {
+
+// kill(-pgid, signal); a group with no process left is not an error.
+void SignalProcessGroup(pid_t pgid, int signal);
+
+// Whether a process of group `pgid` is still running. Zombies do not count:
+// they have ended, and where PID 1 does not reap orphans they never vanish.
+bool ProcessGroupHasLiveMembers(pid_t pgid);
+
+}  // namespace tuner
+
+#endif  // TUNER_TRIAL_RUNNER_PROCESS_GROUP_H_

@@ -1,0 +1,198 @@
+// `tuner run STUDY.json`: run a study to the end with trainer clusters on this
+// machine, against an embedded server (default) or a running one (--server).
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "study/study_json.h"
+#include "trial_runner/local_launcher.h"
+#include "tuner/cli.h"
+#include "tuner/orchestrator.h"
+#include "tuner/progress_printer.h"
+#include "tuner/result_format.h"
+#include "tuner/server.h"
+
+namespace tuner {
+namespace {
+
+struct RunFlags {
+  std::string study_file;
+  std::string db = "tuner.db";
+  std::string server;
+  std::string output_dir;
+  bool json = false;
+};
+
+int Fail(const std::string& message) {
+  std::cerr << "tuner run: " << message << "\n";
+  return 1;
+}
+
+// Waits for SIGINT/SIGTERM on its own thread (the signals are blocked in every
+// other thread) and calls `on_signal`; Finish() ends it.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::function<void(int)> on_signal) {
+    sigset_t set = Set();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([this, on_signal, set] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0 && sig != SIGUSR1) on_signal(sig);
+    });
+  }
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+
+  static sigset_t Set() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+  }
+
+ private:
+  std::thread thread_;
+};
+
+int Run(const RunFlags& flags) {
+  std::ifstream in(flags.study_file);
+  if (!in) return Fail("cannot open " + flags.study_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  StudyParseResult parsed = ParseStudy(text.str());
+  if (!parsed.ok()) {
+    for (const StudyFault& f : parsed.faults) {
+      std::cerr << flags.study_file << ": " << f.ToString() << "\n";
+    }
+    return 2;
+  }
+  const StudySpec& spec = parsed.spec;
+  if (!spec.has_trainer) {
+    return Fail(flags.study_file +
+                ": the study has no trainer; add \"trainer\" or attach trainers with the "
+                "clients (ask/tell)");
+  }
+
+  // Signals are blocked from here on in every thread the run creates.
+  std::unique_ptr<Orchestrator> orchestrator;
+  std::atomic<bool> interrupted{false};
+  SignalWatcher watcher([&](int sig) {
+    spdlog::warn("signal {}: stopping every cluster", sig);
+    interrupted = true;
+    if (orchestrator) orchestrator->Interrupt();
+  });
+
+  std::unique_ptr<Server> server;
+  std::string endpoint = flags.server;
+  if (endpoint.empty()) {
+    auto started = Server::Start({.db_path = flags.db, .listen = "127.0.0.1:0"});
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    server = std::move(*started);
+    endpoint = server->address();
+  }
+  auto client = TunerClient::Connect(endpoint);
+  if (!client.ok()) return Fail(std::string(client.status().message()));
+  auto study = (*client)->CreateStudy(text.str(), /*resume=*/true);
+  if (!study.ok()) return Fail(std::string(study.status().message()));
+
+  const std::filesystem::path study_dir =
+      std::filesystem::absolute(flags.study_file).parent_path();
+  std::string output_root = flags.output_dir;
+  if (output_root.empty()) {
+    output_root = (std::filesystem::absolute(flags.db).parent_path() / "tuner_trials").string();
+  }
+  OrchestratorOptions options;
+  options.working_dir = study_dir.string();
+  options.output_root = output_root;
+  options.endpoint = endpoint;
+  // Python trainers find the client package and its generated stubs.
+  std::string pythonpath =
+      std::string(TUNER_SOURCE_DIR) + "/clients/python:" + TUNER_BINARY_DIR + "/python";
+  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) {
+    pythonpath += std::string(":") + existing;
+  }
+  options.extra_env["PYTHONPATH"] = pythonpath;
+  const bool live = !flags.json && isatty(STDOUT_FILENO);
+  std::FILE* progress_out = flags.json ? stderr : stdout;
+  ProgressPrinter printer(progress_out, live, spec.objectives.front().metric);
+  options.on_progress = [&printer](const RunProgress& p) { printer.Show(p); };
+  if (!flags.json) {
+    std::fprintf(progress_out, "study %s: %s on %s, up to %d clusters in parallel\n",
+                 spec.name.c_str(), spec.algorithm.name.c_str(), endpoint.c_str(),
+                 spec.max_parallel_trials);
+  }
+
+  LocalLauncher launcher;
+  orchestrator = std::make_unique<Orchestrator>(client->get(), &launcher, spec, options);
+  if (interrupted) orchestrator->Interrupt();
+  auto summary = orchestrator->Run();
+  printer.Close();
+  if (!summary.ok()) return Fail(std::string(summary.status().message()));
+
+  auto best = (*client)->GetBestTrials(spec.name);
+  if (!best.ok()) return Fail(std::string(best.status().message()));
+  std::vector<std::string> metrics;
+  for (const Objective& o : spec.objectives) metrics.push_back(o.metric);
+  if (flags.json) {
+    nlohmann::json out = {{"study", spec.name}};
+    if (best->empty()) {
+      out["best"] = nullptr;
+    } else {
+      nlohmann::json b = TrialJson(best->front());
+      out["best"] = {{"trial", b["trial"]}, {"parameters", b["parameters"]}, {"metrics", b["metrics"]}};
+    }
+    if (spec.objectives.size() > 1) {
+      out["pareto"] = nlohmann::json::array();
+      for (const v1::Trial& t : *best) out["pareto"].push_back(TrialJson(t));
+    }
+    out["trials"] = {{"completed", summary->counts.completed},
+                     {"failed", summary->counts.failed},
+                     {"stopped", summary->counts.stopped},
+                     {"infeasible", summary->counts.infeasible}};
+    out["interrupted"] = summary->interrupted;
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::cout << "\n" << summary->counts.completed << " completed, " << summary->counts.failed
+              << " failed, " << summary->counts.stopped << " stopped, "
+              << summary->counts.infeasible << " infeasible"
+              << (summary->interrupted ? " (interrupted)" : "") << "\n\n";
+    if (best->empty()) {
+      std::cout << "no trial completed\n";
+    } else {
+      for (const v1::Trial& t : *best) std::cout << BestTrialText(spec.name, t, metrics);
+    }
+  }
+  if (summary->interrupted) return 130;
+  return best->empty() ? 1 : 0;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, CliAction* run) {
+  auto* cmd = app.add_subcommand(
+      "run", "Run a study to the end: trainer clusters on this machine, progress, best result");
+  auto flags = std::make_shared<RunFlags>();
+  cmd->add_option("study", flags->study_file, "Study JSON file")->required();
+  auto* db = cmd->add_option("--db", flags->db, "SQLite file of the embedded server")
+                 ->capture_default_str();
+  cmd->add_option("--server", flags->server, "Use a running server instead (host:port)")
+      ->excludes(db);
+  cmd->add_option("--output-dir", flags->output_dir,
+                  "Trial directories (logs, TUNER_OUTPUT_DIR); default: tuner_trials beside the db");
+  cmd->add_flag("--json", flags->json, "Print one JSON object at the end (progress on stderr)");
+  cmd->callback([run, flags] { *run = [flags] { return Run(*flags); }; });
+}
+
+}  // namespace tuner

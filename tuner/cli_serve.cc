@@ -1,0 +1,45 @@
+// `tuner serve --db FILE --listen ADDR`
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "tuner/cli.h"
+#include "tuner/server.h"
+
+namespace tuner {
+
+void AddServeCommand(CLI::App& app, CliAction* run) {
+  auto* cmd = app.add_subcommand("serve", "Run the study server until SIGINT or SIGTERM");
+  auto options = std::make_shared<ServerOptions>();
+  cmd->add_option("--db", options->db_path, "SQLite file (created when missing)")
+      ->capture_default_str();
+  cmd->add_option("--listen", options->listen, "host:port to listen on; port 0 picks a free one")
+      ->capture_default_str();
+  cmd->callback([run, options] {
+    *run = [options] {
+      // Block the stop signals in every thread; this one waits for them.
+      sigset_t signals;
+      sigemptyset(&signals);
+      sigaddset(&signals, SIGINT);
+      sigaddset(&signals, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+      auto server = Server::Start(*options);
+      if (!server.ok()) {
+        std::cerr << "tuner serve: " << server.status().message() << "\n";
+        return 1;
+      }
+      std::cout << "listening on " << (*server)->address() << std::endl;
+      spdlog::info("serving {} on {}", options->db_path, (*server)->address());
+      int sig = 0;
+      sigwait(&signals, &sig);
+      spdlog::info("signal {}: shutting down", sig);
+      (*server)->Shutdown();
+      return 0;
+    };
+  });
+}
+
+}  // namespace tuner

@@ -1,0 +1,265 @@
+#include "tuner/grpc_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include "tuner/proto_convert.h"
+#include "tuner/study_service.h"
+#include "tuner/v1/tuner.grpc.pb.h"
+
+namespace tuner {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  const std::string message(s.message());
+  switch (s.code()) {
+    case absl::StatusCode::kNotFound:
+      return {grpc::StatusCode::NOT_FOUND, message};
+    case absl::StatusCode::kAlreadyExists:
+      return {grpc::StatusCode::ALREADY_EXISTS, message};
+    case absl::StatusCode::kInvalidArgument:
+      return {grpc::StatusCode::INVALID_ARGUMENT, message};
+    case absl::StatusCode::kFailedPrecondition:
+      return {grpc::StatusCode::FAILED_PRECONDITION, message};
+    case absl::StatusCode::kResourceExhausted:
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+    case absl::StatusCode::kPermissionDenied:
+      return {grpc::StatusCode::PERMISSION_DENIED, message};
+    case absl::StatusCode::kUnavailable:
+      return {grpc::StatusCode::UNAVAILABLE, message};
+    default:
+      // Internals stay in the server log; the caller gets a plain message.
+      spdlog::error("internal error: {}", message);
+      return {grpc::StatusCode::INTERNAL, "internal error (see the server log)"};
+  }
+}
+
+// Runs `fn` (returning absl::Status) and finishes the unary call with it.
+template <typename Fn>
+grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Fn&& fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpc(fn()));
+  return reactor;
+}
+
+// One ReportMetrics stream: read a measurement, answer with a decision,
+// read the next. Errors end the stream with their status.
+class ReportReactor : public grpc::ServerBidiReactor<v1::ReportMetricsRequest,
+                                                     v1::ReportMetricsResponse> {
+ public:
+  explicit ReportReactor(StudyService* service) : service_(service) { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    auto decision = service_->ReportMeasurement(request_.study(), request_.trial_id(),
+                                                FromProto(request_.measurement()));
+    if (!decision.ok()) {
+      Finish(ToGrpc(decision.status()));
+      return;
+    }
+    response_.Clear();
+    response_.set_trial_id(request_.trial_id());
+    response_.set_step(request_.measurement().step());
+    response_.set_decision(decision->stop ? v1::STOP : v1::CONTINUE);
+    response_.set_reason(decision->reason);
+    StartWrite(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  StudyService* const service_;
+  v1::ReportMetricsRequest request_;
+  v1::ReportMetricsResponse response_;
+};
+
+class GrpcStudyService final : public v1::StudyService::CallbackService {
+ public:
+  explicit GrpcStudyService(StudyService* service) : s_(service) {}
+
+  grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* ctx,
+                                        const v1::CreateStudyRequest* req,
+                                        v1::Study* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      std::string json;
+      if (req->has_spec()) {
+        auto j = SpecToJson(req->spec());
+        if (!j.ok()) return j.status();
+        json = std::move(*j);
+      } else if (req->source_case() == v1::CreateStudyRequest::kSpecJson) {
+        json = req->spec_json();
+      } else {
+        return absl::InvalidArgumentError("spec_json or spec: one of them is required");
+      }
+      auto study = s_->CreateStudy(json, req->resume());
+      if (!study.ok()) return study.status();
+      *resp = ToProto(*study);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* GetStudy(grpc::CallbackServerContext* ctx,
+                                     const v1::GetStudyRequest* req, v1::Study* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto study = s_->GetStudy(req->name());
+      if (!study.ok()) return study.status();
+      *resp = ToProto(*study);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ListStudies(grpc::CallbackServerContext* ctx,
+                                        const v1::ListStudiesRequest*,
+                                        v1::ListStudiesResponse* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto studies = s_->ListStudies();
+      if (!studies.ok()) return studies.status();
+      for (const StudyRecord& s : *studies) *resp->add_studies() = ToProto(s);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* DeleteStudy(grpc::CallbackServerContext* ctx,
+                                        const v1::DeleteStudyRequest* req,
+                                        v1::DeleteStudyResponse*) override {
+    return Unary(ctx, [&] { return s_->DeleteStudy(req->name()); });
+  }
+
+  grpc::ServerUnaryReactor* SuggestTrials(grpc::CallbackServerContext* ctx,
+                                          const v1::SuggestTrialsRequest* req,
+                                          v1::SuggestTrialsResponse* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto suggestion = s_->SuggestTrials(req->study(), req->count(), req->client_id());
+      if (!suggestion.ok()) return suggestion.status();
+      for (const Trial& t : suggestion->trials) *resp->add_trials() = ToProto(req->study(), t);
+      resp->set_study_done(suggestion->study_done);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* CreateTrial(grpc::CallbackServerContext* ctx,
+                                        const v1::CreateTrialRequest* req,
+                                        v1::Trial* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto parameters = FromProto(req->parameters());
+      if (!parameters.ok()) return parameters.status();
+      auto trial = s_->CreateTrial(req->study(), *parameters, req->client_id());
+      if (!trial.ok()) return trial.status();
+      *resp = ToProto(req->study(), *trial);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* GetTrial(grpc::CallbackServerContext* ctx,
+                                     const v1::GetTrialRequest* req, v1::Trial* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto trial = s_->GetTrial(req->study(), req->trial_id());
+      if (!trial.ok()) return trial.status();
+      *resp = ToProto(req->study(), *trial);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse>* ReportMetrics(
+      grpc::CallbackServerContext*) override {
+    return new ReportReactor(s_);
+  }
+
+  grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* ctx,
+                                          const v1::CompleteTrialRequest* req,
+                                          v1::Trial* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      TrialOutcome outcome;
+      switch (req->outcome_case()) {
+        case v1::CompleteTrialRequest::kInfeasibleReason:
+          outcome.kind = TrialOutcome::Kind::kInfeasible;
+          outcome.reason = req->infeasible_reason();
+          break;
+        case v1::CompleteTrialRequest::kFailureMessage:
+          outcome.kind = TrialOutcome::Kind::kFailed;
+          outcome.reason = req->failure_message();
+          break;
+        default:
+          outcome.final_measurement = FromProto(req->final_measurement());
+      }
+      auto trial = s_->CompleteTrial(req->study(), req->trial_id(), outcome);
+      if (!trial.ok()) return trial.status();
+      *resp = ToProto(req->study(), *trial);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* StopTrial(grpc::CallbackServerContext* ctx,
+                                      const v1::StopTrialRequest* req, v1::Trial* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto trial = s_->StopTrial(req->study(), req->trial_id(), req->reason());
+      if (!trial.ok()) return trial.status();
+      *resp = ToProto(req->study(), *trial);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext* ctx,
+                                       const v1::ListTrialsRequest* req,
+                                       v1::ListTrialsResponse* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      TrialFilter filter;
+      for (int state : req->states()) {
+        auto s = FromProto(static_cast<v1::TrialState>(state));
+        if (!s.ok()) return s.status();
+        filter.states.push_back(*s);
+      }
+      if (req->page_size() < 0) return absl::InvalidArgumentError("page_size: must be >= 0");
+      if (!req->page_token().empty()) {
+        char* end = nullptr;
+        filter.after_id = std::strtoll(req->page_token().c_str(), &end, 10);
+        if (*end != '\0' || filter.after_id < 0) {
+          return absl::InvalidArgumentError("page_token: not a token from ListTrials");
+        }
+      }
+      filter.limit = req->page_size();
+      filter.with_measurements = !req->omit_measurements();
+      auto trials = s_->ListTrials(req->study(), filter);
+      if (!trials.ok()) return trials.status();
+      for (const Trial& t : *trials) *resp->add_trials() = ToProto(req->study(), t);
+      if (filter.limit > 0 && static_cast<int64_t>(trials->size()) == filter.limit) {
+        resp->set_next_page_token(std::to_string(trials->back().id));
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* GetBestTrials(grpc::CallbackServerContext* ctx,
+                                          const v1::GetBestTrialsRequest* req,
+                                          v1::GetBestTrialsResponse* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto best = s_->GetBestTrials(req->study());
+      if (!best.ok()) return best.status();
+      for (const Trial& t : *best) *resp->add_trials() = ToProto(req->study(), t);
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  StudyService* const s_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeGrpcStudyService(StudyService* service) {
+  return std::make_unique<GrpcStudyService>(service);
+}
+
+}  // namespace tuner

@@ -1,0 +1,277 @@
+#include "tuner/orchestrator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "tuner/proto_convert.h"
+
+namespace tuner {
+namespace {
+
+std::string SlotClient(int slot) { return "tuner-run:" + std::to_string(slot); }
+
+std::string MetricsText(const v1::Measurement& m) {
+  std::map<std::string, double> sorted(m.metrics().begin(), m.metrics().end());
+  std::string out;
+  for (const auto& [k, v] : sorted) out += (out.empty() ? "" : " ") + k + "=" + FormatValue(v);
+  return out;
+}
+
+}  // namespace
+
+std::optional<ExitOutcome> OutcomeForExit(const v1::Trial& trial, const ClusterExit& exit,
+                                          double timeout_s) {
+  if (trial.state() != v1::ACTIVE && trial.state() != v1::STOPPING) return std::nullopt;
+  if (trial.state() == v1::STOPPING) return ExitOutcome{ExitOutcome::Kind::kCompleteWithLastReport};
+  switch (exit.kind) {
+    case ClusterExit::Kind::kSucceeded:
+      if (trial.measurements_size() > 0) {
+        return ExitOutcome{ExitOutcome::Kind::kCompleteWithLastReport};
+      }
+      return ExitOutcome{ExitOutcome::Kind::kFail,
+                         "the chief exited 0 without completing the trial or reporting a metric"};
+    case ClusterExit::Kind::kFailed: {
+      std::string message = exit.message;
+      if (!exit.log_tail.empty()) message += "\n--- last lines of its log ---\n" + exit.log_tail;
+      return ExitOutcome{ExitOutcome::Kind::kFail, message};
+    }
+    case ClusterExit::Kind::kTimedOut:
+      return ExitOutcome{ExitOutcome::Kind::kFail,
+                         "timed out after " + FormatValue(timeout_s) + " s (trainer.timeout_s)"};
+    case ClusterExit::Kind::kStopped:
+      return ExitOutcome{ExitOutcome::Kind::kFail, "cluster stopped: " + exit.message};
+  }
+  return std::nullopt;
+}
+
+Orchestrator::Orchestrator(TunerClient* client, Launcher* launcher, StudySpec spec,
+                           OrchestratorOptions options)
+    : client_(client), launcher_(launcher), spec_(std::move(spec)), options_(std::move(options)) {}
+
+void Orchestrator::Push(Event event) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(event));
+  }
+  cv_.notify_one();
+}
+
+void Orchestrator::Interrupt() {
+  interrupted_ = true;
+  cv_.notify_one();
+}
+
+absl::Status Orchestrator::LaunchTrial(int slot, const v1::Trial& trial) {
+  LaunchRequest request;
+  request.study = spec_.name;
+  request.trial_id = trial.id();
+  request.trainer = spec_.trainer;
+  for (const auto& [k, v] : options_.extra_env) request.trainer.env.emplace(k, v);
+  auto parameters = FromProto(trial.parameters());
+  if (!parameters.ok()) return parameters.status();
+  request.parameters = std::move(*parameters);
+  request.working_dir = options_.working_dir;
+  request.output_dir = (std::filesystem::path(options_.output_root) / spec_.name /
+                        ("trial-" + std::to_string(trial.id())))
+                           .string();
+  request.endpoint = options_.endpoint;
+  const int64_t id = trial.id();
+  absl::Status launched = launcher_->Launch(
+      request, [this](int64_t t, const Measurement& m) { Push({t, false, {}, m}); },
+      [this](int64_t t, const ClusterExit& e) { Push({t, true, e, {}}); });
+  if (!launched.ok()) {
+    spdlog::warn("trial {}: cannot launch: {}", id, std::string(launched.message()));
+    return Finish(id, client_->CompleteFailed(spec_.name, id,
+                                              "cannot launch: " + std::string(launched.message())));
+  }
+  slots_[slot] = id;
+  return Report("trial " + std::to_string(id) + " started");
+}
+
+absl::Status Orchestrator::FillSlots(bool* study_done) {
+  for (int slot = 0; slot < spec_.max_parallel_trials && !interrupted_; ++slot) {
+    if (slots_.contains(slot)) continue;
+    auto suggestion = client_->SuggestTrials(spec_.name, 1, SlotClient(slot));
+    if (!suggestion.ok()) return suggestion.status();
+    *study_done = suggestion->study_done;
+    if (suggestion->trials.empty()) return absl::OkStatus();  // nothing to run now
+    if (absl::Status s = LaunchTrial(slot, suggestion->trials.front()); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Orchestrator::Finish(int64_t trial_id, const absl::StatusOr<v1::Trial>& result) {
+  if (!result.ok()) {
+    // The trainer may have finished the trial itself meanwhile: that is fine.
+    if (result.status().code() == absl::StatusCode::kFailedPrecondition) return absl::OkStatus();
+    return result.status();
+  }
+  std::string event = "trial " + std::to_string(trial_id) + " " +
+                      v1::TrialState_Name(result->state());
+  if (result->has_final_measurement()) event += " " + MetricsText(result->final_measurement());
+  if (!result->reason().empty()) {
+    event += " (" + result->reason().substr(0, result->reason().find('\n')) + ")";
+  }
+  return Report(event);
+}
+
+absl::Status Orchestrator::HandleExit(int64_t trial_id, const ClusterExit& exit) {
+  for (auto it = slots_.begin(); it != slots_.end(); ++it) {
+    if (it->second == trial_id) {
+      slots_.erase(it);
+      break;
+    }
+  }
+  stop_sent_.erase(trial_id);
+  auto trial = client_->GetTrial(spec_.name, trial_id);
+  if (!trial.ok()) return trial.status();
+  std::optional<ExitOutcome> outcome = OutcomeForExit(*trial, exit, spec_.trainer.timeout_s);
+  if (!outcome) return Finish(trial_id, *trial);  // the trainer completed it
+  if (outcome->kind == ExitOutcome::Kind::kCompleteWithLastReport) {
+    auto done = client_->Complete(spec_.name, trial_id, {});
+    if (done.ok() || done.status().code() != absl::StatusCode::kInvalidArgument) {
+      return Finish(trial_id, done);
+    }
+    outcome = ExitOutcome{ExitOutcome::Kind::kFail, std::string(done.status().message())};
+  }
+  return Finish(trial_id, client_->CompleteFailed(spec_.name, trial_id, outcome->message));
+}
+
+absl::Status Orchestrator::HandleMeasurement(int64_t trial_id, const Measurement& m) {
+  auto stop = client_->Report(spec_.name, trial_id, m.step, m.metrics);
+  if (!stop.ok()) {
+    spdlog::warn("trial {}: report of step {} refused: {}", trial_id, m.step,
+                 std::string(stop.status().message()));
+    return absl::OkStatus();
+  }
+  if (*stop && stop_sent_.insert(trial_id).second) launcher_->Stop(trial_id, "stop decision");
+  return absl::OkStatus();
+}
+
+absl::Status Orchestrator::StopStoppingTrials() {
+  if (slots_.empty()) return absl::OkStatus();
+  auto stopping = client_->ListTrials(spec_.name, {v1::STOPPING}, /*with_measurements=*/false);
+  if (!stopping.ok()) return stopping.status();
+  for (const v1::Trial& t : *stopping) {
+    bool mine = false;
+    for (const auto& [slot, id] : slots_) mine |= id == t.id();
+    if (mine && stop_sent_.insert(t.id()).second) {
+      spdlog::info("trial {}: stopping its cluster ({})", t.id(), t.reason());
+      launcher_->Stop(t.id(), t.reason());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Orchestrator::Report(const std::string& event) {
+  if (!options_.on_progress) return absl::OkStatus();
+  auto trials = client_->ListTrials(spec_.name, {}, /*with_measurements=*/false);
+  if (!trials.ok()) return trials.status();
+  RunProgress p;
+  p.max_trials = spec_.max_trials;
+  p.event = event;
+  for (const v1::Trial& t : *trials) {
+    switch (t.state()) {
+      case v1::COMPLETED:
+        ++p.counts.completed;
+        break;
+      case v1::STOPPED:
+        ++p.counts.stopped;
+        break;
+      case v1::FAILED:
+        ++p.counts.failed;
+        break;
+      case v1::INFEASIBLE:
+        ++p.counts.infeasible;
+        break;
+      default:
+        ++p.counts.running;
+    }
+  }
+  if (spec_.objectives.size() == 1) {
+    auto best = client_->GetBestTrials(spec_.name);
+    if (best.ok() && !best->empty()) {
+      p.best_trial = best->front().id();
+      p.best_value = best->front().final_measurement().metrics().at(spec_.objectives[0].metric);
+    }
+  }
+  options_.on_progress(p);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunSummary> Orchestrator::Run() {
+  RunSummary summary;
+  bool study_done = false;
+  auto last_poll = std::chrono::steady_clock::now();
+  while (true) {
+    if (interrupted_) break;
+    if (!study_done) {
+      if (absl::Status s = FillSlots(&study_done); !s.ok()) return s;
+    }
+    if (study_done && slots_.empty()) break;
+    if (!study_done && slots_.empty()) {
+      // Nothing to run now: other clients hold the remaining budget.
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return interrupted_.load(); });
+      continue;
+    }
+    std::deque<Event> events;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, options_.poll_interval,
+                   [this] { return !events_.empty() || interrupted_.load(); });
+      events.swap(events_);
+    }
+    for (const Event& e : events) {
+      absl::Status s = e.is_exit ? HandleExit(e.trial_id, e.exit)
+                                 : HandleMeasurement(e.trial_id, e.measurement);
+      if (!s.ok()) return s;
+    }
+    if (std::chrono::steady_clock::now() - last_poll >= options_.poll_interval) {
+      last_poll = std::chrono::steady_clock::now();
+      if (absl::Status s = StopStoppingTrials(); !s.ok()) return s;
+    }
+  }
+
+  if (interrupted_) {
+    summary.interrupted = true;
+    for (const auto& [slot, id] : slots_) {
+      (void)client_->StopTrial(spec_.name, id, "interrupted");
+    }
+    launcher_->StopAll();  // every exit callback has fired when this returns
+    std::deque<Event> events;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      events.swap(events_);
+    }
+    for (const Event& e : events) {
+      if (!e.is_exit) continue;
+      if (absl::Status s = HandleExit(e.trial_id, e.exit); !s.ok()) return s;
+    }
+  }
+
+  auto trials = client_->ListTrials(spec_.name, {}, /*with_measurements=*/false);
+  if (!trials.ok()) return trials.status();
+  for (const v1::Trial& t : *trials) {
+    switch (t.state()) {
+      case v1::COMPLETED:
+        ++summary.counts.completed;
+        break;
+      case v1::STOPPED:
+        ++summary.counts.stopped;
+        break;
+      case v1::FAILED:
+        ++summary.counts.failed;
+        break;
+      case v1::INFEASIBLE:
+        ++summary.counts.infeasible;
+        break;
+      default:
+        ++summary.counts.running;
+    }
+  }
+  return summary;
+}
+
+}  // namespace tuner

@@ -1,0 +1,45 @@
+// The study server: a Store on an SQLite file, the StudyService on it, and
+// the gRPC endpoint. Start() returns once the port is bound.
+//
+// Thread-safety: Shutdown() may be called from any thread, once or more.
+#ifndef TUNER_TUNER_SERVER_H_
+#define TUNER_TUNER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace tuner {
+
+class StudyService;
+
+struct ServerOptions {
+  std::string db_path = "tuner.db";     // SQLite file, created when missing
+  std::string listen = "127.0.0.1:0";   // port 0 = any free port
+  int max_message_bytes = 4 << 20;      // larger requests: RESOURCE_EXHAUSTED
+};
+
+class Server {
+ public:
+  // FailedPrecondition/Internal when the db cannot be opened; Unavailable
+  // when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  ~Server();  // shuts down
+
+  // The bound address, host:port, e.g. "127.0.0.1:40123".
+  const std::string& address() const;
+  StudyService& service();
+  void Shutdown();
+  // Blocks until Shutdown() is called (from another thread or a signal).
+  void Wait();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_SERVER_H_

@@ -1,0 +1,418 @@
+#include "tuner/study_service.h"
+
+#include <chrono>
+#include <cmath>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "algorithms/best_trials.h"
+#include "algorithms/designer_factory.h"
+#include "study/study_json.h"
+
+namespace tuner {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::Status CheckName(std::string_view value, std::string_view path, int max_length) {
+  if (value.empty()) return absl::InvalidArgumentError(std::string(path) + ": must not be empty");
+  if (static_cast<int>(value.size()) > max_length) {
+    return absl::InvalidArgumentError(std::string(path) + ": longer than " +
+                                      std::to_string(max_length) + " characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StudySpec> SpecOf(const StudyRecord& record) {
+  auto spec = ParseStudyOrError(record.spec_json);
+  if (!spec.ok()) {
+    return absl::InternalError("stored spec of study \"" + record.name +
+                               "\" does not parse: " + std::string(spec.status().message()));
+  }
+  return spec;
+}
+
+}  // namespace
+
+bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts) {
+  const int64_t done = counts.completed + counts.stopped + counts.infeasible;
+  if (done >= spec.max_trials) return true;
+  return spec.max_failed_trials > 0 && counts.failed >= spec.max_failed_trials;
+}
+
+StudyService::StudyService(Store* store, StudyServiceOptions options)
+    : store_(store), options_(options) {}
+
+absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
+    const std::string& name) {
+  {
+    std::lock_guard<std::mutex> lock(entries_mu_);
+    auto it = entries_.find(name);
+    if (it != entries_.end()) return it->second;
+  }
+  auto record = store_->GetStudy(name);
+  if (!record.ok()) return record.status();
+  auto spec = SpecOf(*record);
+  if (!spec.ok()) return spec.status();
+  auto entry = std::make_shared<StudyEntry>();
+  entry->spec = std::move(*spec);
+  auto designer = MakeDesigner({entry->spec.algorithm.name, entry->spec.algorithm.seed},
+                               entry->spec.space, entry->spec.objectives);
+  if (!designer.ok()) return designer.status();
+  entry->designer = std::move(*designer);
+  auto running = store_->ListTrials(
+      name, {.states = {TrialState::kActive, TrialState::kStopping}, .with_measurements = false});
+  if (!running.ok()) return running.status();
+  for (const Trial& t : *running) entry->running[t.id] = {t.state, t.reason};
+
+  std::lock_guard<std::mutex> lock(entries_mu_);
+  auto [it, inserted] = entries_.emplace(name, entry);
+  return it->second;  // another thread may have loaded it first: use that one
+}
+
+absl::StatusOr<StudyRecord> StudyService::CreateStudy(std::string_view spec_json, bool resume) {
+  if (static_cast<int64_t>(spec_json.size()) > options_.max_spec_bytes) {
+    return absl::InvalidArgumentError("study spec is larger than " +
+                                      std::to_string(options_.max_spec_bytes) + " bytes");
+  }
+  auto spec = ParseStudyOrError(spec_json);
+  if (!spec.ok()) return spec.status();
+  // The designer must be buildable before the study is stored.
+  auto designer =
+      MakeDesigner({spec->algorithm.name, spec->algorithm.seed}, spec->space, spec->objectives);
+  if (!designer.ok()) return designer.status();
+  StudyRecord record{spec->name, ToCanonicalJson(*spec), StudyState::kActive, Now()};
+  absl::Status created = store_->CreateStudy(record);
+  if (created.code() == absl::StatusCode::kAlreadyExists && resume) return Resume(*spec);
+  if (!created.ok()) return created;
+  return record;
+}
+
+absl::StatusOr<StudyRecord> StudyService::Resume(const StudySpec& spec) {
+  auto record = store_->GetStudy(spec.name);
+  if (!record.ok()) return record.status();
+  auto existing = SpecOf(*record);
+  if (!existing.ok()) return existing.status();
+  StudySpec same_budget = spec;
+  same_budget.max_trials = existing->max_trials;
+  const std::string old_json = ToCanonicalJson(*existing);
+  const std::string new_json = ToCanonicalJson(same_budget);
+  if (old_json != new_json) {
+    const auto a = nlohmann::json::parse(old_json), b = nlohmann::json::parse(new_json);
+    std::string fields;
+    for (const auto& [key, value] : b.items()) {
+      if (!a.contains(key) || a.at(key) != value) fields += (fields.empty() ? "" : ", ") + key;
+    }
+    for (const auto& [key, value] : a.items()) {
+      if (!b.contains(key)) fields += (fields.empty() ? "" : ", ") + key;
+    }
+    return absl::FailedPreconditionError("study \"" + spec.name +
+                                         "\" exists with a different spec (differs in: " +
+                                         fields + "); use another name to start afresh");
+  }
+  if (existing->max_trials == spec.max_trials) return record;
+  auto entry = Entry(spec.name);
+  if (!entry.ok()) return entry.status();
+  std::lock_guard<std::mutex> lock((*entry)->mu);
+  auto counts = store_->CountTrials(spec.name);
+  if (!counts.ok()) return counts.status();
+  record->spec_json = ToCanonicalJson(spec);
+  record->state = BudgetSpent(spec, *counts) ? StudyState::kCompleted : StudyState::kActive;
+  if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
+  (*entry)->spec.max_trials = spec.max_trials;
+  return record;
+}
+
+absl::StatusOr<StudyRecord> StudyService::GetStudy(const std::string& name) {
+  if (auto s = CheckName(name, "name", options_.max_name_length); !s.ok()) return s;
+  return store_->GetStudy(name);
+}
+
+absl::StatusOr<std::vector<StudyRecord>> StudyService::ListStudies() {
+  return store_->ListStudies();
+}
+
+absl::Status StudyService::DeleteStudy(const std::string& name) {
+  if (auto s = CheckName(name, "name", options_.max_name_length); !s.ok()) return s;
+  if (absl::Status s = store_->DeleteStudy(name); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(entries_mu_);
+  entries_.erase(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(
+    const std::string& study, int count, const std::string& client_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (auto s = CheckName(client_id, "client_id", options_.max_name_length); !s.ok()) return s;
+  if (count < 1 || count > options_.max_suggest_count) {
+    return absl::InvalidArgumentError("count: must be between 1 and " +
+                                      std::to_string(options_.max_suggest_count));
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+
+  Suggestion out;
+  auto mine = store_->ListTrials(study, {.states = {TrialState::kActive},
+                                         .client_id = client_id,
+                                         .limit = count,
+                                         .with_measurements = false});
+  if (!mine.ok()) return mine.status();
+  if (!mine->empty()) {
+    out.trials = std::move(*mine);
+    return out;
+  }
+
+  auto counts = store_->CountTrials(study);
+  if (!counts.ok()) return counts.status();
+  if (BudgetSpent(e.spec, *counts)) {
+    out.study_done = true;
+    return out;
+  }
+  const int64_t done = counts->completed + counts->stopped + counts->infeasible;
+  const int64_t running = counts->active + counts->stopping;
+  const int64_t room = e.spec.max_trials - done - running;
+  if (room <= 0) return out;  // every remaining trial is running somewhere
+
+  auto history = store_->ListTrials(study, {.with_measurements = false});
+  if (!history.ok()) return history.status();
+  std::vector<const Trial*> finished, active;
+  for (const Trial& t : *history) (IsFinal(t.state) ? finished : active).push_back(&t);
+  e.designer->Update(finished, active);
+  std::vector<Assignment> assignments =
+      e.designer->Suggest(static_cast<int>(std::min<int64_t>(count, room)));
+  if (assignments.empty()) {
+    out.study_done = running == 0;  // the designer has exhausted the space
+    return out;
+  }
+  std::vector<Trial> trials;
+  for (Assignment& a : assignments) {
+    if (absl::Status s = e.spec.space.Validate(a); !s.ok()) {
+      return absl::InternalError("designer " + e.spec.algorithm.name +
+                                 " suggested an invalid assignment: " + std::string(s.message()));
+    }
+    Trial t;
+    t.parameters = std::move(a);
+    t.client_id = client_id;
+    t.create_time = Now();
+    trials.push_back(std::move(t));
+  }
+  auto stored = store_->AddTrials(study, std::move(trials));
+  if (!stored.ok()) return stored.status();
+  for (const Trial& t : *stored) e.running[t.id] = {TrialState::kActive, ""};
+  out.trials = std::move(*stored);
+  return out;
+}
+
+absl::StatusOr<Trial> StudyService::CreateTrial(const std::string& study,
+                                                const Assignment& parameters,
+                                                const std::string& client_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (static_cast<int>(client_id.size()) > options_.max_name_length) {
+    return absl::InvalidArgumentError("client_id: too long");
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  if (absl::Status s = e.spec.space.Validate(parameters); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(e.mu);
+  Trial t;
+  t.parameters = parameters;
+  t.client_id = client_id;
+  t.create_time = Now();
+  auto stored = store_->AddTrials(study, {std::move(t)});
+  if (!stored.ok()) return stored.status();
+  e.running[stored->front().id] = {TrialState::kActive, ""};
+  return stored->front();
+}
+
+absl::StatusOr<Trial> StudyService::GetTrial(const std::string& study, int64_t trial_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  return store_->GetTrial(study, trial_id);
+}
+
+absl::Status StudyService::CheckMeasurement(const Measurement& m, std::string_view path) const {
+  const std::string p(path);
+  if (m.step < 0) return absl::InvalidArgumentError(p + ".step: must be >= 0");
+  if (!std::isfinite(m.elapsed_secs) || m.elapsed_secs < 0) {
+    return absl::InvalidArgumentError(p + ".elapsed_secs: must be a finite number >= 0");
+  }
+  if (static_cast<int>(m.metrics.size()) > options_.max_metrics_per_measurement) {
+    return absl::InvalidArgumentError(p + ".metrics: more than " +
+                                      std::to_string(options_.max_metrics_per_measurement) +
+                                      " metrics");
+  }
+  for (const auto& [name, value] : m.metrics) {
+    if (auto s = CheckName(name, p + ".metrics name", options_.max_name_length); !s.ok()) {
+      return s;
+    }
+    if (!std::isfinite(value)) {
+      return absl::InvalidArgumentError(p + ".metrics." + name + ": must be a finite number, got " +
+                                        FormatValue(value));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& study,
+                                                             int64_t trial_id,
+                                                             const Measurement& measurement) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (absl::Status s = CheckMeasurement(measurement, "measurement"); !s.ok()) return s;
+  if (measurement.metrics.empty()) {
+    return absl::InvalidArgumentError("measurement.metrics: must not be empty");
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  StopDecision decision;
+  {
+    std::lock_guard<std::mutex> lock(e.mu);
+    auto it = e.running.find(trial_id);
+    if (it == e.running.end()) {
+      // Not running: say NotFound or FailedPrecondition as the store knows it.
+      auto trial = store_->GetTrial(study, trial_id);
+      if (!trial.ok()) return trial.status();
+      return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is " +
+                                           ToString(trial->state) +
+                                           "; finished trials are immutable");
+    }
+    if (it->second.state == TrialState::kStopping) decision = {true, it->second.reason};
+  }
+  if (absl::Status s = store_->AddMeasurements(study, trial_id, {measurement}); !s.ok()) return s;
+  return decision;
+}
+
+absl::StatusOr<Trial> StudyService::RunningTrial(const std::string& study, int64_t trial_id) {
+  auto trial = store_->GetTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  if (IsFinal(trial->state)) {
+    return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is " +
+                                         ToString(trial->state) +
+                                         "; finished trials are immutable");
+  }
+  return trial;
+}
+
+absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int64_t trial_id,
+                                                  const TrialOutcome& outcome) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (outcome.kind == TrialOutcome::Kind::kCompleted) {
+    if (auto s = CheckMeasurement(outcome.final_measurement, "final_measurement"); !s.ok()) {
+      return s;
+    }
+  } else if (auto s = CheckName(outcome.reason,
+                                outcome.kind == TrialOutcome::Kind::kInfeasible
+                                    ? "infeasible_reason"
+                                    : "failure_message",
+                                64 * 1024);
+             !s.ok()) {
+    return s;
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto trial = RunningTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  Trial& t = *trial;
+  switch (outcome.kind) {
+    case TrialOutcome::Kind::kCompleted: {
+      Measurement final_m = outcome.final_measurement;
+      if (final_m.metrics.empty() && t.measurements.empty() &&
+          t.state == TrialState::kStopping) {
+        t.state = TrialState::kStopped;  // stopped before its first report
+        break;
+      }
+      if (final_m.metrics.empty()) {
+        if (t.measurements.empty()) {
+          return absl::FailedPreconditionError(
+              "final_measurement: empty, and trial " + std::to_string(trial_id) +
+              " has reported no measurement to use instead");
+        }
+        final_m = t.measurements.back();
+      }
+      if (t.state != TrialState::kStopping) {
+        for (const Objective& o : e.spec.objectives) {
+          if (!final_m.metrics.contains(o.metric)) {
+            return absl::InvalidArgumentError("final_measurement.metrics: missing the objective \"" +
+                                              o.metric + "\"");
+          }
+        }
+      }
+      if (final_m.step == 0 && !t.measurements.empty()) final_m.step = t.measurements.back().step;
+      t.final_measurement = std::move(final_m);
+      t.state = t.state == TrialState::kStopping ? TrialState::kStopped : TrialState::kCompleted;
+      break;
+    }
+    case TrialOutcome::Kind::kInfeasible:
+      t.state = TrialState::kInfeasible;
+      t.reason = outcome.reason;
+      break;
+    case TrialOutcome::Kind::kFailed:
+      t.state = TrialState::kFailed;
+      t.reason = outcome.reason;
+      break;
+  }
+  t.end_time = Now();
+  if (absl::Status s = store_->UpdateTrial(study, t); !s.ok()) return s;
+  e.running.erase(trial_id);
+  if (absl::Status s = MaybeCompleteStudy(study, e.spec); !s.ok()) return s;
+  return t;
+}
+
+absl::Status StudyService::MaybeCompleteStudy(const std::string& study, const StudySpec& spec) {
+  auto counts = store_->CountTrials(study);
+  if (!counts.ok()) return counts.status();
+  if (!BudgetSpent(spec, *counts)) return absl::OkStatus();
+  auto record = store_->GetStudy(study);
+  if (!record.ok()) return record.status();
+  if (record->state == StudyState::kCompleted) return absl::OkStatus();
+  record->state = StudyState::kCompleted;
+  return store_->UpdateStudy(*record);
+}
+
+absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t trial_id,
+                                              const std::string& reason) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (reason.size() > 64 * 1024) return absl::InvalidArgumentError("reason: too long");
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto trial = RunningTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  if (trial->state == TrialState::kStopping) return trial;
+  trial->state = TrialState::kStopping;
+  trial->reason = reason.empty() ? "stopped by StopTrial" : reason;
+  if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
+  e.running[trial_id] = {TrialState::kStopping, trial->reason};
+  return trial;
+}
+
+absl::StatusOr<std::vector<Trial>> StudyService::ListTrials(const std::string& study,
+                                                            const TrialFilter& filter) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  return store_->ListTrials(study, filter);
+}
+
+absl::StatusOr<std::vector<Trial>> StudyService::GetBestTrials(const std::string& study) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  auto record = store_->GetStudy(study);
+  if (!record.ok()) return record.status();
+  auto spec = SpecOf(*record);
+  if (!spec.ok()) return spec.status();
+  auto trials = store_->ListTrials(
+      study, {.states = {TrialState::kCompleted}, .with_measurements = false});
+  if (!trials.ok()) return trials.status();
+  std::vector<Trial> best;
+  for (const Trial* t : BestTrials(*trials, spec->objectives)) best.push_back(*t);
+  return best;
+}
+
+}  // namespace tuner

@@ -1,0 +1,132 @@
+// StudyService: the study server's logic, without gRPC. It validates requests,
+// keeps the per-study designers, and reads and writes the Store.
+//
+// Thread-safety: all methods may be called concurrently. Suggestions of one
+// study are serialised by that study's mutex, so parallel clients never get
+// the same trial. Errors are canonical absl codes (NotFound, AlreadyExists,
+// InvalidArgument with a path-style message, FailedPrecondition for writes
+// to finished trials); the gRPC edge maps them once.
+#ifndef TUNER_TUNER_STUDY_SERVICE_H_
+#define TUNER_TUNER_STUDY_SERVICE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "algorithms/designer.h"
+#include "storage/store.h"
+#include "study/study_spec.h"
+
+namespace tuner {
+
+struct StudyServiceOptions {
+  int64_t max_spec_bytes = 1 << 20;      // largest study JSON accepted
+  int max_suggest_count = 1000;          // largest SuggestTrials count
+  int max_metrics_per_measurement = 1000;
+  int max_name_length = 256;             // metric names, client ids, reasons
+};
+
+// How a trainer ends a trial.
+struct TrialOutcome {
+  enum class Kind { kCompleted, kInfeasible, kFailed };
+  Kind kind = Kind::kCompleted;
+  // kCompleted: final metrics; when empty, the last reported measurement.
+  Measurement final_measurement;
+  std::string reason;  // kInfeasible, kFailed
+
+  static TrialOutcome Completed(Measurement final_measurement) {
+    TrialOutcome o;
+    o.final_measurement = std::move(final_measurement);
+    return o;
+  }
+  static TrialOutcome Infeasible(std::string reason) { return {Kind::kInfeasible, {}, reason}; }
+  static TrialOutcome Failed(std::string message) { return {Kind::kFailed, {}, message}; }
+};
+
+struct StopDecision {
+  bool stop = false;
+  std::string reason;
+};
+
+class StudyService {
+ public:
+  // `store` must outlive the service.
+  explicit StudyService(Store* store, StudyServiceOptions options = {});
+
+  // AlreadyExists for a duplicate name unless `resume`: then an existing
+  // study with the same spec is returned, with max_trials updated to the new
+  // one (raising it reopens a finished study); a different spec is
+  // FailedPrecondition naming the top-level fields that differ.
+  absl::StatusOr<StudyRecord> CreateStudy(std::string_view spec_json, bool resume = false);
+  absl::StatusOr<StudyRecord> GetStudy(const std::string& name);
+  absl::StatusOr<std::vector<StudyRecord>> ListStudies();
+  absl::Status DeleteStudy(const std::string& name);
+
+  struct Suggestion {
+    std::vector<Trial> trials;
+    bool study_done = false;  // budget spent or failure limit reached
+  };
+  // Idempotent per client: a client with ACTIVE trials gets those back
+  // (at most `count`) instead of new ones.
+  absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,
+                                           const std::string& client_id);
+  // A user-supplied assignment, validated against the search space.
+  absl::StatusOr<Trial> CreateTrial(const std::string& study, const Assignment& parameters,
+                                    const std::string& client_id);
+  absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id);
+
+  // Stores an intermediate measurement (durable when this returns) and says
+  // whether the trial should stop.
+  absl::StatusOr<StopDecision> ReportMeasurement(const std::string& study, int64_t trial_id,
+                                                 const Measurement& measurement);
+  absl::StatusOr<Trial> CompleteTrial(const std::string& study, int64_t trial_id,
+                                      const TrialOutcome& outcome);
+  // Asks a running trial to stop: it becomes STOPPING, later reports answer
+  // stop, and completing it makes it STOPPED. Idempotent.
+  absl::StatusOr<Trial> StopTrial(const std::string& study, int64_t trial_id,
+                                  const std::string& reason);
+
+  absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
+                                                const TrialFilter& filter);
+  // The best COMPLETED trial for one objective (ties: lowest id); the Pareto
+  // front, by id, for several. Empty when nothing has completed.
+  absl::StatusOr<std::vector<Trial>> GetBestTrials(const std::string& study);
+
+ private:
+  struct StudyEntry {
+    std::mutex mu;  // serialises suggestions and state changes of the study
+    StudySpec spec;
+    std::unique_ptr<Designer> designer;  // guarded by mu
+    // Running (ACTIVE or STOPPING) trials: id -> state and stop reason.
+    struct Running {
+      TrialState state = TrialState::kActive;
+      std::string reason;
+    };
+    std::map<int64_t, Running> running;  // guarded by mu
+  };
+
+  absl::StatusOr<std::shared_ptr<StudyEntry>> Entry(const std::string& name);
+  absl::StatusOr<StudyRecord> Resume(const StudySpec& spec);
+  absl::Status CheckMeasurement(const Measurement& m, std::string_view path) const;
+  absl::StatusOr<Trial> RunningTrial(const std::string& study, int64_t trial_id);
+  absl::Status MaybeCompleteStudy(const std::string& study, const StudySpec& spec);
+
+  Store* const store_;
+  const StudyServiceOptions options_;
+  std::mutex entries_mu_;
+  std::map<std::string, std::shared_ptr<StudyEntry>> entries_;  // guarded by entries_mu_
+};
+
+// Whether the study's budget is spent: done (completed, stopped, infeasible)
+// trials reached max_trials, or failed trials reached max_failed_trials.
+bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts);
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_STUDY_SERVICE_H_

@@ -1,0 +1,29 @@
+// `tuner`: validate studies, serve them, inspect results. See `tuner --help`.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "tuner/cli.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tuner: a hyperparameter tuning service (studies in JSON, trials over gRPC)"};
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  tuner::CliAction run;
+  tuner::AddValidateCommand(app, &run);
+  tuner::AddServeCommand(app, &run);
+  tuner::AddRunCommand(app, &run);
+  tuner::AddInspectCommands(app, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tuner"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  return run ? run() : 0;
+}
