@@ -10,6 +10,8 @@
 //   loss; AddMeasurements promises durability when it returns OK, so every
 //   commit syncs the WAL. Measurements are batched per call, which keeps the
 //   cost to one fsync per report.
+//   Concurrent AddMeasurements calls share one commit (group commit): each
+//   still returns only once its own rows are durable.
 // - foreign_keys = ON: deleting a study cascades to its trials and their
 //   measurements.
 //
@@ -21,6 +23,7 @@
 #include "storage/sqlite_store.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -126,10 +129,26 @@ class SqliteStore final : public Store {
   static absl::StatusOr<Trial> TrialFromRow(const Statement& row);
   static absl::StatusOr<StudyRecord> StudyFromRow(const Statement& row);
 
+  // One AddMeasurements call waiting for its group commit.
+  struct PendingWrite {
+    const std::string* study;
+    int64_t trial_id;
+    const std::vector<Measurement>* measurements;
+    absl::Status status;
+    bool done = false;  // guarded by group_mu_
+  };
+  // Writes the batch in one transaction (takes mu_), setting each status.
+  void WriteGroup(const std::vector<PendingWrite*>& batch);
+
   const std::string path_;
   const bool read_only_;
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_, together with its statement cache
+
+  std::mutex group_mu_;  // guards the three members below and PendingWrite::done
+  std::condition_variable group_cv_;
+  std::vector<PendingWrite*> group_queue_;
+  bool group_leader_ = false;  // a caller is writing a batch
 };
 
 absl::Status SqliteStore::CheckWritable(absl::string_view operation) const {
@@ -462,17 +481,59 @@ absl::StatusOr<TrialCounts> SqliteStore::CountTrials(const std::string& study) {
 
 absl::Status SqliteStore::AddMeasurements(const std::string& study, int64_t trial_id,
                                           const std::vector<Measurement>& measurements) {
-  std::lock_guard<std::mutex> lock(mu_);
   TUNER_STORE_RETURN_IF_ERROR(CheckWritable("AddMeasurements"));
   for (const Measurement& measurement : measurements) {
     TUNER_STORE_RETURN_IF_ERROR(CheckFinite(measurement));
   }
-  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
-                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
-  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
-  TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, study, trial_id));
-  TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial_id, measurements));
-  return txn.Commit();
+  // Group commit: the first caller to find no leader writes every queued
+  // write in one transaction (one fsync); the others wait for its result.
+  PendingWrite write{&study, trial_id, &measurements};
+  std::unique_lock<std::mutex> group(group_mu_);
+  group_queue_.push_back(&write);
+  while (!write.done) {
+    if (group_leader_) {
+      group_cv_.wait(group);
+      continue;
+    }
+    group_leader_ = true;
+    std::vector<PendingWrite*> batch;
+    batch.swap(group_queue_);
+    group.unlock();
+    WriteGroup(batch);
+    group.lock();
+    for (PendingWrite* w : batch) w->done = true;
+    group_leader_ = false;
+    group_cv_.notify_all();
+  }
+  return write.status;
+}
+
+void SqliteStore::WriteGroup(const std::vector<PendingWrite*>& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(*db_, Transaction::Kind::kWrite);
+  if (!txn.ok()) {
+    for (PendingWrite* w : batch) w->status = txn.status();
+    return;
+  }
+  for (PendingWrite* w : batch) {
+    // A savepoint per write: one refused write does not undo the others.
+    if (absl::Status s = db_->Exec("SAVEPOINT measurement_write"); !s.ok()) {
+      w->status = s;
+      continue;
+    }
+    w->status = [&]() -> absl::Status {
+      TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(*w->study));
+      TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, *w->study, w->trial_id));
+      return InsertMeasurements(study_row, w->trial_id, *w->measurements);
+    }();
+    if (!w->status.ok()) (void)db_->Exec("ROLLBACK TO measurement_write");
+    (void)db_->Exec("RELEASE measurement_write");
+  }
+  if (absl::Status committed = txn->Commit(); !committed.ok()) {
+    for (PendingWrite* w : batch) {
+      if (w->status.ok()) w->status = committed;
+    }
+  }
 }
 
 absl::Status SqliteStore::UpdateTrial(const std::string& study, const Trial& trial) {

@@ -742,5 +742,39 @@ TEST_CASE("Store: concurrent callers", "[store][conformance][concurrency]") {
   for (const Trial& trial : *listed) CHECK(trial.measurements.size() == 1);
 }
 
+TEST_CASE("Store: concurrent measurement writes share commits, each with its own result",
+          "[store][conformance][concurrency]") {
+  const std::string kind = GENERATE(as<std::string>{}, STORE_KINDS);
+  INFO("store " << kind);
+  StoreUnderTest under_test = OpenStore(kind);
+  Store& store = *under_test.store;
+  TUNER_REQUIRE_OK(store.CreateStudy(MakeStudy("s")));
+  std::vector<Trial> trials = AddOrDie(store, "s", std::vector<Trial>(8, MakeTrial(0.5, 1, "c")));
+  // Trial 8 is finished: writes to it must fail alone, never taking others down.
+  Trial finished = trials.back();
+  finished.state = TrialState::kCompleted;
+  TUNER_REQUIRE_OK(store.UpdateTrial("s", finished));
+
+  constexpr int kWrites = 50;
+  std::vector<int> ok(8, 0), refused(8, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        absl::Status s = store.AddMeasurements("s", trials[t].id, {MakeMeasurement(i, 0.1 * i)});
+        (s.ok() ? ok : refused)[t]++;
+        if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition) refused[t] += 1000;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < 7; ++t) {
+    CHECK(ok[t] == kWrites);
+    CHECK(GetOrDie(store, "s", trials[t].id).measurements.size() == kWrites);
+  }
+  CHECK(refused[7] == kWrites);
+  CHECK(GetOrDie(store, "s", finished.id).measurements.empty());
+}
+
 }  // namespace
 }  // namespace tuner

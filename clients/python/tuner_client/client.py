@@ -209,28 +209,26 @@ class Trial:
         reported measurement is used. A trial asked to stop becomes STOPPED,
         otherwise COMPLETED. Returns self, updated."""
         values = _metrics(metrics, kwargs)
-        t = self._client.complete_trial(self.study, self.id, values or None,
-                                        elapsed_secs=self.elapsed())
-        return self._update(t._proto)
+        return self._update(self._client._complete(self.study, self.id, values or None,
+                                                   elapsed_secs=self.elapsed()))
 
     def infeasible(self, reason):
         """Ends the trial as INFEASIBLE (the parameters cannot be evaluated)."""
-        t = self._client.complete_trial(self.study, self.id, infeasible_reason=reason)
-        return self._update(t._proto)
+        return self._update(self._client._complete(self.study, self.id,
+                                                   infeasible_reason=reason))
 
     def fail(self, message):
         """Ends the trial as FAILED (it crashed; the parameters may be fine)."""
-        t = self._client.complete_trial(self.study, self.id, failure_message=message)
-        return self._update(t._proto)
+        return self._update(self._client._complete(self.study, self.id,
+                                                   failure_message=message))
 
     def stop(self, reason=""):
         """Asks the server to stop this trial (it becomes STOPPING)."""
-        t = self._client.stop_trial(self.study, self.id, reason)
-        return self._update(t._proto)
+        return self._update(self._client._stop(self.study, self.id, reason))
 
     def refresh(self):
         """Reloads the trial (with its measurements) from the server."""
-        return self._update(self._client.get_trial(self.study, self.id)._proto)
+        return self._update(self._client._get(self.study, self.id))
 
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
@@ -311,9 +309,7 @@ class Client:
             raise from_rpc_error(e) from None
 
     def _trial(self, proto):
-        trial = Trial._from_proto(self, proto)
-        trial._proto = proto
-        return trial
+        return Trial._from_proto(self, proto)
 
     # -- studies
 
@@ -395,8 +391,11 @@ class Client:
 
     def get_trial(self, study, trial_id):
         """The trial with its measurements. Raises NotFoundError."""
-        return self._trial(self._call("GetTrial", pb.GetTrialRequest(
-            study=_study_name(study), trial_id=int(trial_id))))
+        return self._trial(self._get(study, trial_id))
+
+    def _get(self, study, trial_id):
+        return self._call("GetTrial", pb.GetTrialRequest(
+            study=_study_name(study), trial_id=int(trial_id)))
 
     def list_trials(self, study, states=None, *, page_size=100):
         """The study's trials by id, following pages. ``states``: a state name
@@ -425,14 +424,24 @@ class Client:
         """Asks a running trial to stop: it becomes STOPPING and its next
         report answers stop. Idempotent. Raises FailedPreconditionError for
         a finished trial."""
-        return self._trial(self._call("StopTrial", pb.StopTrialRequest(
-            study=_study_name(study), trial_id=int(trial_id), reason=reason)))
+        return self._trial(self._stop(study, trial_id, reason))
+
+    def _stop(self, study, trial_id, reason):
+        return self._call("StopTrial", pb.StopTrialRequest(
+            study=_study_name(study), trial_id=int(trial_id), reason=reason))
 
     def complete_trial(self, study, trial_id, metrics=None, *, infeasible_reason=None,
                        failure_message=None, elapsed_secs=0.0):
         """Ends a trial: with final ``metrics`` (None = the last reported
         measurement), as infeasible, or as failed. Returns the Trial.
         Raises FailedPreconditionError for a finished trial."""
+        return self._trial(self._complete(study, trial_id, metrics,
+                                          infeasible_reason=infeasible_reason,
+                                          failure_message=failure_message,
+                                          elapsed_secs=elapsed_secs))
+
+    def _complete(self, study, trial_id, metrics=None, *, infeasible_reason=None,
+                  failure_message=None, elapsed_secs=0.0):
         request = pb.CompleteTrialRequest(study=_study_name(study), trial_id=int(trial_id))
         if infeasible_reason is not None:
             request.infeasible_reason = infeasible_reason
@@ -444,7 +453,7 @@ class Client:
                 request.final_measurement.elapsed_secs = elapsed_secs
                 for k, v in _metrics(metrics, {}).items():
                     request.final_measurement.metrics[k] = v
-        return self._trial(self._call("CompleteTrial", request))
+        return self._call("CompleteTrial", request)
 
     def report_metrics(self, study, trial_id, step, metrics, *, elapsed_secs=0.0):
         """Sends one measurement over this client's ReportMetrics stream
