@@ -1,14 +1,16 @@
 #include "algorithms/designer_factory.h"
 
+#include "algorithms/gp_designer.h"
 #include "algorithms/grid_designer.h"
+#include "algorithms/hyperband_designer.h"
 #include "algorithms/random_designer.h"
 #include "algorithms/sobol_designer.h"
 
 namespace tuner {
 
-absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(
-    const DesignerOptions& options, const SearchSpace& space,
-    const std::vector<Objective>& /*objectives*/) {
+absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& options,
+                                                       const SearchSpace& space,
+                                                       const std::vector<Objective>& objectives) {
   if (options.algorithm == "random") {
     return std::make_unique<RandomDesigner>(space, options.seed);
   }
@@ -19,6 +21,28 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(
     SobolDesignerOptions sobol;
     sobol.seed = options.seed;
     return std::make_unique<SobolDesigner>(space, sobol);
+  }
+  if (options.algorithm == "bayesian") {
+    GpDesignerOptions gp;
+    gp.seed = options.seed;
+    if (options.acquisition == "log_ei") {
+      gp.acquisition = GpAcquisition::kLogEi;
+    } else if (options.acquisition == "ucb") {
+      gp.acquisition = GpAcquisition::kUcb;
+    } else {
+      return absl::InvalidArgumentError("algorithm.acquisition: unknown acquisition \"" +
+                                        options.acquisition + "\"; expected one of log_ei, ucb");
+    }
+    if (options.initial_trials < 0) {
+      return absl::InvalidArgumentError("algorithm.initial_trials: must be >= 0");
+    }
+    gp.initial_trials = options.initial_trials;
+    return std::make_unique<GpDesigner>(space, objectives, gp);
+  }
+  if (options.algorithm == "hyperband") {
+    auto hyperband = HyperbandDesigner::Create(space, objectives, options.seed, options.hyperband);
+    if (!hyperband.ok()) return hyperband.status();
+    return std::unique_ptr<Designer>(std::move(*hyperband));
   }
   std::string names;
   for (const std::string& name : AvailableDesigners()) {
@@ -31,7 +55,7 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(
 
 const std::vector<std::string>& AvailableDesigners() {
   static const std::vector<std::string>* const names =
-      new std::vector<std::string>{"random", "grid", "sobol"};
+      new std::vector<std::string>{"random", "grid", "sobol", "bayesian", "hyperband"};
   return *names;
 }
 

@@ -9,17 +9,23 @@
 
 #include "absl/status/statusor.h"
 #include "algorithms/designer.h"
+#include "algorithms/hyperband_designer.h"
 #include "algorithms/objective.h"
 #include "algorithms/search_space.h"
 
 namespace tuner {
 
 struct DesignerOptions {
-  std::string algorithm = "random";  // random | grid | sobol
+  std::string algorithm = "random";  // random | grid | sobol | bayesian | hyperband
   uint64_t seed = 0;
+  // "bayesian" only (gp_designer.h):
+  std::string acquisition = "log_ei";  // log_ei | ucb
+  int initial_trials = 0;              // quasi-random trials first; 0: max(5, 2 x parameters)
+  // "hyperband" only (hyperband_designer.h): resource name, eta, variant, sampler.
+  HyperbandOptions hyperband;
 };
 
-// InvalidArgument for an unknown algorithm name.
+// InvalidArgument for an unknown algorithm name or a bad option.
 absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& options,
                                                        const SearchSpace& space,
                                                        const std::vector<Objective>& objectives);

@@ -67,6 +67,24 @@ Json TrainerToJson(const TrainerSpec& t) {
   return out;
 }
 
+// Only the keys of the rule (see ParseEarlyStopping).
+Json EarlyStoppingToJson(const EarlyStoppingSpec& e) {
+  Json out = Json::object();
+  out["rule"] = e.rule;
+  if (e.rule != "threshold") out["min_trials"] = e.min_trials;
+  out["grace_steps"] = e.grace_steps;
+  if (e.rule == "median" || e.rule == "percentile") {
+    out["use_running_average"] = e.use_running_average;
+  }
+  if (e.rule == "percentile") out["percentile"] = e.percentile;
+  if (e.rule == "threshold") out["threshold"] = e.threshold;
+  if (e.rule == "asha") {
+    out["eta"] = e.eta;
+    out["min_resource"] = e.min_resource;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ToCanonicalJson(const StudySpec& spec) {
@@ -80,14 +98,30 @@ std::string ToCanonicalJson(const StudySpec& spec) {
     out["objectives"] = std::move(objectives);
   }
   out["algorithm"] = Json{{"name", spec.algorithm.name}, {"seed", spec.algorithm.seed}};
+  if (spec.algorithm.name == "bayesian") {
+    out["algorithm"]["acquisition"] = spec.algorithm.acquisition;
+    if (spec.algorithm.initial_trials > 0) {
+      out["algorithm"]["initial_trials"] = spec.algorithm.initial_trials;
+    }
+  }
+  const bool hyperband = spec.algorithm.name == "hyperband";
+  if (hyperband) {
+    const AlgorithmSpec::Resource& r = spec.algorithm.resource;
+    out["algorithm"]["resource"] = Json{{"name", r.name}, {"min", r.min}, {"max", r.max}};
+    out["algorithm"]["eta"] = spec.algorithm.eta;
+    out["algorithm"]["variant"] = spec.algorithm.variant;
+    out["algorithm"]["sampler"] = spec.algorithm.sampler;
+  }
   out["max_trials"] = spec.max_trials;
   out["max_parallel_trials"] = spec.max_parallel_trials;
   out["max_failed_trials"] = spec.max_failed_trials;
-  out["early_stopping"] = Json{{"rule", spec.early_stopping.rule},
-                               {"min_trials", spec.early_stopping.min_trials},
-                               {"grace_steps", spec.early_stopping.grace_steps}};
+  out["early_stopping"] = EarlyStoppingToJson(spec.early_stopping);
   Json parameters = Json::array();
-  for (const ParameterSpec& p : spec.space.parameters) parameters.push_back(ParameterToJson(p));
+  for (const ParameterSpec& p : spec.space.parameters) {
+    // The hyperband resource is in `algorithm`; the parser adds it back.
+    if (hyperband && p.name == spec.algorithm.resource.name) continue;
+    parameters.push_back(ParameterToJson(p));
+  }
   out["parameters"] = std::move(parameters);
   if (spec.has_trainer) out["trainer"] = TrainerToJson(spec.trainer);
   return out.dump(2, ' ', false, Json::error_handler_t::replace);

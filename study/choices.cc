@@ -4,13 +4,18 @@ namespace tuner {
 
 const NamedChoices& AlgorithmChoices() {
   static const NamedChoices* choices =
-      new NamedChoices{{"random", "grid", "sobol"}, {"bayesian", "hyperband"}};
+      new NamedChoices{{"random", "grid", "sobol", "bayesian", "hyperband"}, {}};
+  return *choices;
+}
+
+const NamedChoices& AcquisitionChoices() {
+  static const NamedChoices* choices = new NamedChoices{{"log_ei", "ucb"}, {}};
   return *choices;
 }
 
 const NamedChoices& StoppingRuleChoices() {
   static const NamedChoices* choices =
-      new NamedChoices{{"none"}, {"median", "percentile", "threshold", "asha"}};
+      new NamedChoices{{"none", "median", "percentile", "threshold", "asha"}, {}};
   return *choices;
 }
 

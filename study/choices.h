@@ -17,6 +17,7 @@ struct NamedChoices {
 };
 
 const NamedChoices& AlgorithmChoices();      // algorithm.name
+const NamedChoices& AcquisitionChoices();    // algorithm.acquisition (bayesian)
 const NamedChoices& StoppingRuleChoices();   // early_stopping.rule
 const NamedChoices& BackendChoices();        // trainer.backend
 const NamedChoices& MetricSourceChoices();   // trainer.metrics.source

@@ -1,9 +1,11 @@
 #include "study/study_json.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 
 #include "absl/status/status.h"
+#include "algorithms/designer_factory.h"
 #include "study/json_path.h"
 #include "study/json_reader.h"
 #include "study/json_text.h"
@@ -127,19 +129,221 @@ void ParseObjectives(ObjectReader& reader, FaultList* faults, StudySpec* spec) {
   }
 }
 
+// ---- hyperband (docs/hyperband.md)
+constexpr int64_t kMaxResource = int64_t{1} << 53;
+
+bool IsResourceName(const std::string& s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && !(c >= '0' && c <= '9' && i > 0)) return false;
+  }
+  return true;
+}
+
+const NamedChoices& HyperbandVariantChoices() {
+  static const NamedChoices* choices = new NamedChoices{{"async", "sync"}, {}};
+  return *choices;
+}
+
+// "bayesian" only when the GP designer is in this build.
+const NamedChoices& HyperbandSamplerChoices() {
+  static const NamedChoices* choices = [] {
+    const std::vector<std::string>& designers = AvailableDesigners();
+    const bool gp = std::find(designers.begin(), designers.end(), "bayesian") != designers.end();
+    return gp ? new NamedChoices{{"random", "bayesian"}, {}}
+              : new NamedChoices{{"random"}, {"bayesian"}};
+  }();
+  return *choices;
+}
+
+// `resource`: {"name": identifier, "min": integer >= 1 (default 1), "max": integer > min}.
+// Sets `*resource` only when all of it is valid.
+void ParseHyperbandResource(const Json& value, const std::string& path, FaultList* faults,
+                            AlgorithmSpec::Resource* resource) {
+  if (!value.is_object()) {
+    faults->Add(path, "expected an object {\"name\": ..., \"min\": ..., \"max\": ...}, got " +
+                          TypeName(value));
+    return;
+  }
+  const size_t faults_before = faults->size();
+  ObjectReader reader(value, path, {"name", "min", "max"}, faults);
+  AlgorithmSpec::Resource out;
+  if (const Json* name = reader.Require("name", "the trainer argument that takes the budget")) {
+    std::optional<std::string> s = ReadString(*name, reader.PathOf("name"), faults);
+    if (s && (!IsResourceName(*s) || s->size() > kMaxParameterNameLength)) {
+      faults->Add(reader.PathOf("name"),
+                  "must be an identifier (a letter or '_', then letters, digits or '_'), got " +
+                      Describe(*name));
+    } else if (s) {
+      out.name = std::move(*s);
+    }
+  }
+  const bool min_ok = !reader.Find("min") || reader.Integer("min", 1, kMaxResource, &out.min);
+  if (const Json* max = reader.Require("max", "the largest budget, an integer > min")) {
+    std::optional<int64_t> v = ReadInteger(*max, reader.PathOf("max"), 1, kMaxResource, faults);
+    if (v && min_ok && *v <= out.min) {
+      faults->Add(reader.PathOf("max"),
+                  "must be greater than min (" + std::to_string(out.min) + ")");
+    } else if (v) {
+      out.max = *v;
+    }
+  }
+  if (faults->size() == faults_before) *resource = std::move(out);
+}
+
+void ParseHyperband(ObjectReader& reader, FaultList* faults, AlgorithmSpec* algorithm) {
+  if (const Json* resource =
+          reader.Require("resource", R"({"name": ..., "min": ..., "max": ...})")) {
+    ParseHyperbandResource(*resource, reader.PathOf("resource"), faults, &algorithm->resource);
+  }
+  if (const Json* eta = reader.Find("eta")) {
+    std::optional<double> v = ReadNumber(*eta, reader.PathOf("eta"), faults);
+    if (v && *v < 2.0) {
+      faults->Add(reader.PathOf("eta"), "must be at least 2 (got " + Describe(*eta) + ")");
+    } else if (v) {
+      algorithm->eta = *v;
+    }
+  }
+  reader.Choice("variant", HyperbandVariantChoices(), &algorithm->variant);
+  reader.Choice("sampler", HyperbandSamplerChoices(), &algorithm->sampler);
+}
+
+// Appends the hyperband resource to the search space as an integer parameter;
+// a fault when a parameter has its name.
+void AddHyperbandResource(const Json* parameters, const std::string& parameters_path,
+                          const std::string& algorithm_path, FaultList* faults, StudySpec* spec) {
+  const AlgorithmSpec::Resource& resource = spec->algorithm.resource;
+  if (spec->algorithm.name != "hyperband" || resource.name.empty()) return;
+  if (parameters != nullptr && parameters->is_array()) {
+    for (size_t i = 0; i < parameters->size(); ++i) {
+      const Json& p = (*parameters)[i];
+      if (p.is_object() && p.contains("name") && p["name"] == resource.name) {
+        faults->Add(KeyPath(KeyPath(algorithm_path, "resource"), "name"),
+                    Quote(resource.name) + " is already a parameter (" +
+                        KeyPath(IndexPath(parameters_path, i), "name") +
+                        "); the resource needs a name of its own");
+        return;
+      }
+    }
+  }
+  ParameterSpec p;
+  p.name = resource.name;
+  p.type = ParameterType::kInteger;
+  p.min = static_cast<double>(resource.min);
+  p.max = static_cast<double>(resource.max);
+  spec->space.parameters.push_back(std::move(p));
+}
+
 void ParseAlgorithm(const Json& value, const std::string& path, FaultList* faults,
                     AlgorithmSpec* algorithm) {
-  ObjectReader reader(value, path, {"name", "seed"}, faults);
-  reader.Choice("name", AlgorithmChoices(), &algorithm->name);
+  ObjectReader reader(
+      value, path,
+      {"name", "seed", "acquisition", "initial_trials", "resource", "eta", "variant", "sampler"},
+      faults);
+  const bool named = reader.Choice("name", AlgorithmChoices(), &algorithm->name);
   reader.Unsigned("seed", &algorithm->seed);
+  // Options of the bayesian designer; an error on any other (valid) algorithm.
+  const bool name_ok = named || reader.Find("name") == nullptr;
+  for (const char* key : {"acquisition", "initial_trials"}) {
+    if (reader.Find(key) != nullptr && name_ok && algorithm->name != "bayesian") {
+      faults->Add(reader.PathOf(key), "only the bayesian algorithm takes this option");
+    }
+  }
+  if (algorithm->name == "bayesian") {
+    reader.Choice("acquisition", AcquisitionChoices(), &algorithm->acquisition);
+    reader.Integer("initial_trials", 1, 100000, &algorithm->initial_trials);
+  }
+  // Options of hyperband, likewise.
+  for (const char* key : {"resource", "eta", "variant", "sampler"}) {
+    if (reader.Find(key) != nullptr && name_ok && algorithm->name != "hyperband") {
+      faults->Add(reader.PathOf(key), "only the hyperband algorithm takes this option");
+    }
+  }
+  if (algorithm->name == "hyperband") ParseHyperband(reader, faults, algorithm);
+}
+
+// ---- early stopping (docs/early-stopping.md)
+
+// The rules each rule-specific key of `early_stopping` belongs to, as said in
+// its fault ("only for rule asha"). `min_trials` and `grace_steps` are also
+// accepted (and ignored) with rule none.
+struct EarlyStoppingKey {
+  const char* key;
+  std::vector<std::string> rules;
+  const char* belongs;  // for the fault
+};
+
+const std::vector<EarlyStoppingKey>& EarlyStoppingKeys() {
+  static const auto* keys = new std::vector<EarlyStoppingKey>{
+      {"min_trials", {"none", "median", "percentile", "asha"}, "rules median, percentile and asha"},
+      {"use_running_average", {"median", "percentile"}, "rules median and percentile"},
+      {"percentile", {"percentile"}, "rule percentile"},
+      {"threshold", {"threshold"}, "rule threshold"},
+      {"eta", {"asha"}, "rule asha"},
+      {"min_resource", {"asha"}, "rule asha"},
+  };
+  return *keys;
 }
 
 void ParseEarlyStopping(const Json& value, const std::string& path, FaultList* faults,
                         EarlyStoppingSpec* early_stopping) {
-  ObjectReader reader(value, path, {"rule", "min_trials", "grace_steps"}, faults);
-  reader.Choice("rule", StoppingRuleChoices(), &early_stopping->rule);
-  reader.Integer("min_trials", 1, kMaxInt, &early_stopping->min_trials);
+  ObjectReader reader(value, path,
+                      {"rule", "min_trials", "grace_steps", "use_running_average", "percentile",
+                       "threshold", "eta", "min_resource"},
+                      faults);
+  const bool named = reader.Choice("rule", StoppingRuleChoices(), &early_stopping->rule);
+  const std::string& rule = early_stopping->rule;
   reader.Integer("grace_steps", 0, kMaxInt, &early_stopping->grace_steps);
+  // With an invalid rule only that fault is reported, not its keys'.
+  if (!named && reader.Find("rule") != nullptr) return;
+  for (const EarlyStoppingKey& k : EarlyStoppingKeys()) {
+    if (reader.Find(k.key) != nullptr &&
+        std::find(k.rules.begin(), k.rules.end(), rule) == k.rules.end()) {
+      faults->Add(reader.PathOf(k.key), std::string("only for ") + k.belongs);
+    }
+  }
+  if (rule != "threshold") reader.Integer("min_trials", 1, kMaxInt, &early_stopping->min_trials);
+  if (rule == "median" || rule == "percentile") {
+    if (const Json* v = reader.Find("use_running_average")) {
+      if (v->is_boolean()) {
+        early_stopping->use_running_average = v->get<bool>();
+      } else {
+        faults->Add(reader.PathOf("use_running_average"),
+                    "expected true or false, got " + Describe(*v));
+      }
+    }
+  }
+  if (rule == "percentile") {
+    if (const Json* v = reader.Require("percentile", "a number in (0, 100), exclusive")) {
+      std::optional<double> p = ReadNumber(*v, reader.PathOf("percentile"), faults);
+      if (p && !(*p > 0 && *p < 100)) {
+        faults->Add(reader.PathOf("percentile"),
+                    "must be greater than 0 and less than 100 (got " + Describe(*v) + ")");
+      } else if (p) {
+        early_stopping->percentile = *p;
+      }
+    }
+  }
+  if (rule == "threshold") {
+    if (const Json* v = reader.Require("threshold", "the value a trial must beat, a number")) {
+      if (std::optional<double> t = ReadNumber(*v, reader.PathOf("threshold"), faults)) {
+        early_stopping->threshold = *t;
+      }
+    }
+  }
+  if (rule == "asha") {
+    if (const Json* v = reader.Find("eta")) {
+      std::optional<double> eta = ReadNumber(*v, reader.PathOf("eta"), faults);
+      if (eta && !(*eta > 1)) {
+        faults->Add(reader.PathOf("eta"), "must be greater than 1 (got " + Describe(*v) + ")");
+      } else if (eta) {
+        early_stopping->eta = *eta;
+      }
+    }
+    reader.Integer("min_resource", int64_t{1}, int64_t{1} << 53, &early_stopping->min_resource);
+  }
 }
 
 void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) {
@@ -156,10 +360,12 @@ void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) 
     ParseEarlyStopping(*early_stopping, reader.PathOf("early_stopping"), faults,
                        &spec->early_stopping);
   }
-  if (const Json* parameters =
-          reader.Require("parameters", "a non-empty array of parameter objects")) {
+  const Json* parameters = reader.Require("parameters", "a non-empty array of parameter objects");
+  if (parameters != nullptr) {
     ParseParameters(*parameters, reader.PathOf("parameters"), faults, &spec->space);
   }
+  AddHyperbandResource(parameters, reader.PathOf("parameters"), reader.PathOf("algorithm"), faults,
+                       spec);
   if (const Json* trainer = reader.Find("trainer")) {
     spec->has_trainer = true;
     ParseTrainer(*trainer, reader.PathOf("trainer"), faults, &spec->trainer);

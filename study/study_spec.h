@@ -15,14 +15,35 @@
 namespace tuner {
 
 struct AlgorithmSpec {
-  std::string name = "random";  // random | grid | sobol
+  std::string name = "random";  // random | grid | sobol | bayesian | hyperband
   uint64_t seed = 0;            // any uint64
+  // bayesian only:
+  std::string acquisition = "log_ei";  // log_ei | ucb
+  int initial_trials = 0;              // 0: max(5, 2 x parameters)
+  // hyperband only (docs/hyperband.md). The parser appends the resource to
+  // StudySpec::space as an integer parameter {name, min, max}; canonical JSON
+  // leaves it out of `parameters`.
+  struct Resource {
+    std::string name;  // required: an identifier that is not a parameter's name
+    int64_t min = 1;   // >= 1
+    int64_t max = 0;   // required: > min
+  } resource;
+  double eta = 3.0;                // >= 2
+  std::string variant = "async";   // async | sync
+  std::string sampler = "random";  // random | bayesian (needs the bayesian designer)
 };
 
+// docs/early-stopping.md. A key of another rule is an error; rule none
+// accepts (and ignores) min_trials and grace_steps.
 struct EarlyStoppingSpec {
-  std::string rule = "none";  // none (rules arrive with the early-stopping work)
-  int min_trials = 5;         // >= 1
-  int grace_steps = 0;        // >= 0
+  std::string rule = "none";  // none | median | percentile | threshold | asha
+  int min_trials = 5;         // >= 1; median, percentile, asha
+  int grace_steps = 0;        // >= 0; all rules
+  bool use_running_average = false;  // median, percentile
+  double percentile = 50.0;          // percentile: required, in (0, 100)
+  double threshold = 0.0;            // threshold: required, finite
+  double eta = 3.0;                  // asha: > 1
+  int64_t min_resource = 1;          // asha: >= 1 (steps of the first rung)
 };
 
 struct ClusterSpec {

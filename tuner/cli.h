@@ -20,6 +20,8 @@ void AddServeCommand(CLI::App& app, CliAction* run);
 void AddRunCommand(CLI::App& app, CliAction* run);
 // studies, trials, best
 void AddInspectCommands(CLI::App& app, CliAction* run);
+// dashboard: the web dashboard of a db file, read-only
+void AddDashboardCommand(CLI::App& app, CliAction* run);
 
 }  // namespace tuner
 

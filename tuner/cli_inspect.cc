@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "clients/cpp/tuner_client.h"
 #include "storage/sqlite_store.h"
@@ -83,6 +84,7 @@ struct SourceFlags {
   std::string server;
   std::string db;
   bool json = false;
+  std::string format;  // `tuner trials`: table | csv | json ("" = table)
 };
 
 void AddSourceFlags(CLI::App* cmd, SourceFlags* flags) {
@@ -142,14 +144,29 @@ int Studies(const SourceFlags& flags) {
   return 0;
 }
 
+// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a newline.
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string CsvRow(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + CsvField(fields[i]);
+  return line + "\n";
+}
+
 int Trials(const SourceFlags& flags, const std::string& study_name) {
+  const std::string format = flags.json ? "json" : flags.format.empty() ? "table" : flags.format;
   auto source = OpenSource(flags);
   if (!source.ok()) return Fail("trials", source.status());
   auto study = (*source)->GetStudy(study_name);
   if (!study.ok()) return Fail("trials", study.status());
   auto trials = (*source)->ListTrials(study_name);
   if (!trials.ok()) return Fail("trials", trials.status());
-  if (flags.json) {
+  if (format == "json") {
     nlohmann::json json = nlohmann::json::array();
     for (const v1::Trial& t : *trials) json.push_back(TrialJson(t));
     std::cout << json.dump(2) << "\n";
@@ -160,6 +177,31 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
   std::vector<std::string> header = {"trial", "state"};
   for (const ParameterSpec& p : spec->space.parameters) header.push_back(p.name);
   for (const Objective& o : spec->objectives) header.push_back(o.metric);
+  if (format == "csv") {
+    // Every final metric (objectives first), the number of reports, the reason.
+    std::set<std::string> others;
+    for (const v1::Trial& t : *trials) {
+      for (const auto& [name, value] : t.final_measurement().metrics()) others.insert(name);
+    }
+    for (const Objective& o : spec->objectives) others.erase(o.metric);
+    header.insert(header.end(), others.begin(), others.end());
+    header.push_back("steps");
+    header.push_back("reason");
+    std::cout << CsvRow(header);
+    for (const v1::Trial& t : *trials) {
+      std::vector<std::string> row = {std::to_string(t.id()), v1::TrialState_Name(t.state())};
+      for (const ParameterSpec& p : spec->space.parameters) {
+        auto it = t.parameters().find(p.name);
+        row.push_back(it == t.parameters().end() ? "" : FormatParameter(it->second));
+      }
+      for (const Objective& o : spec->objectives) row.push_back(MetricCell(t, o.metric));
+      for (const std::string& m : others) row.push_back(MetricCell(t, m));
+      row.push_back(std::to_string(t.measurements_size()));
+      row.push_back(t.reason());
+      std::cout << CsvRow(row);
+    }
+    return 0;
+  }
   header.push_back("reason");
   TextTable table(header);
   for (const v1::Trial& t : *trials) {
@@ -218,6 +260,9 @@ void AddInspectCommands(CLI::App& app, CliAction* run) {
   auto* trials = app.add_subcommand("trials", "List a study's trials");
   trials->add_option("study", *study, "Study name")->required();
   AddSourceFlags(trials, flags.get());
+  trials->add_option("--format", flags->format, "table (default), csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->excludes("--json");
   trials->callback([run, flags, study] { *run = [flags, study] { return Trials(*flags, *study); }; });
 
   auto* best = app.add_subcommand("best", "Show a study's best configuration");

@@ -28,6 +28,7 @@ struct RunFlags {
   std::string db = "tuner.db";
   std::string server;
   std::string output_dir;
+  std::string http;  // also serve the dashboard here ("" = no)
   bool json = false;
 };
 
@@ -97,7 +98,8 @@ int Run(const RunFlags& flags) {
   std::unique_ptr<Server> server;
   std::string endpoint = flags.server;
   if (endpoint.empty()) {
-    auto started = Server::Start({.db_path = flags.db, .listen = "127.0.0.1:0"});
+    auto started =
+        Server::Start({.db_path = flags.db, .listen = "127.0.0.1:0", .http_listen = flags.http});
     if (!started.ok()) return Fail(std::string(started.status().message()));
     server = std::move(*started);
     endpoint = server->address();
@@ -132,6 +134,10 @@ int Run(const RunFlags& flags) {
     std::fprintf(progress_out, "study %s: %s on %s, up to %d clusters in parallel\n",
                  spec.name.c_str(), spec.algorithm.name.c_str(), endpoint.c_str(),
                  spec.max_parallel_trials);
+  }
+  if (server && !server->http_url().empty()) {
+    std::fprintf(progress_out, "dashboard: %s\n", server->http_url().c_str());
+    std::fflush(progress_out);
   }
 
   LocalLauncher launcher;
@@ -187,8 +193,13 @@ void AddRunCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("study", flags->study_file, "Study JSON file")->required();
   auto* db = cmd->add_option("--db", flags->db, "SQLite file of the embedded server")
                  ->capture_default_str();
-  cmd->add_option("--server", flags->server, "Use a running server instead (host:port)")
-      ->excludes(db);
+  auto* server =
+      cmd->add_option("--server", flags->server, "Use a running server instead (host:port)")
+          ->excludes(db);
+  cmd->add_option("--http", flags->http,
+                  "Also serve the web dashboard on host:port while the study runs, e.g. "
+                  "127.0.0.1:8080")
+      ->excludes(server);
   cmd->add_option("--output-dir", flags->output_dir,
                   "Trial directories (logs, TUNER_OUTPUT_DIR); default: tuner_trials beside the db");
   cmd->add_flag("--json", flags->json, "Print one JSON object at the end (progress on stderr)");

@@ -18,6 +18,9 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
       ->capture_default_str();
   cmd->add_option("--listen", options->listen, "host:port to listen on; port 0 picks a free one")
       ->capture_default_str();
+  cmd->add_option("--http", options->http_listen,
+                  "Also serve the web dashboard on host:port, e.g. 127.0.0.1:8080 (port 0 picks "
+                  "a free one)");
   cmd->callback([run, options] {
     *run = [options] {
       // Block the stop signals in every thread; this one waits for them.
@@ -32,6 +35,9 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
         return 1;
       }
       std::cout << "listening on " << (*server)->address() << std::endl;
+      if (!(*server)->http_url().empty()) {
+        std::cout << "dashboard: " << (*server)->http_url() << std::endl;
+      }
       spdlog::info("serving {} on {}", options->db_path, (*server)->address());
       int sig = 0;
       sigwait(&signals, &sig);

@@ -18,6 +18,10 @@ struct ServerOptions {
   std::string db_path = "tuner.db";     // SQLite file, created when missing
   std::string listen = "127.0.0.1:0";   // port 0 = any free port
   int max_message_bytes = 4 << 20;      // larger requests: RESOURCE_EXHAUSTED
+  // Also serve the HTTP dashboard and its JSON API (tuner/http_server.h) on
+  // this host:port; "" = no HTTP.
+  std::string http_listen = "";
+  std::string dashboard_dir = "";  // "" = the default (tuner/http_api.h)
 };
 
 class Server {
@@ -29,6 +33,8 @@ class Server {
 
   // The bound address, host:port, e.g. "127.0.0.1:40123".
   const std::string& address() const;
+  // The dashboard's URL, e.g. "http://127.0.0.1:8080/"; "" without HTTP.
+  std::string http_url() const;
   StudyService& service();
   void Shutdown();
   // Blocks until Shutdown() is called (from another thread or a signal).

@@ -8,6 +8,7 @@
 
 #include "algorithms/best_trials.h"
 #include "algorithms/designer_factory.h"
+#include "study/algorithm_options.h"
 #include "study/study_json.h"
 
 namespace tuner {
@@ -60,14 +61,29 @@ absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
   if (!spec.ok()) return spec.status();
   auto entry = std::make_shared<StudyEntry>();
   entry->spec = std::move(*spec);
-  auto designer = MakeDesigner({entry->spec.algorithm.name, entry->spec.algorithm.seed},
-                               entry->spec.space, entry->spec.objectives);
+  auto designer =
+      MakeDesigner(DesignerOptionsFor(entry->spec), entry->spec.space, entry->spec.objectives);
   if (!designer.ok()) return designer.status();
   entry->designer = std::move(*designer);
-  auto running = store_->ListTrials(
-      name, {.states = {TrialState::kActive, TrialState::kStopping}, .with_measurements = false});
-  if (!running.ok()) return running.status();
-  for (const Trial& t : *running) entry->running[t.id] = {t.state, t.reason};
+  auto rule = MakeStoppingRule(StoppingOptionsFor(entry->spec));
+  if (!rule.ok()) return rule.status();
+  entry->rule = std::move(*rule);
+  // Running trials, and (with a rule) the whole history replayed into it.
+  TrialFilter filter{.with_measurements = entry->rule != nullptr};
+  if (!entry->rule) filter.states = {TrialState::kActive, TrialState::kStopping};
+  auto trials = store_->ListTrials(name, filter);
+  if (!trials.ok()) return trials.status();
+  const std::string& metric = entry->spec.objectives.front().metric;
+  for (const Trial& t : *trials) {
+    if (!IsFinal(t.state)) entry->running[t.id] = {t.state, t.reason};
+    if (!entry->rule) continue;
+    for (const Measurement& m : t.measurements) {
+      if (auto it = m.metrics.find(metric); it != m.metrics.end()) {
+        entry->rule->Observe(t.id, m.step, it->second);
+      }
+    }
+    if (IsFinal(t.state)) entry->rule->Finish(t.id, t.state);
+  }
 
   std::lock_guard<std::mutex> lock(entries_mu_);
   auto [it, inserted] = entries_.emplace(name, entry);
@@ -82,8 +98,7 @@ absl::StatusOr<StudyRecord> StudyService::CreateStudy(std::string_view spec_json
   auto spec = ParseStudyOrError(spec_json);
   if (!spec.ok()) return spec.status();
   // The designer must be buildable before the study is stored.
-  auto designer =
-      MakeDesigner({spec->algorithm.name, spec->algorithm.seed}, spec->space, spec->objectives);
+  auto designer = MakeDesigner(DesignerOptionsFor(*spec), spec->space, spec->objectives);
   if (!designer.ok()) return designer.status();
   StudyRecord record{spec->name, ToCanonicalJson(*spec), StudyState::kActive, Now()};
   absl::Status created = store_->CreateStudy(record);
@@ -285,7 +300,23 @@ absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& 
     if (it->second.state == TrialState::kStopping) decision = {true, it->second.reason};
   }
   if (absl::Status s = store_->AddMeasurements(study, trial_id, {measurement}); !s.ok()) return s;
-  return decision;
+  if (decision.stop || !e.rule) return decision;
+  auto value = measurement.metrics.find(e.spec.objectives.front().metric);
+  if (value == measurement.metrics.end()) return decision;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto it = e.running.find(trial_id);
+  if (it == e.running.end()) return decision;  // completed meanwhile
+  if (it->second.state == TrialState::kStopping) return StopDecision{true, it->second.reason};
+  StoppingDecision rule = e.rule->Observe(trial_id, measurement.step, value->second);
+  if (!rule.stop) return decision;
+  // The rule says stop: the trial becomes STOPPING, as with StopTrial.
+  auto trial = store_->GetTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  trial->state = TrialState::kStopping;
+  trial->reason = "early stopping (" + e.spec.early_stopping.rule + "): " + rule.reason;
+  if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
+  it->second = {TrialState::kStopping, trial->reason};
+  return StopDecision{true, trial->reason};
 }
 
 absl::StatusOr<Trial> StudyService::RunningTrial(const std::string& study, int64_t trial_id) {
@@ -362,6 +393,7 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
   t.end_time = Now();
   if (absl::Status s = store_->UpdateTrial(study, t); !s.ok()) return s;
   e.running.erase(trial_id);
+  if (e.rule) e.rule->Finish(trial_id, t.state);
   if (absl::Status s = MaybeCompleteStudy(study, e.spec); !s.ok()) return s;
   return t;
 }

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "algorithms/designer.h"
+#include "algorithms/stopping_rule.h"
 #include "storage/store.h"
 #include "study/study_spec.h"
 
@@ -103,6 +104,9 @@ class StudyService {
     std::mutex mu;  // serialises suggestions and state changes of the study
     StudySpec spec;
     std::unique_ptr<Designer> designer;  // guarded by mu
+    // The study's early-stopping rule (nullptr: none), fed every report of
+    // the objective metric; rebuilt by replaying the history.
+    std::unique_ptr<StoppingRule> rule;  // guarded by mu
     // Running (ACTIVE or STOPPING) trials: id -> state and stop reason.
     struct Running {
       TrialState state = TrialState::kActive;

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   tuner::AddServeCommand(app, &run);
   tuner::AddRunCommand(app, &run);
   tuner::AddInspectCommands(app, &run);
+  tuner::AddDashboardCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

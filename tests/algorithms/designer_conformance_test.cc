@@ -127,6 +127,10 @@ TEST_CASE("sobol designer conformance", "[designer][sobol]") {
   CheckConformance(FromFactory("sobol"), /*seeded=*/true);
 }
 
+TEST_CASE("bayesian designer conformance", "[designer][gp]") {
+  CheckConformance(FromFactory("bayesian"), /*seeded=*/true);
+}
+
 TEST_CASE("grid designer conformance", "[designer][grid]") {
   SECTION("factory defaults") {
     // With 10 points per double the first 60 combinations never reach rmsprop

@@ -1,0 +1,63 @@
+// Acquisition functions of the GP designer, for maximisation, on a posterior
+// N(mean, sd^2) and an incumbent value `best`.
+//
+// Log expected improvement, computed stably as in Ament, Daulton, Eriksson,
+// Balandat and Bakshy, "Unexpected improvements to expected improvement for
+// Bayesian optimization", NeurIPS 2023 (their eq. 9, written here from the
+// identities below rather than their code):
+//   EI = sd h(z),  z = (mean - best) / sd,  h(z) = phi(z) + z Phi(z)
+//   log EI = log h(z) + log sd, with
+//   log h(z) = log(phi(z) + z Phi(z))                           for z > -1
+//            = log phi(z) + log1p(-|z| sqrt(pi/2) erfcx(|z|/sqrt 2))  for -25 < z <= -1
+//            = log phi(z) - 2 log|z| + log(1 - 3/z^2 + 15/z^4 - 105/z^6 + 945/z^8)
+//                                                             for z <= -25
+// where erfcx(t) = exp(t^2) erfc(t); the last line is the asymptotic series of
+// the Mills ratio (Abramowitz and Stegun 7.1.23), accurate to ~1e-10 there.
+// The plain formula underflows to log 0 = -inf once EI < 1e-308 (z < -38),
+// which flattens the acquisition surface; log EI keeps a useful slope.
+// Derivatives: dEI/dmean = Phi(z), dEI/dsd = phi(z), so
+//   dlogEI/dmean = exp(log Phi(z) - log h(z)) / sd
+//   dlogEI/dsd   = exp(log phi(z) - log h(z)) / sd
+//
+// Upper confidence bound (Srinivas, Krause, Kakade and Seeger, ICML 2010):
+//   UCB = mean + beta sd.
+// Pure functions; thread-safe.
+#ifndef TUNER_ALGORITHMS_GP_ACQUISITION_H_
+#define TUNER_ALGORITHMS_GP_ACQUISITION_H_
+
+#include <Eigen/Dense>
+#include <functional>
+
+#include "algorithms/gp_regression.h"
+
+namespace tuner {
+
+// Posterior variances below this (standardised units) count as this much;
+// the gradient through the variance is then zero.
+inline constexpr double kPosteriorVarianceFloor = 1e-12;
+
+// log h(z) as above; finite for every finite z down to -1e150.
+double LogH(double z);
+// log Phi(z), the log of the standard normal CDF, stable in the lower tail.
+double LogNormalCdf(double z);
+
+struct AcquisitionValue {
+  double value = 0.0;
+  double d_mean = 0.0;  // d value / d mean
+  double d_sd = 0.0;    // d value / d sd
+};
+
+// log EI of N(mean, sd^2) over `best`; `sd` must be > 0.
+AcquisitionValue LogExpectedImprovement(double mean, double sd, double best);
+// mean + beta sd.
+AcquisitionValue UpperConfidenceBound(double mean, double sd, double beta);
+
+// a(mean(x), sd(x)) for the posterior of `gp` and its gradient with respect
+// to x by the chain rule: d_mean dmean/dx + d_sd dvar/dx / (2 sd).
+double AcquisitionWithGradient(const GaussianProcess& gp, const Eigen::VectorXd& x,
+                               const std::function<AcquisitionValue(double, double)>& a,
+                               Eigen::VectorXd* gradient);
+
+}  // namespace tuner
+
+#endif  // TUNER_ALGORITHMS_GP_ACQUISITION_H_

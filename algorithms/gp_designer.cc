@@ -1,0 +1,619 @@
+#include "algorithms/gp_designer.h"
+
+#include <algorithm>
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <nlopt.hpp>
+#include <numeric>
+#include <utility>
+
+#include "algorithms/gp_acquisition.h"
+#include "algorithms/gp_output_warping.h"
+#include "algorithms/seeding.h"
+
+namespace tuner {
+namespace {
+
+constexpr double kVarianceFloor = 1e-12;    // standardised units
+constexpr double kFinishedDistance = 1e-6;  // feature space, Euclidean
+constexpr int kEveryTrialUpTo = 30;         // refit after every trial until then
+constexpr double kRefitGrowth = 1.1;        // then when the data grows by 10%
+constexpr int kColdEvery = 6;               // every sixth later fit starts cold
+constexpr int kLocalBases = 5;              // best trials perturbed for candidates
+constexpr int kPolishEvaluations = 60;
+constexpr int64_t kMaxEnumeration = 100000;
+
+// Stream tags for DeriveSeed, apart from the suggestion indices.
+constexpr uint64_t kCandidateStream = 0xC0FFEE0000000000ULL;
+constexpr uint64_t kLocalStream = 0x10CA100000000000ULL;
+constexpr uint64_t kWeightStream = 0x3E16470000000000ULL;
+constexpr uint64_t kRetryStream = 0x4E7E400000000000ULL;
+constexpr uint64_t kSubsetStream = 0x5AB5E70000000000ULL;
+
+uint64_t Mix(uint64_t h, uint64_t v) { return SplitMix64(h ^ SplitMix64(v)); }
+
+uint64_t Bits(double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, sizeof u);
+  return u;
+}
+
+uint64_t HashVector(uint64_t h, const Eigen::VectorXd& v) {
+  for (Eigen::Index i = 0; i < v.size(); ++i) h = Mix(h, Bits(v(i)));
+  return h;
+}
+
+// Cadence points 1, 2, ..., 30, 33, 36, 39, 42, 46, ... up to n.
+std::vector<int> CheckpointSizes(int n) {
+  std::vector<int> sizes;
+  int c = 1;
+  while (c <= n) {
+    sizes.push_back(c);
+    c = c < kEveryTrialUpTo ? c + 1
+                            : std::max(c + 1, static_cast<int>(std::floor(c * kRefitGrowth)));
+  }
+  return sizes;
+}
+
+bool ColdCheckpoint(int index) {
+  return index < kEveryTrialUpTo || (index - kEveryTrialUpTo) % kColdEvery == 0;
+}
+
+// At most `cap` indices of `y`: the best fifth, then a seeded random sample of
+// the others; ascending.
+std::vector<int> SelectSubset(const Eigen::VectorXd& y, int cap, uint64_t seed) {
+  const int n = static_cast<int>(y.size());
+  cap = std::max(cap, 2);
+  std::vector<int> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  if (n <= cap) return all;
+  std::vector<int> by_value = all;
+  std::stable_sort(by_value.begin(), by_value.end(), [&](int a, int b) { return y(a) > y(b); });
+  const int best = cap / 5;
+  std::vector<int> chosen(by_value.begin(), by_value.begin() + best);
+  std::vector<int> rest(by_value.begin() + best, by_value.end());
+  std::sort(rest.begin(), rest.end());
+  boost::random::mt19937_64 engine(seed);
+  for (int i = 0; i < cap - best; ++i) {  // partial Fisher-Yates
+    boost::random::uniform_int_distribution<int> pick(i, static_cast<int>(rest.size()) - 1);
+    std::swap(rest[i], rest[pick(engine)]);
+    chosen.push_back(rest[i]);
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+std::optional<double> ObjectiveValue(const Trial& trial, const Objective& objective) {
+  if (trial.state != TrialState::kCompleted && trial.state != TrialState::kStopped) {
+    return std::nullopt;
+  }
+  if (!trial.final_measurement) return std::nullopt;
+  auto it = trial.final_measurement->metrics.find(objective.metric);
+  if (it == trial.final_measurement->metrics.end() || !std::isfinite(it->second)) {
+    return std::nullopt;
+  }
+  return objective.goal == Goal::kMaximize ? it->second : -it->second;
+}
+
+}  // namespace
+
+GpDesigner::GpDesigner(SearchSpace space, std::vector<Objective> objectives,
+                       GpDesignerOptions options)
+    : encoding_(space),
+      objectives_(std::move(objectives)),
+      options_(options),
+      sobol_(std::move(space), SobolDesignerOptions{options.seed, true}) {}
+
+int GpDesigner::InitialTrials() const {
+  if (options_.initial_trials > 0) return options_.initial_trials;
+  return std::max(5, 2 * encoding_.num_parameters());
+}
+
+void GpDesigner::Update(const std::vector<const Trial*>& finished,
+                        const std::vector<const Trial*>& active) {
+  finished_.clear();
+  finished_.reserve(finished.size());
+  for (const Trial* t : finished) {
+    Observation o;
+    o.id = t->id;
+    o.features = encoding_.Features(t->parameters);
+    o.search_point = encoding_.SearchPointOf(t->parameters);
+    for (const Objective& objective : objectives_)
+      o.values.push_back(ObjectiveValue(*t, objective));
+    finished_.push_back(std::move(o));
+  }
+  std::stable_sort(finished_.begin(), finished_.end(),
+                   [](const Observation& a, const Observation& b) { return a.id < b.id; });
+  const int d = encoding_.num_features();
+  prefix_hash_.assign(1, 0x9E3779B97F4A7C15ULL);
+  finished_features_.resize(static_cast<Eigen::Index>(finished_.size()), d);
+  for (size_t i = 0; i < finished_.size(); ++i) {
+    const Observation& o = finished_[i];
+    uint64_t h = Mix(prefix_hash_.back(), static_cast<uint64_t>(o.id));
+    h = HashVector(h, o.features);
+    for (const std::optional<double>& v : o.values) h = Mix(h, v ? Bits(*v) : 0x7FF8DEADULL);
+    prefix_hash_.push_back(h);
+    finished_features_.row(static_cast<Eigen::Index>(i)) = o.features.transpose();
+  }
+  running_.clear();
+  uint64_t h = Mix(prefix_hash_.back(), active.size());
+  for (const Trial* t : active) {
+    running_.push_back(encoding_.Features(t->parameters));
+    h = HashVector(h, running_.back());
+  }
+  history_hash_ = h;
+  pending_features_.resize(static_cast<Eigen::Index>(running_.size()), d);
+  for (size_t i = 0; i < running_.size(); ++i) {
+    pending_features_.row(static_cast<Eigen::Index>(i)) = running_[i].transpose();
+  }
+  next_index_ = static_cast<int64_t>(finished.size() + active.size());
+  working_ready_ = false;
+}
+
+int GpDesigner::NumWithValues() const {
+  int n = 0;
+  for (const Observation& o : finished_) {
+    bool all = !o.values.empty();
+    for (const std::optional<double>& v : o.values) all = all && v.has_value();
+    n += all ? 1 : 0;
+  }
+  return n;
+}
+
+GpHyperparameters GpDesigner::FitAt(int objective, int checkpoint_index) {
+  const int size = CheckpointSizes(static_cast<int>(finished_.size()))[checkpoint_index];
+  const uint64_t key = Mix(Mix(prefix_hash_[size], static_cast<uint64_t>(objective)),
+                           static_cast<uint64_t>(options_.max_fit_points));
+  if (auto it = fit_cache_.find(key); it != fit_cache_.end()) return it->second;
+
+  std::vector<std::optional<double>> values;
+  for (int i = 0; i < size; ++i) values.push_back(finished_[i].values[objective]);
+  const Eigen::VectorXd warped = WarpOutputs(values);
+  const std::vector<int> rows =
+      SelectSubset(warped, options_.max_fit_points, DeriveSeed(options_.seed, key ^ kSubsetStream));
+  Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), encoding_.num_features());
+  Eigen::VectorXd y(static_cast<Eigen::Index>(rows.size()));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    x.row(static_cast<Eigen::Index>(r)) = finished_[rows[r]].features.transpose();
+    y(static_cast<Eigen::Index>(r)) = warped(rows[r]);
+  }
+  GpFitOptions fit;
+  fit.seed = DeriveSeed(options_.seed, key);
+  std::vector<GpHyperparameters> starts;
+  if (ColdCheckpoint(checkpoint_index)) {
+    starts.push_back(GpHyperparameters::Default(encoding_.num_features()));
+    fit.random_starts = 2;
+  } else {
+    starts.push_back(FitAt(objective, checkpoint_index - 1));
+    fit.random_starts = 0;
+  }
+  GpHyperparameters hp = FitHyperparameters(x, y, starts, fit);
+  if (fit_cache_.size() > 4096) fit_cache_.clear();
+  fit_cache_.emplace(key, hp);
+  return hp;
+}
+
+bool GpDesigner::EnsureModels() {
+  if (working_ready_) {
+    if (!base_ok_) status_ = base_status_;
+    return base_ok_;
+  }
+  if (!base_built_ || base_hash_ != history_hash_) {
+    base_built_ = true;
+    base_hash_ = history_hash_;
+    base_ok_ = true;
+    base_status_.clear();
+    base_models_.assign(objectives_.size(), Model{});
+    const int checkpoints =
+        static_cast<int>(CheckpointSizes(static_cast<int>(finished_.size())).size());
+    for (size_t j = 0; j < objectives_.size() && base_ok_; ++j) {
+      Model& model = base_models_[j];
+      std::vector<std::optional<double>> values;
+      for (const Observation& o : finished_) values.push_back(o.values[j]);
+      model.warped = WarpOutputs(values);
+      const GpHyperparameters hp = FitAt(static_cast<int>(j), checkpoints - 1);
+      const std::vector<int> rows =
+          SelectSubset(model.warped, options_.max_model_points,
+                       DeriveSeed(options_.seed, Mix(prefix_hash_.back(), j) ^ kSubsetStream));
+      Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), encoding_.num_features());
+      Eigen::VectorXd y(static_cast<Eigen::Index>(rows.size()));
+      for (size_t r = 0; r < rows.size(); ++r) {
+        x.row(static_cast<Eigen::Index>(r)) = finished_[rows[r]].features.transpose();
+        y(static_cast<Eigen::Index>(r)) = model.warped(rows[r]);
+      }
+      if (absl::Status s = model.gp.Condition(x, y, hp); !s.ok()) {
+        base_ok_ = false;
+        base_status_ = "quasi-random: GP for " + objectives_[j].metric +
+                       " unusable: " + std::string(s.message());
+        break;
+      }
+      const Eigen::VectorXd fitted = model.gp.TrainingMean();
+      model.incumbent = -std::numeric_limits<double>::infinity();
+      model.reference = std::numeric_limits<double>::infinity();
+      for (size_t r = 0; r < rows.size(); ++r) {
+        if (!values[rows[r]]) continue;
+        model.incumbent = std::max(model.incumbent, fitted(static_cast<Eigen::Index>(r)));
+        model.reference = std::min(model.reference, y(static_cast<Eigen::Index>(r)));
+      }
+      if (!std::isfinite(model.incumbent)) model.incumbent = fitted.maxCoeff();
+      if (!std::isfinite(model.reference)) model.reference = y.minCoeff();
+      // Kriging believer: each running trial observes the posterior mean.
+      for (const Eigen::VectorXd& r : running_) {
+        Eigen::VectorXd mean, var;
+        model.gp.Predict(r.transpose(), &mean, &var);
+        model.gp.Append(r, mean(0));
+      }
+    }
+  }
+  models_ = base_models_;
+  working_ready_ = true;
+  if (!base_ok_) {
+    status_ = base_status_;
+    return false;
+  }
+  // Earlier suggestions of this batch (made before the model was needed).
+  for (Eigen::Index i = static_cast<Eigen::Index>(running_.size()); i < pending_features_.rows();
+       ++i) {
+    const Eigen::VectorXd f = pending_features_.row(i).transpose();
+    for (Model& model : models_) {
+      Eigen::VectorXd mean, var;
+      model.gp.Predict(f.transpose(), &mean, &var);
+      model.gp.Append(f, mean(0));
+    }
+  }
+  return true;
+}
+
+Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
+                                        const std::vector<double>& weights) const {
+  const Eigen::Index n = features.rows();
+  Eigen::VectorXd out = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::infinity());
+  for (size_t j = 0; j < models_.size(); ++j) {
+    Eigen::VectorXd mean, var;
+    models_[j].gp.Predict(features, &mean, &var);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double sd = std::sqrt(std::max(var(i), kPosteriorVarianceFloor));
+      double value;
+      if (models_.size() > 1) {
+        value =
+            (UpperConfidenceBound(mean(i), sd, options_.ucb_beta).value - models_[j].reference) /
+            weights[j];
+      } else if (options_.acquisition == GpAcquisition::kUcb) {
+        value = UpperConfidenceBound(mean(i), sd, options_.ucb_beta).value;
+      } else {
+        value = LogExpectedImprovement(mean(i), sd, models_[j].incumbent).value;
+      }
+      if (!std::isfinite(value)) value = -std::numeric_limits<double>::infinity();
+      out(i) = std::min(out(i), value);
+    }
+  }
+  return out;
+}
+
+double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const std::vector<double>& weights,
+                                 Eigen::VectorXd* gradient) const {
+  double best = std::numeric_limits<double>::infinity();
+  for (size_t j = 0; j < models_.size(); ++j) {
+    const Model& model = models_[j];
+    Eigen::VectorXd g;
+    double value;
+    if (models_.size() > 1) {
+      const double beta = options_.ucb_beta;
+      value = (AcquisitionWithGradient(
+                   model.gp, x,
+                   [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); }, &g) -
+               model.reference) /
+              weights[j];
+      g /= weights[j];
+    } else if (options_.acquisition == GpAcquisition::kUcb) {
+      const double beta = options_.ucb_beta;
+      value = AcquisitionWithGradient(
+          model.gp, x, [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); },
+          &g);
+    } else {
+      const double incumbent = model.incumbent;
+      value = AcquisitionWithGradient(
+          model.gp, x,
+          [incumbent](double m, double sd) { return LogExpectedImprovement(m, sd, incumbent); },
+          &g);
+    }
+    if (value < best) {
+      best = value;
+      *gradient = std::move(g);
+    }
+  }
+  return best;
+}
+
+double GpDesigner::MinDistanceSquared(const Eigen::VectorXd& x, bool finished_only) const {
+  const Eigen::MatrixXd& m = finished_only ? finished_features_ : pending_features_;
+  if (m.rows() == 0) return std::numeric_limits<double>::infinity();
+  return (m.rowwise() - x.transpose()).rowwise().squaredNorm().minCoeff();
+}
+
+bool GpDesigner::Acceptable(const Eigen::VectorXd& x) const {
+  if (!x.allFinite()) return false;
+  if (MinDistanceSquared(x, true) <= kFinishedDistance * kFinishedDistance) return false;
+  const double pending =
+      options_.min_pending_distance * std::sqrt(static_cast<double>(encoding_.num_features()));
+  return MinDistanceSquared(x, false) >= pending * pending;
+}
+
+namespace {
+
+struct PolishState {
+  const std::function<double(const Eigen::VectorXd&, Eigen::VectorXd*)>* acquisition;
+  Eigen::VectorXd features;
+  const std::vector<std::pair<int, int>>* smooth;
+  double best_value = -std::numeric_limits<double>::infinity();
+  std::vector<double> best;
+};
+
+double PolishObjective(const std::vector<double>& v, std::vector<double>& grad, void* data) {
+  PolishState* state = static_cast<PolishState*>(data);
+  for (size_t i = 0; i < v.size(); ++i) state->features((*state->smooth)[i].second) = v[i];
+  Eigen::VectorXd g;
+  const double value = (*state->acquisition)(state->features, &g);
+  if (!std::isfinite(value) || !g.allFinite()) {
+    for (double& gi : grad) gi = 0.0;
+    return -1e300;
+  }
+  for (size_t i = 0; i < grad.size(); ++i) grad[i] = g((*state->smooth)[i].second);
+  if (value > state->best_value) {
+    state->best_value = value;
+    state->best = v;
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
+  if (!EnsureModels()) return std::nullopt;
+  const int p = encoding_.num_parameters();
+  const int n_model = models_.front().gp.size();
+
+  // Scalarisation weights for several objectives: uniform on the positive
+  // unit sphere.
+  std::vector<double> weights(objectives_.size(), 1.0);
+  if (objectives_.size() > 1) {
+    boost::random::mt19937_64 engine(DeriveSeed(options_.seed, k ^ kWeightStream));
+    boost::random::normal_distribution<double> normal;
+    double norm = 0.0;
+    for (double& w : weights) {
+      w = std::abs(normal(engine)) + 1e-6;
+      norm += w * w;
+    }
+    for (double& w : weights) w /= std::sqrt(norm);
+  }
+
+  // Candidates: scrambled Sobol points, then perturbations of the best trials.
+  std::vector<std::vector<double>> candidates;
+  const int n_sobol = std::min(
+      options_.sobol_candidates,
+      std::max(256, static_cast<int>(2e7 / std::max(1.0, static_cast<double>(n_model) * n_model))));
+  {
+    SobolDesigner shifted(
+        encoding_.space(),
+        SobolDesignerOptions{DeriveSeed(options_.seed, k ^ kCandidateStream), true});
+    for (int i = 0; i < n_sobol; ++i)
+      candidates.push_back(shifted.UnitPoint(static_cast<uint64_t>(i)));
+  }
+  {
+    std::vector<int> bases;
+    std::vector<double> score(finished_.size(), -std::numeric_limits<double>::infinity());
+    for (size_t i = 0; i < finished_.size(); ++i) {
+      bool all = true;
+      double s = std::numeric_limits<double>::infinity();
+      for (size_t j = 0; j < objectives_.size(); ++j) {
+        all = all && finished_[i].values[j].has_value();
+        s = std::min(
+            s, (base_models_[j].warped(static_cast<Eigen::Index>(i)) - base_models_[j].reference) /
+                   weights[j]);
+      }
+      if (all) {
+        score[i] = s;
+        bases.push_back(static_cast<int>(i));
+      }
+    }
+    std::stable_sort(bases.begin(), bases.end(), [&](int a, int b) { return score[a] > score[b]; });
+    if (bases.size() > static_cast<size_t>(kLocalBases)) bases.resize(kLocalBases);
+    boost::random::mt19937_64 engine(DeriveSeed(options_.seed, k ^ kLocalStream));
+    boost::random::normal_distribution<double> normal;
+    boost::random::uniform_01<double> uniform;
+    const double scales[4] = {0.005, 0.03, 0.1, 0.25};
+    const double probability = std::min(1.0, 2.0 / p);
+    const int n_local = bases.empty() ? 0 : std::max(64, n_sobol / 4);
+    for (int c = 0; c < n_local; ++c) {
+      std::vector<double> z = finished_[bases[c % bases.size()]].search_point;
+      const double scale = scales[(c / static_cast<int>(bases.size())) % 4];
+      boost::random::uniform_int_distribution<int> pick(0, p - 1);
+      const int forced = pick(engine);
+      for (int i = 0; i < p; ++i) {
+        if (i != forced && uniform(engine) >= probability) continue;
+        const ParameterSpec& spec = encoding_.space().parameters[i];
+        if (spec.type == ParameterType::kCategorical) {
+          z[i] = uniform(engine);
+        } else {
+          const int64_t cells = spec.Cardinality();
+          const double step = cells > 0 ? std::max(scale, 1.0 / static_cast<double>(cells)) : scale;
+          z[i] = std::clamp(z[i] + step * normal(engine), 0.0, 1.0);
+        }
+      }
+      candidates.push_back(std::move(z));
+    }
+  }
+
+  const Eigen::Index n_candidates = static_cast<Eigen::Index>(candidates.size());
+  Eigen::MatrixXd features(n_candidates, encoding_.num_features());
+  for (Eigen::Index i = 0; i < n_candidates; ++i) {
+    Eigen::VectorXd f;
+    encoding_.Decode(candidates[i], &f, nullptr);
+    features.row(i) = f.transpose();
+  }
+  const Eigen::VectorXd values = Acquisition(features, weights);
+  std::vector<Eigen::Index> order(static_cast<size_t>(n_candidates));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return values(a) > values(b); });
+  std::vector<Eigen::Index> chosen;
+  for (Eigen::Index i : order) {
+    if (!std::isfinite(values(i)) || !Acceptable(features.row(i).transpose())) continue;
+    bool repeat = false;
+    for (Eigen::Index c : chosen)
+      repeat = repeat || (features.row(c) - features.row(i)).squaredNorm() < 1e-18;
+    if (repeat) continue;
+    chosen.push_back(i);
+    if (static_cast<int>(chosen.size()) >= options_.polished_candidates) break;
+  }
+  if (chosen.empty()) {
+    status_ = "quasi-random: every acquisition candidate is too close to a trial";
+    return std::nullopt;
+  }
+
+  const std::function<double(const Eigen::VectorXd&, Eigen::VectorXd*)> acquisition =
+      [&](const Eigen::VectorXd& x, Eigen::VectorXd* g) { return AcquisitionAt(x, weights, g); };
+  double best_value = -std::numeric_limits<double>::infinity();
+  std::vector<double> best_z;
+  for (Eigen::Index c : chosen) {
+    std::vector<double> z = candidates[c];
+    double value = values(c);
+    std::vector<std::pair<int, int>> smooth;
+    Eigen::VectorXd f;
+    encoding_.Decode(z, &f, &smooth);
+    if (!smooth.empty()) {
+      PolishState state{&acquisition, f, &smooth};
+      std::vector<double> v;
+      for (const auto& [param, feature] : smooth) v.push_back(z[param]);
+      nlopt::opt opt(nlopt::LD_LBFGS, static_cast<unsigned>(v.size()));
+      opt.set_lower_bounds(std::vector<double>(v.size(), 0.0));
+      opt.set_upper_bounds(std::vector<double>(v.size(), 1.0));
+      opt.set_max_objective(PolishObjective, &state);
+      opt.set_maxeval(kPolishEvaluations);
+      opt.set_ftol_rel(1e-10);
+      opt.set_xtol_abs(1e-7);
+      double unused = 0.0;
+      try {
+        opt.optimize(v, unused);
+      } catch (const std::exception&) {
+        // Keep the best point seen.
+      }
+      if (!state.best.empty() && state.best_value > value) {
+        std::vector<double> polished = z;
+        for (size_t i = 0; i < smooth.size(); ++i) polished[smooth[i].first] = state.best[i];
+        Eigen::VectorXd pf;
+        encoding_.Decode(polished, &pf, nullptr);
+        if (Acceptable(pf)) {
+          z = std::move(polished);
+          value = state.best_value;
+        }
+      }
+    }
+    if (value > best_value || best_z.empty()) {
+      best_value = value;
+      best_z = std::move(z);
+    }
+  }
+  status_ =
+      std::string("gp: ") +
+      (objectives_.size() > 1 ? "scalarised ucb"
+                              : (options_.acquisition == GpAcquisition::kUcb ? "ucb" : "log_ei")) +
+      " over " + std::to_string(n_model) + " points";
+  return encoding_.Decode(best_z, nullptr, nullptr);
+}
+
+std::optional<Assignment> GpDesigner::QuasiRandom(uint64_t k) {
+  const auto fresh = [&](const Assignment& a) {
+    const Eigen::VectorXd f = encoding_.Features(a);
+    return MinDistanceSquared(f, true) > 1e-18 && MinDistanceSquared(f, false) > 1e-18 &&
+           encoding_.space().Validate(a).ok();
+  };
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::vector<double> z;
+    if (attempt == 0) {
+      z = sobol_.UnitPoint(k);
+    } else {
+      boost::random::mt19937_64 engine(
+          DeriveSeed(options_.seed, Mix(k, static_cast<uint64_t>(attempt)) ^ kRetryStream));
+      boost::random::uniform_01<double> uniform;
+      z.resize(static_cast<size_t>(encoding_.num_parameters()));
+      for (double& u : z) u = uniform(engine);
+    }
+    Assignment a = encoding_.Decode(z, nullptr, nullptr);
+    if (fresh(a)) return a;
+  }
+  // A finite space: walk through it in order.
+  int64_t total = 1;
+  for (const ParameterSpec& spec : encoding_.space().parameters) {
+    const int64_t c = spec.Cardinality();
+    if (c <= 0 || total > kMaxEnumeration / std::max<int64_t>(c, 1)) return std::nullopt;
+    total *= c;
+  }
+  const auto& params = encoding_.space().parameters;
+  for (int64_t index = 0; index < total; ++index) {
+    std::vector<double> z(params.size());
+    int64_t rest = index;
+    for (size_t i = 0; i < params.size(); ++i) {
+      const ParameterSpec& spec = params[i];
+      const int64_t c = spec.Cardinality();
+      const int64_t j = rest % c;
+      rest /= c;
+      const ParameterValue v = spec.type == ParameterType::kInteger
+                                   ? ParameterValue(static_cast<int64_t>(spec.min) + j)
+                                   : spec.values[static_cast<size_t>(j)];
+      z[i] = ToUnit(spec, v);
+    }
+    Assignment a = encoding_.Decode(z, nullptr, nullptr);
+    if (fresh(a)) return a;
+  }
+  return std::nullopt;
+}
+
+void GpDesigner::Record(const Assignment& assignment) {
+  const Eigen::VectorXd f = encoding_.Features(assignment);
+  const Eigen::Index n = pending_features_.rows();
+  pending_features_.conservativeResize(n + 1, encoding_.num_features());
+  pending_features_.row(n) = f.transpose();
+  if (working_ready_ && base_ok_) {
+    for (Model& model : models_) {
+      Eigen::VectorXd mean, var;
+      model.gp.Predict(f.transpose(), &mean, &var);
+      model.gp.Append(f, mean(0));
+    }
+  }
+}
+
+std::vector<Assignment> GpDesigner::Suggest(int count) {
+  std::vector<Assignment> out;
+  for (int i = 0; i < count; ++i) {
+    const uint64_t k = static_cast<uint64_t>(next_index_++);
+    std::optional<Assignment> a;
+    if (static_cast<int64_t>(k) < InitialTrials()) {
+      status_ = "quasi-random: initial design, " + std::to_string(k + 1) + " of " +
+                std::to_string(InitialTrials());
+    } else if (objectives_.empty()) {
+      status_ = "quasi-random: no objective to model";
+    } else if (NumWithValues() < 2) {
+      status_ = "quasi-random: fewer than two finished trials with objective values";
+    } else {
+      a = SuggestByModel(k);
+      if (a && !encoding_.space().Validate(*a).ok()) {
+        status_ = "quasi-random: the model's suggestion failed validation";
+        a.reset();
+      }
+    }
+    if (!a) a = QuasiRandom(k);
+    if (!a) break;  // a finite space with every point tried
+    Record(*a);
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+}  // namespace tuner

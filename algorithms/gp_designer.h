@@ -1,0 +1,152 @@
+// GpDesigner: Bayesian optimisation with Gaussian processes, the "bayesian"
+// algorithm of a study.
+//
+// Each suggestion:
+//  1. Trials become kernel inputs through GpEncoding (gp_encoding.h: unit cube
+//     through each scale, one-hot categories, fixed values for inactive
+//     conditional parameters) and outputs through WarpOutputs
+//     (gp_output_warping.h: oriented so larger is better, half-rank warped,
+//     standardised; INFEASIBLE and FAILED trials, and finished trials without
+//     a finite objective value, get a penalty below the worst value seen).
+//  2. One GP per objective (gp_regression.h: Matérn-5/2 ARD, constant mean,
+//     learned noise) conditions on at most `max_model_points` finished trials
+//     (beyond that: the best fifth by that objective plus a seeded random
+//     sample of the rest). Hyperparameters are refitted on a cadence: after
+//     every trial up to 30 finished trials, then each time the data grows by
+//     10%. A fit uses the first c finished trials by id (c the last cadence
+//     point), at most `max_fit_points` of them, and is warm-started from the
+//     previous cadence point's fit; every sixth fit is cold (prior mode plus
+//     random restarts). Fits are cached by their data, so a designer rebuilt
+//     from the history recomputes at most six fits and reaches the same
+//     hyperparameters as one that lived through the whole study.
+//  3. Running trials (and suggestions already made in this batch) enter as
+//     fantasies with the "kriging believer" value, the posterior mean
+//     (Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to
+//     parallelize optimization", 2010): the mean stays, the variance near
+//     them collapses, so a batch spreads out. A hard rule backs it up: no
+//     suggestion within `min_pending_distance` (Euclidean, feature space) of a
+//     running trial or of another suggestion of the batch, and none within
+//     1e-6 of any finished trial (infeasible and failed ones included), so a
+//     point is never suggested twice.
+//  4. The acquisition — log expected improvement (gp_acquisition.h) or UCB
+//     for one objective; for several, random hypervolume scalarisation of the
+//     objectives' UCBs (Golovin and Zhang, "Random hypervolume
+//     scalarizations for provable multi-objective black box optimization",
+//     ICML 2020): s(y) = min_j (y_j - r_j) / w_j with w drawn uniformly on the
+//     positive unit sphere per suggestion and r the worst observed warped
+//     value per objective — is maximised over scrambled Sobol candidates plus
+//     perturbations of the five best trials, then the best few are polished by
+//     bounded L-BFGS along their active double coordinates. Integer, discrete
+//     and categorical coordinates are evaluated at their rounded values.
+//  5. Until `initial_trials` trials exist, with fewer than two finished trials
+//     with values, or when the model cannot be built (Cholesky fails even
+//     with jitter) the suggestion is the study's next scrambled Sobol point
+//     (deduplicated); status() says which path was taken and why.
+//
+// Determinism: suggestion k (k = finished + active trials + index in the
+// batch) is a pure function of (seed, history, k). Not thread-safe.
+#ifndef TUNER_ALGORITHMS_GP_DESIGNER_H_
+#define TUNER_ALGORITHMS_GP_DESIGNER_H_
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "algorithms/designer.h"
+#include "algorithms/gp_encoding.h"
+#include "algorithms/gp_regression.h"
+#include "algorithms/objective.h"
+#include "algorithms/search_space.h"
+#include "algorithms/sobol_designer.h"
+
+namespace tuner {
+
+enum class GpAcquisition { kLogEi, kUcb };
+
+struct GpDesignerOptions {
+  uint64_t seed = 0;
+  GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several use UCB
+  double ucb_beta = 2.0;
+  int initial_trials = 0;              // quasi-random trials first; 0: max(5, 2 x parameters)
+  int max_model_points = 500;          // finished trials the GP conditions on
+  int max_fit_points = 250;            // finished trials the hyperparameter fit sees
+  int sobol_candidates = 1024;         // acquisition candidates (fewer for large models)
+  int polished_candidates = 4;         // best candidates refined by L-BFGS
+  double min_pending_distance = 0.02;  // x sqrt(features): from running trials / batch
+};
+
+class GpDesigner : public Designer {
+ public:
+  GpDesigner(SearchSpace space, std::vector<Objective> objectives, GpDesignerOptions options);
+
+  void Update(const std::vector<const Trial*>& finished,
+              const std::vector<const Trial*>& active) override;
+  std::vector<Assignment> Suggest(int count) override;
+
+  // How the last suggestion was made, e.g. "gp: log_ei over 42 trials" or
+  // "quasi-random: Cholesky failed ...". For logs and tests.
+  const std::string& status() const { return status_; }
+
+ private:
+  struct Observation {
+    int64_t id = 0;
+    Eigen::VectorXd features;
+    std::vector<double> search_point;
+    std::vector<std::optional<double>> values;  // per objective, larger is better
+  };
+  struct Model {
+    GaussianProcess gp;
+    double incumbent = 0.0;  // best posterior mean at a finished trial
+    double reference = 0.0;  // worst warped value of a finished trial
+    Eigen::VectorXd warped;  // of every finished trial
+  };
+
+  int InitialTrials() const;
+  int NumWithValues() const;
+  bool EnsureModels();
+  GpHyperparameters FitAt(int objective, int checkpoint_index);
+  std::optional<Assignment> SuggestByModel(uint64_t k);
+  std::optional<Assignment> QuasiRandom(uint64_t k);
+  double MinDistanceSquared(const Eigen::VectorXd& x, bool finished_only) const;
+  bool Acceptable(const Eigen::VectorXd& x) const;
+  void Record(const Assignment& assignment);
+
+  // Acquisition of each row of `features` / of one point with its gradient
+  // with respect to the features.
+  Eigen::VectorXd Acquisition(const Eigen::MatrixXd& features,
+                              const std::vector<double>& weights) const;
+  double AcquisitionAt(const Eigen::VectorXd& x, const std::vector<double>& weights,
+                       Eigen::VectorXd* gradient) const;
+
+  GpEncoding encoding_;
+  std::vector<Objective> objectives_;
+  GpDesignerOptions options_;
+  SobolDesigner sobol_;
+
+  std::vector<Observation> finished_;     // by id
+  std::vector<uint64_t> prefix_hash_;     // of the first c finished trials
+  std::vector<Eigen::VectorXd> running_;  // features of active trials
+  Eigen::MatrixXd finished_features_;     // rows: finished trials
+  Eigen::MatrixXd pending_features_;      // rows: active trials + this batch
+  uint64_t history_hash_ = 0;
+  int64_t next_index_ = 0;
+
+  std::map<uint64_t, GpHyperparameters> fit_cache_;
+  // Models for the history (with fantasies for running trials), kept while
+  // the history does not change; `models_` adds this batch's fantasies.
+  bool base_built_ = false;
+  bool base_ok_ = false;
+  uint64_t base_hash_ = 0;
+  std::string base_status_;
+  std::vector<Model> base_models_;
+  bool working_ready_ = false;
+  std::vector<Model> models_;
+  std::string status_ = "no suggestion yet";
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_ALGORITHMS_GP_DESIGNER_H_

@@ -1,0 +1,322 @@
+#include "algorithms/gp_regression.h"
+
+#include <algorithm>
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/normal_distribution.hpp>
+#include <cmath>
+#include <limits>
+#include <nlopt.hpp>
+#include <string>
+
+namespace tuner {
+namespace {
+
+constexpr double kLog2Pi = 1.8378770664093454836;
+
+// Prior parameters (see the header).
+constexpr double kLengthScaleLogSd = 1.5;
+constexpr double kSignalLogSd = 1.5;
+constexpr double kNoiseLogMean = -6.907755278982137;  // log 1e-3
+constexpr double kNoiseLogSd = 3.0;
+constexpr double kMeanSd = 1.0;
+
+double LengthScaleLogMean(int dimension) {
+  return std::log(0.5) + 0.5 * std::log(std::max(1, dimension));
+}
+
+}  // namespace
+
+GpHyperparameters GpHyperparameters::Default(int dimension) {
+  GpHyperparameters hp;
+  hp.log_length_scales = Eigen::VectorXd::Constant(dimension, LengthScaleLogMean(dimension));
+  hp.log_signal_variance = 0.0;
+  hp.log_noise_variance = kNoiseLogMean;
+  hp.mean = 0.0;
+  return hp;
+}
+
+Eigen::VectorXd GpHyperparameters::ToVector() const {
+  const Eigen::Index d = log_length_scales.size();
+  Eigen::VectorXd theta(d + 3);
+  theta.head(d) = log_length_scales;
+  theta(d) = log_signal_variance;
+  theta(d + 1) = log_noise_variance;
+  theta(d + 2) = mean;
+  return theta;
+}
+
+GpHyperparameters GpHyperparameters::FromVector(const Eigen::VectorXd& theta) {
+  const Eigen::Index d = theta.size() - 3;
+  GpHyperparameters hp;
+  hp.log_length_scales = theta.head(d);
+  hp.log_signal_variance = theta(d);
+  hp.log_noise_variance = theta(d + 1);
+  hp.mean = theta(d + 2);
+  return hp;
+}
+
+Matern52Kernel GpHyperparameters::Kernel() const {
+  return Matern52Kernel{log_length_scales, log_signal_variance};
+}
+
+void HyperparameterBounds(int dimension, Eigen::VectorXd* lower, Eigen::VectorXd* upper) {
+  lower->resize(dimension + 3);
+  upper->resize(dimension + 3);
+  lower->head(dimension).setConstant(std::log(0.01));
+  upper->head(dimension).setConstant(std::log(50.0));
+  (*lower)(dimension) = std::log(0.01);
+  (*upper)(dimension) = std::log(100.0);
+  (*lower)(dimension + 1) = std::log(1e-6);
+  (*upper)(dimension + 1) = std::log(2.0);
+  (*lower)(dimension + 2) = -5.0;
+  (*upper)(dimension + 2) = 5.0;
+}
+
+absl::Status CholeskyWithJitter(const Eigen::MatrixXd& a, Eigen::MatrixXd* lower, double* jitter) {
+  if (!a.allFinite()) {
+    return absl::FailedPreconditionError("Cholesky: the covariance has non-finite entries");
+  }
+  const Eigen::Index n = a.rows();
+  const double scale = n > 0 ? std::max(a.diagonal().mean(), 1e-300) : 1.0;
+  double added = 0.0;
+  for (int attempt = 0; attempt <= 8; ++attempt) {
+    added = attempt == 0 ? 0.0 : scale * std::pow(10.0, -11 + attempt);  // 1e-10 .. 1e-3
+    Eigen::MatrixXd m = a;
+    m.diagonal().array() += added;
+    Eigen::LLT<Eigen::MatrixXd> llt(m);
+    if (llt.info() != Eigen::Success) continue;
+    Eigen::MatrixXd l = llt.matrixL();
+    if (!l.allFinite() || (l.diagonal().array() <= 0.0).any()) continue;
+    *lower = std::move(l);
+    *jitter = added;
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      "Cholesky: the covariance is not positive definite even with jitter " +
+      std::to_string(added) + " on the diagonal");
+}
+
+absl::StatusOr<double> LogMarginalLikelihood(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                             const GpHyperparameters& hp,
+                                             Eigen::VectorXd* gradient) {
+  const Eigen::Index n = x.rows(), d = x.cols();
+  const Matern52Kernel kernel = hp.Kernel();
+  Eigen::MatrixXd kf, g;
+  kernel.MatrixAndRadialDerivative(x, x, &kf, &g);
+  const double noise = std::exp(hp.log_noise_variance);
+  Eigen::MatrixXd k = kf;
+  k.diagonal().array() += noise;
+  Eigen::MatrixXd lower;
+  double jitter = 0.0;
+  if (absl::Status s = CholeskyWithJitter(k, &lower, &jitter); !s.ok()) return s;
+  const auto l = lower.triangularView<Eigen::Lower>();
+  const Eigen::VectorXd centred = y.array() - hp.mean;
+  Eigen::VectorXd alpha = l.solve(centred);
+  lower.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha);
+  const double lml = -0.5 * centred.dot(alpha) - lower.diagonal().array().log().sum() -
+                     0.5 * static_cast<double>(n) * kLog2Pi;
+  if (!std::isfinite(lml)) {
+    return absl::FailedPreconditionError("log marginal likelihood is not finite");
+  }
+  if (gradient != nullptr) {
+    Eigen::MatrixXd k_inv = Eigen::MatrixXd::Identity(n, n);
+    l.solveInPlace(k_inv);
+    lower.transpose().triangularView<Eigen::Upper>().solveInPlace(k_inv);
+    const Eigen::MatrixXd w = alpha * alpha.transpose() - k_inv;  // symmetric
+    gradient->resize(d + 3);
+    // dK_ab/dlog l_i = g_ab (x_ai - x_bi)^2 / l_i^2, so with M = W o G:
+    // sum_ab M_ab (x_ai - x_bi)^2 = 2 sum_a x_ai^2 (M 1)_a - 2 x_i^T M x_i.
+    const Eigen::MatrixXd m = w.cwiseProduct(g);
+    const Eigen::VectorXd row_sums = m.rowwise().sum();
+    const Eigen::MatrixXd mx = m * x;
+    for (Eigen::Index i = 0; i < d; ++i) {
+      const double inv_l2 = std::exp(-2.0 * hp.log_length_scales(i));
+      const double s =
+          2.0 * x.col(i).array().square().matrix().dot(row_sums) - 2.0 * x.col(i).dot(mx.col(i));
+      (*gradient)(i) = 0.5 * s * inv_l2;
+    }
+    (*gradient)(d) = 0.5 * w.cwiseProduct(kf).sum();
+    (*gradient)(d + 1) = 0.5 * noise * w.trace();
+    (*gradient)(d + 2) = alpha.sum();
+  }
+  return lml;
+}
+
+double LogHyperprior(const GpHyperparameters& hp, Eigen::VectorXd* gradient) {
+  const Eigen::Index d = hp.log_length_scales.size();
+  const double mu_l = LengthScaleLogMean(static_cast<int>(d));
+  const Eigen::ArrayXd zl = (hp.log_length_scales.array() - mu_l) / kLengthScaleLogSd;
+  const double zs = hp.log_signal_variance / kSignalLogSd;
+  const double zn = (hp.log_noise_variance - kNoiseLogMean) / kNoiseLogSd;
+  const double zc = hp.mean / kMeanSd;
+  if (gradient != nullptr) {
+    gradient->resize(d + 3);
+    gradient->head(d) = (-zl / kLengthScaleLogSd).matrix();
+    (*gradient)(d) = -zs / kSignalLogSd;
+    (*gradient)(d + 1) = -zn / kNoiseLogSd;
+    (*gradient)(d + 2) = -zc / kMeanSd;
+  }
+  return -0.5 * (zl.square().sum() + zs * zs + zn * zn + zc * zc);
+}
+
+namespace {
+
+struct FitState {
+  const Eigen::MatrixXd* x;
+  const Eigen::VectorXd* y;
+  double best_value = -std::numeric_limits<double>::infinity();
+  Eigen::VectorXd best_theta;
+};
+
+double FitObjective(const std::vector<double>& theta_std, std::vector<double>& grad, void* data) {
+  FitState* state = static_cast<FitState*>(data);
+  const Eigen::VectorXd theta = Eigen::Map<const Eigen::VectorXd>(
+      theta_std.data(), static_cast<Eigen::Index>(theta_std.size()));
+  const GpHyperparameters hp = GpHyperparameters::FromVector(theta);
+  Eigen::VectorXd lml_grad, prior_grad;
+  absl::StatusOr<double> lml =
+      LogMarginalLikelihood(*state->x, *state->y, hp, grad.empty() ? nullptr : &lml_grad);
+  const double prior = LogHyperprior(hp, grad.empty() ? nullptr : &prior_grad);
+  if (!lml.ok()) {
+    // A very poor value with a gradient pulling towards more noise and
+    // shorter correlation makes the line search back off.
+    for (size_t i = 0; i < grad.size(); ++i) grad[i] = 0.0;
+    if (!grad.empty()) grad[grad.size() - 2] = 1.0;
+    return -1e10;
+  }
+  const double value = *lml + prior;
+  if (!grad.empty()) {
+    const Eigen::VectorXd total = lml_grad + prior_grad;
+    for (size_t i = 0; i < grad.size(); ++i) grad[i] = total(static_cast<Eigen::Index>(i));
+  }
+  if (value > state->best_value && std::isfinite(value)) {
+    state->best_value = value;
+    state->best_theta = theta;
+  }
+  return value;
+}
+
+}  // namespace
+
+GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                     const std::vector<GpHyperparameters>& starts,
+                                     const GpFitOptions& options) {
+  const int d = static_cast<int>(x.cols());
+  std::vector<Eigen::VectorXd> thetas;
+  for (const GpHyperparameters& s : starts) thetas.push_back(s.ToVector());
+  if (thetas.empty()) thetas.push_back(GpHyperparameters::Default(d).ToVector());
+  Eigen::VectorXd lower, upper;
+  HyperparameterBounds(d, &lower, &upper);
+  {
+    boost::random::mt19937_64 engine(options.seed);
+    boost::random::normal_distribution<double> normal;
+    const GpHyperparameters mode = GpHyperparameters::Default(d);
+    for (int r = 0; r < options.random_starts; ++r) {
+      GpHyperparameters hp = mode;
+      for (int i = 0; i < d; ++i) hp.log_length_scales(i) += kLengthScaleLogSd * normal(engine);
+      hp.log_signal_variance += 0.5 * kSignalLogSd * normal(engine);
+      hp.log_noise_variance += 0.5 * kNoiseLogSd * normal(engine);
+      thetas.push_back(hp.ToVector());
+    }
+  }
+  FitState state{&x, &y};
+  state.best_theta = thetas.front().cwiseMax(lower).cwiseMin(upper);
+  const std::vector<double> lo(lower.data(), lower.data() + lower.size());
+  const std::vector<double> hi(upper.data(), upper.data() + upper.size());
+  for (const Eigen::VectorXd& theta0 : thetas) {
+    const Eigen::VectorXd clamped = theta0.cwiseMax(lower).cwiseMin(upper);
+    std::vector<double> theta(clamped.data(), clamped.data() + clamped.size());
+    nlopt::opt opt(nlopt::LD_LBFGS, static_cast<unsigned>(theta.size()));
+    opt.set_lower_bounds(lo);
+    opt.set_upper_bounds(hi);
+    opt.set_max_objective(FitObjective, &state);
+    opt.set_maxeval(options.max_evaluations);
+    opt.set_ftol_rel(1e-9);
+    opt.set_xtol_rel(1e-6);
+    double value = 0.0;
+    try {
+      opt.optimize(theta, value);
+    } catch (const std::exception&) {
+      // Round-off limits and the like: the best point seen is kept in `state`.
+    }
+  }
+  return GpHyperparameters::FromVector(state.best_theta);
+}
+
+absl::Status GaussianProcess::Condition(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                        const GpHyperparameters& hp) {
+  hp_ = hp;
+  kernel_ = hp.Kernel();
+  x_ = x;
+  y_ = y;
+  Eigen::MatrixXd k = kernel_.Matrix(x, x);
+  k.diagonal().array() += std::exp(hp.log_noise_variance);
+  if (absl::Status s = CholeskyWithJitter(k, &lower_, &jitter_); !s.ok()) {
+    x_.resize(0, x.cols());
+    y_.resize(0);
+    return s;
+  }
+  const auto l = lower_.triangularView<Eigen::Lower>();
+  alpha_ = l.solve((y.array() - hp.mean).matrix());
+  lower_.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha_);
+  return absl::OkStatus();
+}
+
+void GaussianProcess::Append(const Eigen::VectorXd& x, double y) {
+  const Eigen::Index n = x_.rows();
+  const Eigen::VectorXd kx = kernel_.Matrix(x_, x.transpose()).col(0);
+  const Eigen::VectorXd l = lower_.triangularView<Eigen::Lower>().solve(kx);
+  const double kxx = kernel_.signal_variance() + std::exp(hp_.log_noise_variance) + jitter_;
+  // The new diagonal entry is at least the noise and jitter, so the factor
+  // stays positive definite even for a duplicate input.
+  const double floor = std::max(std::exp(hp_.log_noise_variance) + jitter_, 1e-10);
+  const double d2 = std::max(kxx - l.squaredNorm(), floor);
+  lower_.conservativeResize(n + 1, n + 1);
+  lower_.row(n).head(n) = l.transpose();
+  lower_.col(n).setZero();
+  lower_(n, n) = std::sqrt(d2);
+  x_.conservativeResize(n + 1, Eigen::NoChange);
+  x_.row(n) = x.transpose();
+  y_.conservativeResize(n + 1);
+  y_(n) = y;
+  const auto lv = lower_.triangularView<Eigen::Lower>();
+  alpha_ = lv.solve((y_.array() - hp_.mean).matrix());
+  lower_.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha_);
+}
+
+void GaussianProcess::Predict(const Eigen::MatrixXd& points, Eigen::VectorXd* mean,
+                              Eigen::VectorXd* variance) const {
+  const Eigen::MatrixXd ks = kernel_.Matrix(points, x_);  // N x n
+  *mean = (ks * alpha_).array() + hp_.mean;
+  const Eigen::MatrixXd v = lower_.triangularView<Eigen::Lower>().solve(ks.transpose());
+  *variance = (kernel_.signal_variance() - v.colwise().squaredNorm().transpose().array())
+                  .cwiseMax(0.0)
+                  .matrix();
+}
+
+void GaussianProcess::PredictWithGradient(const Eigen::VectorXd& x, double* mean, double* variance,
+                                          Eigen::VectorXd* mean_gradient,
+                                          Eigen::VectorXd* variance_gradient) const {
+  const Eigen::VectorXd ks = kernel_.Matrix(x.transpose(), x_).row(0).transpose();
+  const Eigen::MatrixXd dk = kernel_.GradientWrtX(x, x_);  // D x n
+  *mean = hp_.mean + ks.dot(alpha_);
+  const auto l = lower_.triangularView<Eigen::Lower>();
+  const Eigen::VectorXd v = l.solve(ks);
+  const Eigen::VectorXd k_inv_ks = lower_.transpose().triangularView<Eigen::Upper>().solve(v);
+  const double var = kernel_.signal_variance() - v.squaredNorm();
+  *mean_gradient = dk * alpha_;
+  if (var > 0.0) {
+    *variance = var;
+    *variance_gradient = -2.0 * dk * k_inv_ks;
+  } else {
+    *variance = 0.0;
+    *variance_gradient = Eigen::VectorXd::Zero(x.size());
+  }
+}
+
+Eigen::VectorXd GaussianProcess::TrainingMean() const {
+  // k(X, X) alpha = (K - (sn^2 + jitter) I) alpha = y - c - (sn^2 + jitter) alpha.
+  return y_ - (std::exp(hp_.log_noise_variance) + jitter_) * alpha_;
+}
+
+}  // namespace tuner

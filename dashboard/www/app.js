@@ -1,0 +1,815 @@
+// The tuner dashboard: a single page over the server's JSON API (/api/...),
+// charts by ECharts (served from the npm package by the server; no internet
+// needed). It polls every 2 s; the server answers 304 while nothing changed,
+// and the page refetches the heavy parts only when a study's version moves.
+'use strict';
+
+const POLL_MS = 2000;
+const STUDIES_EVERY = 3;  // refresh the study list every third poll
+const STATES = ['COMPLETED', 'ACTIVE', 'STOPPING', 'STOPPED', 'FAILED', 'INFEASIBLE'];
+const COLORS = {
+  COMPLETED: '#2563eb', ACTIVE: '#0891b2', STOPPING: '#0891b2', STOPPED: '#d97706',
+  FAILED: '#dc2626', INFEASIBLE: '#9333ea', best: '#e11d48',
+};
+const X_SYMBOL = 'path://M2,0 L10,8 L18,0 L20,2 L12,10 L20,18 L18,20 L10,12 L2,20 L0,18 L8,10 L0,2 Z';
+
+const S = {
+  studies: [],
+  study: null,      // name of the study shown
+  summary: null,
+  version: null,    // of the data drawn
+  columns: null,
+  curves: null,
+  importance: null,
+  table: { offset: 0, limit: 50, sort: 'id', order: 'asc', states: new Set(), filter: '' },
+  tableVersion: null,
+  objectiveIndex: 0,
+  curvesMetric: null,
+  sliceParam: null,
+  paretoX: 0,
+  paretoY: 1,
+  live: true,
+  polls: 0,
+  charts: {},
+};
+window.__dashboard = S;  // for the browser test and for curious users
+
+// ------------------------------------------------------------------ helpers
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+// Numbers as people read them; up to 6 significant digits (the exact value
+// is in the cell's title).
+function fmt(v) {
+  if (v === null || v === undefined) return '–';
+  if (typeof v !== 'number') return String(v);
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(6)));
+}
+
+function fmtDuration(secs) {
+  if (!(secs > 0)) return '–';
+  if (secs < 60) return secs.toFixed(secs < 10 ? 2 : 1) + ' s';
+  if (secs < 3600) return (secs / 60).toFixed(1) + ' min';
+  return (secs / 3600).toFixed(2) + ' h';
+}
+
+function fmtTime(unix) {
+  if (!unix) return '–';
+  return new Date(unix * 1000).toLocaleString();
+}
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(path) {
+  // no-cache: the browser revalidates with If-None-Match; a 304 reuses its copy.
+  const res = await fetch(path, { cache: 'no-cache' });
+  let body = null;
+  try { body = await res.json(); } catch (e) { /* not JSON */ }
+  if (!res.ok) {
+    const msg = body && body.error ? body.error.message : `HTTP ${res.status}`;
+    throw new ApiError(res.status, msg);
+  }
+  return body;
+}
+
+const studyPath = (name) => `/api/studies/${encodeURIComponent(name)}`;
+
+function setLive(ok, text) {
+  $('live').className = 'live ' + (ok ? 'ok' : 'err');
+  $('live-text').textContent = text;
+}
+
+function fatal(msg) {
+  const f = $('fatal');
+  f.textContent = msg;
+  f.hidden = !msg;
+}
+
+function chart(id) {
+  if (!window.echarts) return null;
+  let c = S.charts[id];
+  if (!c) {
+    const node = $(id);
+    node.textContent = '';
+    c = echarts.init(node, null, { renderer: 'canvas' });
+    S.charts[id] = c;
+  }
+  return c;
+}
+
+function noData(id, text) {
+  if (S.charts[id]) { S.charts[id].dispose(); delete S.charts[id]; }
+  const node = $(id);
+  node.textContent = '';
+  node.append(el('div', { class: 'nodata', text }));
+  node.dataset.rendered = 'empty';
+}
+
+function draw(id, option) {
+  const c = chart(id);
+  if (!c) return;
+  c.setOption(option, true);
+  $(id).dataset.rendered = 'chart';
+}
+
+const objectives = () => (S.summary ? S.summary.objectives : []);
+const objective = () => objectives()[S.objectiveIndex] || objectives()[0];
+const better = (goal, a, b) => (goal === 'maximize' ? a > b : a < b);
+
+function paramSpec(name) {
+  return S.summary.parameters.find((p) => p.name === name);
+}
+
+// An axis for a parameter: log for log-scaled numbers, categories for choices.
+function paramAxis(p, extra = {}) {
+  if (p.type === 'categorical' || (p.type === 'discrete' && p.values.some((v) => typeof v === 'string'))) {
+    return { type: 'category', data: p.values.map(String), ...extra };
+  }
+  if (p.scale === 'log' && (p.min > 0 || (p.values && p.values.every((v) => v > 0)))) {
+    return { type: 'log', ...extra };
+  }
+  return { type: 'value', scale: true, ...extra };
+}
+
+// ------------------------------------------------------------------ studies
+
+async function refreshStudies() {
+  const data = await api('/api/studies');
+  S.studies = data.studies;
+  renderStudyList();
+}
+
+function renderStudyList() {
+  const q = $('study-search').value.trim().toLowerCase();
+  const list = $('study-list');
+  list.textContent = '';
+  for (const s of S.studies) {
+    if (q && !s.name.toLowerCase().includes(q)) continue;
+    const obj = s.objectives.map((o) => o.metric).join(', ');
+    const running = s.counts.active + s.counts.stopping;
+    list.append(el('li', {},
+      el('a', { href: `#/study/${encodeURIComponent(s.name)}`, class: s.name === S.study ? 'active' : '' },
+        el('div', { class: 'sname' }, el('span', { text: s.name }),
+          el('span', { class: `badge st-${running ? 'ACTIVE' : s.state === 'COMPLETED' ? 'COMPLETED' : 'STOPPED'}`,
+                       text: running ? `${running} running` : s.state.toLowerCase() })),
+        el('div', { class: 'sinfo', text: `${s.counts.total} trials · ${obj}` +
+          (s.best_value !== null ? ` · best ${fmt(s.best_value)}` : '') }))));
+  }
+  if (!S.studies.length) list.append(el('li', { class: 'hint', text: 'No studies yet.' }));
+}
+
+// ------------------------------------------------------------------ a study
+
+async function selectStudy(name) {
+  if (S.study !== name) {
+    S.study = name;
+    S.version = null;
+    S.tableVersion = null;
+    S.summary = null;
+    S.objectiveIndex = 0;
+    S.curvesMetric = null;
+    S.sliceParam = null;
+    S.paretoX = 0;
+    S.paretoY = 1;
+    S.table = { offset: 0, limit: Number($('page-size').value), sort: 'id', order: 'asc', states: new Set(), filter: '' };
+    $('table-filter').value = '';
+    for (const id of Object.keys(S.charts)) { S.charts[id].dispose(); delete S.charts[id]; }
+  }
+  renderStudyList();
+  $('empty').hidden = !!name;
+  $('study').hidden = !name;
+  $('crumbs').textContent = '';
+  if (!name) return;
+  $('crumbs').append('studies / ', el('b', { text: name }));
+  await pollStudy();
+}
+
+// Fetches the summary (cheap; 304 while unchanged) and, when the version
+// moved, everything drawn from the trials.
+async function pollStudy() {
+  const name = S.study;
+  if (!name) return;
+  const summary = await api(studyPath(name));
+  if (name !== S.study) return;
+  S.summary = summary;
+  renderSummary();
+  if (summary.version === S.version) return;
+  const [columns, curves, importance] = await Promise.all([
+    api(`${studyPath(name)}/columns`),
+    api(`${studyPath(name)}/curves?metric=${encodeURIComponent(S.curvesMetric || summary.objectives[0].metric)}`),
+    api(`${studyPath(name)}/importance?metric=${encodeURIComponent(objective().metric)}`),
+  ]);
+  if (name !== S.study) return;
+  S.columns = columns;
+  S.curves = curves;
+  S.importance = importance;
+  S.version = summary.version;
+  renderCharts();
+  await loadTable();
+}
+
+function renderSummary() {
+  const s = S.summary;
+  document.title = `${s.name} · tuner dashboard`;
+  $('study-name').textContent = s.name;
+  const obj = s.objectives.map((o) => `${o.metric} (${o.goal})`).join(', ');
+  const meta = $('study-meta');
+  meta.textContent = '';
+  meta.append(el('span', { class: `badge st-${s.state === 'COMPLETED' ? 'COMPLETED' : 'ACTIVE'}`, text: s.state.toLowerCase() }),
+    '  ', el('code', { text: obj }), ` · ${s.algorithm} search · up to ${s.max_parallel_trials} in parallel` +
+    (s.early_stopping && s.early_stopping !== 'none' ? ` · early stopping: ${s.early_stopping}` : '') +
+    ` · created ${fmtTime(s.create_time)}`);
+  const c = s.counts;
+  const counts = $('study-counts');
+  counts.textContent = '';
+  const chip = (label, n, cls) => el('span', { class: `chip ${cls}` }, el('b', { text: String(n) }), label);
+  counts.append(chip('trials', c.total, ''), chip('completed', c.completed, 'st-COMPLETED'));
+  if (c.active + c.stopping) counts.append(chip('running', c.active + c.stopping, 'st-ACTIVE'));
+  if (c.stopped) counts.append(chip('stopped', c.stopped, 'st-STOPPED'));
+  if (c.failed) counts.append(chip('failed', c.failed, 'st-FAILED'));
+  if (c.infeasible) counts.append(chip('infeasible', c.infeasible, 'st-INFEASIBLE'));
+  const done = c.completed + c.stopped + c.infeasible;
+  $('study-progress').style.width = `${Math.min(100, (100 * done) / Math.max(1, s.max_trials))}%`;
+  $('study-progress').parentElement.title = `${done} of ${s.max_trials} trials done`;
+  renderBest();
+  renderSelectors();
+}
+
+function commandBox(cmd) {
+  const box = el('div', { class: 'cmd' }, el('span', { class: 'cmd-text', text: cmd }));
+  const btn = el('button', { text: 'copy', onclick: async () => {
+    try { await navigator.clipboard.writeText(cmd); btn.textContent = 'copied'; }
+    catch (e) { btn.textContent = 'select it'; }
+    setTimeout(() => { btn.textContent = 'copy'; }, 1500);
+  } });
+  box.append(btn);
+  return box;
+}
+
+function renderBest() {
+  const s = S.summary;
+  const body = $('best-body');
+  body.textContent = '';
+  if (!s.best.length) {
+    $('best-title').textContent = 'Best trial';
+    body.append(el('p', { class: 'hint', text: 'No completed trial yet.' }));
+    return;
+  }
+  if (s.objectives.length === 1) {
+    const b = s.best[0];
+    const m = s.objectives[0].metric;
+    $('best-title').textContent = `Best trial · #${b.id}`;
+    body.append(
+      el('div', { class: 'value', id: 'best-value', title: String(b.metrics[m]), text: fmt(b.metrics[m]) }),
+      el('div', { class: 'value-label', text: `${m} (${s.objectives[0].goal})` }));
+    const t = el('table', { id: 'best-params' });
+    for (const [k, v] of Object.entries(b.params)) {
+      t.append(el('tr', {}, el('td', { text: k }), el('td', { title: String(v), text: fmt(v) })));
+    }
+    for (const [k, v] of Object.entries(b.metrics)) {
+      if (k !== m) t.append(el('tr', {}, el('td', { class: 'hint', text: k }), el('td', { text: fmt(v) })));
+    }
+    body.append(t, el('div', { class: 'note', text: 'Re-run it with these trainer arguments:' }), commandBox(b.command_line));
+    return;
+  }
+  $('best-title').textContent = `Pareto front · ${s.best.length} trials`;
+  const t = el('table', { id: 'best-front' });
+  t.append(el('tr', {}, el('td', { class: 'hint', text: 'trial' }),
+    ...s.objectives.map((o) => el('td', { class: 'hint', text: `${o.metric} (${o.goal === 'maximize' ? 'max' : 'min'})` }))));
+  for (const b of s.best) {
+    t.append(el('tr', { style: 'cursor:pointer', onclick: () => openTrial(b.id) }, el('td', { text: `#${b.id}` }),
+      ...s.objectives.map((o) => el('td', { text: fmt(b.metrics[o.metric]) }))));
+  }
+  body.append(el('div', { class: 'front-list' }, t),
+    el('div', { class: 'note', text: 'Click a trial for its parameters and command line.' }));
+}
+
+function fillSelect(select, values, current, label = (v) => v) {
+  const key = values.join('\u0001');
+  if (select.dataset.key !== key) {
+    select.textContent = '';
+    values.forEach((v, i) => select.append(el('option', { value: String(i), text: label(v) })));
+    select.dataset.key = key;
+  }
+  select.value = String(Math.max(0, values.indexOf(current)));
+}
+
+function renderSelectors() {
+  const s = S.summary;
+  const objs = s.objectives.map((o) => o.metric);
+  const hist = $('history-objective');
+  hist.hidden = objs.length < 2;
+  fillSelect(hist, objs, objs[S.objectiveIndex]);
+  if (!S.curvesMetric) S.curvesMetric = objs[0];
+  fillSelect($('curves-metric'), s.metrics, S.curvesMetric);
+  const params = s.parameters.map((p) => p.name);
+  if (!S.sliceParam || !params.includes(S.sliceParam)) S.sliceParam = params[0];
+  fillSelect($('slice-param'), params, S.sliceParam);
+  const multi = objs.length > 1;
+  $('pareto-card').hidden = !multi;
+  $('slice-card').classList.toggle('span3', !multi);
+  $('slice-card').classList.toggle('span2', multi);
+  const axes = $('pareto-axes');
+  axes.hidden = objs.length < 3;
+  if (objs.length >= 3 && !axes.children.length) {
+    const x = el('select', { 'aria-label': 'x objective' }), y = el('select', { 'aria-label': 'y objective' });
+    fillSelect(x, objs, objs[S.paretoX]);
+    fillSelect(y, objs, objs[S.paretoY]);
+    x.onchange = () => { S.paretoX = Number(x.value); renderPareto(); };
+    y.onchange = () => { S.paretoY = Number(y.value); renderPareto(); };
+    axes.append(x, ' vs ', y);
+  }
+}
+
+// ------------------------------------------------------------------ charts
+
+function renderCharts() {
+  for (const f of [renderHistory, renderCurves, renderImportance, renderParallel, renderSlice, renderPareto]) {
+    try { f(); } catch (e) { console.error(e); fatal(`drawing failed: ${e.message}`); }
+  }
+}
+
+const baseGrid = { left: 56, right: 20, top: 34, bottom: 42, containLabel: false };
+const axisName = (name) => ({ name, nameLocation: 'middle', nameGap: 28, nameTextStyle: { color: '#667085' } });
+
+function renderHistory() {
+  const cols = S.columns;
+  const o = objective();
+  const values = cols.metrics[o.metric] || [];
+  const completed = [], other = [], best = [];
+  let bestSoFar = null;
+  for (let i = 0; i < cols.ids.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) continue;
+    const st = cols.states[i];
+    if (st === 'COMPLETED') {
+      completed.push([cols.ids[i], v]);
+      if (bestSoFar === null || better(o.goal, v, bestSoFar)) bestSoFar = v;
+      best.push([cols.ids[i], bestSoFar]);
+    } else {
+      other.push({ value: [cols.ids[i], v], itemStyle: { color: COLORS[st] || '#999' }, state: st });
+    }
+  }
+  if (!completed.length && !other.length) return noData('chart-history', 'No trial has a final value yet.');
+  const large = completed.length > 2000;
+  draw('chart-history', {
+    animation: !large,
+    grid: baseGrid,
+    legend: { top: 0, right: 0, data: ['completed', 'stopped / other', 'best so far'] },
+    tooltip: { trigger: 'item', formatter: (p) => `trial #${p.value[0]}<br>${o.metric}: <b>${fmt(p.value[1])}</b>` +
+      (p.seriesName === 'best so far' ? ' (best so far)' : p.data && p.data.state ? ` (${p.data.state.toLowerCase()})` : '') },
+    xAxis: { type: 'value', min: 'dataMin', max: 'dataMax', minInterval: 1, ...axisName('trial') },
+    yAxis: { type: 'value', scale: true, ...axisName(o.metric), nameGap: 44 },
+    dataZoom: [{ type: 'inside' }],
+    series: [
+      { name: 'completed', type: 'scatter', data: completed, symbolSize: large ? 3 : 8, large,
+        itemStyle: { color: COLORS.COMPLETED, opacity: 0.75 } },
+      { name: 'stopped / other', type: 'scatter', data: other, symbolSize: large ? 3 : 8, symbol: 'diamond',
+        itemStyle: { color: COLORS.STOPPED, opacity: 0.8 } },
+      { name: 'best so far', type: 'line', step: 'end', data: best, showSymbol: false,
+        lineStyle: { color: COLORS.best, width: 2 }, itemStyle: { color: COLORS.best }, z: 5 },
+    ],
+  });
+}
+
+function renderCurves() {
+  const cv = S.curves;
+  if (!cv || !cv.ids.length) return noData('chart-curves', 'No intermediate values reported yet.');
+  const groups = { COMPLETED: [], RUNNING: [], STOPPED: [], FAILED: [] };
+  const ends = { STOPPED: [], FAILED: [] };
+  let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
+  const bestIds = new Set(S.summary.best.map((b) => b.id));
+  const bestLines = [];
+  for (let i = 0; i < cv.ids.length; i++) {
+    const st = cv.states[i];
+    const g = st === 'COMPLETED' ? 'COMPLETED' : st === 'ACTIVE' || st === 'STOPPING' ? 'RUNNING'
+      : st === 'STOPPED' ? 'STOPPED' : 'FAILED';
+    const coords = cv.steps[i].map((x, j) => [x, cv.values[i][j]]);
+    for (const [x, y] of coords) {
+      if (x < xmin) xmin = x; if (x > xmax) xmax = x;
+      if (y < ymin) ymin = y; if (y > ymax) ymax = y;
+    }
+    groups[g].push({ coords, trial: cv.ids[i], state: st });
+    if (ends[g]) ends[g].push({ value: coords[coords.length - 1], trial: cv.ids[i], state: st });
+    if (bestIds.has(cv.ids[i]) && bestLines.length < 5) bestLines.push({ trial: cv.ids[i], coords });
+  }
+  const pad = (ymax - ymin) * 0.05 || Math.abs(ymax) * 0.05 || 1;
+  const many = cv.ids.length > 300;
+  const lineSeries = (name, key, color, extra = {}) => ({
+    name, type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, data: groups[key],
+    large: many, lineStyle: { color, width: many ? 0.6 : 1.2, opacity: many ? 0.25 : 0.55, ...extra }, silent: many,
+  });
+  const series = [
+    lineSeries('completed', 'COMPLETED', COLORS.COMPLETED),
+    lineSeries('running', 'RUNNING', COLORS.ACTIVE, { width: 1.6, opacity: 0.9 }),
+    lineSeries('stopped', 'STOPPED', COLORS.STOPPED, { type: 'dashed' }),
+    lineSeries('failed', 'FAILED', COLORS.FAILED, { type: 'dotted' }),
+    { name: 'stopped', type: 'scatter', data: ends.STOPPED, symbol: 'triangle', symbolRotate: 180,
+      symbolSize: 9, itemStyle: { color: COLORS.STOPPED }, z: 4 },
+    { name: 'failed', type: 'scatter', data: ends.FAILED, symbol: X_SYMBOL, symbolSize: 9,
+      itemStyle: { color: COLORS.FAILED }, z: 4 },
+  ];
+  for (const b of bestLines) {
+    series.push({ name: 'best', type: 'line', data: b.coords, showSymbol: false, z: 6, trial: b.trial,
+      lineStyle: { color: COLORS.best, width: 2.5 }, itemStyle: { color: COLORS.best } });
+  }
+  draw('chart-curves', {
+    animation: false,
+    grid: baseGrid,
+    legend: { top: 0, right: 0, data: ['completed', 'running', 'stopped', 'failed', 'best'] },
+    tooltip: { trigger: 'item', formatter: (p) => {
+      const d = p.data || {};
+      const id = d.trial || (p.seriesName === 'best' ? S.summary.best[0].id : '?');
+      const st = d.state ? ` (${d.state.toLowerCase()})` : p.seriesName === 'best' ? ' (best)' : '';
+      const v = Array.isArray(p.value) ? `<br>step ${p.value[0]}: <b>${fmt(p.value[1])}</b>` : '';
+      return `trial #${id}${st}${v}`;
+    } },
+    xAxis: { type: 'value', min: xmin, max: xmax, minInterval: 1, ...axisName('step') },
+    yAxis: { type: 'value', min: ymin - pad, max: ymax + pad, ...axisName(cv.metric), nameGap: 44,
+      axisLabel: { formatter: (v) => fmt(v) } },
+    series,
+  });
+}
+
+function renderImportance() {
+  const imp = S.importance;
+  $('importance-method').textContent = imp
+    ? `Method: ${imp.method}. ${imp.trials_used} completed trials, objective ${imp.metric}.` : '';
+  if (!imp || imp.trials_used < 3) return noData('chart-importance', 'Needs at least 3 completed trials.');
+  const rows = imp.parameters.slice().reverse();
+  draw('chart-importance', {
+    animation: false,
+    grid: { left: 110, right: 54, top: 8, bottom: 26 },
+    tooltip: { trigger: 'item', formatter: (p) => {
+      const r = rows[p.dataIndex];
+      return `${r.name}<br>importance: <b>${(100 * r.importance).toFixed(1)}%</b>` +
+        `<br>variance explained alone: ${(100 * r.variance_explained).toFixed(1)}%<br>${r.groups} groups`;
+    } },
+    xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
+    yAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { width: 100, overflow: 'truncate' } },
+    series: [{ type: 'bar', data: rows.map((r) => r.importance), barMaxWidth: 22,
+      itemStyle: { color: '#6366f1', borderRadius: [0, 4, 4, 0] },
+      label: { show: true, position: 'right', formatter: (p) => `${(100 * p.value).toFixed(0)}%`, color: '#475467' } }],
+  });
+}
+
+function completedRows(metric) {
+  const cols = S.columns;
+  const values = cols.metrics[metric] || [];
+  const out = [];
+  for (let i = 0; i < cols.ids.length; i++) {
+    if (cols.states[i] === 'COMPLETED' && values[i] !== null && values[i] !== undefined) out.push(i);
+  }
+  return out;
+}
+
+function renderParallel() {
+  const o = objective();
+  const rows = completedRows(o.metric);
+  if (!rows.length) return noData('chart-parallel', 'No completed trial yet.');
+  const cols = S.columns;
+  const params = S.summary.parameters;
+  const axes = params.map((p, i) => ({ dim: i, name: p.name, ...paramAxis(p) }));
+  const vals = rows.map((i) => cols.metrics[o.metric][i]);
+  const lo = Math.min(...vals), hi = Math.max(...vals);
+  axes.push({ dim: params.length, name: o.metric, type: 'value', scale: true,
+    nameTextStyle: { fontWeight: 'bold', color: '#1d4ed8' } });
+  const data = rows.map((i) => {
+    const row = params.map((p) => {
+      const v = cols.params[p.name][i];
+      return v === null ? null : axes[params.indexOf(p)].type === 'category' ? String(v) : v;
+    });
+    row.push(cols.metrics[o.metric][i]);
+    row.trial = cols.ids[i];
+    return row;
+  });
+  const many = data.length > 1000;
+  draw('chart-parallel', {
+    animation: false,
+    parallel: { left: 70, right: 90, top: 40, bottom: 28,
+      parallelAxisDefault: { nameLocation: 'end', nameGap: 14, nameTextStyle: { color: '#344054', fontSize: 12 },
+        axisLabel: { color: '#667085', formatter: (v) => (typeof v === 'number' ? fmt(v) : v) } } },
+    parallelAxis: axes,
+    visualMap: { show: true, type: 'continuous', dimension: params.length, min: lo, max: hi === lo ? lo + 1 : hi,
+      right: 0, top: 'middle', itemHeight: 120, calculable: false, precision: 3,
+      text: [o.goal === 'maximize' ? 'better' : 'worse', ''], textStyle: { color: '#667085' },
+      inRange: { color: o.goal === 'maximize' ? ['#cbd5e1', '#93c5fd', '#2563eb', '#1e3a8a'] : ['#1e3a8a', '#2563eb', '#93c5fd', '#cbd5e1'] } },
+    series: [{ type: 'parallel', data, smooth: false, progressive: many ? 500 : 0,
+      lineStyle: { width: many ? 0.6 : 1.4, opacity: many ? 0.25 : 0.7 },
+      emphasis: { lineStyle: { width: 3, opacity: 1 } } }],
+  });
+}
+
+function renderSlice() {
+  const o = objective();
+  const p = paramSpec(S.sliceParam);
+  const rows = completedRows(o.metric);
+  if (!p || !rows.length) return noData('chart-slice', 'No completed trial yet.');
+  const cols = S.columns;
+  const axis = paramAxis(p);
+  const data = [];
+  let inactive = 0;
+  for (const i of rows) {
+    const v = cols.params[p.name][i];
+    if (v === null) { inactive++; continue; }
+    data.push([axis.type === 'category' ? String(v) : v, cols.metrics[o.metric][i], cols.ids[i]]);
+  }
+  const ids = data.map((d) => d[2]);
+  const large = data.length > 2000;
+  draw('chart-slice', {
+    animation: !large,
+    grid: { ...baseGrid, right: 80 },
+    title: inactive ? { text: `${inactive} trials without ${p.name} (inactive) not shown`, right: 90, top: 0,
+      textStyle: { fontSize: 11, fontWeight: 'normal', color: '#667085' } } : undefined,
+    tooltip: { trigger: 'item', formatter: (q) => `trial #${q.value[2]}<br>${p.name}: ${fmt(q.value[0])}` +
+      `<br>${o.metric}: <b>${fmt(q.value[1])}</b>` },
+    xAxis: { ...axis, ...axisName(`${p.name}${p.scale === 'log' ? ' (log)' : ''}`) },
+    yAxis: { type: 'value', scale: true, ...axisName(o.metric), nameGap: 44 },
+    visualMap: { type: 'continuous', dimension: 2, min: Math.min(...ids), max: Math.max(Math.max(...ids), Math.min(...ids) + 1),
+      right: 0, top: 'middle', itemHeight: 120, text: ['later', 'earlier'], textStyle: { color: '#667085' },
+      inRange: { color: ['#c7d2fe', '#6366f1', '#312e81'] }, calculable: false },
+    series: [{ type: 'scatter', data, symbolSize: large ? 3 : 9, large, itemStyle: { opacity: 0.8 } }],
+  });
+}
+
+function renderPareto() {
+  const objs = objectives();
+  if (objs.length < 2) { $('pareto-note').textContent = ''; return; }
+  const ox = objs[S.paretoX], oy = objs[S.paretoY];
+  const cols = S.columns;
+  const front = new Set(cols.best_ids);
+  const dominated = [], onFront = [];
+  for (let i = 0; i < cols.ids.length; i++) {
+    if (cols.states[i] !== 'COMPLETED') continue;
+    const x = cols.metrics[ox.metric][i], y = cols.metrics[oy.metric][i];
+    if (x === null || y === null || x === undefined || y === undefined) continue;
+    (front.has(cols.ids[i]) ? onFront : dominated).push([x, y, cols.ids[i]]);
+  }
+  if (!onFront.length && !dominated.length) return noData('chart-pareto', 'No completed trial yet.');
+  onFront.sort((a, b) => a[0] - b[0]);
+  $('pareto-note').textContent = `${onFront.length} of ${onFront.length + dominated.length} completed trials are on the front ` +
+    `(no other trial is at least as good in every objective and better in one).`;
+  const large = dominated.length > 2000;
+  const tip = (q) => `trial #${q.value[2]}<br>${ox.metric}: <b>${fmt(q.value[0])}</b><br>${oy.metric}: <b>${fmt(q.value[1])}</b>`;
+  draw('chart-pareto', {
+    animation: !large,
+    grid: { ...baseGrid, left: 60 },
+    legend: { top: 0, right: 0, data: ['dominated', 'Pareto front'] },
+    tooltip: { trigger: 'item', formatter: tip },
+    xAxis: { type: 'value', scale: true, ...axisName(`${ox.metric} (${ox.goal === 'maximize' ? 'max' : 'min'})`) },
+    yAxis: { type: 'value', scale: true, ...axisName(`${oy.metric} (${oy.goal === 'maximize' ? 'max' : 'min'})`), nameGap: 44 },
+    series: [
+      { name: 'dominated', type: 'scatter', data: dominated, symbolSize: large ? 3 : 7, large,
+        itemStyle: { color: '#94a3b8', opacity: 0.7 } },
+      { name: 'Pareto front', type: 'line', data: onFront, symbolSize: 10, symbol: 'circle',
+        lineStyle: { color: COLORS.best, width: 1.5, type: 'dashed' }, itemStyle: { color: COLORS.best }, z: 5 },
+    ],
+  });
+}
+
+// ------------------------------------------------------------------ table
+
+function tableColumns() {
+  const s = S.summary;
+  const objNames = s.objectives.map((o) => o.metric);
+  const cols = [{ key: 'id', label: 'Trial', num: true, get: (t) => t.id }];
+  cols.push({ key: 'state', label: 'State', get: (t) => t.state, cell: (t) => el('span', { class: `chip st-${t.state}`, text: t.state.toLowerCase() }) });
+  for (const m of objNames) cols.push({ key: `metrics.${m}`, label: m, num: true, obj: true, get: (t) => t.metrics[m] });
+  for (const p of s.parameters) cols.push({ key: `params.${p.name}`, label: p.name, num: p.type !== 'categorical', get: (t) => t.params[p.name] });
+  for (const m of s.metrics) if (!objNames.includes(m)) cols.push({ key: `metrics.${m}`, label: m, num: true, get: (t) => t.metrics[m] });
+  cols.push({ key: 'steps', label: 'Steps', num: true, get: (t) => t.steps });
+  cols.push({ key: 'duration', label: 'Duration', num: true, get: (t) => (t.end_time > 0 ? t.end_time - t.create_time : null),
+    cell: (t) => fmtDuration(t.end_time > 0 ? t.end_time - t.create_time : 0) });
+  cols.push({ key: 'reason', label: 'Reason', get: (t) => t.reason || '', reason: true });
+  return cols;
+}
+
+function renderStateChips() {
+  const box = $('state-chips');
+  box.textContent = '';
+  const c = S.summary.counts;
+  const n = { COMPLETED: c.completed, ACTIVE: c.active, STOPPING: c.stopping, STOPPED: c.stopped, FAILED: c.failed, INFEASIBLE: c.infeasible };
+  for (const st of STATES) {
+    if (!n[st] && !S.table.states.has(st)) continue;
+    const on = S.table.states.has(st);
+    box.append(el('span', { class: `chip ${on ? 'on st-' + st : ''}`, title: on ? 'click to show every state' : `show only ${st.toLowerCase()} (with the others selected)`,
+      onclick: () => { on ? S.table.states.delete(st) : S.table.states.add(st); S.table.offset = 0; renderStateChips(); loadTable(); } },
+      `${st.toLowerCase()} ${n[st]}`));
+  }
+}
+
+let tableSeq = 0;
+async function loadTable() {
+  if (!S.summary) return;
+  const t = S.table;
+  const q = new URLSearchParams({ offset: t.offset, limit: t.limit, sort: t.sort, order: t.order });
+  if (t.states.size) q.set('state', [...t.states].join(','));
+  if (t.filter) q.set('filter', t.filter);
+  const seq = ++tableSeq;
+  renderStateChips();
+  try {
+    const page = await api(`${studyPath(S.study)}/trials?${q}`);
+    if (seq !== tableSeq) return;  // a newer request is on its way
+    $('table-error').hidden = true;
+    $('table-filter').classList.remove('bad');
+    renderTable(page);
+  } catch (e) {
+    if (seq !== tableSeq) return;
+    $('table-error').hidden = false;
+    $('table-error').textContent = e.message;
+  }
+}
+
+function renderTable(page) {
+  const cols = tableColumns();
+  const thead = $('trials-table').tHead;
+  const tbody = $('trials-table').tBodies[0];
+  thead.textContent = '';
+  const hr = el('tr');
+  for (const c of cols) {
+    const sorted = S.table.sort === c.key || (c.key === 'id' && S.table.sort === 'id');
+    hr.append(el('th', { class: c.obj ? 'obj' : '', 'data-key': c.key, title: `sort by ${c.label}`,
+      onclick: () => {
+        if (S.table.sort === c.key) S.table.order = S.table.order === 'asc' ? 'desc' : 'asc';
+        else { S.table.sort = c.key; S.table.order = c.obj && objective() && objective().goal === 'maximize' ? 'desc' : 'asc'; }
+        S.table.offset = 0;
+        loadTable();
+      } }, c.label, sorted ? el('span', { class: 'arrow', text: S.table.order === 'asc' ? '▲' : '▼' }) : null));
+  }
+  thead.append(hr);
+  const bestIds = new Set(S.summary.best.map((b) => b.id));
+  const frag = document.createDocumentFragment();
+  for (const t of page.trials) {
+    const tr = el('tr', { 'data-trial': t.id, class: bestIds.has(t.id) ? 'best-row' : '', onclick: () => openTrial(t.id) });
+    for (const c of cols) {
+      const v = c.get(t);
+      const td = el('td', { class: c.reason ? 'reason' : c.num ? 'num' : '', 'data-key': c.key });
+      if (c.cell) td.append(c.cell(t));
+      else { td.textContent = c.key === 'id' ? `#${v}` : fmt(v); if (typeof v === 'number') td.title = String(v); }
+      tr.append(td);
+    }
+    frag.append(tr);
+  }
+  tbody.textContent = '';
+  tbody.append(frag);
+  if (!page.trials.length) tbody.append(el('tr', {}, el('td', { colspan: cols.length, class: 'hint', text: 'No trial matches.' })));
+  const first = page.matched ? page.offset + 1 : 0;
+  const last = page.offset + page.trials.length;
+  $('table-summary').textContent = `${first}–${last} of ${page.matched} matching` +
+    (page.matched !== page.total ? ` (${page.total} trials)` : '');
+  const pages = Math.max(1, Math.ceil(page.matched / page.limit));
+  const cur = Math.floor(page.offset / page.limit) + 1;
+  const go = (p) => { S.table.offset = (p - 1) * page.limit; loadTable(); };
+  const pager = $('pager');
+  pager.textContent = '';
+  pager.append(
+    el('button', { text: '«', disabled: cur <= 1, onclick: () => go(1), title: 'first page' }),
+    el('button', { text: '‹', disabled: cur <= 1, onclick: () => go(cur - 1), title: 'previous page' }),
+    el('span', { id: 'page-info', text: `page ${cur} of ${pages}` }),
+    el('button', { text: '›', disabled: cur >= pages, onclick: () => go(cur + 1), title: 'next page' }),
+    el('button', { text: '»', disabled: cur >= pages, onclick: () => go(pages), title: 'last page' }));
+}
+
+// ------------------------------------------------------------------ one trial
+
+async function openTrial(id) {
+  let t;
+  try { t = await api(`${studyPath(S.study)}/trials/${id}`); } catch (e) { fatal(e.message); return; }
+  const body = $('drawer-body');
+  body.textContent = '';
+  const kv = (obj) => {
+    const tb = el('table', { class: 'kv' });
+    for (const [k, v] of Object.entries(obj)) tb.append(el('tr', {}, el('td', { text: k }), el('td', { title: String(v), text: fmt(v) })));
+    return tb;
+  };
+  body.append(el('h3', {}, `Trial #${t.id} `, el('span', { class: `chip st-${t.state}`, text: t.state.toLowerCase() })),
+    el('div', { class: 'hint', text: `created ${fmtTime(t.create_time)}` + (t.end_time ? ` · took ${fmtDuration(t.end_time - t.create_time)}` : '') +
+      (t.client_id ? ` · client ${t.client_id}` : '') }));
+  if (t.reason) body.append(el('p', { class: 'table-error', text: t.reason }));
+  body.append(el('h4', { text: 'Parameters' }), kv(t.params));
+  if (Object.keys(t.metrics).length) body.append(el('h4', { text: 'Final metrics' }), kv(t.metrics));
+  body.append(el('h4', { text: 'Command line' }), commandBox(t.command_line));
+  body.append(el('h4', { text: `Measurements (${t.measurements.length})` }));
+  const chartDiv = el('div', { class: 'chart short', id: 'chart-trial' });
+  body.append(chartDiv);
+  $('drawer').hidden = false;
+  if (S.charts['chart-trial']) { S.charts['chart-trial'].dispose(); delete S.charts['chart-trial']; }
+  if (!t.measurements.length) { noData('chart-trial', 'No intermediate values.'); return; }
+  const names = [...new Set(t.measurements.flatMap((m) => Object.keys(m.metrics)))];
+  draw('chart-trial', {
+    animation: false, grid: { ...baseGrid, top: 30 }, legend: { top: 0 }, tooltip: { trigger: 'axis' },
+    xAxis: { type: 'value', minInterval: 1, ...axisName('step') }, yAxis: { type: 'value', scale: true },
+    series: names.map((n) => ({ name: n, type: 'line', data: t.measurements.filter((m) => n in m.metrics).map((m) => [m.step, m.metrics[n]]) })),
+  });
+  const mt = el('table', { class: 'kv' });
+  mt.append(el('tr', {}, el('td', { class: 'hint', text: 'step' }), ...names.map((n) => el('td', { class: 'hint', text: n }))));
+  for (const m of t.measurements.slice(-200)) {
+    mt.append(el('tr', {}, el('td', { text: String(m.step) }), ...names.map((n) => el('td', { text: fmt(m.metrics[n]) }))));
+  }
+  body.append(mt);
+}
+
+function closeDrawer() {
+  $('drawer').hidden = true;
+  if (S.charts['chart-trial']) { S.charts['chart-trial'].dispose(); delete S.charts['chart-trial']; }
+}
+
+// ------------------------------------------------------------------ wiring
+
+function route() {
+  const m = location.hash.match(/^#\/study\/(.+)$/);
+  const name = m ? decodeURIComponent(m[1]) : null;
+  if (!name && S.studies.length) {
+    location.replace(`#/study/${encodeURIComponent(S.studies[0].name)}`);
+    return;
+  }
+  selectStudy(name).catch(onError);
+}
+
+function onError(e) {
+  if (e instanceof ApiError && e.status === 404 && S.study) {
+    fatal(`study ${S.study}: ${e.message}`);
+    return;
+  }
+  setLive(false, `offline: ${e.message}`);
+}
+
+async function poll() {
+  if (S.live) {
+    try {
+      if (S.polls % STUDIES_EVERY === 0) await refreshStudies();
+      await pollStudy();
+      setLive(true, `live · ${new Date().toLocaleTimeString()}`);
+      fatal('');
+    } catch (e) { onError(e); }
+    S.polls++;
+  }
+  setTimeout(poll, POLL_MS);
+}
+
+let filterTimer = null;
+function wire() {
+  window.addEventListener('hashchange', route);
+  window.addEventListener('resize', () => { for (const c of Object.values(S.charts)) c.resize(); });
+  $('study-search').addEventListener('input', renderStudyList);
+  $('live-toggle').addEventListener('change', (e) => {
+    S.live = e.target.checked;
+    if (!S.live) setLive(true, 'paused');
+  });
+  $('history-objective').addEventListener('change', async (e) => {
+    S.objectiveIndex = Number(e.target.value);
+    S.importance = await api(`${studyPath(S.study)}/importance?metric=${encodeURIComponent(objective().metric)}`);
+    renderCharts();
+  });
+  $('curves-metric').addEventListener('change', async (e) => {
+    S.curvesMetric = S.summary.metrics[Number(e.target.value)];
+    S.curves = await api(`${studyPath(S.study)}/curves?metric=${encodeURIComponent(S.curvesMetric)}`);
+    renderCurves();
+  });
+  $('slice-param').addEventListener('change', (e) => {
+    S.sliceParam = S.summary.parameters[Number(e.target.value)].name;
+    renderSlice();
+  });
+  $('table-filter').addEventListener('input', (e) => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => { S.table.filter = e.target.value.trim(); S.table.offset = 0; loadTable(); }, 250);
+  });
+  $('page-size').addEventListener('change', (e) => { S.table.limit = Number(e.target.value); S.table.offset = 0; loadTable(); });
+  $('drawer-close').addEventListener('click', closeDrawer);
+  $('drawer').addEventListener('click', (e) => { if (e.target === $('drawer')) closeDrawer(); });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDrawer(); });
+}
+
+async function start() {
+  wire();
+  if (!window.echarts) fatal('The charting library did not load (/vendor/echarts.min.js): run scripts/setup.sh or `npm ci` in dashboard/.');
+  try {
+    await refreshStudies();
+    setLive(true, 'live');
+  } catch (e) { onError(e); }
+  S.polls = 1;
+  route();
+  setTimeout(poll, POLL_MS);
+}
+
+start();

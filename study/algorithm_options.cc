@@ -1,0 +1,29 @@
+#include "study/algorithm_options.h"
+
+namespace tuner {
+
+DesignerOptions DesignerOptionsFor(const StudySpec& spec) {
+  DesignerOptions o;
+  o.algorithm = spec.algorithm.name;
+  o.seed = spec.algorithm.seed;
+  o.acquisition = spec.algorithm.acquisition;
+  o.initial_trials = spec.algorithm.initial_trials;
+  return o;
+}
+
+StoppingRuleOptions StoppingOptionsFor(const StudySpec& spec) {
+  const EarlyStoppingSpec& es = spec.early_stopping;
+  StoppingRuleOptions o;
+  o.rule = es.rule;
+  o.goal = spec.objectives.empty() ? Goal::kMaximize : spec.objectives.front().goal;
+  o.min_trials = es.min_trials;
+  o.grace_steps = es.grace_steps;
+  o.use_running_average = es.use_running_average;
+  o.percentile = es.percentile;
+  o.threshold = es.threshold;
+  o.eta = es.eta;
+  o.min_resource = es.min_resource;
+  return o;
+}
+
+}  // namespace tuner

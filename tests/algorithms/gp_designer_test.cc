@@ -1,0 +1,400 @@
+// GpDesigner: validity on mixed and conditional spaces, determinism, batch
+// diversity, infeasible trials, 1- to 20-D, quality against random search on
+// Branin, and multi-objective hypervolume.
+#include "algorithms/gp_designer.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "algorithms/designer_factory.h"
+#include "algorithms/random_designer.h"
+#include "tests/algorithms/test_spaces.h"
+
+namespace tuner {
+namespace {
+
+using testing::Categorical;
+using testing::Double;
+using testing::History;
+using testing::Integer;
+using testing::MixedSpace;
+
+constexpr double kPi = 3.14159265358979323846;
+
+double Num(const Assignment& a, const std::string& name) {
+  const ParameterValue& v = a.at(name);
+  if (const double* d = std::get_if<double>(&v)) return *d;
+  return static_cast<double>(std::get<int64_t>(v));
+}
+
+GpDesignerOptions Options(uint64_t seed) {
+  GpDesignerOptions o;
+  o.seed = seed;
+  return o;
+}
+
+std::vector<Objective> Minimize(const std::string& metric = "loss") {
+  return {Objective{metric, Goal::kMinimize}};
+}
+
+void Complete(History& history, const Assignment& a, std::map<std::string, double> metrics) {
+  history.Add(a, TrialState::kCompleted);
+  Measurement m;
+  m.metrics = std::move(metrics);
+  history.trials().back().final_measurement = m;
+}
+
+using Function = std::function<double(const Assignment&)>;
+
+// Runs `designer` sequentially for `trials` trials of `f` (metric "loss").
+History Run(Designer& designer, const Function& f, int trials) {
+  History history;
+  for (int t = 0; t < trials; ++t) {
+    history.UpdateDesigner(designer);
+    const std::vector<Assignment> got = designer.Suggest(1);
+    REQUIRE(got.size() == 1);
+    Complete(history, got[0], {{"loss", f(got[0])}});
+  }
+  return history;
+}
+
+double BestLoss(History& history) {
+  double best = std::numeric_limits<double>::infinity();
+  for (const Trial& t : history.trials()) {
+    if (t.final_measurement) best = std::min(best, t.final_measurement->metrics.at("loss"));
+  }
+  return best;
+}
+
+SearchSpace Box(int d, double lo = 0.0, double hi = 1.0) {
+  SearchSpace space;
+  for (int i = 0; i < d; ++i) {
+    space.parameters.push_back(Double("x" + std::to_string(i), lo, hi));
+  }
+  return space;
+}
+
+double Branin(const Assignment& a) {
+  const double x1 = Num(a, "x0"), x2 = Num(a, "x1");
+  const double b = 5.1 / (4 * kPi * kPi), c = 5 / kPi, t = 1 / (8 * kPi);
+  return std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
+}
+
+SearchSpace BraninSpace() {
+  SearchSpace space;
+  space.parameters = {Double("x0", -5.0, 10.0), Double("x1", 0.0, 15.0)};
+  return space;
+}
+
+// A synthetic objective over MixedSpace that uses every parameter.
+double MixedLoss(const Assignment& a) {
+  double loss = std::pow(std::log10(Num(a, "learning_rate")) + 2.0, 2);
+  loss += 3.0 * (1.0 - Num(a, "keep_prob"));
+  loss +=
+      0.1 * std::abs(Num(a, "layers") - 2.0) + 0.01 * std::abs(std::log2(Num(a, "buckets")) - 4);
+  loss += std::get<std::string>(a.at("optimizer")) == "sgd" ? 0.0 : 0.5;
+  if (a.count("momentum")) loss += std::abs(Num(a, "momentum") - 0.9);
+  return loss;
+}
+
+TEST_CASE("gp designer: valid suggestions on a mixed conditional space", "[gp]") {
+  const SearchSpace space = MixedSpace();
+  GpDesigner designer(space, Minimize(), Options(3));
+  History history;
+  int model_based = 0;
+  for (int t = 0; t < 36; ++t) {
+    history.UpdateDesigner(designer);
+    const std::vector<Assignment> got = designer.Suggest(2);
+    REQUIRE(got.size() == 2);
+    if (designer.status().rfind("gp:", 0) == 0) ++model_based;
+    for (const Assignment& a : got) {
+      const absl::Status s = space.Validate(a);
+      INFO(s.ToString());
+      REQUIRE(s.ok());
+      for (const auto& [name, value] : a) {
+        if (const double* d = std::get_if<double>(&value)) REQUIRE(std::isfinite(*d));
+      }
+    }
+    Complete(history, got[0], {{"loss", MixedLoss(got[0])}});
+    // Every fifth trial fails, and some stay running.
+    history.Add(got[1], t % 5 == 0 ? TrialState::kFailed : TrialState::kActive);
+  }
+  CHECK(model_based > 20);
+}
+
+TEST_CASE("gp designer: same seed and history give the same suggestions from a fresh designer",
+          "[gp]") {
+  const SearchSpace space = MixedSpace();
+  GpDesigner live(space, Minimize(), Options(11));
+  History history;
+  for (int t = 0; t < 40; ++t) {
+    history.UpdateDesigner(live);
+    const std::vector<Assignment> got = live.Suggest(1);
+    Complete(history, got[0], {{"loss", MixedLoss(got[0])}});
+  }
+  history.Add(history.trials()[3].parameters, TrialState::kActive);
+  history.UpdateDesigner(live);
+  const std::vector<Assignment> a = live.Suggest(3);
+  GpDesigner fresh(space, Minimize(), Options(11));
+  history.UpdateDesigner(fresh);
+  const std::vector<Assignment> b = fresh.Suggest(3);
+  CHECK(a == b);
+  CHECK(live.status().rfind("gp:", 0) == 0);
+  // A different seed gives different suggestions.
+  GpDesigner other(space, Minimize(), Options(12));
+  history.UpdateDesigner(other);
+  CHECK(other.Suggest(3) != a);
+}
+
+TEST_CASE("gp designer: a parallel batch is diverse and avoids running trials", "[gp]") {
+  const SearchSpace space = BraninSpace();
+  GpDesigner designer(space, Minimize(), Options(5));
+  History history = Run(designer, Branin, 15);
+  // Two trials are running at the current best point's neighbourhood.
+  const Assignment best = std::min_element(history.trials().begin(), history.trials().end(),
+                                           [](const Trial& x, const Trial& y) {
+                                             return x.final_measurement->metrics.at("loss") <
+                                                    y.final_measurement->metrics.at("loss");
+                                           })
+                              ->parameters;
+  Assignment near = best;
+  near["x0"] = std::min(10.0, Num(best, "x0") + 0.05);
+  history.Add(near, TrialState::kActive);
+  history.UpdateDesigner(designer);
+  std::vector<Assignment> first = designer.Suggest(1);
+  history.Add(first[0], TrialState::kActive);
+  history.UpdateDesigner(designer);
+  const std::vector<Assignment> batch = designer.Suggest(4);
+  REQUIRE(batch.size() == 4);
+  std::vector<Assignment> all = batch;
+  all.push_back(near);
+  all.push_back(first[0]);
+  const auto unit = [&](const Assignment& a) {
+    return std::vector<double>{ToUnit(space.parameters[0], a.at("x0")),
+                               ToUnit(space.parameters[1], a.at("x1"))};
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    for (size_t j = i + 1; j < all.size(); ++j) {
+      const std::vector<double> u = unit(all[i]), v = unit(all[j]);
+      const double dist = std::hypot(u[0] - v[0], u[1] - v[1]);
+      INFO(i << " vs " << j << ": " << dist);
+      CHECK(dist > 0.02);
+    }
+  }
+}
+
+TEST_CASE("gp designer: an infeasible point is never suggested again", "[gp]") {
+  SearchSpace space;
+  space.parameters = {Integer("x", 0, 9)};
+  GpDesignerOptions options = Options(2);
+  options.initial_trials = 3;
+  GpDesigner designer(space, {Objective{"score", Goal::kMaximize}}, options);
+  History history;
+  std::vector<int64_t> seen;
+  for (int t = 0; t < 10; ++t) {
+    history.UpdateDesigner(designer);
+    const std::vector<Assignment> got = designer.Suggest(1);
+    REQUIRE(got.size() == 1);
+    const int64_t x = std::get<int64_t>(got[0].at("x"));
+    CHECK(std::find(seen.begin(), seen.end(), x) == seen.end());
+    seen.push_back(x);
+    if (x >= 7) {
+      history.Add(got[0], TrialState::kInfeasible);  // the promising end is infeasible
+    } else {
+      Complete(history, got[0], {{"score", static_cast<double>(x)}});
+    }
+  }
+  // All ten values tried: the space is exhausted.
+  history.UpdateDesigner(designer);
+  CHECK(designer.Suggest(1).empty());
+}
+
+TEST_CASE("gp designer: infeasible region is learned", "[gp]") {
+  // Maximise x + y on the unit square, but x > 0.7 is infeasible: the designer
+  // should concentrate just below the boundary, not keep probing beyond it.
+  const SearchSpace space = Box(2);
+  GpDesigner designer(space, {Objective{"score", Goal::kMaximize}}, Options(8));
+  History history;
+  int infeasible_late = 0;
+  for (int t = 0; t < 30; ++t) {
+    history.UpdateDesigner(designer);
+    const Assignment a = designer.Suggest(1).at(0);
+    if (Num(a, "x0") > 0.7) {
+      history.Add(a, TrialState::kInfeasible);
+      if (t >= 20) ++infeasible_late;
+    } else {
+      Complete(history, a, {{"score", Num(a, "x0") + Num(a, "x1")}});
+    }
+  }
+  CHECK(infeasible_late <= 5);
+}
+
+TEST_CASE("gp designer: 1-, 2-, 5-, 10- and 20-D spaces work", "[gp]") {
+  for (int d : {1, 2, 5, 10, 20}) {
+    INFO(d << "-D");
+    const SearchSpace space = Box(d, -2.0, 3.0);
+    const Function sphere = [d](const Assignment& a) {
+      double s = 0.0;
+      for (int i = 0; i < d; ++i) s += std::pow(Num(a, "x" + std::to_string(i)) - 0.5, 2);
+      return s;
+    };
+    GpDesignerOptions options = Options(static_cast<uint64_t>(d));
+    GpDesigner designer(space, Minimize(), options);
+    const int initial = std::max(5, 2 * d);
+    History history = Run(designer, sphere, initial + 6);
+    CHECK(designer.status().rfind("gp:", 0) == 0);
+    for (const Trial& t : history.trials()) REQUIRE(space.Validate(t.parameters).ok());
+    // The model-based phase improves on the initial design.
+    double initial_best = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < initial; ++i) {
+      initial_best =
+          std::min(initial_best, history.trials()[i].final_measurement->metrics.at("loss"));
+    }
+    CHECK(BestLoss(history) < initial_best);
+  }
+}
+
+TEST_CASE("gp designer: on Branin, 30 trials beat random search by a wide margin", "[gp]") {
+  const double optimum = 0.397887357729739;
+  for (uint64_t seed : {1, 2}) {
+    GpDesigner gp(BraninSpace(), Minimize(), Options(seed));
+    RandomDesigner random(BraninSpace(), seed);
+    History gp_history = Run(gp, Branin, 30);
+    History random_history = Run(random, Branin, 30);
+    const double gp_regret = BestLoss(gp_history) - optimum;
+    const double random_regret = BestLoss(random_history) - optimum;
+    INFO("seed " << seed << ": gp regret " << gp_regret << ", random regret " << random_regret);
+    CHECK(gp_regret < 0.05);
+    CHECK(gp_regret * 10.0 < random_regret);
+  }
+}
+
+TEST_CASE("gp designer: UCB and fallbacks", "[gp]") {
+  GpDesignerOptions options = Options(4);
+  options.acquisition = GpAcquisition::kUcb;
+  GpDesigner ucb(BraninSpace(), Minimize(), options);
+  History history = Run(ucb, Branin, 15);
+  CHECK(ucb.status() == "gp: ucb over 14 points");
+  CHECK(BestLoss(history) < 5.0);
+
+  // Only failures so far: quasi-random, said so.
+  GpDesigner designer(BraninSpace(), Minimize(), Options(4));
+  History failed;
+  for (int t = 0; t < 8; ++t) {
+    failed.UpdateDesigner(designer);
+    failed.Add(designer.Suggest(1).at(0), TrialState::kFailed);
+  }
+  failed.UpdateDesigner(designer);
+  REQUIRE(designer.Suggest(1).size() == 1);
+  CHECK(designer.status().find("quasi-random") == 0);
+  CHECK(designer.status().find("fewer than two") != std::string::npos);
+}
+
+// Hypervolume dominated by a 2-D front (minimisation) up to `reference`.
+double Hypervolume2d(std::vector<std::pair<double, double>> points,
+                     std::pair<double, double> reference) {
+  std::sort(points.begin(), points.end());
+  double volume = 0.0, best_second = reference.second;
+  for (const auto& [a, b] : points) {
+    if (a >= reference.first || b >= best_second) continue;
+    volume += (reference.first - a) * (best_second - b);
+    best_second = b;
+  }
+  return volume;
+}
+
+TEST_CASE("gp designer: several objectives give a better Pareto front than random search", "[gp]") {
+  // Two conflicting smooth objectives on [0, 1]^3 (ZDT1-like, both minimised).
+  const SearchSpace space = Box(3);
+  const std::vector<Objective> objectives = {{"f1", Goal::kMinimize}, {"f2", Goal::kMinimize}};
+  const auto evaluate = [](const Assignment& a) {
+    const double f1 = Num(a, "x0");
+    const double g = 1.0 + 4.5 * (Num(a, "x1") + Num(a, "x2"));
+    const double f2 = g * (1.0 - std::sqrt(f1 / g));
+    return std::map<std::string, double>{{"f1", f1}, {"f2", f2}};
+  };
+  const auto run = [&](Designer& designer) {
+    History history;
+    std::vector<std::pair<double, double>> points;
+    for (int t = 0; t < 40; ++t) {
+      history.UpdateDesigner(designer);
+      const Assignment a = designer.Suggest(1).at(0);
+      const std::map<std::string, double> m = evaluate(a);
+      Complete(history, a, m);
+      points.emplace_back(m.at("f1"), m.at("f2"));
+    }
+    return Hypervolume2d(points, {1.1, 10.0});
+  };
+  for (uint64_t seed : {1, 2}) {
+    GpDesigner gp(space, objectives, Options(seed));
+    RandomDesigner random(space, seed);
+    const double gp_hv = run(gp);
+    const double random_hv = run(random);
+    INFO("seed " << seed << ": gp " << gp_hv << ", random " << random_hv);
+    CHECK(gp.status() == "gp: scalarised ucb over 39 points");
+    CHECK(gp_hv > random_hv + 1.0);
+  }
+}
+
+TEST_CASE("gp designer: the factory builds \"bayesian\" with its options", "[gp]") {
+  DesignerOptions options;
+  options.algorithm = "bayesian";
+  options.seed = 7;
+  options.acquisition = "ucb";
+  options.initial_trials = 4;
+  absl::StatusOr<std::unique_ptr<Designer>> designer =
+      MakeDesigner(options, BraninSpace(), Minimize());
+  REQUIRE(designer.ok());
+  History history = Run(**designer, Branin, 6);
+  CHECK(dynamic_cast<GpDesigner&>(**designer).status() == "gp: ucb over 5 points");
+  options.acquisition = "pi";
+  absl::StatusOr<std::unique_ptr<Designer>> bad = MakeDesigner(options, BraninSpace(), {});
+  REQUIRE(!bad.ok());
+  CHECK_THAT(std::string(bad.status().message()), Catch::Contains("algorithm.acquisition"));
+}
+
+TEST_CASE(
+    "gp designer: designer contract without objectives, with an empty space, and "
+    "repeated Suggest",
+    "[gp]") {
+  // As the factory's conformance suite builds it: no objectives.
+  const SearchSpace space = MixedSpace();
+  GpDesigner blind(space, {}, Options(1));
+  History history;
+  history.UpdateDesigner(blind);
+  const std::vector<Assignment> first = blind.Suggest(4);
+  const std::vector<Assignment> second = blind.Suggest(4);
+  REQUIRE(first.size() == 4);
+  REQUIRE(second.size() == 4);
+  for (const Assignment& a : second) {
+    REQUIRE(space.Validate(a).ok());
+    for (const Assignment& b : first) CHECK(a != b);
+  }
+  // With a model: the second batch avoids the first (it counts as pending).
+  GpDesigner designer(BraninSpace(), Minimize(), Options(2));
+  History branin = Run(designer, Branin, 12);
+  branin.UpdateDesigner(designer);
+  const std::vector<Assignment> one = designer.Suggest(2);
+  const std::vector<Assignment> two = designer.Suggest(2);
+  REQUIRE(two.size() == 2);
+  for (const Assignment& a : two) {
+    for (const Assignment& b : one) CHECK(a != b);
+  }
+  // An empty space gives one empty assignment.
+  GpDesigner empty(SearchSpace{}, Minimize(), Options(3));
+  History none;
+  none.UpdateDesigner(empty);
+  CHECK(empty.Suggest(0).empty());
+  const std::vector<Assignment> got = empty.Suggest(1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].empty());
+}
+
+}  // namespace
+}  // namespace tuner

@@ -1,0 +1,329 @@
+// The GP designer's numerics: every analytic gradient against central finite
+// differences, the Cholesky jitter path, interpolation, log EI's tail, and the
+// output warp.
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "algorithms/gp_acquisition.h"
+#include "algorithms/gp_kernel.h"
+#include "algorithms/gp_output_warping.h"
+#include "algorithms/gp_regression.h"
+
+namespace tuner {
+namespace {
+
+Eigen::MatrixXd RandomPoints(int n, int d, uint64_t seed) {
+  boost::random::mt19937_64 engine(seed);
+  boost::random::uniform_01<double> uniform;
+  Eigen::MatrixXd x(n, d);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < d; ++j) x(i, j) = uniform(engine);
+  }
+  return x;
+}
+
+// Central differences of a scalar function of a vector.
+Eigen::VectorXd NumericGradient(const std::function<double(const Eigen::VectorXd&)>& f,
+                                const Eigen::VectorXd& at, double h = 1e-5) {
+  Eigen::VectorXd g(at.size());
+  for (Eigen::Index i = 0; i < at.size(); ++i) {
+    Eigen::VectorXd plus = at, minus = at;
+    plus(i) += h;
+    minus(i) -= h;
+    g(i) = (f(plus) - f(minus)) / (2.0 * h);
+  }
+  return g;
+}
+
+void CheckClose(const Eigen::VectorXd& analytic, const Eigen::VectorXd& numeric,
+                double tolerance = 1e-5) {
+  INFO("analytic " << analytic.transpose() << "\nnumeric  " << numeric.transpose());
+  REQUIRE(analytic.size() == numeric.size());
+  const double scale = std::max(1.0, numeric.cwiseAbs().maxCoeff());
+  CHECK((analytic - numeric).cwiseAbs().maxCoeff() <= tolerance * scale);
+}
+
+Matern52Kernel SomeKernel(int d) {
+  Matern52Kernel k;
+  k.log_length_scales = Eigen::VectorXd::LinSpaced(d, -1.2, 0.3);
+  k.log_signal_variance = 0.4;
+  return k;
+}
+
+double Branin01(double u, double v) {
+  const double x1 = -5.0 + 15.0 * u, x2 = 15.0 * v;
+  const double pi = 3.14159265358979323846;
+  const double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
+  return std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
+}
+
+TEST_CASE("gp kernel: value, symmetry and r = 0", "[gp]") {
+  const Matern52Kernel k = SomeKernel(3);
+  const Eigen::MatrixXd x = RandomPoints(5, 3, 1);
+  const Eigen::MatrixXd m = k.Matrix(x, x);
+  CHECK((m - m.transpose()).cwiseAbs().maxCoeff() < 1e-15);
+  CHECK(m(2, 2) == Approx(std::exp(0.4)));
+  // Direct evaluation of the formula.
+  const Eigen::VectorXd a = x.row(0).transpose(), b = x.row(1).transpose();
+  const double r = std::sqrt(((a - b).array() / k.log_length_scales.array().exp()).square().sum());
+  const double s5 = std::sqrt(5.0);
+  CHECK(k(a, b) == Approx(std::exp(0.4) * (1 + s5 * r + 5 * r * r / 3) * std::exp(-s5 * r)));
+  CHECK(m(0, 1) == Approx(k(a, b)));
+}
+
+TEST_CASE("gp kernel: gradients wrt x and log hyperparameters match finite differences", "[gp]") {
+  const Matern52Kernel k = SomeKernel(4);
+  const Eigen::MatrixXd pts = RandomPoints(6, 4, 2);
+  const Eigen::VectorXd x = pts.row(0).transpose();
+  const Eigen::MatrixXd grad = k.GradientWrtX(x, pts.bottomRows(5));
+  for (int j = 0; j < 5; ++j) {
+    const Eigen::VectorXd b = pts.row(j + 1).transpose();
+    CheckClose(grad.col(j), NumericGradient([&](const Eigen::VectorXd& p) { return k(p, b); }, x));
+    Eigen::VectorXd theta(5);
+    theta << k.log_length_scales, k.log_signal_variance;
+    const auto as_params = [&](const Eigen::VectorXd& t) {
+      Matern52Kernel kt{t.head(4), t(4)};
+      return kt(x, b);
+    };
+    CheckClose(k.GradientWrtLogParameters(x, b), NumericGradient(as_params, theta));
+  }
+  // At r = 0 the gradient wrt x is zero, not NaN.
+  const Eigen::MatrixXd at_self = k.GradientWrtX(x, x.transpose());
+  CHECK(at_self.allFinite());
+  CHECK(at_self.cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("gp: log marginal likelihood and prior gradients match finite differences", "[gp]") {
+  const int d = 3;
+  const Eigen::MatrixXd x = RandomPoints(25, d, 3);
+  Eigen::VectorXd y(25);
+  for (int i = 0; i < 25; ++i) y(i) = std::sin(6 * x(i, 0)) + x(i, 1) * x(i, 2) - 0.3;
+  for (double noise : {-8.0, -3.0, -0.5}) {
+    GpHyperparameters hp = GpHyperparameters::Default(d);
+    hp.log_length_scales << -1.0, -0.4, 0.2;
+    hp.log_signal_variance = 0.3;
+    hp.log_noise_variance = noise;
+    hp.mean = 0.2;
+    Eigen::VectorXd grad;
+    absl::StatusOr<double> lml = LogMarginalLikelihood(x, y, hp, &grad);
+    REQUIRE(lml.ok());
+    const auto f = [&](const Eigen::VectorXd& theta) {
+      return *LogMarginalLikelihood(x, y, GpHyperparameters::FromVector(theta), nullptr);
+    };
+    INFO("log noise " << noise);
+    CheckClose(grad, NumericGradient(f, hp.ToVector(), 1e-6), 1e-4);
+
+    Eigen::VectorXd prior_grad;
+    LogHyperprior(hp, &prior_grad);
+    const auto prior = [&](const Eigen::VectorXd& theta) {
+      return LogHyperprior(GpHyperparameters::FromVector(theta), nullptr);
+    };
+    CheckClose(prior_grad, NumericGradient(prior, hp.ToVector()));
+  }
+}
+
+TEST_CASE("gp: posterior mean and variance gradients wrt x match finite differences", "[gp]") {
+  const int d = 2;
+  const Eigen::MatrixXd x = RandomPoints(15, d, 4);
+  Eigen::VectorXd y(15);
+  for (int i = 0; i < 15; ++i) y(i) = std::cos(5 * x(i, 0)) * x(i, 1);
+  GpHyperparameters hp = GpHyperparameters::Default(d);
+  hp.log_noise_variance = std::log(1e-4);
+  GaussianProcess gp;
+  REQUIRE(gp.Condition(x, y, hp).ok());
+  const Eigen::MatrixXd probes = RandomPoints(5, d, 5);
+  for (int i = 0; i < probes.rows(); ++i) {
+    const Eigen::VectorXd p = probes.row(i).transpose();
+    double mean, var;
+    Eigen::VectorXd dmean, dvar;
+    gp.PredictWithGradient(p, &mean, &var, &dmean, &dvar);
+    Eigen::VectorXd m, v;
+    gp.Predict(p.transpose(), &m, &v);
+    CHECK(m(0) == Approx(mean).margin(1e-12));
+    CHECK(v(0) == Approx(var).margin(1e-12));
+    const auto mean_of = [&](const Eigen::VectorXd& q) {
+      Eigen::VectorXd mm, vv;
+      gp.Predict(q.transpose(), &mm, &vv);
+      return mm(0);
+    };
+    const auto var_of = [&](const Eigen::VectorXd& q) {
+      Eigen::VectorXd mm, vv;
+      gp.Predict(q.transpose(), &mm, &vv);
+      return vv(0);
+    };
+    CheckClose(dmean, NumericGradient(mean_of, p));
+    CheckClose(dvar, NumericGradient(var_of, p));
+  }
+}
+
+TEST_CASE("gp: log EI and UCB gradients wrt x match finite differences", "[gp]") {
+  const int d = 3;
+  const Eigen::MatrixXd x = RandomPoints(20, d, 6);
+  Eigen::VectorXd y(20);
+  for (int i = 0; i < 20; ++i) y(i) = -(x.row(i).array() - 0.4).square().sum();
+  GpHyperparameters hp = GpHyperparameters::Default(d);
+  hp.log_noise_variance = std::log(1e-5);
+  GaussianProcess gp;
+  REQUIRE(gp.Condition(x, y, hp).ok());
+  const double best = y.maxCoeff();
+  const std::vector<std::function<AcquisitionValue(double, double)>> acquisitions = {
+      [best](double m, double s) { return LogExpectedImprovement(m, s, best); },
+      [best](double m, double s) { return LogExpectedImprovement(m, s, best + 3.0); },
+      [](double m, double s) { return UpperConfidenceBound(m, s, 2.0); }};
+  const Eigen::MatrixXd probes = RandomPoints(4, d, 7);
+  for (const auto& a : acquisitions) {
+    for (int i = 0; i < probes.rows(); ++i) {
+      const Eigen::VectorXd p = probes.row(i).transpose();
+      Eigen::VectorXd g;
+      AcquisitionWithGradient(gp, p, a, &g);
+      const auto f = [&](const Eigen::VectorXd& q) {
+        Eigen::VectorXd unused;
+        return AcquisitionWithGradient(gp, q, a, &unused);
+      };
+      CheckClose(g, NumericGradient(f, p, 1e-6), 1e-4);
+    }
+  }
+}
+
+TEST_CASE("gp: log EI matches log(EI) and its derivatives, and stays finite in the tail", "[gp]") {
+  const auto ei = [](double m, double s, double best) {
+    const double z = (m - best) / s;
+    const double pdf = std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI);
+    const double cdf = 0.5 * std::erfc(-z / std::sqrt(2.0));
+    return s * (pdf + z * cdf);
+  };
+  for (double z : {3.0, 1.0, 0.0, -0.5, -1.0, -2.0, -5.0, -10.0, -20.0, -26.0, -30.0, -35.0}) {
+    const double value = LogExpectedImprovement(z * 0.7, 0.7, 0.0).value;
+    const double direct = std::log(ei(z * 0.7, 0.7, 0.0));
+    INFO("z = " << z);
+    REQUIRE(std::isfinite(direct));
+    CHECK(value == Approx(direct).epsilon(1e-9));
+    // Derivatives with respect to mean and sd by finite differences of log EI.
+    const AcquisitionValue a = LogExpectedImprovement(z * 0.7, 0.7, 0.0);
+    const double h = 1e-6;
+    const double dm = (LogExpectedImprovement(z * 0.7 + h, 0.7, 0.0).value -
+                       LogExpectedImprovement(z * 0.7 - h, 0.7, 0.0).value) /
+                      (2 * h);
+    const double ds = (LogExpectedImprovement(z * 0.7, 0.7 + h, 0.0).value -
+                       LogExpectedImprovement(z * 0.7, 0.7 - h, 0.0).value) /
+                      (2 * h);
+    CHECK(a.d_mean == Approx(dm).epsilon(1e-5));
+    CHECK(a.d_sd == Approx(ds).epsilon(1e-5));
+  }
+  // Where EI underflows, log EI is finite, decreasing and keeps a slope.
+  CHECK(ei(-40.0, 1.0, 0.0) == 0.0);
+  double previous = std::numeric_limits<double>::infinity();
+  for (double z : {-24.9, -25.1, -40.0, -1e3, -1e6, -1e10, -1e100}) {
+    const AcquisitionValue a = LogExpectedImprovement(z, 1.0, 0.0);
+    INFO("z = " << z);
+    CHECK(std::isfinite(a.value));
+    CHECK(a.value < previous);
+    CHECK(std::isfinite(a.d_mean));
+    CHECK(a.d_mean > 0.0);
+    previous = a.value;
+  }
+  // Continuity across the branch points.
+  for (double z : {-1.0, -25.0}) {
+    CHECK(LogH(z - 1e-12) == Approx(LogH(z + 1e-12)).epsilon(1e-9));
+  }
+  // log h(z) ~ -z^2/2 - log(sqrt(2 pi)) - 2 log|z| far in the tail.
+  CHECK(LogH(-1e4) == Approx(-0.5e8 - 0.5 * std::log(2 * M_PI) - 2 * std::log(1e4)));
+}
+
+TEST_CASE("gp: Cholesky escalates jitter and reports failure", "[gp]") {
+  Eigen::MatrixXd lower;
+  double jitter = -1.0;
+  // Positive definite: no jitter.
+  Eigen::MatrixXd spd(2, 2);
+  spd << 2.0, 0.5, 0.5, 1.0;
+  REQUIRE(CholeskyWithJitter(spd, &lower, &jitter).ok());
+  CHECK(jitter == 0.0);
+  // Exactly singular (a point observed three times, no noise): needs jitter.
+  const Eigen::MatrixXd ones = Eigen::MatrixXd::Ones(3, 3);
+  REQUIRE(CholeskyWithJitter(ones, &lower, &jitter).ok());
+  CHECK(jitter > 0.0);
+  CHECK(jitter <= 1e-3);
+  CHECK(((lower * lower.transpose()) - ones).cwiseAbs().maxCoeff() < 1e-3);
+  // A kernel matrix with a duplicated point factorises (with or without jitter).
+  const Matern52Kernel k = SomeKernel(2);
+  Eigen::MatrixXd x = RandomPoints(4, 2, 8);
+  x.row(3) = x.row(1);
+  const Eigen::MatrixXd singular = k.Matrix(x, x);
+  REQUIRE(CholeskyWithJitter(singular, &lower, &jitter).ok());
+  CHECK(lower.allFinite());
+  // Indefinite beyond any jitter, and non-finite: errors, no crash.
+  Eigen::MatrixXd indefinite(2, 2);
+  indefinite << 1.0, 0.0, 0.0, -1.0;
+  absl::Status s = CholeskyWithJitter(indefinite, &lower, &jitter);
+  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(s.message().find("jitter") != std::string::npos);
+  Eigen::MatrixXd nan = spd;
+  nan(0, 1) = nan(1, 0) = std::nan("");
+  CHECK(!CholeskyWithJitter(nan, &lower, &jitter).ok());
+  // The model reports it instead of predicting NaN.
+  GaussianProcess gp;
+  Eigen::MatrixXd bad = RandomPoints(3, 2, 9);
+  bad(1, 1) = std::nan("");
+  CHECK(!gp.Condition(bad, Eigen::VectorXd::Zero(3), GpHyperparameters::Default(2)).ok());
+}
+
+TEST_CASE("gp: posterior interpolates noise-free data and the fit learns little noise", "[gp]") {
+  const Eigen::MatrixXd x = RandomPoints(30, 2, 10);
+  Eigen::VectorXd y(30);
+  for (int i = 0; i < 30; ++i) y(i) = Branin01(x(i, 0), x(i, 1));
+  y = (y.array() - y.mean()) / std::sqrt((y.array() - y.mean()).square().mean());
+  GpFitOptions options;
+  options.seed = 1;
+  const GpHyperparameters hp = FitHyperparameters(x, y, {}, options);
+  CHECK(hp.log_noise_variance < std::log(1e-3));
+  GaussianProcess gp;
+  REQUIRE(gp.Condition(x, y, hp).ok());
+  Eigen::VectorXd mean, var;
+  gp.Predict(x, &mean, &var);
+  CHECK((mean - y).cwiseAbs().maxCoeff() < 0.05);
+  CHECK(var.maxCoeff() < 0.01);
+  // Away from data the variance is larger.
+  Eigen::VectorXd m2, v2;
+  gp.Predict(RandomPoints(50, 2, 11), &m2, &v2);
+  CHECK(v2.maxCoeff() > var.maxCoeff());
+  // Appending an observation equals conditioning on all of it.
+  GaussianProcess appended;
+  REQUIRE(appended.Condition(x.topRows(29), y.head(29), hp).ok());
+  appended.Append(x.row(29).transpose(), y(29));
+  Eigen::VectorXd m3, v3;
+  appended.Predict(RandomPoints(5, 2, 12), &m3, &v3);
+  gp.Predict(RandomPoints(5, 2, 12), &m2, &v2);
+  CHECK((m3 - m2).cwiseAbs().maxCoeff() < 1e-6);
+  CHECK((v3 - v2).cwiseAbs().maxCoeff() < 1e-6);
+}
+
+TEST_CASE("gp: output warp is monotone, standardised, robust and penalises failures", "[gp]") {
+  std::vector<std::optional<double>> values = {1.0,          2.0, 3.0,          -1e9,
+                                               std::nullopt, 4.0, std::nan(""), 2.5};
+  const Eigen::VectorXd w = WarpOutputs(values);
+  REQUIRE(w.allFinite());
+  CHECK(w(0) < w(1));
+  CHECK(w(1) < w(7));
+  CHECK(w(7) < w(2));
+  CHECK(w(2) < w(5));
+  CHECK(w(3) < w(0));
+  // The outlier does not squash the rest: it sits a few sd below.
+  CHECK(w(3) > -4.0);
+  CHECK((w(5) - w(1)) > 0.5);
+  const double worst = std::min({w(0), w(1), w(2), w(3), w(5), w(7)});
+  CHECK(w(4) == Approx(worst - 1.0));
+  CHECK(w(6) == Approx(worst - 1.0));
+  // All equal or all missing: finite.
+  CHECK(WarpOutputs({2.0, 2.0, 2.0}).allFinite());
+  CHECK(WarpOutputs({std::nullopt, std::nullopt}).allFinite());
+  CHECK(NormalQuantile(0.975) == Approx(1.959964).epsilon(1e-6));
+}
+
+}  // namespace
+}  // namespace tuner

@@ -1,0 +1,271 @@
+// End-to-end test of the web dashboard in headless Chromium.
+//
+// Starts `tuner serve --http` on a fresh db, fills it with finished studies of
+// known numbers (dashboard_study.py, through the Python client), opens the
+// dashboard, checks that the plots and the table show the stored numbers,
+// that the page updates live when a better trial arrives, and that it loads
+// nothing from outside the server; saves screenshots; stops every process.
+//
+//   TUNER_BIN=build/tuner PYTHONPATH=clients/python:build/python \
+//   SCREENSHOT_DIR=build node tests/e2e/dashboard_test.mjs
+//
+// Chromium: $CHROMIUM or /usr/bin/chromium (Debian's package; scripts/setup.sh
+// installs it); playwright-core comes from dashboard/node_modules.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+const require = createRequire(path.join(repo, 'dashboard/package.json'));
+const { chromium } = require('playwright-core');
+
+const TUNER = process.env.TUNER_BIN || path.join(repo, 'build/tuner');
+const PYTHON = process.env.PYTHON || '/usr/bin/python3';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.SCREENSHOT_DIR || path.join(repo, 'build');
+const DEADLINE_MS = 240_000;
+
+const children = [];
+let browser = null;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tuner-dashboard-'));
+
+function log(...args) {
+  console.log('[dashboard e2e]', ...args);
+}
+
+// Starts `tuner serve` and resolves with its gRPC address and dashboard URL.
+function startServer() {
+  const child = spawn(TUNER, ['serve', '--db', path.join(tmp, 'study.db'), '--listen', '127.0.0.1:0',
+    '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`tuner serve did not start: ${out}${stderr}`)), 30_000);
+    child.on('exit', (code) => reject(new Error(`tuner serve exited with ${code}: ${stderr}`)));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const grpc = out.match(/listening on (\S+)/);
+      const url = out.match(/dashboard: (\S+)/);
+      if (grpc && url) {
+        clearTimeout(timer);
+        resolve({ endpoint: grpc[1], url: url[1] });
+      }
+    });
+  });
+}
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '', err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}\n${err}`))));
+  });
+}
+
+async function stopAll() {
+  if (browser) await browser.close().catch(() => {});
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => { c.kill('SIGKILL'); r(); }, 5000);
+        c.on('exit', () => { clearTimeout(t); r(); });
+      });
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+// What the page shows for a number: up to 6 significant digits.
+const shown = (v) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))));
+const close = (a, b) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
+
+async function getJson(url) {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+// The data of a chart's series, read from its ECharts instance.
+async function seriesData(page, id) {
+  return page.evaluate((id) => {
+    const c = echarts.getInstanceByDom(document.getElementById(id));
+    if (!c) return null;
+    return c.getOption().series.map((s) => ({ name: s.name, type: s.type, data: s.data }));
+  }, id);
+}
+
+async function main() {
+  const watchdog = setTimeout(() => { console.error('dashboard e2e: timed out'); stopAll().finally(() => process.exit(1)); }, DEADLINE_MS);
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium`);
+  assert.ok(fs.existsSync(TUNER), `${TUNER} is missing: build it first`);
+
+  const { endpoint, url } = await startServer();
+  log('server', endpoint, 'dashboard', url);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const fixture = path.join(here, 'dashboard_study.py');
+  const expected = JSON.parse(await run(PYTHON, [fixture, endpoint]));
+  const single = expected.single;
+  log(`study ${single.name}: ${single.completed.length} completed, best #${single.best.id} = ${single.best.val_accuracy}`);
+
+  // ---- the API, as the page will read it
+  const studies = await getJson(`${url}api/studies`);
+  assert.equal(studies.status, 200);
+  assert.deepEqual(studies.body.studies.map((s) => s.name), ['dash_e2e', 'dash_pareto']);
+  assert.equal(studies.body.studies[0].best_value, single.best.val_accuracy);
+  const missing = await getJson(`${url}api/studies/nope`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.error.code, 'NOT_FOUND');
+  const traversal = await fetch(`${url}%2e%2e/%2e%2e/etc/passwd`);
+  assert.equal(traversal.status, 404);
+
+  // ---- the page
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const pageErrors = [], outside = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) outside.push(r.url()); });
+
+  await page.goto(`${url}#/study/dash_e2e`);
+  await page.waitForFunction(() => window.echarts !== undefined, null, { timeout: 20_000 });
+
+  // The best value and configuration.
+  const bestValue = page.locator('#best-value');
+  await bestValue.waitFor({ timeout: 20_000 });
+  assert.equal(await bestValue.textContent(), shown(single.best.val_accuracy));
+  assert.equal(await page.locator('#best-title').textContent(), `Best trial · #${single.best.id}`);
+  const args = Object.keys(single.best.params).sort().map((k) => `--${k}=${single.best.params[k]}`).join(' ');
+  assert.equal(await page.locator('#best-card .cmd-text').textContent(), args);
+
+  // Every chart drew on a canvas.
+  for (const id of ['chart-history', 'chart-curves', 'chart-importance', 'chart-parallel', 'chart-slice']) {
+    await page.waitForFunction((id) => document.getElementById(id).dataset.rendered === 'chart', id, { timeout: 20_000 });
+    assert.ok(await page.locator(`#${id} canvas`).count() > 0, `${id} has no canvas`);
+  }
+  assert.ok(await page.locator('#pareto-card').isHidden(), 'one objective: no Pareto card');
+
+  // The history plots the stored objective of each completed trial, and the
+  // best-so-far line ends at the best value.
+  const history = await seriesData(page, 'chart-history');
+  const completed = history.find((s) => s.name === 'completed').data;
+  assert.deepEqual(completed.map((d) => d[0]), single.completed.map((t) => t.id));
+  completed.forEach((d, i) => assert.ok(close(d[1], single.completed[i].val_accuracy), `history of trial ${d[0]}`));
+  const bestLine = history.find((s) => s.name === 'best so far').data;
+  assert.equal(bestLine[bestLine.length - 1][1], single.best.val_accuracy);
+  const stoppedPoint = history.find((s) => s.name === 'stopped / other').data;
+  assert.deepEqual(stoppedPoint.map((d) => d.value), [[single.stopped[0].id, single.stopped[0].val_accuracy]]);
+
+  // Learning curves: one line per trial that reported; stopped and failed ends marked.
+  const curves = await seriesData(page, 'chart-curves');
+  const lines = curves.filter((s) => s.type === 'lines').flatMap((s) => s.data);
+  assert.equal(lines.length, single.completed.length + 2);
+  const bestCurve = lines.find((l) => l.trial === single.best.id);
+  assert.equal(bestCurve.coords.length, 5);
+  assert.ok(close(bestCurve.coords[4][1], single.best.val_accuracy));
+  const stoppedEnds = curves.find((s) => s.type === 'scatter' && s.name === 'stopped').data;
+  assert.deepEqual(stoppedEnds.map((d) => d.trial), [single.stopped[0].id]);
+  const failedEnds = curves.find((s) => s.type === 'scatter' && s.name === 'failed').data;
+  assert.deepEqual(failedEnds.map((d) => d.trial), [single.failed[0].id]);
+
+  // Parallel coordinates: one line per completed trial, objective last.
+  const parallel = await seriesData(page, 'chart-parallel');
+  assert.equal(parallel[0].data.length, single.completed.length);
+  const objs = parallel[0].data.map((row) => row[row.length - 1]).sort();
+  assert.deepEqual(objs, single.completed.map((t) => t.val_accuracy).sort());
+
+  // Importance: one bar per parameter, and the method is named.
+  const importance = await seriesData(page, 'chart-importance');
+  assert.equal(importance[0].data.length, 4);
+  assert.match(await page.locator('#importance-method').textContent(), /variance/);
+
+  // The table: every trial, with its stored numbers.
+  const rows = page.locator('#trials-table tbody tr');
+  await page.waitForFunction((n) => document.querySelectorAll('#trials-table tbody tr').length === n,
+    single.completed.length + 2, { timeout: 10_000 });
+  for (const t of single.completed) {
+    const cell = page.locator(`#trials-table tr[data-trial="${t.id}"] td[data-key="metrics.val_accuracy"]`);
+    assert.ok(close(Number(await cell.getAttribute('title')), t.val_accuracy), `table value of trial ${t.id}`);
+    assert.equal(await cell.textContent(), shown(t.val_accuracy));
+    const lr = page.locator(`#trials-table tr[data-trial="${t.id}"] td[data-key="params.learning_rate"]`);
+    assert.equal(await lr.textContent(), shown(t.params.learning_rate));
+  }
+  const failedRow = page.locator(`#trials-table tr[data-trial="${single.failed[0].id}"]`);
+  assert.match(await failedRow.textContent(), /failed/);
+  assert.match(await failedRow.textContent(), new RegExp(single.failed[0].reason));
+
+  // Sorting by the objective (descending for maximize) puts the best first.
+  await page.locator('#trials-table th[data-key="metrics.val_accuracy"]').click();
+  await page.waitForFunction((id) => document.querySelector('#trials-table tbody tr')?.dataset.trial === String(id),
+    single.best.id, { timeout: 10_000 });
+  // Filtering: the server evaluates the expression.
+  await page.fill('#table-filter', 'optimizer=sgd val_accuracy>=0.5');
+  const sgd = single.completed.filter((t) => t.params.optimizer === 'sgd' && t.val_accuracy >= 0.5).length;
+  await page.waitForFunction((n) => document.querySelectorAll('#trials-table tbody tr[data-trial]').length === n, sgd, { timeout: 10_000 });
+  assert.match(await page.locator('#table-summary').textContent(), new RegExp(`of ${sgd} matching`));
+  await page.fill('#table-filter', 'learning_rate<<1');
+  await page.locator('#table-error').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.fill('#table-filter', '');
+  await page.waitForFunction((n) => document.querySelectorAll('#trials-table tbody tr[data-trial]').length === n,
+    single.completed.length + 2, { timeout: 10_000 });
+
+  // A trial's details.
+  await page.locator(`#trials-table tr[data-trial="${single.best.id}"]`).click();
+  await page.locator('#drawer-body h3').waitFor({ timeout: 10_000 });
+  assert.match(await page.locator('#drawer-body h3').textContent(), new RegExp(`Trial #${single.best.id}`));
+  await page.waitForFunction(() => document.getElementById('chart-trial')?.dataset.rendered === 'chart', null, { timeout: 10_000 });
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_trial.png') });
+  await page.keyboard.press('Escape');
+
+  await page.locator('#trials-table th[data-key="id"]').click();  // back to id order
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e.png'), fullPage: true });
+  log('screenshot', path.join(SHOTS, 'dashboard_e2e.png'));
+
+  // ---- live: a better trial arrives while the page is open
+  const added = JSON.parse(await run(PYTHON, [fixture, endpoint, '--add-best']));
+  await page.waitForFunction((v) => document.getElementById('best-value')?.textContent === v,
+    shown(added.val_accuracy), { timeout: 15_000 });
+  await page.waitForFunction((id) => document.querySelector(`#trials-table tr[data-trial="${id}"]`) !== null,
+    added.id, { timeout: 15_000 });
+  log('live update seen: trial', added.id);
+
+  // ---- several objectives: the Pareto front
+  await page.goto(`${url}#/study/dash_pareto`);
+  await page.waitForFunction(() => document.getElementById('chart-pareto').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  const pareto = await seriesData(page, 'chart-pareto');
+  const front = pareto.find((s) => s.name === 'Pareto front').data.map((d) => d[2]).sort((a, b) => a - b);
+  assert.deepEqual(front, expected.pareto.front);
+  assert.equal(await page.locator('#best-title').textContent(), `Pareto front · ${expected.pareto.front.length} trials`);
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_pareto.png'), fullPage: true });
+
+  assert.deepEqual(outside, [], 'the page loaded something from outside the server');
+  assert.deepEqual(pageErrors, [], 'the page logged errors');
+  clearTimeout(watchdog);
+}
+
+try {
+  await main();
+  await stopAll();
+  console.log('dashboard e2e: 1 passed, 0 failed');
+} catch (e) {
+  console.error(e);
+  await stopAll();
+  console.log('dashboard e2e: 0 passed, 1 failed');
+  process.exit(1);
+}

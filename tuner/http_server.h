@@ -1,0 +1,53 @@
+// The dashboard's HTTP server: HttpApi (tuner/http_api.h) on a TCP port,
+// with Boost.Beast on a small pool of threads. HTTP/1.1 with keep-alive;
+// GET and HEAD only; request headers up to 16 KiB, bodies up to 64 KiB.
+// Start() returns once the port is bound.
+//
+// Thread-safety: Shutdown() may be called from any thread, once or more; the
+// destructor calls it. `service` must outlive the server.
+#ifndef TUNER_TUNER_HTTP_SERVER_H_
+#define TUNER_TUNER_HTTP_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "tuner/http_api.h"
+
+namespace tuner {
+
+class StudyService;
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:0";  // host:port; port 0 = any free port
+  int threads = 2;                     // handler threads (requests block on the store)
+  HttpApiOptions api;                  // dashboard directory, refresh interval
+};
+
+class HttpServer {
+ public:
+  // InvalidArgument for a malformed address; Unavailable when it cannot be
+  // bound.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(StudyService* service,
+                                                           const HttpServerOptions& options);
+  ~HttpServer();
+
+  // The bound address, host:port, e.g. "127.0.0.1:8080".
+  const std::string& address() const;
+  // The dashboard's URL, e.g. "http://127.0.0.1:8080/".
+  std::string url() const;
+  void Shutdown();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// "127.0.0.1:8080" -> host "127.0.0.1", port 8080; "[::1]:0" -> "::1", 0.
+// InvalidArgument when there is no port or it is not in [0, 65535].
+absl::Status SplitHostPort(const std::string& address, std::string* host, int* port);
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_HTTP_SERVER_H_
