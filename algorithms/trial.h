@@ -34,6 +34,7 @@ struct Trial {
   std::optional<Measurement> final_measurement;  // set for COMPLETED, STOPPED
   std::string client_id;  // who was handed the trial ("" if nobody)
   std::string reason;     // why it was stopped, infeasible or failed
+  std::string runner;     // launcher handle of its cluster, e.g. "local:4242" ("" if none)
   double create_time = 0.0;  // seconds since the Unix epoch
   double end_time = 0.0;     // 0 while running
 };

@@ -248,8 +248,8 @@ void RunProblem(const Settings& s, const std::string& name) {
 
   std::printf("\n%s: Hartmann-%d, %d configs x %d steps, %d seeds; median [q25, q75] over seeds\n",
               name.c_str(), f.dims(), s.configs, kSteps, s.seeds);
-  std::printf("%-34s %-24s %-22s %-22s %-26s %s\n", "rule", "steps", "speed-up", "cost speed-up",
-              "final regret", "best stopped");
+  std::printf("%-34s %-24s %-22s %-22s %-26s %-12s %s\n", "rule", "steps", "speed-up",
+              "cost speed-up", "final regret", "mean regret", "best stopped");
   for (const Row& row : rows) {
     std::vector<double> steps, speedup, cost, regret;
     int best_stopped = 0;
@@ -262,10 +262,12 @@ void RunProblem(const Settings& s, const std::string& name) {
       regret.push_back(o.regret);
       best_stopped += o.best_stopped ? 1 : 0;
     }
-    std::printf("%-34s %-24s %-22s %-22s %-26s %d/%d\n", row.label.c_str(),
+    double mean_regret = 0;
+    for (double r : regret) mean_regret += r / static_cast<double>(regret.size());
+    std::printf("%-34s %-24s %-22s %-22s %-26s %-12.3f %d/%d\n", row.label.c_str(),
                 MedianIqr(steps, "%.0f").c_str(), MedianIqr(speedup, "%.2f").c_str(),
-                MedianIqr(cost, "%.2f").c_str(), MedianIqr(regret, "%.3f").c_str(), best_stopped,
-                s.seeds);
+                MedianIqr(cost, "%.2f").c_str(), MedianIqr(regret, "%.3f").c_str(), mean_regret,
+                best_stopped, s.seeds);
   }
   std::fflush(stdout);
 }

@@ -43,9 +43,10 @@ def pruners(args):
     }
 
 
-def run(make_pruner, curves, offset, configs, steps):
+def run(make_pruner, study_name, curves, offset, configs, steps):
     """Returns the last step each configuration reached."""
     study = optuna.create_study(
+        study_name=study_name,  # fixed: HyperbandPruner picks brackets by hashing it
         direction="minimize",
         pruner=make_pruner(),
         sampler=optuna.samplers.RandomSampler(seed=0),
@@ -98,7 +99,9 @@ def main():
     table = pruners(args)
     for name in args.pruners.split(","):
         for seed in range(args.seeds):
-            last = run(table[name], curves, seed * per_seed, args.configs, args.steps)
+            last = run(
+                table[name], f"{name}-{seed}", curves, seed * per_seed, args.configs, args.steps
+            )
             print(name, seed, " ".join(map(str, last)), flush=True)
 
 

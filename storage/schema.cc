@@ -20,7 +20,11 @@ namespace {
 //   keeps report order.
 // - The trigger backs up the store's own check: a finished trial's row cannot
 //   be updated even by hand-written SQL.
-constexpr std::array<absl::string_view, 1> kMigrations = {
+//
+// Version 2: trials.runner, the launcher's handle of a running trial's
+// cluster (e.g. "local:4242,4250" or "slurm:1234"), so that a restarted
+// runner finds what a dead one left behind.
+constexpr std::array<absl::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -68,6 +72,9 @@ CREATE TABLE measurements (
   FOREIGN KEY (study_id, trial_id) REFERENCES trials (study_id, trial_id) ON DELETE CASCADE
 );
 CREATE INDEX measurements_by_trial ON measurements (study_id, trial_id, id);
+)sql",
+    R"sql(
+ALTER TABLE trials ADD COLUMN runner TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

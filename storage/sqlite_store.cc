@@ -60,7 +60,7 @@ constexpr int kBusyTimeoutMs = 5000;
 
 constexpr char kTrialColumns[] =
     "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
-    "end_time";
+    "end_time, runner";
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -115,6 +115,8 @@ class SqliteStore final : public Store {
   absl::Status AddMeasurements(const std::string& study, int64_t trial_id,
                                const std::vector<Measurement>& measurements) override;
   absl::Status UpdateTrial(const std::string& study, const Trial& trial) override;
+  absl::Status SetTrialRunner(const std::string& study, int64_t trial_id,
+                              const std::string& runner) override;
 
  private:
   // The helpers below expect mu_ to be held.
@@ -226,6 +228,7 @@ absl::StatusOr<Trial> SqliteStore::TrialFromRow(const Statement& row) {
   }
   trial.create_time = row.Double(6);
   trial.end_time = row.Double(7);
+  trial.runner = row.Text(8);
   return trial;
 }
 
@@ -349,7 +352,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_ASSIGN_OR_RETURN(
           Statement insert,
           db_->Prepare(absl::StrCat("INSERT INTO trials (study_id, ", kTrialColumns,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
       TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial.id, ToString(trial.state),
                                                  encoded[i].parameters, trial.client_id,
                                                  trial.reason));
@@ -360,6 +363,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       }
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(8, trial.create_time));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(9, trial.end_time));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(10, trial.runner));
       TUNER_STORE_RETURN_IF_ERROR(insert.Run());
     }
     TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial.id, trial.measurements));
@@ -534,6 +538,22 @@ void SqliteStore::WriteGroup(const std::vector<PendingWrite*>& batch) {
       if (w->status.ok()) w->status = committed;
     }
   }
+}
+
+absl::Status SqliteStore::SetTrialRunner(const std::string& study, int64_t trial_id,
+                                         const std::string& runner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("SetTrialRunner"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, study, trial_id));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement update,
+      db_->Prepare("UPDATE trials SET runner = ? WHERE study_id = ? AND trial_id = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(update.BindAll(runner, study_row, trial_id));
+  TUNER_STORE_RETURN_IF_ERROR(update.Run());
+  return txn.Commit();
 }
 
 absl::Status SqliteStore::UpdateTrial(const std::string& study, const Trial& trial) {

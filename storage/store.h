@@ -79,6 +79,10 @@ class Store {
   // Writes state, reason, final_measurement and end_time of a running trial
   // (parameters, measurements and client_id are not changed).
   virtual absl::Status UpdateTrial(const std::string& study, const Trial& trial) = 0;
+
+  // Records the launcher's handle of a running trial's cluster (Trial::runner).
+  virtual absl::Status SetTrialRunner(const std::string& study, int64_t trial_id,
+                                      const std::string& runner) = 0;
 };
 
 }  // namespace tuner

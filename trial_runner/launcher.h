@@ -69,6 +69,22 @@ class Launcher {
   virtual void Stop(int64_t trial_id, const std::string& reason) = 0;
   // Ends every cluster and waits until all have ended.
   virtual void StopAll() = 0;
+
+  // Text that finds the trial's running cluster again from another process
+  // (stored with the trial), e.g. "local:4242,4250" or "slurm:1234"; "" when
+  // the trial has no running cluster here.
+  virtual std::string Handle(int64_t /*trial_id*/) { return ""; }
+  // Takes over a cluster that a previous process launched, from its handle;
+  // callbacks as for Launch. Unimplemented when this launcher cannot, or
+  // NotFound when the cluster is gone: the caller then calls Reap and
+  // launches afresh.
+  virtual absl::Status Adopt(const LaunchRequest& /*request*/, const std::string& /*handle*/,
+                             MeasurementCallback /*on_measurement*/, ExitCallback /*on_exit*/) {
+    return absl::UnimplementedError("this launcher cannot adopt clusters");
+  }
+  // Ends whatever is left of a cluster a previous process launched (never
+  // touching processes that are not that trial's), and returns when it is gone.
+  virtual void Reap(const LaunchRequest& /*request*/, const std::string& /*handle*/) {}
 };
 
 }  // namespace tuner

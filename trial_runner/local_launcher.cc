@@ -237,6 +237,11 @@ class LocalLauncher::Impl {
     {
       std::lock_guard<std::mutex> lock(live_mutex_);
       ++live_clusters_;
+      std::string handle = "local:";
+      for (size_t i = 0; i < cluster->ranks.size(); ++i) {
+        handle += (i ? "," : "") + std::to_string(cluster->ranks[i].pid);
+      }
+      handles_[cluster->trial_id] = handle;
     }
     for (Rank& rank : cluster->ranks) WatchRank(cluster, rank);
     if (cluster->stdout_open) ReadStdout(cluster);
@@ -473,6 +478,7 @@ class LocalLauncher::Impl {
     {
       std::lock_guard<std::mutex> lock(live_mutex_);
       --live_clusters_;
+      handles_.erase(cluster->trial_id);
     }
     live_changed_.notify_all();
   }
@@ -555,6 +561,17 @@ class LocalLauncher::Impl {
   std::mutex live_mutex_;
   std::condition_variable live_changed_;
   int live_clusters_ = 0;  // guarded by live_mutex_: launched, exit not yet reported
+  std::map<int64_t, std::string> handles_;  // guarded by live_mutex_: running clusters
+
+ public:
+  std::string Handle(int64_t trial_id) {
+    std::lock_guard<std::mutex> lock(live_mutex_);
+    auto it = handles_.find(trial_id);
+    return it == handles_.end() ? "" : it->second;
+  }
+  const LocalLauncherOptions& options() const { return options_; }
+
+ private:
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
@@ -576,5 +593,41 @@ void LocalLauncher::Stop(int64_t trial_id, const std::string& reason) {
 }
 
 void LocalLauncher::StopAll() { impl_->StopAll(); }
+
+std::string LocalLauncher::Handle(int64_t trial_id) { return impl_->Handle(trial_id); }
+
+void LocalLauncher::Reap(const LaunchRequest& request, const std::string& handle) {
+  if (handle.rfind("local:", 0) != 0) return;
+  std::vector<pid_t> groups;
+  std::stringstream list(handle.substr(6));
+  for (std::string item; std::getline(list, item, ',');) {
+    char* end = nullptr;
+    const long pgid = std::strtol(item.c_str(), &end, 10);
+    if (*end == '\0' && pgid > 1) groups.push_back(static_cast<pid_t>(pgid));
+  }
+  const std::map<std::string, std::string> marks = {
+      {"TUNER_STUDY", request.study}, {"TUNER_TRIAL_ID", std::to_string(request.trial_id)}};
+  auto ours = [&](pid_t pgid) { return ProcessGroupCarries(pgid, marks); };
+  for (pid_t pgid : groups) {
+    if (ours(pgid)) SignalProcessGroup(pgid, SIGTERM);
+  }
+  const auto deadline = Clock::now() + impl_->options().grace_period;
+  auto alive = [&] {
+    for (pid_t pgid : groups) {
+      if (ours(pgid)) return true;
+    }
+    return false;
+  };
+  while (alive() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (pid_t pgid : groups) {
+    if (ours(pgid)) SignalProcessGroup(pgid, SIGKILL);
+  }
+  const auto kill_deadline = Clock::now() + impl_->options().kill_wait;
+  while (alive() && Clock::now() < kill_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 }  // namespace tuner

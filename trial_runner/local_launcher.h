@@ -70,6 +70,12 @@ class LocalLauncher final : public Launcher {
                       ExitCallback on_exit) override;
   void Stop(int64_t trial_id, const std::string& reason) override;
   void StopAll() override;
+  // "local:<pgid>,<pgid>,..." (each rank's process group).
+  std::string Handle(int64_t trial_id) override;
+  // SIGTERM, then SIGKILL after the grace period, to each group of the handle
+  // whose processes carry this trial's TUNER_STUDY and TUNER_TRIAL_ID (so a
+  // recycled pid is never touched); waits until they are gone.
+  void Reap(const LaunchRequest& request, const std::string& handle) override;
 
  private:
   class Impl;

@@ -38,7 +38,55 @@ bool IsLiveMember(const char* pid, pid_t pgid) {
   return pgrp == pgid && state != 'Z' && state != 'X' && state != 'x';
 }
 
+// Whether /proc/<pid>/environ holds every name=value of `marks`.
+bool EnvironmentCarries(const char* pid, const std::map<std::string, std::string>& marks) {
+  const std::string path = std::string("/proc/") + pid + "/environ";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string environ;
+  char buffer[4096];
+  ssize_t size;
+  while ((size = ::read(fd, buffer, sizeof buffer)) != 0) {
+    if (size < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    environ.append(buffer, static_cast<size_t>(size));
+  }
+  ::close(fd);
+  size_t found = 0;
+  for (size_t start = 0; start < environ.size();) {
+    size_t end = environ.find('\0', start);
+    if (end == std::string::npos) end = environ.size();
+    const std::string_view entry(environ.data() + start, end - start);
+    const size_t eq = entry.find('=');
+    if (eq != std::string_view::npos) {
+      auto it = marks.find(std::string(entry.substr(0, eq)));
+      if (it != marks.end() && entry.substr(eq + 1) == it->second) ++found;
+    }
+    start = end + 1;
+  }
+  return found == marks.size();
+}
+
 }  // namespace
+
+bool ProcessGroupCarries(pid_t pgid, const std::map<std::string, std::string>& marks) {
+  if (pgid <= 1) return false;
+  if (::kill(-pgid, 0) != 0 && errno == ESRCH) return false;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return false;
+  bool carries = false;
+  while (const dirent* entry = ::readdir(proc)) {
+    if (!std::isdigit(static_cast<unsigned char>(entry->d_name[0]))) continue;
+    if (IsLiveMember(entry->d_name, pgid) && EnvironmentCarries(entry->d_name, marks)) {
+      carries = true;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return carries;
+}
 
 void SignalProcessGroup(pid_t pgid, int signal) {
   if (pgid > 1) ::kill(-pgid, signal);  // ESRCH: the group is empty

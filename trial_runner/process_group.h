@@ -6,6 +6,9 @@
 
 #include <sys/types.h>
 
+#include <map>
+#include <string>
+
 namespace tuner {
 
 // kill(-pgid, signal); a group with no process left is not an error.
@@ -14,6 +17,11 @@ void SignalProcessGroup(pid_t pgid, int signal);
 // Whether a process of group `pgid` is still running. Zombies do not count:
 // they have ended, and where PID 1 does not reap orphans they never vanish.
 bool ProcessGroupHasLiveMembers(pid_t pgid);
+
+// Whether a live process of group `pgid` has every `marks` entry (name ->
+// value) in its environment: how a process is known to be a given trial's
+// after the launcher that started it is gone.
+bool ProcessGroupCarries(pid_t pgid, const std::map<std::string, std::string>& marks);
 
 }  // namespace tuner
 

@@ -211,6 +211,17 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
     });
   }
 
+  grpc::ServerUnaryReactor* SetTrialRunner(grpc::CallbackServerContext* ctx,
+                                           const v1::SetTrialRunnerRequest* req,
+                                           v1::Trial* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto trial = s_->SetTrialRunner(req->study(), req->trial_id(), req->runner());
+      if (!trial.ok()) return trial.status();
+      *resp = ToProto(req->study(), *trial);
+      return absl::OkStatus();
+    });
+  }
+
   grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext* ctx,
                                        const v1::ListTrialsRequest* req,
                                        v1::ListTrialsResponse* resp) override {

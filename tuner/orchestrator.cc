@@ -77,15 +77,30 @@ absl::Status Orchestrator::LaunchTrial(int slot, const v1::Trial& trial) {
                            .string();
   request.endpoint = options_.endpoint;
   const int64_t id = trial.id();
-  absl::Status launched = launcher_->Launch(
-      request, [this](int64_t t, const Measurement& m) { Push({t, false, {}, m}); },
-      [this](int64_t t, const ClusterExit& e) { Push({t, true, e, {}}); });
+  auto on_measurement = [this](int64_t t, const Measurement& m) { Push({t, false, {}, m}); };
+  auto on_exit = [this](int64_t t, const ClusterExit& e) { Push({t, true, e, {}}); };
+  if (!trial.runner().empty()) {
+    // Launched by a run that ended without finishing it: take its cluster
+    // over, or end what is left of it and launch afresh.
+    if (launcher_->Adopt(request, trial.runner(), on_measurement, on_exit).ok()) {
+      slots_[slot] = id;
+      return Report("trial " + std::to_string(id) + " adopted (" + trial.runner() + ")");
+    }
+    launcher_->Reap(request, trial.runner());
+  }
+  absl::Status launched = launcher_->Launch(request, on_measurement, on_exit);
   if (!launched.ok()) {
     spdlog::warn("trial {}: cannot launch: {}", id, std::string(launched.message()));
     return Finish(id, client_->CompleteFailed(spec_.name, id,
                                               "cannot launch: " + std::string(launched.message())));
   }
   slots_[slot] = id;
+  if (const std::string handle = launcher_->Handle(id); !handle.empty()) {
+    auto recorded = client_->SetTrialRunner(spec_.name, id, handle);
+    if (!recorded.ok() && recorded.status().code() != absl::StatusCode::kFailedPrecondition) {
+      return recorded.status();
+    }
+  }
   return Report("trial " + std::to_string(id) + " started");
 }
 

@@ -59,6 +59,7 @@ v1::Trial ToProto(const std::string& study, const Trial& trial) {
   out.set_reason(trial.reason);
   out.set_create_time(trial.create_time);
   out.set_end_time(trial.end_time);
+  out.set_runner(trial.runner);
   return out;
 }
 

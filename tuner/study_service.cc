@@ -427,6 +427,14 @@ absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t 
   return trial;
 }
 
+absl::StatusOr<Trial> StudyService::SetTrialRunner(const std::string& study, int64_t trial_id,
+                                                   const std::string& runner) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (runner.size() > 4096) return absl::InvalidArgumentError("runner: longer than 4096 bytes");
+  if (absl::Status s = store_->SetTrialRunner(study, trial_id, runner); !s.ok()) return s;
+  return store_->GetTrial(study, trial_id);
+}
+
 absl::StatusOr<std::vector<Trial>> StudyService::ListTrials(const std::string& study,
                                                             const TrialFilter& filter) {
   if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;

@@ -93,6 +93,10 @@ class StudyService {
   absl::StatusOr<Trial> StopTrial(const std::string& study, int64_t trial_id,
                                   const std::string& reason);
 
+  // Records the launcher handle of a running trial's cluster.
+  absl::StatusOr<Trial> SetTrialRunner(const std::string& study, int64_t trial_id,
+                                       const std::string& runner);
+
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const TrialFilter& filter);
   // The best COMPLETED trial for one objective (ties: lowest id); the Pareto

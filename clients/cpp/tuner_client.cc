@@ -229,6 +229,16 @@ absl::StatusOr<v1::Trial> TunerClient::StopTrial(const std::string& study, int64
   return impl_->Call<v1::StopTrialRequest, v1::Trial>(&v1::StudyService::Stub::StopTrial, req);
 }
 
+absl::StatusOr<v1::Trial> TunerClient::SetTrialRunner(const std::string& study, int64_t trial_id,
+                                                      const std::string& runner) {
+  v1::SetTrialRunnerRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  req.set_runner(runner);
+  return impl_->Call<v1::SetTrialRunnerRequest, v1::Trial>(
+      &v1::StudyService::Stub::SetTrialRunner, req);
+}
+
 absl::StatusOr<v1::ListTrialsResponse> TunerClient::ListTrialsPage(
     const v1::ListTrialsRequest& request) {
   return impl_->Call<v1::ListTrialsRequest, v1::ListTrialsResponse>(

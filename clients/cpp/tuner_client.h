@@ -76,6 +76,8 @@ class TunerClient {
                                            const std::string& message);
   absl::StatusOr<v1::Trial> StopTrial(const std::string& study, int64_t trial_id,
                                       const std::string& reason = "");
+  absl::StatusOr<v1::Trial> SetTrialRunner(const std::string& study, int64_t trial_id,
+                                           const std::string& runner);
   // Every trial of the study (all pages), optionally only in `states`.
   absl::StatusOr<std::vector<v1::Trial>> ListTrials(const std::string& study,
                                                     const std::vector<v1::TrialState>& states = {},

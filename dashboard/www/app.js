@@ -170,8 +170,8 @@ function renderStudyList() {
     list.append(el('li', {},
       el('a', { href: `#/study/${encodeURIComponent(s.name)}`, class: s.name === S.study ? 'active' : '' },
         el('div', { class: 'sname' }, el('span', { text: s.name }),
-          el('span', { class: `badge st-${running ? 'ACTIVE' : s.state === 'COMPLETED' ? 'COMPLETED' : 'STOPPED'}`,
-                       text: running ? `${running} running` : s.state.toLowerCase() })),
+          el('span', { class: `badge ${running ? 'st-ACTIVE' : s.state === 'COMPLETED' ? 'st-COMPLETED' : 'idle'}`,
+                       text: running ? `${running} running` : s.state === 'COMPLETED' ? 'completed' : 'idle' })),
         el('div', { class: 'sinfo', text: `${s.counts.total} trials · ${obj}` +
           (s.best_value !== null ? ` · best ${fmt(s.best_value)}` : '') }))));
   }
@@ -395,7 +395,7 @@ function renderHistory() {
 function renderCurves() {
   const cv = S.curves;
   if (!cv || !cv.ids.length) return noData('chart-curves', 'No intermediate values reported yet.');
-  const groups = { COMPLETED: [], RUNNING: [], STOPPED: [], FAILED: [] };
+  const groups = { COMPLETED: [], RUNNING: [], STOPPED: [], FAILED: [], ONE: [] };
   const ends = { STOPPED: [], FAILED: [] };
   let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
   const bestIds = new Set(S.summary.best.map((b) => b.id));
@@ -409,7 +409,9 @@ function renderCurves() {
       if (x < xmin) xmin = x; if (x > xmax) xmax = x;
       if (y < ymin) ymin = y; if (y > ymax) ymax = y;
     }
-    groups[g].push({ coords, trial: cv.ids[i], state: st });
+    // A polyline needs two points; a one-step curve is drawn by its end marker.
+    if (coords.length > 1) groups[g].push({ coords, trial: cv.ids[i], state: st });
+    else if (g === 'COMPLETED' || g === 'RUNNING') groups.ONE.push({ value: coords[0], trial: cv.ids[i], state: st });
     if (ends[g]) ends[g].push({ value: coords[coords.length - 1], trial: cv.ids[i], state: st });
     if (bestIds.has(cv.ids[i]) && bestLines.length < 5) bestLines.push({ trial: cv.ids[i], coords });
   }
@@ -424,6 +426,7 @@ function renderCurves() {
     lineSeries('running', 'RUNNING', COLORS.ACTIVE, { width: 1.6, opacity: 0.9 }),
     lineSeries('stopped', 'STOPPED', COLORS.STOPPED, { type: 'dashed' }),
     lineSeries('failed', 'FAILED', COLORS.FAILED, { type: 'dotted' }),
+    { name: 'completed', type: 'scatter', data: groups.ONE, symbolSize: 5, itemStyle: { color: COLORS.COMPLETED } },
     { name: 'stopped', type: 'scatter', data: ends.STOPPED, symbol: 'triangle', symbolRotate: 180,
       symbolSize: 9, itemStyle: { color: COLORS.STOPPED }, z: 4 },
     { name: 'failed', type: 'scatter', data: ends.FAILED, symbol: X_SYMBOL, symbolSize: 9,
@@ -446,15 +449,17 @@ function renderCurves() {
     } },
     xAxis: { type: 'value', min: xmin, max: xmax, minInterval: 1, ...axisName('step') },
     yAxis: { type: 'value', min: ymin - pad, max: ymax + pad, ...axisName(cv.metric), nameGap: 44,
-      axisLabel: { formatter: (v) => fmt(v) } },
+      axisLabel: { formatter: (v) => fmt(v), showMinLabel: false, showMaxLabel: false } },
     series,
   });
 }
 
 function renderImportance() {
   const imp = S.importance;
+  const none = imp && imp.parameters.every((p) => p.importance === 0);
   $('importance-method').textContent = imp
-    ? `Method: ${imp.method}. ${imp.trials_used} completed trials, objective ${imp.metric}.` : '';
+    ? (none && imp.trials_used >= 3 ? 'No parameter explains more of the variance than chance would. ' : '') +
+      `Method: ${imp.method}. ${imp.trials_used} completed trials, objective ${imp.metric}.` : '';
   if (!imp || imp.trials_used < 3) return noData('chart-importance', 'Needs at least 3 completed trials.');
   const rows = imp.parameters.slice().reverse();
   draw('chart-importance', {
@@ -489,15 +494,33 @@ function renderParallel() {
   if (!rows.length) return noData('chart-parallel', 'No completed trial yet.');
   const cols = S.columns;
   const params = S.summary.parameters;
-  const axes = params.map((p, i) => ({ dim: i, name: p.name, ...paramAxis(p) }));
+  // A conditional parameter's inactive trials meet its axis at an "n/a" mark
+  // below the range (or an "n/a" category).
+  const axes = params.map((p, i) => {
+    const axis = { dim: i, name: p.name, ...paramAxis(p) };
+    if (!p.when) return axis;
+    if (axis.type === 'category') {
+      axis.data = ['n/a', ...axis.data];
+      axis.na = 'n/a';
+      return axis;
+    }
+    const lo = p.min !== undefined ? p.min : Math.min(...p.values);
+    const hi = p.max !== undefined ? p.max : Math.max(...p.values);
+    axis.na = axis.type === 'log' ? lo / Math.pow(hi / lo, 0.12) : lo - 0.12 * (hi - lo || 1);
+    axis.min = axis.na;
+    axis.max = hi;
+    axis.axisLabel = { showMinLabel: true, formatter: (v) => (v <= axis.na * (axis.na < 0 ? 0.999 : 1.001) ? 'n/a' : fmt(v)) };
+    return axis;
+  });
   const vals = rows.map((i) => cols.metrics[o.metric][i]);
   const lo = Math.min(...vals), hi = Math.max(...vals);
   axes.push({ dim: params.length, name: o.metric, type: 'value', scale: true,
     nameTextStyle: { fontWeight: 'bold', color: '#1d4ed8' } });
   const data = rows.map((i) => {
-    const row = params.map((p) => {
+    const row = params.map((p, j) => {
       const v = cols.params[p.name][i];
-      return v === null ? null : axes[params.indexOf(p)].type === 'category' ? String(v) : v;
+      if (v === null) return axes[j].na !== undefined ? axes[j].na : null;
+      return axes[j].type === 'category' ? String(v) : v;
     });
     row.push(cols.metrics[o.metric][i]);
     row.trial = cols.ids[i];
@@ -581,7 +604,7 @@ function renderPareto() {
     series: [
       { name: 'dominated', type: 'scatter', data: dominated, symbolSize: large ? 3 : 7, large,
         itemStyle: { color: '#94a3b8', opacity: 0.7 } },
-      { name: 'Pareto front', type: 'line', data: onFront, symbolSize: 10, symbol: 'circle',
+      { name: 'Pareto front', type: 'line', data: onFront, symbolSize: 10, symbol: 'circle', showSymbol: true, showAllSymbol: true,
         lineStyle: { color: COLORS.best, width: 1.5, type: 'dashed' }, itemStyle: { color: COLORS.best }, z: 5 },
     ],
   });

@@ -73,6 +73,16 @@ class FakeLauncher : public Launcher {
     for (auto& t : threads) t.join();
   }
 
+  std::string Handle(int64_t trial_id) override { return "fake:" + std::to_string(trial_id); }
+  void Reap(const LaunchRequest& request, const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    reaped_.push_back(std::to_string(request.trial_id) + "=" + handle);
+  }
+  std::vector<std::string> reaped() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reaped_;
+  }
+
   std::vector<int64_t> launched() {
     std::lock_guard<std::mutex> lock(mu_);
     return launched_;
@@ -89,6 +99,7 @@ class FakeLauncher : public Launcher {
   std::vector<std::thread> threads_;  // guarded by mu_
   std::vector<int64_t> launched_;     // guarded by mu_
   std::set<int64_t> stopped_;         // guarded by mu_
+  std::vector<std::string> reaped_;   // guarded by mu_
   int running_ = 0, max_running_ = 0, exited_ = 0;  // guarded by mu_
 };
 

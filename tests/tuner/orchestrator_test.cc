@@ -237,6 +237,25 @@ TEST_CASE("After a restart, trials that were running are relaunched", "[orchestr
   CHECK(f.client->ListTrials("orch")->size() == 3);  // no duplicate trial
 }
 
+TEST_CASE("Launched trials record their runner; a new run reaps what an old one left",
+          "[orchestrator]") {
+  Fixture f("reap");
+  StudySpec spec = f.Create(Spec(2, 1, 0));
+  // A dead run left trial 1 running with a recorded cluster handle.
+  auto t = f.client->SuggestTrials("orch", 1, "tuner-run:0");
+  REQUIRE(t.ok());
+  const int64_t id = t->trials[0].id();
+  REQUIRE(f.client->SetTrialRunner("orch", id, "fake:old-cluster").ok());
+  CHECK(f.client->GetTrial("orch", id)->runner() == "fake:old-cluster");
+  FakeLauncher launcher(ReportingTrainer(f));
+  RunSummary summary = f.RunWith(launcher, spec);
+  CHECK(summary.counts.completed == 2);
+  CHECK(launcher.reaped() == std::vector<std::string>{std::to_string(id) + "=fake:old-cluster"});
+  CHECK(f.client->GetTrial("orch", 2)->runner() == "fake:2");  // recorded at launch
+  CHECK(f.client->SetTrialRunner("orch", id, "x").status().code() ==
+        absl::StatusCode::kFailedPrecondition);  // finished trials are immutable
+}
+
 TEST_CASE("OutcomeForExit", "[orchestrator]") {
   v1::Trial t;
   t.set_state(v1::COMPLETED);
