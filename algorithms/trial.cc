@@ -16,6 +16,8 @@ const char* ToString(TrialState state) {
       return "FAILED";
     case TrialState::kInfeasible:
       return "INFEASIBLE";
+    case TrialState::kStale:
+      return "STALE";
   }
   return "?";
 }

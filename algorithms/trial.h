@@ -21,7 +21,9 @@ struct Measurement {
 // ACTIVE and STOPPING trials are running; the others are final and immutable.
 // STOPPING: a stop was requested (StopTrial or a stopping rule) and the
 // trainer has not completed yet. STOPPED: ended early, keeps its measurements.
-enum class TrialState { kActive, kStopping, kCompleted, kStopped, kFailed, kInfeasible };
+// STALE: its lease expired (no report or heartbeat in time); its parameters
+// are offered again as a new trial within the retry budget.
+enum class TrialState { kActive, kStopping, kCompleted, kStopped, kFailed, kInfeasible, kStale };
 
 const char* ToString(TrialState state);
 bool IsFinal(TrialState state);

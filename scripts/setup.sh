@@ -23,6 +23,28 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# ---- dashboard (begin): the web dashboard's charting library (npm) and its
+# browser test (Debian's Chromium driven by playwright-core from npm).
+web=()
+command -v node >/dev/null || web+=(nodejs)
+command -v npm >/dev/null || web+=(npm)
+[[ -x /usr/bin/chromium ]] || web+=(chromium)
+dpkg-query -W -f='${Status}' fonts-dejavu-core 2>/dev/null | grep -q "install ok installed" ||
+  web+=(fonts-dejavu-core)
+if ((${#web[@]})); then
+  echo "setup: installing ${web[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${web[@]}"
+fi
+if [[ ! -f dashboard/node_modules/echarts/dist/echarts.min.js ||
+      ! -f dashboard/node_modules/playwright-core/package.json ||
+      dashboard/package-lock.json -nt dashboard/node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci in dashboard/"
+  (cd dashboard && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# ---- dashboard (end)
+
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \

@@ -24,7 +24,11 @@ namespace {
 // Version 2: trials.runner, the launcher's handle of a running trial's
 // cluster (e.g. "local:4242,4250" or "slurm:1234"), so that a restarted
 // runner finds what a dead one left behind.
-constexpr std::array<absl::string_view, 2> kMigrations = {
+//
+// Version 3: the STALE state. SQLite cannot change a CHECK constraint, so the
+// trials table is rebuilt (the documented 12-step way; MigrateSchema turns
+// foreign keys off around migrations so that measurements survive).
+constexpr std::array<absl::string_view, 3> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -76,6 +80,36 @@ CREATE INDEX measurements_by_trial ON measurements (study_id, trial_id, id);
     R"sql(
 ALTER TABLE trials ADD COLUMN runner TEXT NOT NULL DEFAULT '';
 )sql",
+    R"sql(
+CREATE TABLE trials_v3 (
+  study_id INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  trial_id INTEGER NOT NULL CHECK (trial_id > 0),
+  state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'STOPPING', 'COMPLETED', 'STOPPED', 'FAILED',
+                                       'INFEASIBLE', 'STALE')),
+  parameters_json TEXT NOT NULL,
+  client_id TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  final_measurement_json TEXT,
+  create_time REAL NOT NULL,
+  end_time REAL NOT NULL DEFAULT 0,
+  runner TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (study_id, trial_id)
+) WITHOUT ROWID;
+INSERT INTO trials_v3 (study_id, trial_id, state, parameters_json, client_id, reason,
+                       final_measurement_json, create_time, end_time, runner)
+  SELECT study_id, trial_id, state, parameters_json, client_id, reason, final_measurement_json,
+         create_time, end_time, runner FROM trials;
+DROP TABLE trials;
+ALTER TABLE trials_v3 RENAME TO trials;
+CREATE INDEX trials_by_state ON trials (study_id, state, trial_id);
+CREATE INDEX trials_by_client ON trials (study_id, client_id, state, trial_id);
+CREATE TRIGGER finished_trials_are_immutable
+BEFORE UPDATE ON trials
+WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
+BEGIN
+  SELECT RAISE(ABORT, 'finished trials are immutable');
+END;
+)sql",
 };
 
 absl::Status NewerThanBuild(int version) {
@@ -85,6 +119,9 @@ absl::Status NewerThanBuild(int version) {
 }
 
 }  // namespace
+
+// Applies migrations from+1 .. target, each in its own transaction.
+absl::Status RunMigrations(SqliteDb& db, int from, int target);
 
 int CurrentSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 
@@ -115,7 +152,16 @@ absl::Status MigrateSchema(SqliteDb& db, bool read_only) {
         absl::StrCat("the store file has schema version ", *version, ", older than this build's ",
                      target, "; open it once without read_only to migrate it"));
   }
-  for (int next = *version + 1; next <= target; ++next) {
+  // Table rebuilds must not cascade: foreign keys off for the migrations
+  // (the pragma is a no-op inside a transaction, so it is set around them).
+  if (absl::Status s = db.Exec("PRAGMA foreign_keys = OFF"); !s.ok()) return s;
+  absl::Status migrated = RunMigrations(db, *version, target);
+  if (absl::Status s = db.Exec("PRAGMA foreign_keys = ON"); !s.ok() && migrated.ok()) return s;
+  return migrated;
+}
+
+absl::Status RunMigrations(SqliteDb& db, int from, int target) {
+  for (int next = from + 1; next <= target; ++next) {
     absl::StatusOr<Transaction> txn = Transaction::Begin(db, Transaction::Kind::kWrite);
     if (!txn.ok()) return txn.status();
     // Another connection may have migrated while we waited for the lock.

@@ -68,7 +68,8 @@ double Now() {
 
 absl::StatusOr<TrialState> ParseTrialState(absl::string_view text) {
   for (TrialState state : {TrialState::kActive, TrialState::kStopping, TrialState::kCompleted,
-                           TrialState::kStopped, TrialState::kFailed, TrialState::kInfeasible}) {
+                           TrialState::kStopped, TrialState::kFailed, TrialState::kInfeasible,
+                           TrialState::kStale}) {
     if (text == ToString(state)) return state;
   }
   return absl::InternalError(absl::StrCat("corrupt trial state in store: \"", text, "\""));
@@ -475,6 +476,9 @@ absl::StatusOr<TrialCounts> SqliteStore::CountTrials(const std::string& study) {
           break;
         case TrialState::kInfeasible:
           counts.infeasible += n;
+          break;
+        case TrialState::kStale:
+          counts.stale += n;
           break;
       }
     }

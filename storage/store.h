@@ -44,7 +44,7 @@ struct TrialFilter {
 
 struct TrialCounts {
   int64_t total = 0, active = 0, stopping = 0, completed = 0, stopped = 0, failed = 0,
-          infeasible = 0;
+          infeasible = 0, stale = 0;
 };
 
 class Store {

@@ -18,6 +18,7 @@ StoppingRuleOptions StoppingOptionsFor(const StudySpec& spec) {
   StoppingRuleOptions o;
   o.rule = es.rule;
   o.goal = spec.objectives.empty() ? Goal::kMaximize : spec.objectives.front().goal;
+  if (!spec.objectives.empty()) o.metric = spec.objectives.front().metric;
   o.min_trials = es.min_trials;
   o.grace_steps = es.grace_steps;
   o.use_running_average = es.use_running_average;

@@ -64,6 +64,15 @@ Json TrainerToJson(const TrainerSpec& t) {
   metrics["source"] = t.metrics.source;
   if (!t.metrics.pattern.empty()) metrics["pattern"] = t.metrics.pattern;
   out["metrics"] = std::move(metrics);
+  if (t.backend == "slurm") {
+    Json slurm = Json::object();
+    if (!t.slurm.partition.empty()) slurm["partition"] = t.slurm.partition;
+    if (!t.slurm.time_limit.empty()) slurm["time_limit"] = t.slurm.time_limit;
+    slurm["cpus_per_task"] = t.slurm.cpus_per_task;
+    slurm["gpus_per_task"] = t.slurm.gpus_per_task;
+    slurm["extra_args"] = t.slurm.extra_args;
+    out["slurm"] = std::move(slurm);
+  }
   return out;
 }
 

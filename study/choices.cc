@@ -20,7 +20,7 @@ const NamedChoices& StoppingRuleChoices() {
 }
 
 const NamedChoices& BackendChoices() {
-  static const NamedChoices* choices = new NamedChoices{{"local"}, {"slurm"}};
+  static const NamedChoices* choices = new NamedChoices{{"local", "slurm"}, {}};
   return *choices;
 }
 

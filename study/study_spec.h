@@ -58,13 +58,23 @@ struct MetricsSpec {
                                 // ECMAScript regex, group 1 = name, 2 = value
 };
 
+// trainer.slurm (docs/slurm.md); only allowed with backend "slurm".
+struct SlurmSpec {
+  std::string partition;   // "" = the cluster's default; else sbatch --partition
+  std::string time_limit;  // "" = the partition's; else sbatch --time ("30", "1:30:00", "2-0")
+  int cpus_per_task = 1;   // >= 1; every rank is one task
+  int gpus_per_task = 0;   // >= 0; every rank (ps too)
+  std::vector<std::string> extra_args;  // more sbatch options, each starting with '-'
+};
+
 struct TrainerSpec {
   std::vector<std::string> command;  // required, non-empty
   ClusterSpec cluster;
   std::map<std::string, std::string> env;
-  std::string backend = "local";  // local (slurm is not built yet)
+  std::string backend = "local";  // local | slurm
   double timeout_s = 0;           // >= 0; 0 = no timeout
   MetricsSpec metrics;
+  SlurmSpec slurm;  // backend slurm only
 };
 
 struct StudySpec {

@@ -119,6 +119,117 @@ void ParseMetrics(const Json& value, const std::string& path, FaultList* faults,
   metrics->pattern = std::move(*text);
 }
 
+// Slurm's time formats: minutes, minutes:seconds, hours:minutes:seconds,
+// days-hours, days-hours:minutes, days-hours:minutes:seconds; or UNLIMITED.
+bool IsSlurmTimeLimit(const std::string& text) {
+  static const std::regex* pattern =
+      new std::regex(R"(\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}|UNLIMITED|INFINITE|unlimited|infinite)");
+  return std::regex_match(text, *pattern);
+}
+
+bool IsPartitionList(const std::string& text) {
+  static const std::regex* pattern = new std::regex(R"([A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)");
+  return std::regex_match(text, *pattern);
+}
+
+// sbatch options the launcher sets itself (docs/slurm.md).
+const std::vector<std::string>& LauncherOwnedOptions() {
+  static const std::vector<std::string>* options =
+      new std::vector<std::string>{"--ntasks",    "-n",
+                                   "--job-name",  "-J",
+                                   "--output",    "-o",
+                                   "--error",     "-e",
+                                   "--chdir",     "-D",
+                                   "--parsable",  "--wrap",
+                                   "--export",    "--array",
+                                   "-a",          "--cpus-per-task",
+                                   "-c",          "--gpus-per-task",
+                                   "--partition", "-p",
+                                   "--time",      "-t",
+                                   "--hold",      "-H",
+                                   "--wait",      "-W"};
+  return *options;
+}
+
+void ParseSlurm(const Json& value, const std::string& path, FaultList* faults, SlurmSpec* slurm) {
+  ObjectReader reader(value, path,
+                      {"partition", "time_limit", "cpus_per_task", "gpus_per_task", "extra_args"},
+                      faults);
+  std::string partition;
+  if (reader.String("partition", &partition)) {
+    if (!IsPartitionList(partition)) {
+      faults->Add(reader.PathOf("partition"),
+                  "expected a partition name, or several separated by ',' (letters, digits, '_', "
+                  "'.', '-'), got " +
+                      Quote(partition));
+    } else {
+      slurm->partition = partition;
+    }
+  }
+  if (const Json* limit = reader.Find("time_limit")) {
+    const std::string limit_path = reader.PathOf("time_limit");
+    if (limit->is_number()) {
+      faults->Add(limit_path,
+                  "expected a string in Slurm's time format, got number (write it in "
+                  "quotes: \"" +
+                      limit->dump() + "\" for minutes)");
+    } else if (std::optional<std::string> text = ReadString(*limit, limit_path, faults)) {
+      if (!IsSlurmTimeLimit(*text)) {
+        faults->Add(limit_path,
+                    "expected Slurm's time format: minutes, \"minutes:seconds\", "
+                    "\"hours:minutes:seconds\", \"days-hours[:minutes[:seconds]]\" or "
+                    "\"UNLIMITED\", got " +
+                        Quote(*text));
+      } else {
+        slurm->time_limit = *text;
+      }
+    }
+  }
+  reader.Integer("cpus_per_task", 1, 1 << 20, &slurm->cpus_per_task);
+  reader.Integer("gpus_per_task", 0, 1 << 16, &slurm->gpus_per_task);
+  const Json* extra = reader.Find("extra_args");
+  if (extra == nullptr) return;
+  const std::string extra_path = reader.PathOf("extra_args");
+  if (!extra->is_array()) {
+    faults->Add(extra_path,
+                "expected an array of strings (sbatch options), got " + TypeName(*extra));
+    return;
+  }
+  std::vector<std::string> args;
+  bool value_may_follow = false;  // the previous element was an option without "=value"
+  for (size_t i = 0; i < extra->size(); ++i) {
+    const std::string arg_path = IndexPath(extra_path, i);
+    std::optional<std::string> arg = ReadString((*extra)[i], arg_path, faults);
+    if (!arg) {
+      value_may_follow = false;
+      continue;
+    }
+    const bool is_option = arg->size() >= 2 && (*arg)[0] == '-';
+    if (!is_option) {
+      // A value may follow its option as the next element ("--qos", "high").
+      if (!value_may_follow) {
+        faults->Add(arg_path, "expected an sbatch option starting with '-', got " + Quote(*arg));
+      }
+      value_may_follow = false;
+    } else {
+      value_may_follow = arg->find('=') == std::string::npos;
+      const std::string name = arg->substr(0, arg->find('='));
+      for (const std::string& owned : LauncherOwnedOptions()) {
+        const bool short_with_value =
+            owned.size() == 2 && name.size() > 2 && name.rfind(owned, 0) == 0 && (*arg)[1] != '-';
+        if (name == owned || short_with_value) {
+          faults->Add(arg_path, Quote(owned) +
+                                    " is set by the launcher (use trainer.cluster, "
+                                    "trainer.slurm's other keys or trainer.timeout_s)");
+          break;
+        }
+      }
+    }
+    args.push_back(std::move(*arg));
+  }
+  if (args.size() == extra->size()) slurm->extra_args = std::move(args);
+}
+
 }  // namespace
 
 void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
@@ -127,7 +238,8 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
     faults->Add(path, "expected an object, got " + TypeName(value));
     return;
   }
-  ObjectReader reader(value, path, {"command", "cluster", "env", "backend", "timeout_s", "metrics"},
+  ObjectReader reader(value, path,
+                      {"command", "cluster", "env", "backend", "timeout_s", "metrics", "slurm"},
                       faults);
   ParseCommand(reader, faults, trainer);
   if (const Json* cluster = reader.Object("cluster")) {
@@ -136,7 +248,8 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
   if (const Json* env = reader.Object("env")) {
     ParseEnv(*env, reader.PathOf("env"), faults, &trainer->env);
   }
-  reader.Choice("backend", BackendChoices(), &trainer->backend);
+  const bool backend_ok = reader.Find("backend") == nullptr ||
+                          reader.Choice("backend", BackendChoices(), &trainer->backend);
   if (const Json* timeout = reader.Find("timeout_s")) {
     const std::string timeout_path = reader.PathOf("timeout_s");
     if (std::optional<double> t = ReadNumber(*timeout, timeout_path, faults)) {
@@ -150,6 +263,13 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
   }
   if (const Json* metrics = reader.Object("metrics")) {
     ParseMetrics(*metrics, reader.PathOf("metrics"), faults, &trainer->metrics);
+  }
+  if (const Json* slurm = reader.Object("slurm")) {
+    if (backend_ok && trainer->backend != "slurm") {
+      faults->Add(reader.PathOf("slurm"), "only allowed with backend \"slurm\"");
+    } else {
+      ParseSlurm(*slurm, reader.PathOf("slurm"), faults, &trainer->slurm);
+    }
   }
 }
 

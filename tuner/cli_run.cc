@@ -14,6 +14,7 @@
 
 #include "study/study_json.h"
 #include "trial_runner/local_launcher.h"
+#include "trial_runner/slurm_launcher.h"
 #include "tuner/cli.h"
 #include "tuner/orchestrator.h"
 #include "tuner/progress_printer.h"
@@ -29,6 +30,7 @@ struct RunFlags {
   std::string server;
   std::string output_dir;
   std::string http;  // also serve the dashboard here ("" = no)
+  double lease_seconds = 600;
   bool json = false;
 };
 
@@ -99,7 +101,10 @@ int Run(const RunFlags& flags) {
   std::string endpoint = flags.server;
   if (endpoint.empty()) {
     auto started =
-        Server::Start({.db_path = flags.db, .listen = "127.0.0.1:0", .http_listen = flags.http});
+        Server::Start({.db_path = flags.db,
+                       .listen = "127.0.0.1:0",
+                       .lease_seconds = flags.lease_seconds,
+                       .http_listen = flags.http});
     if (!started.ok()) return Fail(std::string(started.status().message()));
     server = std::move(*started);
     endpoint = server->address();
@@ -111,7 +116,9 @@ int Run(const RunFlags& flags) {
 
   const std::filesystem::path study_dir =
       std::filesystem::absolute(flags.study_file).parent_path();
-  std::string output_root = flags.output_dir;
+  // Absolute: Slurm's compute nodes do not share this process's cwd.
+  std::string output_root =
+      flags.output_dir.empty() ? "" : std::filesystem::absolute(flags.output_dir).string();
   if (output_root.empty()) {
     output_root = (std::filesystem::absolute(flags.db).parent_path() / "tuner_trials").string();
   }
@@ -140,8 +147,14 @@ int Run(const RunFlags& flags) {
     std::fflush(progress_out);
   }
 
-  LocalLauncher launcher;
-  orchestrator = std::make_unique<Orchestrator>(client->get(), &launcher, spec, options);
+  // trainer.backend picks where the clusters run (docs/slurm.md for slurm).
+  std::unique_ptr<Launcher> launcher;
+  if (spec.trainer.backend == "slurm") {
+    launcher = std::make_unique<SlurmLauncher>();
+  } else {
+    launcher = std::make_unique<LocalLauncher>();
+  }
+  orchestrator = std::make_unique<Orchestrator>(client->get(), launcher.get(), spec, options);
   if (interrupted) orchestrator->Interrupt();
   auto summary = orchestrator->Run();
   printer.Close();
@@ -200,6 +213,11 @@ void AddRunCommand(CLI::App& app, CliAction* run) {
                   "Also serve the web dashboard on host:port while the study runs, e.g. "
                   "127.0.0.1:8080")
       ->excludes(server);
+  cmd->add_option("--lease-s", flags->lease_seconds,
+                  "Embedded server: a trial with no report or heartbeat for this long becomes "
+                  "STALE (the run renews the leases of the clusters it runs)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--output-dir", flags->output_dir,
                   "Trial directories (logs, TUNER_OUTPUT_DIR); default: tuner_trials beside the db");
   cmd->add_flag("--json", flags->json, "Print one JSON object at the end (progress on stderr)");

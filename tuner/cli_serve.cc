@@ -18,6 +18,11 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
       ->capture_default_str();
   cmd->add_option("--listen", options->listen, "host:port to listen on; port 0 picks a free one")
       ->capture_default_str();
+  cmd->add_option("--lease-s", options->lease_seconds,
+                  "A running trial with no report or heartbeat for this long becomes STALE and "
+                  "is offered again; 0 = no leases")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--http", options->http_listen,
                   "Also serve the web dashboard on host:port, e.g. 127.0.0.1:8080 (port 0 picks "
                   "a free one)");

@@ -211,6 +211,19 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
     });
   }
 
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const v1::HeartbeatRequest* req,
+                                      v1::HeartbeatResponse* resp) override {
+    return Unary(ctx, [&]() -> absl::Status {
+      auto decision = s_->Heartbeat(req->study(), req->trial_id());
+      if (!decision.ok()) return decision.status();
+      resp->set_decision(decision->stop ? v1::STOP : v1::CONTINUE);
+      resp->set_reason(decision->reason);
+      resp->set_lease_seconds(s_->lease_seconds());
+      return absl::OkStatus();
+    });
+  }
+
   grpc::ServerUnaryReactor* SetTrialRunner(grpc::CallbackServerContext* ctx,
                                            const v1::SetTrialRunnerRequest* req,
                                            v1::Trial* resp) override {

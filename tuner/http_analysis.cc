@@ -116,9 +116,9 @@ std::vector<ParameterImportance> ParameterImportances(const SearchSpace& space,
 // ------------------------------------------------------------- trials table
 
 std::optional<TrialState> ParseTrialState(std::string_view text) {
-  static constexpr TrialState kAll[] = {TrialState::kActive,    TrialState::kStopping,
-                                        TrialState::kCompleted, TrialState::kStopped,
-                                        TrialState::kFailed,    TrialState::kInfeasible};
+  static constexpr TrialState kAll[] = {
+      TrialState::kActive, TrialState::kStopping,   TrialState::kCompleted, TrialState::kStopped,
+      TrialState::kFailed, TrialState::kInfeasible, TrialState::kStale};
   for (TrialState s : kAll) {
     std::string_view name = ToString(s);
     if (name.size() != text.size()) continue;

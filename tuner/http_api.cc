@@ -123,6 +123,9 @@ void Count(TrialState s, TrialCounts* c) {
     case TrialState::kInfeasible:
       ++c->infeasible;
       break;
+    case TrialState::kStale:
+      ++c->stale;
+      break;
   }
 }
 
@@ -242,9 +245,9 @@ json ObjectivesJson(const StudySpec& spec) {
 }
 
 json CountsJson(const TrialCounts& c) {
-  return {{"total", c.total},          {"active", c.active},   {"stopping", c.stopping},
-          {"completed", c.completed},  {"stopped", c.stopped}, {"failed", c.failed},
-          {"infeasible", c.infeasible}};
+  return {{"total", c.total},           {"active", c.active},   {"stopping", c.stopping},
+          {"completed", c.completed},   {"stopped", c.stopped}, {"failed", c.failed},
+          {"infeasible", c.infeasible}, {"stale", c.stale}};
 }
 
 json ParametersJson(const SearchSpace& space) {

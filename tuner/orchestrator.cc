@@ -179,6 +179,17 @@ absl::Status Orchestrator::StopStoppingTrials() {
   return absl::OkStatus();
 }
 
+absl::Status Orchestrator::Heartbeats() {
+  for (const auto& [slot, id] : slots_) {
+    auto stop = client_->Heartbeat(spec_.name, id);
+    if (stop.ok()) continue;
+    if (stop.status().code() != absl::StatusCode::kFailedPrecondition) return stop.status();
+    // The server gave up on the trial (its lease expired): end its cluster.
+    if (stop_sent_.insert(id).second) launcher_->Stop(id, std::string(stop.status().message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Orchestrator::Report(const std::string& event) {
   if (!options_.on_progress) return absl::OkStatus();
   auto trials = client_->ListTrials(spec_.name, {}, /*with_measurements=*/false);
@@ -219,6 +230,7 @@ absl::StatusOr<RunSummary> Orchestrator::Run() {
   RunSummary summary;
   bool study_done = false;
   auto last_poll = std::chrono::steady_clock::now();
+  auto last_heartbeat = last_poll;
   while (true) {
     if (interrupted_) break;
     if (!study_done) {
@@ -246,6 +258,10 @@ absl::StatusOr<RunSummary> Orchestrator::Run() {
     if (std::chrono::steady_clock::now() - last_poll >= options_.poll_interval) {
       last_poll = std::chrono::steady_clock::now();
       if (absl::Status s = StopStoppingTrials(); !s.ok()) return s;
+    }
+    if (std::chrono::steady_clock::now() - last_heartbeat >= options_.heartbeat_interval) {
+      last_heartbeat = std::chrono::steady_clock::now();
+      if (absl::Status s = Heartbeats(); !s.ok()) return s;
     }
   }
 

@@ -47,6 +47,8 @@ struct OrchestratorOptions {
   std::string endpoint;     // the server address trainers report to
   std::map<std::string, std::string> extra_env;  // added to every rank
   std::chrono::milliseconds poll_interval{200};  // how often StopTrial is noticed
+  // How often the lease of every running trial is renewed (Heartbeat).
+  std::chrono::milliseconds heartbeat_interval{10000};
   std::function<void(const RunProgress&)> on_progress;  // after every event
 };
 
@@ -80,6 +82,7 @@ class Orchestrator {
   absl::Status HandleExit(int64_t trial_id, const ClusterExit& exit);
   absl::Status HandleMeasurement(int64_t trial_id, const Measurement& m);
   absl::Status StopStoppingTrials();
+  absl::Status Heartbeats();
   absl::Status Report(const std::string& event);
   absl::Status Finish(int64_t trial_id, const absl::StatusOr<v1::Trial>& result);
   void Push(Event event);

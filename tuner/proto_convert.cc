@@ -43,6 +43,8 @@ v1::TrialState ToProto(TrialState state) {
       return v1::FAILED;
     case TrialState::kInfeasible:
       return v1::INFEASIBLE;
+    case TrialState::kStale:
+      return v1::STALE;
   }
   return v1::TRIAL_STATE_UNSPECIFIED;
 }
@@ -109,6 +111,8 @@ absl::StatusOr<TrialState> FromProto(v1::TrialState state) {
       return TrialState::kFailed;
     case v1::INFEASIBLE:
       return TrialState::kInfeasible;
+    case v1::STALE:
+      return TrialState::kStale;
     default:
       return absl::InvalidArgumentError("states: unknown trial state " + std::to_string(state));
   }

@@ -3,7 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "storage/sqlite_store.h"
 #include "tuner/grpc_service.h"
@@ -20,6 +25,12 @@ struct Server::Impl {
   std::unique_ptr<HttpServer> http;  // when ServerOptions::http_listen is set
   std::string address;
   std::once_flag shutdown_once;
+
+  // Expires leases periodically until shutdown.
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool stopping = false;  // guarded by sweep_mu
+  std::thread sweeper;
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -31,7 +42,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto store = OpenSqliteStore(options.db_path);
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
-  impl->service = std::make_unique<StudyService>(impl->store.get());
+  StudyServiceOptions service_options;
+  service_options.lease_seconds = options.lease_seconds;
+  impl->service = std::make_unique<StudyService>(impl->store.get(), service_options);
   impl->grpc_service = MakeGrpcStudyService(impl->service.get());
 
   grpc::ServerBuilder builder;
@@ -55,6 +68,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     }
     impl->http = std::move(*http);
   }
+  if (options.lease_seconds > 0) {
+    Impl* p = impl.get();
+    const auto period = std::chrono::duration<double>(std::min(1.0, options.lease_seconds / 4));
+    p->sweeper = std::thread([p, period] {
+      std::unique_lock<std::mutex> lock(p->sweep_mu);
+      while (!p->sweep_cv.wait_for(lock, period, [p] { return p->stopping; })) {
+        lock.unlock();
+        auto expired = p->service->ExpireLeases();
+        if (!expired.ok()) {
+          spdlog::error("expiring leases: {}", std::string(expired.status().message()));
+        } else if (*expired > 0) {
+          spdlog::info("{} trial(s) became STALE (lease expired)", *expired);
+        }
+        lock.lock();
+      }
+    });
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -66,6 +96,12 @@ StudyService& Server::service() { return *impl_->service; }
 
 void Server::Shutdown() {
   std::call_once(impl_->shutdown_once, [this] {
+    {
+      std::lock_guard<std::mutex> lock(impl_->sweep_mu);
+      impl_->stopping = true;
+    }
+    impl_->sweep_cv.notify_all();
+    if (impl_->sweeper.joinable()) impl_->sweeper.join();
     if (impl_->http) impl_->http->Shutdown();
     impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   });

@@ -18,6 +18,9 @@ struct ServerOptions {
   std::string db_path = "tuner.db";     // SQLite file, created when missing
   std::string listen = "127.0.0.1:0";   // port 0 = any free port
   int max_message_bytes = 4 << 20;      // larger requests: RESOURCE_EXHAUSTED
+  // Running trials with no report or heartbeat for this long become STALE and
+  // their parameters are offered again (StudyServiceOptions). 0 = no leases.
+  double lease_seconds = 600;
   // Also serve the HTTP dashboard and its JSON API (tuner/http_server.h) on
   // this host:port; "" = no HTTP.
   std::string http_listen = "";

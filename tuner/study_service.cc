@@ -1,5 +1,6 @@
 #include "tuner/study_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <utility>
@@ -74,15 +75,32 @@ absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
   auto trials = store_->ListTrials(name, filter);
   if (!trials.ok()) return trials.status();
   const std::string& metric = entry->spec.objectives.front().metric;
+  // Replay in the order things happened (trial start + elapsed time; a
+  // trial's end at its end time), so order-sensitive rules such as ASHA
+  // rebuild the state they had.
+  struct Event {
+    double time;
+    const Trial* trial;
+    const Measurement* measurement;  // nullptr: the trial finished
+  };
+  std::vector<Event> events;
   for (const Trial& t : *trials) {
-    if (!IsFinal(t.state)) entry->running[t.id] = {t.state, t.reason};
+    if (!IsFinal(t.state)) entry->running[t.id] = {t.state, t.reason, LeaseDeadline()};
     if (!entry->rule) continue;
     for (const Measurement& m : t.measurements) {
-      if (auto it = m.metrics.find(metric); it != m.metrics.end()) {
-        entry->rule->Observe(t.id, m.step, it->second);
-      }
+      events.push_back({t.create_time + m.elapsed_secs, &t, &m});
     }
-    if (IsFinal(t.state)) entry->rule->Finish(t.id, t.state);
+    if (IsFinal(t.state)) events.push_back({std::max(t.end_time, t.create_time), &t, nullptr});
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.time < b.time; });
+  for (const Event& ev : events) {
+    if (ev.measurement == nullptr) {
+      entry->rule->Finish(ev.trial->id, ev.trial->state);
+    } else if (auto it = ev.measurement->metrics.find(metric);
+               it != ev.measurement->metrics.end()) {
+      entry->rule->Observe(ev.trial->id, ev.measurement->step, it->second);
+    }
   }
 
   std::lock_guard<std::mutex> lock(entries_mu_);
@@ -196,11 +214,21 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(
 
   auto history = store_->ListTrials(study, {.with_measurements = false});
   if (!history.ok()) return history.status();
-  std::vector<const Trial*> finished, active;
-  for (const Trial& t : *history) (IsFinal(t.state) ? finished : active).push_back(&t);
-  e.designer->Update(finished, active);
-  std::vector<Assignment> assignments =
-      e.designer->Suggest(static_cast<int>(std::min<int64_t>(count, room)));
+  const int want = static_cast<int>(std::min<int64_t>(count, room));
+  // STALE trials' parameters first (within the retry budget), then the designer.
+  std::vector<Assignment> assignments = RetriesDue(*history);
+  if (static_cast<int>(assignments.size()) > want) assignments.resize(want);
+  if (static_cast<int>(assignments.size()) < want) {
+    // Designers see STALE trials as pending: their parameters are retried.
+    std::vector<const Trial*> finished, active;
+    for (const Trial& t : *history) {
+      (IsFinal(t.state) && t.state != TrialState::kStale ? finished : active).push_back(&t);
+    }
+    e.designer->Update(finished, active);
+    for (Assignment& a : e.designer->Suggest(want - static_cast<int>(assignments.size()))) {
+      assignments.push_back(std::move(a));
+    }
+  }
   if (assignments.empty()) {
     out.study_done = running == 0;  // the designer has exhausted the space
     return out;
@@ -219,7 +247,7 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(
   }
   auto stored = store_->AddTrials(study, std::move(trials));
   if (!stored.ok()) return stored.status();
-  for (const Trial& t : *stored) e.running[t.id] = {TrialState::kActive, ""};
+  for (const Trial& t : *stored) e.running[t.id] = {TrialState::kActive, "", LeaseDeadline()};
   out.trials = std::move(*stored);
   return out;
 }
@@ -242,7 +270,7 @@ absl::StatusOr<Trial> StudyService::CreateTrial(const std::string& study,
   t.create_time = Now();
   auto stored = store_->AddTrials(study, {std::move(t)});
   if (!stored.ok()) return stored.status();
-  e.running[stored->front().id] = {TrialState::kActive, ""};
+  e.running[stored->front().id] = {TrialState::kActive, "", LeaseDeadline()};
   return stored->front();
 }
 
@@ -298,6 +326,7 @@ absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& 
                                            "; finished trials are immutable");
     }
     if (it->second.state == TrialState::kStopping) decision = {true, it->second.reason};
+    it->second.lease_deadline = LeaseDeadline();
   }
   if (absl::Status s = store_->AddMeasurements(study, trial_id, {measurement}); !s.ok()) return s;
   if (decision.stop || !e.rule) return decision;
@@ -315,7 +344,8 @@ absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& 
   trial->state = TrialState::kStopping;
   trial->reason = "early stopping (" + e.spec.early_stopping.rule + "): " + rule.reason;
   if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
-  it->second = {TrialState::kStopping, trial->reason};
+  it->second.state = TrialState::kStopping;
+  it->second.reason = trial->reason;
   return StopDecision{true, trial->reason};
 }
 
@@ -423,8 +453,85 @@ absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t 
   trial->state = TrialState::kStopping;
   trial->reason = reason.empty() ? "stopped by StopTrial" : reason;
   if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
-  e.running[trial_id] = {TrialState::kStopping, trial->reason};
+  auto& running = e.running[trial_id];
+  running.state = TrialState::kStopping;
+  running.reason = trial->reason;
   return trial;
+}
+
+std::chrono::steady_clock::time_point StudyService::LeaseDeadline() const {
+  return options_.clock() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+             std::chrono::duration<double>(options_.lease_seconds));
+}
+
+std::vector<Assignment> StudyService::RetriesDue(const std::vector<Trial>& history) const {
+  // Trials by parameters, in id order.
+  std::map<std::string, std::vector<const Trial*>> by_parameters;
+  for (const Trial& t : history) by_parameters[AssignmentToJson(t.parameters)].push_back(&t);
+  std::vector<const Trial*> due;
+  for (const auto& [key, trials] : by_parameters) {
+    // Due when the latest trial with these parameters is STALE, and fewer
+    // than max_retries + 1 of them went stale.
+    int stale = 0;
+    for (const Trial* t : trials) stale += t->state == TrialState::kStale;
+    if (trials.back()->state == TrialState::kStale && stale <= options_.max_retries) {
+      due.push_back(trials.back());
+    }
+  }
+  std::sort(due.begin(), due.end(), [](const Trial* a, const Trial* b) { return a->id < b->id; });
+  std::vector<Assignment> out;
+  for (const Trial* t : due) out.push_back(t->parameters);
+  return out;
+}
+
+absl::StatusOr<StopDecision> StudyService::Heartbeat(const std::string& study, int64_t trial_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto it = e.running.find(trial_id);
+  if (it == e.running.end()) {
+    auto trial = RunningTrial(study, trial_id);  // NotFound or FailedPrecondition
+    if (!trial.ok()) return trial.status();
+    return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is not running");
+  }
+  it->second.lease_deadline = LeaseDeadline();
+  if (it->second.state == TrialState::kStopping) return StopDecision{true, it->second.reason};
+  return StopDecision{};
+}
+
+absl::StatusOr<int> StudyService::ExpireLeases() {
+  if (options_.lease_seconds <= 0) return 0;
+  auto studies = store_->ListStudies();
+  if (!studies.ok()) return studies.status();
+  int expired = 0;
+  const auto now = options_.clock();
+  for (const StudyRecord& study : *studies) {
+    if (study.state != StudyState::kActive) continue;
+    auto entry = Entry(study.name);
+    if (!entry.ok()) continue;  // deleted meanwhile
+    StudyEntry& e = **entry;
+    std::lock_guard<std::mutex> lock(e.mu);
+    for (auto it = e.running.begin(); it != e.running.end();) {
+      if (it->second.lease_deadline > now) {
+        ++it;
+        continue;
+      }
+      auto trial = store_->GetTrial(study.name, it->first);
+      if (!trial.ok()) return trial.status();
+      trial->state = TrialState::kStale;
+      trial->reason = "lease expired: no report or heartbeat for " +
+                      FormatValue(options_.lease_seconds) + " s";
+      trial->end_time = Now();
+      if (absl::Status s = store_->UpdateTrial(study.name, *trial); !s.ok()) return s;
+      if (e.rule) e.rule->Finish(it->first, TrialState::kStale);
+      it = e.running.erase(it);
+      ++expired;
+    }
+  }
+  return expired;
 }
 
 absl::StatusOr<Trial> StudyService::SetTrialRunner(const std::string& study, int64_t trial_id,

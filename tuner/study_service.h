@@ -9,7 +9,9 @@
 #ifndef TUNER_TUNER_STUDY_SERVICE_H_
 #define TUNER_TUNER_STUDY_SERVICE_H_
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +33,12 @@ struct StudyServiceOptions {
   int max_suggest_count = 1000;          // largest SuggestTrials count
   int max_metrics_per_measurement = 1000;
   int max_name_length = 256;             // metric names, client ids, reasons
+  // A running trial's lease: a trial with no report or heartbeat for this
+  // long becomes STALE (see ExpireLeases). 0 = no leases.
+  double lease_seconds = 0;
+  int max_retries = 2;  // how often a STALE trial's parameters are offered again
+  // The clock of leases (tests inject their own).
+  std::function<std::chrono::steady_clock::time_point()> clock = std::chrono::steady_clock::now;
 };
 
 // How a trainer ends a trial.
@@ -93,6 +101,13 @@ class StudyService {
   absl::StatusOr<Trial> StopTrial(const std::string& study, int64_t trial_id,
                                   const std::string& reason);
 
+  // Renews the lease of a running trial and says whether it should stop.
+  absl::StatusOr<StopDecision> Heartbeat(const std::string& study, int64_t trial_id);
+  // Marks every running trial whose lease has expired STALE; returns how many.
+  // The server calls it periodically; a no-op without leases.
+  absl::StatusOr<int> ExpireLeases();
+  double lease_seconds() const { return options_.lease_seconds; }
+
   // Records the launcher handle of a running trial's cluster.
   absl::StatusOr<Trial> SetTrialRunner(const std::string& study, int64_t trial_id,
                                        const std::string& runner);
@@ -115,6 +130,7 @@ class StudyService {
     struct Running {
       TrialState state = TrialState::kActive;
       std::string reason;
+      std::chrono::steady_clock::time_point lease_deadline;
     };
     std::map<int64_t, Running> running;  // guarded by mu
   };
@@ -124,6 +140,10 @@ class StudyService {
   absl::Status CheckMeasurement(const Measurement& m, std::string_view path) const;
   absl::StatusOr<Trial> RunningTrial(const std::string& study, int64_t trial_id);
   absl::Status MaybeCompleteStudy(const std::string& study, const StudySpec& spec);
+  // A fresh lease deadline from now.
+  std::chrono::steady_clock::time_point LeaseDeadline() const;
+  // Parameters of STALE trials due to be offered again, oldest first.
+  std::vector<Assignment> RetriesDue(const std::vector<Trial>& history) const;
 
   Store* const store_;
   const StudyServiceOptions options_;

@@ -229,6 +229,16 @@ absl::StatusOr<v1::Trial> TunerClient::StopTrial(const std::string& study, int64
   return impl_->Call<v1::StopTrialRequest, v1::Trial>(&v1::StudyService::Stub::StopTrial, req);
 }
 
+absl::StatusOr<bool> TunerClient::Heartbeat(const std::string& study, int64_t trial_id) {
+  v1::HeartbeatRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  auto resp = impl_->Call<v1::HeartbeatRequest, v1::HeartbeatResponse>(
+      &v1::StudyService::Stub::Heartbeat, req);
+  if (!resp.ok()) return resp.status();
+  return resp->decision() == v1::STOP;
+}
+
 absl::StatusOr<v1::Trial> TunerClient::SetTrialRunner(const std::string& study, int64_t trial_id,
                                                       const std::string& runner) {
   v1::SetTrialRunnerRequest req;

@@ -76,6 +76,8 @@ class TunerClient {
                                            const std::string& message);
   absl::StatusOr<v1::Trial> StopTrial(const std::string& study, int64_t trial_id,
                                       const std::string& reason = "");
+  // Renews the trial's lease; true when it should stop.
+  absl::StatusOr<bool> Heartbeat(const std::string& study, int64_t trial_id);
   absl::StatusOr<v1::Trial> SetTrialRunner(const std::string& study, int64_t trial_id,
                                            const std::string& runner);
   // Every trial of the study (all pages), optionally only in `states`.

@@ -6,10 +6,10 @@
 
 const POLL_MS = 2000;
 const STUDIES_EVERY = 3;  // refresh the study list every third poll
-const STATES = ['COMPLETED', 'ACTIVE', 'STOPPING', 'STOPPED', 'FAILED', 'INFEASIBLE'];
+const STATES = ['COMPLETED', 'ACTIVE', 'STOPPING', 'STOPPED', 'FAILED', 'INFEASIBLE', 'STALE'];
 const COLORS = {
   COMPLETED: '#2563eb', ACTIVE: '#0891b2', STOPPING: '#0891b2', STOPPED: '#d97706',
-  FAILED: '#dc2626', INFEASIBLE: '#9333ea', best: '#e11d48',
+  FAILED: '#dc2626', INFEASIBLE: '#9333ea', STALE: '#64748b', best: '#e11d48',
 };
 const X_SYMBOL = 'path://M2,0 L10,8 L18,0 L20,2 L12,10 L20,18 L18,20 L10,12 L2,20 L0,18 L8,10 L0,2 Z';
 
@@ -235,7 +235,9 @@ function renderSummary() {
   const obj = s.objectives.map((o) => `${o.metric} (${o.goal})`).join(', ');
   const meta = $('study-meta');
   meta.textContent = '';
-  meta.append(el('span', { class: `badge st-${s.state === 'COMPLETED' ? 'COMPLETED' : 'ACTIVE'}`, text: s.state.toLowerCase() }),
+  const running = s.counts.active + s.counts.stopping;
+  meta.append(el('span', { class: `badge ${running ? 'st-ACTIVE' : s.state === 'COMPLETED' ? 'st-COMPLETED' : 'idle'}`,
+    text: running ? 'running' : s.state === 'COMPLETED' ? 'completed' : 'idle' }),
     '  ', el('code', { text: obj }), ` · ${s.algorithm} search · up to ${s.max_parallel_trials} in parallel` +
     (s.early_stopping && s.early_stopping !== 'none' ? ` · early stopping: ${s.early_stopping}` : '') +
     ` · created ${fmtTime(s.create_time)}`);
@@ -248,6 +250,7 @@ function renderSummary() {
   if (c.stopped) counts.append(chip('stopped', c.stopped, 'st-STOPPED'));
   if (c.failed) counts.append(chip('failed', c.failed, 'st-FAILED'));
   if (c.infeasible) counts.append(chip('infeasible', c.infeasible, 'st-INFEASIBLE'));
+  if (c.stale) counts.append(chip('stale', c.stale, 'st-STALE'));
   const done = c.completed + c.stopped + c.infeasible;
   $('study-progress').style.width = `${Math.min(100, (100 * done) / Math.max(1, s.max_trials))}%`;
   $('study-progress').parentElement.title = `${done} of ${s.max_trials} trials done`;
@@ -417,20 +420,24 @@ function renderCurves() {
   }
   const pad = (ymax - ymin) * 0.05 || Math.abs(ymax) * 0.05 || 1;
   const many = cv.ids.length > 300;
-  const lineSeries = (name, key, color, extra = {}) => ({
-    name, type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, data: groups[key],
+  // Completed curves on top; with many trials the others fade so they do
+  // not hide them.
+  const lineSeries = (name, key, color, z, extra = {}) => ({
+    name, type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, data: groups[key], z,
     large: many, lineStyle: { color, width: many ? 0.6 : 1.2, opacity: many ? 0.25 : 0.55, ...extra }, silent: many,
   });
+  const faint = many ? { opacity: 0.12 } : {};
+  const mark = many ? 5 : 9;
   const series = [
-    lineSeries('completed', 'COMPLETED', COLORS.COMPLETED),
-    lineSeries('running', 'RUNNING', COLORS.ACTIVE, { width: 1.6, opacity: 0.9 }),
-    lineSeries('stopped', 'STOPPED', COLORS.STOPPED, { type: 'dashed' }),
-    lineSeries('failed', 'FAILED', COLORS.FAILED, { type: 'dotted' }),
-    { name: 'completed', type: 'scatter', data: groups.ONE, symbolSize: 5, itemStyle: { color: COLORS.COMPLETED } },
+    lineSeries('completed', 'COMPLETED', COLORS.COMPLETED, 3),
+    lineSeries('running', 'RUNNING', COLORS.ACTIVE, 4, { width: 1.6, opacity: 0.9 }),
+    lineSeries('stopped', 'STOPPED', COLORS.STOPPED, 2, { type: 'dashed', ...faint }),
+    lineSeries('failed', 'FAILED', COLORS.FAILED, 2, { type: 'dotted', ...faint }),
+    { name: 'completed', type: 'scatter', data: groups.ONE, symbolSize: 5, itemStyle: { color: COLORS.COMPLETED }, z: 3 },
     { name: 'stopped', type: 'scatter', data: ends.STOPPED, symbol: 'triangle', symbolRotate: 180,
-      symbolSize: 9, itemStyle: { color: COLORS.STOPPED }, z: 4 },
-    { name: 'failed', type: 'scatter', data: ends.FAILED, symbol: X_SYMBOL, symbolSize: 9,
-      itemStyle: { color: COLORS.FAILED }, z: 4 },
+      symbolSize: mark, itemStyle: { color: COLORS.STOPPED, opacity: many ? 0.5 : 1 }, z: 2 },
+    { name: 'failed', type: 'scatter', data: ends.FAILED, symbol: X_SYMBOL, symbolSize: mark,
+      itemStyle: { color: COLORS.FAILED, opacity: many ? 0.5 : 1 }, z: 2 },
   ];
   for (const b of bestLines) {
     series.push({ name: 'best', type: 'line', data: b.coords, showSymbol: false, z: 6, trial: b.trial,
@@ -631,7 +638,8 @@ function renderStateChips() {
   const box = $('state-chips');
   box.textContent = '';
   const c = S.summary.counts;
-  const n = { COMPLETED: c.completed, ACTIVE: c.active, STOPPING: c.stopping, STOPPED: c.stopped, FAILED: c.failed, INFEASIBLE: c.infeasible };
+  const n = { COMPLETED: c.completed, ACTIVE: c.active, STOPPING: c.stopping, STOPPED: c.stopped, FAILED: c.failed,
+    INFEASIBLE: c.infeasible, STALE: c.stale || 0 };
   for (const st of STATES) {
     if (!n[st] && !S.table.states.has(st)) continue;
     const on = S.table.states.has(st);

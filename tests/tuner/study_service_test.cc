@@ -273,3 +273,58 @@ TEST_CASE("A service rebuilt on the same store continues the study", "[study_ser
 
 }  // namespace
 }  // namespace tuner
+
+namespace tuner {
+namespace {
+
+TEST_CASE("Leases: silent trials become STALE and their parameters are offered again",
+          "[study_service][lease]") {
+  auto store = *OpenSqliteStore(":memory:");
+  auto now = std::chrono::steady_clock::time_point{};
+  StudyServiceOptions options;
+  options.lease_seconds = 60;
+  options.max_retries = 1;
+  options.clock = [&now] { return now; };
+  StudyService service(store.get(), options);
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  Trial t = service.SuggestTrials("svc", 1, "a")->trials[0];
+  Trial u = service.SuggestTrials("svc", 1, "b")->trials[0];
+
+  now += std::chrono::seconds(40);
+  REQUIRE(service.Heartbeat("svc", t.id).ok());  // renews t only
+  CHECK(*service.ExpireLeases() == 0);
+  now += std::chrono::seconds(30);  // u silent for 70 s, t for 30 s
+  CHECK(*service.ExpireLeases() == 1);
+  auto stale = service.GetTrial("svc", u.id);
+  CHECK(stale->state == TrialState::kStale);
+  CHECK(stale->reason == "lease expired: no report or heartbeat for 60 s");
+  CHECK(service.ReportMeasurement("svc", u.id, {.step = 1, .metrics = {{"acc", 1}}})
+            .status()
+            .code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(service.Heartbeat("svc", u.id).status().code() == absl::StatusCode::kFailedPrecondition);
+
+  // The next suggestion retries u's parameters, once (max_retries = 1).
+  Trial retry = service.SuggestTrials("svc", 1, "c")->trials[0];
+  CHECK(retry.id > u.id);
+  CHECK(retry.parameters == u.parameters);
+  now += std::chrono::seconds(61);
+  CHECK(*service.ExpireLeases() == 2);  // t and the retry
+  Trial next = service.SuggestTrials("svc", 1, "d")->trials[0];
+  CHECK(next.parameters == t.parameters);  // t's first retry
+  Trial fresh = service.SuggestTrials("svc", 1, "e")->trials[0];
+  CHECK(fresh.parameters != u.parameters);  // u's budget is spent
+  CHECK(fresh.parameters != t.parameters);
+  auto counts = store->CountTrials("svc");
+  CHECK(counts->stale == 3);
+}
+
+TEST_CASE("Leases off: nothing expires", "[study_service][lease]") {
+  auto store = *OpenSqliteStore(":memory:");
+  StudyService service(store.get());
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  REQUIRE(service.SuggestTrials("svc", 1, "a").ok());
+  CHECK(*service.ExpireLeases() == 0);
+}
+
+}  // namespace
+}  // namespace tuner

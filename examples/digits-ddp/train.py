@@ -1,0 +1,179 @@
+"""Data-parallel PyTorch trainer for scikit-learn's digits, one process per rank.
+
+The service starts every rank itself (chief = rank 0, workers = ranks 1..N)
+with MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK set, so the process group
+is initialised from the environment (`init_method="env://"`, gloo backend on
+loopback); torchrun is not needed.
+
+Data: the 8x8 digit images (pixel intensities 0..16), split once into a fixed
+training and validation set. Preprocessing, tuned with the model: every pixel
+is discretised into `input_buckets` equal-width buckets of 0..16 and scaled
+to [0, 1] (2 buckets: black and white; 17: the raw intensities).
+
+Training: a one-hidden-layer MLP (`hidden_units` ReLUs) with SGD + momentum
+(`learning_rate`). Each rank trains on its own shard of the training set
+(rank r takes examples r, r + W, r + 2W, ...) and DistributedDataParallel
+all-reduces (averages) the gradients after every backward pass, so all ranks
+take the same steps and hold the same weights. The chief evaluates on the
+validation set after every epoch and reports `val_accuracy` and `loss`
+through the Python client; when the service says stop, the chief broadcasts
+the decision and every rank leaves the loop together.
+
+At the end each rank writes the SHA-256 of its parameters to
+`$TUNER_OUTPUT_DIR/params-rank<R>.sha256`: equal files show that the ranks
+trained one model together.
+
+Run alone (one process, no service) it just trains and prints each epoch:
+
+    /usr/bin/python3 train.py --learning_rate=0.05 --hidden_units=64 --input_buckets=4
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch.nn.parallel import DistributedDataParallel
+
+DEFAULTS = {"learning_rate": 0.05, "hidden_units": 64, "input_buckets": 8, "epochs": 6}
+DATA_SEED = 0     # the train/validation split
+MODEL_SEED = 1    # initial weights and shuffling; the same on every rank
+BATCH_SIZE = 32   # per rank
+MAX_INTENSITY = 16.0
+
+
+def log(message):
+    print(f"[rank {os.environ.get('RANK', '0')}] {message}", file=sys.stderr, flush=True)
+
+
+def discretise(x, buckets):
+    """Pixel intensities 0..16 -> bucket index / (buckets - 1), in [0, 1]."""
+    index = np.minimum(np.floor(x / (MAX_INTENSITY + 1.0) * buckets), buckets - 1)
+    return (index / max(buckets - 1, 1)).astype(np.float32)
+
+
+def load_data(buckets):
+    digits = load_digits()  # shipped with scikit-learn: no download
+    x_train, x_val, y_train, y_val = train_test_split(
+        digits.data, digits.target, test_size=0.2, random_state=DATA_SEED,
+        stratify=digits.target)
+    return (torch.from_numpy(discretise(x_train, buckets)), torch.from_numpy(y_train),
+            torch.from_numpy(discretise(x_val, buckets)), torch.from_numpy(y_val))
+
+
+def shard(x, y, rank, world):
+    """Examples rank, rank + world, ...; every shard has the same size (the
+    remainder is dropped) so that all ranks take the same number of steps."""
+    per_rank = len(x) // world
+    index = torch.arange(rank, per_rank * world, world)
+    return x[index], y[index]
+
+
+def parameter_checksum(model):
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learning_rate", type=float, default=DEFAULTS["learning_rate"])
+    parser.add_argument("--hidden_units", type=float, default=DEFAULTS["hidden_units"])
+    parser.add_argument("--input_buckets", type=float, default=DEFAULTS["input_buckets"])
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    torch.set_num_threads(1)
+    rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    distributed = world > 1
+    if distributed:
+        # MASTER_ADDR and MASTER_PORT come from the environment: the chief's
+        # address, where rank 0 serves the rendezvous store.
+        dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
+        log(f"joined the process group: rank {rank} of {world} "
+            f"via {os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}")
+    is_chief = rank == 0
+
+    trial = None
+    if is_chief and os.environ.get("TUNER_TRIAL_ID"):
+        import tuner_client
+        trial = tuner_client.current_trial()
+
+    try:
+        x_train, y_train, x_val, y_val = load_data(int(args.input_buckets))
+        x_mine, y_mine = shard(x_train, y_train, rank, world)
+        log(f"training on shard {rank} of {world}: {len(x_mine)} of {len(x_train)} examples "
+            f"(input_buckets={int(args.input_buckets)})")
+
+        torch.manual_seed(MODEL_SEED)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(x_train.shape[1], int(args.hidden_units)),
+            torch.nn.ReLU(),
+            torch.nn.Linear(int(args.hidden_units), 10))
+        # DDP broadcasts rank 0's initial weights and averages the gradients
+        # of every backward pass over the ranks.
+        net = DistributedDataParallel(model) if distributed else model
+        optimizer = torch.optim.SGD(net.parameters(), lr=args.learning_rate, momentum=0.9)
+        shuffle = torch.Generator().manual_seed(MODEL_SEED + rank)
+
+        for epoch in range(1, args.epochs + 1):
+            start = time.monotonic()
+            net.train()
+            order = torch.randperm(len(x_mine), generator=shuffle)
+            for i in range(0, len(order), BATCH_SIZE):
+                batch = order[i:i + BATCH_SIZE]
+                optimizer.zero_grad()
+                F.cross_entropy(net(x_mine[batch]), y_mine[batch]).backward()
+                optimizer.step()
+
+            stop = torch.zeros(1)
+            if is_chief:
+                model.eval()
+                with torch.no_grad():
+                    logits = model(x_val)
+                    loss = F.cross_entropy(logits, y_val).item()
+                    accuracy = (logits.argmax(1) == y_val).float().mean().item()
+                print(f"epoch {epoch}: val_accuracy={accuracy:.4f} loss={loss:.4f} "
+                      f"({time.monotonic() - start:.2f} s)", flush=True)
+                if trial is not None and trial.report(epoch, val_accuracy=accuracy, loss=loss):
+                    log(f"the service says stop after epoch {epoch}")
+                    stop[0] = 1
+            if distributed:
+                dist.broadcast(stop, src=0)  # every rank leaves the loop together
+            if stop[0]:
+                break
+
+        checksum = parameter_checksum(model)
+        log(f"parameters sha256 {checksum}")
+        out_dir = os.environ.get("TUNER_OUTPUT_DIR")
+        if out_dir:
+            with open(os.path.join(out_dir, f"params-rank{rank}.sha256"), "w") as f:
+                f.write(checksum + "\n")
+        if distributed:
+            dist.barrier()  # the checksums are written before the chief completes
+    except Exception as e:
+        if trial is not None:
+            trial.fail(f"{type(e).__name__}: {e}")
+        raise
+    if trial is not None:
+        trial.complete()  # the last report; STOPPED when the service said stop
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
