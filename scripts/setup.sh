@@ -10,7 +10,9 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libboost-dev libboost-filesystem-dev libsqlite3-dev sqlite3 libeigen3-dev
   nlohmann-json3-dev libspdlog-dev catch2 libnlopt-cxx-dev libcli11-dev
+  libssl-dev openssl
   python3 python3-grpcio python3-protobuf
+  python3-torch python3-sklearn python3-numpy
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

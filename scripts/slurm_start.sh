@@ -126,6 +126,7 @@ EOF
   )
   if [[ ! -f $CONF ]] || [[ $(cat "$CONF") != "$new_conf" ]]; then
     printf '%s\n' "$new_conf" >"$CONF"
+    conf_changed=yes
   fi
 fi
 
@@ -141,6 +142,9 @@ done
 if ! pid_alive "$STATE/slurmd.pid" slurmd; then
   log "starting slurmd"
   slurmd
+fi
+if [[ -n ${conf_changed:-} ]]; then
+  scontrol reconfigure >/dev/null 2>&1 || true  # daemons that were already running
 fi
 
 # ---------------------------------------------------------------- wait idle

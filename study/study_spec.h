@@ -83,7 +83,7 @@ struct StudySpec {
   AlgorithmSpec algorithm;
   int64_t max_trials = 20;      // >= 1
   int max_parallel_trials = 1;  // >= 1
-  int max_failed_trials = 0;    // 0 = no limit
+  int max_failed_trials = 0;    // 0 = as many as max_trials
   EarlyStoppingSpec early_stopping;
   SearchSpace space;
   bool has_trainer = false;  // attached (ask/tell) studies have no trainer

@@ -85,6 +85,13 @@ class Launcher {
   // Ends whatever is left of a cluster a previous process launched (never
   // touching processes that are not that trial's), and returns when it is gone.
   virtual void Reap(const LaunchRequest& /*request*/, const std::string& /*handle*/) {}
+  // Trial ids of `study` whose clusters (trial directories under
+  // `output_prefix`) still have processes that this launcher did not start:
+  // what a dead launcher left behind, whatever the trials' states.
+  virtual std::vector<int64_t> Leftovers(const std::string& /*study*/,
+                                         const std::string& /*output_prefix*/) {
+    return {};
+  }
 };
 
 }  // namespace tuner

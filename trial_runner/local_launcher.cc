@@ -596,17 +596,37 @@ void LocalLauncher::StopAll() { impl_->StopAll(); }
 
 std::string LocalLauncher::Handle(int64_t trial_id) { return impl_->Handle(trial_id); }
 
-void LocalLauncher::Reap(const LaunchRequest& request, const std::string& handle) {
-  if (handle.rfind("local:", 0) != 0) return;
-  std::vector<pid_t> groups;
-  std::stringstream list(handle.substr(6));
-  for (std::string item; std::getline(list, item, ',');) {
-    char* end = nullptr;
-    const long pgid = std::strtol(item.c_str(), &end, 10);
-    if (*end == '\0' && pgid > 1) groups.push_back(static_cast<pid_t>(pgid));
+std::vector<int64_t> LocalLauncher::Leftovers(const std::string& study,
+                                              const std::string& output_prefix) {
+  std::vector<int64_t> ids;
+  for (const auto& env : LiveEnvironments({"TUNER_STUDY", "TUNER_TRIAL_ID", "TUNER_OUTPUT_DIR"})) {
+    auto s = env.find("TUNER_STUDY"), t = env.find("TUNER_TRIAL_ID"),
+         o = env.find("TUNER_OUTPUT_DIR");
+    if (s == env.end() || t == env.end() || o == env.end()) continue;
+    if (s->second != study || o->second.rfind(output_prefix, 0) != 0) continue;
+    const int64_t id = std::strtoll(t->second.c_str(), nullptr, 10);
+    if (id <= 0 || !Handle(id).empty()) continue;  // ours and running
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   }
-  const std::map<std::string, std::string> marks = {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+void LocalLauncher::Reap(const LaunchRequest& request, const std::string& handle) {
+  std::map<std::string, std::string> marks = {
       {"TUNER_STUDY", request.study}, {"TUNER_TRIAL_ID", std::to_string(request.trial_id)}};
+  if (!request.output_dir.empty()) marks["TUNER_OUTPUT_DIR"] = request.output_dir;
+  // The handle's groups, and any other group carrying the trial's marks (a
+  // launcher that died before its handle was recorded).
+  std::vector<pid_t> groups = ProcessGroupsCarrying(marks);
+  if (handle.rfind("local:", 0) == 0) {
+    std::stringstream list(handle.substr(6));
+    for (std::string item; std::getline(list, item, ',');) {
+      char* end = nullptr;
+      const long pgid = std::strtol(item.c_str(), &end, 10);
+      if (*end == '\0' && pgid > 1) groups.push_back(static_cast<pid_t>(pgid));
+    }
+  }
   auto ours = [&](pid_t pgid) { return ProcessGroupCarries(pgid, marks); };
   for (pid_t pgid : groups) {
     if (ours(pgid)) SignalProcessGroup(pgid, SIGTERM);

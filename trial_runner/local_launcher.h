@@ -72,10 +72,16 @@ class LocalLauncher final : public Launcher {
   void StopAll() override;
   // "local:<pgid>,<pgid>,..." (each rank's process group).
   std::string Handle(int64_t trial_id) override;
-  // SIGTERM, then SIGKILL after the grace period, to each group of the handle
-  // whose processes carry this trial's TUNER_STUDY and TUNER_TRIAL_ID (so a
-  // recycled pid is never touched); waits until they are gone.
+  // SIGTERM, then SIGKILL after the grace period, to each group of the handle,
+  // and to every group with a process carrying this trial's TUNER_STUDY,
+  // TUNER_TRIAL_ID (and TUNER_OUTPUT_DIR when the request has one), so a
+  // recycled pid is never touched; waits until they are gone. Works with an
+  // empty handle (the dead launcher never recorded it).
   void Reap(const LaunchRequest& request, const std::string& handle) override;
+  // From the environment of live processes (TUNER_STUDY, TUNER_TRIAL_ID,
+  // TUNER_OUTPUT_DIR), excluding this launcher's running clusters.
+  std::vector<int64_t> Leftovers(const std::string& study,
+                                 const std::string& output_prefix) override;
 
  private:
   class Impl;

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <cerrno>
 #include <cstdio>
 #include <string>
@@ -86,6 +88,70 @@ bool ProcessGroupCarries(pid_t pgid, const std::map<std::string, std::string>& m
   }
   ::closedir(proc);
   return carries;
+}
+
+std::vector<std::map<std::string, std::string>> LiveEnvironments(
+    const std::vector<std::string>& names) {
+  std::vector<std::map<std::string, std::string>> out;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return out;
+  while (const dirent* entry = ::readdir(proc)) {
+    if (!std::isdigit(static_cast<unsigned char>(entry->d_name[0]))) continue;
+    const std::string path = std::string("/proc/") + entry->d_name + "/environ";
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr) continue;
+    std::string environ;
+    char buffer[4096];
+    size_t size;
+    while ((size = std::fread(buffer, 1, sizeof buffer, f)) > 0) environ.append(buffer, size);
+    std::fclose(f);
+    std::map<std::string, std::string> found;
+    for (size_t start = 0; start < environ.size();) {
+      size_t end = environ.find('\0', start);
+      if (end == std::string::npos) end = environ.size();
+      const std::string_view item(environ.data() + start, end - start);
+      const size_t eq = item.find('=');
+      if (eq != std::string_view::npos) {
+        const std::string name(item.substr(0, eq));
+        if (std::find(names.begin(), names.end(), name) != names.end()) {
+          found[name] = std::string(item.substr(eq + 1));
+        }
+      }
+      start = end + 1;
+    }
+    if (!found.empty()) out.push_back(std::move(found));
+  }
+  ::closedir(proc);
+  return out;
+}
+
+std::vector<pid_t> ProcessGroupsCarrying(const std::map<std::string, std::string>& marks) {
+  std::vector<pid_t> groups;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return groups;
+  while (const dirent* entry = ::readdir(proc)) {
+    if (!std::isdigit(static_cast<unsigned char>(entry->d_name[0]))) continue;
+    if (!EnvironmentCarries(entry->d_name, marks)) continue;
+    const std::string path = std::string("/proc/") + entry->d_name + "/stat";
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr) continue;
+    char buffer[1024];
+    const size_t size = std::fread(buffer, 1, sizeof buffer - 1, f);
+    std::fclose(f);
+    buffer[size] = '\0';
+    const char* close = std::strrchr(buffer, ')');
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (close == nullptr || std::sscanf(close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) {
+      continue;
+    }
+    if (state == 'Z' || state == 'X' || pgrp <= 1) continue;
+    if (std::find(groups.begin(), groups.end(), pgrp) == groups.end()) {
+      groups.push_back(static_cast<pid_t>(pgrp));
+    }
+  }
+  ::closedir(proc);
+  return groups;
 }
 
 void SignalProcessGroup(pid_t pgid, int signal) {

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tuner {
 
@@ -22,6 +23,15 @@ bool ProcessGroupHasLiveMembers(pid_t pgid);
 // value) in its environment: how a process is known to be a given trial's
 // after the launcher that started it is gone.
 bool ProcessGroupCarries(pid_t pgid, const std::map<std::string, std::string>& marks);
+
+// For every live process with at least one of `names` in its environment,
+// those of `names` it has.
+std::vector<std::map<std::string, std::string>> LiveEnvironments(
+    const std::vector<std::string>& names);
+
+// The process groups of every live process that carries all `marks` in its
+// environment (a dead launcher's ranks when their handle was never recorded).
+std::vector<pid_t> ProcessGroupsCarrying(const std::map<std::string, std::string>& marks);
 
 }  // namespace tuner
 

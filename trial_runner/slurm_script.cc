@@ -92,8 +92,22 @@ export MASTER_ADDR=${hosts[0]} MASTER_PORT=$port_base WORLD_SIZE=$((1 + workers)
 if [[ $type == ps ]]; then unset RANK; else export RANK=$procid; fi
 
 name=$type-$index
-"${cmd[@]}" </dev/null >"$out/logs/$name.log" 2>&1
+# The trainer runs in a process group of its own (job control on, so it keeps
+# SIGINT), and a SIGTERM to this wrapper is passed on to that group: a trainer
+# started just as Slurm signals the step must not outlive it.
+set -m
+stopping=""
+trap 'stopping=1; [[ -n ${trainer:-} ]] && kill -TERM -- "-$trainer" 2>/dev/null' TERM INT
+[[ -n $stopping ]] && exit 143
+"${cmd[@]}" </dev/null >"$out/logs/$name.log" 2>&1 &
+trainer=$!
+[[ -n $stopping ]] && kill -TERM -- "-$trainer" 2>/dev/null
+wait "$trainer"
 code=$?
+while kill -0 "$trainer" 2>/dev/null; do  # woken by a signal: wait for the end
+  wait "$trainer"
+  code=$?
+done
 mkdir -p "$out/slurm/exit"
 echo "$code" >"$out/slurm/exit/.$name.$$" && mv -f "$out/slurm/exit/.$name.$$" "$out/slurm/exit/$name"
 if ((procid == 0 && code == 0 && ranks > 1)); then

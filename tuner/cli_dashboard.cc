@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "storage/sqlite_store.h"
+#include "tuner/auth.h"
 #include "tuner/cli.h"
 #include "tuner/http_server.h"
 #include "tuner/study_service.h"
@@ -19,6 +20,9 @@ struct DashboardFlags {
   std::string db = "tuner.db";
   std::string http = "127.0.0.1:8080";
   std::string dashboard_dir;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string token_file;
 };
 
 int Dashboard(const DashboardFlags& flags) {
@@ -33,9 +37,21 @@ int Dashboard(const DashboardFlags& flags) {
     std::cerr << "tuner dashboard: " << flags.db << ": " << store.status().message() << "\n";
     return 1;
   }
+  std::string token;
+  if (!flags.token_file.empty()) {
+    auto read = ReadTokenFile(flags.token_file);
+    if (!read.ok()) {
+      std::cerr << "tuner dashboard: " << read.status().message() << "\n";
+      return 1;
+    }
+    token = std::move(*read);
+  }
   StudyService service(store->get());
-  auto server = HttpServer::Start(
-      &service, {.listen = flags.http, .api = {.dashboard_dir = flags.dashboard_dir}});
+  auto server = HttpServer::Start(&service, {.listen = flags.http,
+                                             .api = {.dashboard_dir = flags.dashboard_dir},
+                                             .tls_cert_file = flags.tls_cert,
+                                             .tls_key_file = flags.tls_key,
+                                             .token = token});
   if (!server.ok()) {
     std::cerr << "tuner dashboard: " << server.status().message() << "\n";
     return 1;
@@ -62,6 +78,11 @@ void AddDashboardCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("--dashboard-dir", flags->dashboard_dir,
                   "The dashboard's files (default: $TUNER_DASHBOARD_DIR, else the source "
                   "tree's dashboard/)");
+  cmd->add_option("--tls-cert", flags->tls_cert, "HTTPS: PEM certificate (chain) file");
+  cmd->add_option("--tls-key", flags->tls_key, "HTTPS: PEM private key file");
+  cmd->add_option("--token-file", flags->token_file,
+                  "Require the token on the file's first line (open the dashboard once with "
+                  "?token=...; docs/security.md)");
   cmd->callback([run, flags] { *run = [flags] { return Dashboard(*flags); }; });
 }
 

@@ -8,6 +8,7 @@
 #include "clients/cpp/tuner_client.h"
 #include "storage/sqlite_store.h"
 #include "study/study_json.h"
+#include "tuner/auth.h"
 #include "tuner/cli.h"
 #include "tuner/proto_convert.h"
 #include "tuner/result_format.h"
@@ -83,6 +84,8 @@ class DbSource : public ResultSource {
 struct SourceFlags {
   std::string server;
   std::string db;
+  std::string token_file;  // with --server
+  std::string tls_ca;      // with --server
   bool json = false;
   std::string format;  // `tuner trials`: table | csv | json ("" = table)
 };
@@ -91,12 +94,20 @@ void AddSourceFlags(CLI::App* cmd, SourceFlags* flags) {
   auto* server = cmd->add_option("--server", flags->server, "Address of a running server");
   auto* db = cmd->add_option("--db", flags->db, "Read a db file directly (read-only)");
   server->excludes(db);
+  cmd->add_option("--token-file", flags->token_file,
+                  "With --server: file whose first line is the server's token (default: "
+                  "$TUNER_TOKEN)");
+  cmd->add_option("--tls-ca", flags->tls_ca,
+                  "With --server: connect with TLS, trusting this CA/certificate PEM file "
+                  "(default: $TUNER_TLS_CA)");
   cmd->add_flag("--json", flags->json, "Machine-readable output");
 }
 
 absl::StatusOr<std::unique_ptr<ResultSource>> OpenSource(const SourceFlags& flags) {
   if (!flags.server.empty()) {
-    auto client = TunerClient::Connect(flags.server);
+    auto security = ClientSecurity(flags.token_file, flags.tls_ca);
+    if (!security.ok()) return security.status();
+    auto client = TunerClient::Connect(flags.server, *security);
     if (!client.ok()) return client.status();
     return std::unique_ptr<ResultSource>(new ServerSource(std::move(*client)));
   }

@@ -15,6 +15,7 @@
 #include "study/study_json.h"
 #include "trial_runner/local_launcher.h"
 #include "trial_runner/slurm_launcher.h"
+#include "tuner/auth.h"
 #include "tuner/cli.h"
 #include "tuner/orchestrator.h"
 #include "tuner/progress_printer.h"
@@ -29,13 +30,17 @@ struct RunFlags {
   std::string db = "tuner.db";
   std::string server;
   std::string output_dir;
-  std::string http;  // also serve the dashboard here ("" = no)
+  std::string http;        // also serve the dashboard here ("" = no)
+  std::string tls_cert;    // embedded server
+  std::string tls_key;     // embedded server
+  std::string token_file;  // the embedded server's, or the one --server expects
+  std::string tls_ca;      // clients' CA; default: tls_cert
   double lease_seconds = 600;
   bool json = false;
 };
 
 int Fail(const std::string& message) {
-  std::cerr << "tuner run: " << message << "\n";
+  std::cerr << "tuner run: " << (message.empty() ? "failed (no message)" : message) << "\n";
   return 1;
 }
 
@@ -100,16 +105,27 @@ int Run(const RunFlags& flags) {
   std::unique_ptr<Server> server;
   std::string endpoint = flags.server;
   if (endpoint.empty()) {
-    auto started =
-        Server::Start({.db_path = flags.db,
-                       .listen = "127.0.0.1:0",
-                       .lease_seconds = flags.lease_seconds,
-                       .http_listen = flags.http});
+    auto started = Server::Start({.db_path = flags.db,
+                                  .listen = "127.0.0.1:0",
+                                  .lease_seconds = flags.lease_seconds,
+                                  .http_listen = flags.http,
+                                  .tls_cert_file = flags.tls_cert,
+                                  .tls_key_file = flags.tls_key,
+                                  .token_file = flags.token_file});
     if (!started.ok()) return Fail(std::string(started.status().message()));
     server = std::move(*started);
     endpoint = server->address();
   }
-  auto client = TunerClient::Connect(endpoint);
+  // The orchestrator's client and the trainers': the embedded server's
+  // certificate is its own CA unless --tls-ca says otherwise.
+  auto security =
+      ClientSecurity(flags.token_file, flags.tls_ca.empty() ? flags.tls_cert : flags.tls_ca);
+  if (!security.ok()) return Fail(std::string(security.status().message()));
+  if (server && flags.tls_cert.empty()) security->ca_file.clear();  // plain embedded server
+  if (!security->ca_file.empty()) {
+    security->ca_file = std::filesystem::absolute(security->ca_file).string();
+  }
+  auto client = TunerClient::Connect(endpoint, *security);
   if (!client.ok()) return Fail(std::string(client.status().message()));
   auto study = (*client)->CreateStudy(text.str(), /*resume=*/true);
   if (!study.ok()) return Fail(std::string(study.status().message()));
@@ -133,6 +149,8 @@ int Run(const RunFlags& flags) {
     pythonpath += std::string(":") + existing;
   }
   options.extra_env["PYTHONPATH"] = pythonpath;
+  if (!security->token.empty()) options.extra_env["TUNER_TOKEN"] = security->token;
+  if (!security->ca_file.empty()) options.extra_env["TUNER_TLS_CA"] = security->ca_file;
   const bool live = !flags.json && isatty(STDOUT_FILENO);
   std::FILE* progress_out = flags.json ? stderr : stdout;
   ProgressPrinter printer(progress_out, live, spec.objectives.front().metric);
@@ -213,6 +231,19 @@ void AddRunCommand(CLI::App& app, CliAction* run) {
                   "Also serve the web dashboard on host:port while the study runs, e.g. "
                   "127.0.0.1:8080")
       ->excludes(server);
+  auto* tls_cert = cmd->add_option("--tls-cert", flags->tls_cert,
+                                   "Embedded server: TLS certificate (chain) PEM file")
+                       ->excludes(server);
+  cmd->add_option("--tls-key", flags->tls_key, "Embedded server: TLS private key PEM file")
+      ->excludes(server)
+      ->needs(tls_cert);
+  tls_cert->needs(cmd->get_option("--tls-key"));
+  cmd->add_option("--token-file", flags->token_file,
+                  "File whose first line is the token: the embedded server requires it; with "
+                  "--server, the one sent (default: $TUNER_TOKEN)");
+  cmd->add_option("--tls-ca", flags->tls_ca,
+                  "Connect with TLS trusting this CA PEM file (default with --tls-cert: the "
+                  "certificate itself; else $TUNER_TLS_CA)");
   cmd->add_option("--lease-s", flags->lease_seconds,
                   "Embedded server: a trial with no report or heartbeat for this long becomes "
                   "STALE (the run renews the leases of the clusters it runs)")

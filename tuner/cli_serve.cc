@@ -26,6 +26,12 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("--http", options->http_listen,
                   "Also serve the web dashboard on host:port, e.g. 127.0.0.1:8080 (port 0 picks "
                   "a free one)");
+  cmd->add_option("--tls-cert", options->tls_cert_file,
+                  "TLS for gRPC and HTTP: PEM certificate (chain) file; needs --tls-key");
+  cmd->add_option("--tls-key", options->tls_key_file, "TLS: PEM private key file");
+  cmd->add_option("--token-file", options->token_file,
+                  "Require the token on the file's first line on every RPC and HTTP request "
+                  "(docs/security.md)");
   cmd->callback([run, options] {
     *run = [options] {
       // Block the stop signals in every thread; this one waits for them.

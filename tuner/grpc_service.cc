@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include "tuner/auth.h"
 #include "tuner/proto_convert.h"
 #include "tuner/study_service.h"
 #include "tuner/v1/tuner.grpc.pb.h"
@@ -85,9 +86,18 @@ class ReportReactor : public grpc::ServerBidiReactor<v1::ReportMetricsRequest,
   v1::ReportMetricsResponse response_;
 };
 
+// Ends a stream at once with `status` (a refused ReportMetrics call).
+class RefusedStream
+    : public grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 class GrpcStudyService final : public v1::StudyService::CallbackService {
  public:
-  explicit GrpcStudyService(StudyService* service) : s_(service) {}
+  GrpcStudyService(StudyService* service, std::string token)
+      : s_(service), token_(std::move(token)) {}
 
   grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* ctx,
                                         const v1::CreateStudyRequest* req,
@@ -173,7 +183,8 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   }
 
   grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse>* ReportMetrics(
-      grpc::CallbackServerContext*) override {
+      grpc::CallbackServerContext* ctx) override {
+    if (grpc::Status refused = CheckToken(ctx); !refused.ok()) return new RefusedStream(refused);
     return new ReportReactor(s_);
   }
 
@@ -277,13 +288,40 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   }
 
  private:
+  // Every unary handler calls Unary(ctx, fn): this member hides the free
+  // function above and refuses calls without the token first.
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Fn&& fn) {
+    if (grpc::Status refused = CheckToken(ctx); !refused.ok()) {
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+      reactor->Finish(refused);
+      return reactor;
+    }
+    return tuner::Unary(ctx, std::forward<Fn>(fn));
+  }
+
+  // OK without a token, or when `authorization: Bearer <token>` matches.
+  grpc::Status CheckToken(grpc::CallbackServerContext* ctx) const {
+    if (token_.empty()) return grpc::Status::OK;
+    const auto& metadata = ctx->client_metadata();
+    for (auto [it, end] = metadata.equal_range("authorization"); it != end; ++it) {
+      if (BearerMatches(std::string_view(it->second.data(), it->second.size()), token_)) {
+        return grpc::Status::OK;
+      }
+    }
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            "missing or wrong token (send `authorization: Bearer <token>`)"};
+  }
+
   StudyService* const s_;
+  const std::string token_;  // "" = no authentication
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> MakeGrpcStudyService(StudyService* service) {
-  return std::make_unique<GrpcStudyService>(service);
+std::unique_ptr<grpc::Service> MakeGrpcStudyService(StudyService* service,
+                                                    const std::string& token) {
+  return std::make_unique<GrpcStudyService>(service, token);
 }
 
 }  // namespace tuner

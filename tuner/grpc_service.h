@@ -5,6 +5,7 @@
 #define TUNER_TUNER_GRPC_SERVICE_H_
 
 #include <memory>
+#include <string>
 
 namespace grpc {
 class Service;
@@ -14,8 +15,11 @@ namespace tuner {
 
 class StudyService;
 
-// `service` must outlive the returned gRPC service.
-std::unique_ptr<grpc::Service> MakeGrpcStudyService(StudyService* service);
+// `service` must outlive the returned gRPC service. With a non-empty
+// `token`, every call without `authorization: Bearer <token>` metadata is
+// refused with UNAUTHENTICATED.
+std::unique_ptr<grpc::Service> MakeGrpcStudyService(StudyService* service,
+                                                    const std::string& token = "");
 
 }  // namespace tuner
 

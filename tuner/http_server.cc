@@ -7,14 +7,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
+
+#include "tuner/auth.h"
 
 namespace tuner {
 
@@ -49,14 +54,95 @@ namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 
-// One connection: read a request, answer it, repeat while keep-alive.
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// What every connection shares.
+struct Shared {
+  HttpApi* api;
+  std::string token;  // "" = no authentication
+  bool tls = false;
+};
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+// The token check (HttpServerOptions::token). Returns nullopt to go on to
+// the API, else the response to send instead: 401, or a redirect that sets
+// the cookie for /?token=....
+std::optional<HttpResponse> Authenticate(const Shared& shared,
+                                         const http::request<http::string_body>& req) {
+  if (shared.token.empty()) return std::nullopt;
+  if (auto it = req.find(http::field::authorization);
+      it != req.end() && BearerMatches(View(it->value()), shared.token)) {
+    return std::nullopt;
+  }
+  if (auto it = req.find(http::field::cookie);
+      it != req.end() && TokensEqual(CookieValue(View(it->value()), kTokenCookie), shared.token)) {
+    return std::nullopt;
+  }
+  // ?token=...: set the cookie and redirect to the same target without it.
+  const std::string_view target(req.target().data(), req.target().size());
+  const size_t q = target.find('?');
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    std::string kept;
+    bool matched = false;
+    while (!rest.empty()) {
+      const size_t amp = rest.find('&');
+      const std::string_view part = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? "" : rest.substr(amp + 1);
+      if (part.starts_with("token=")) {
+        matched = matched || TokensEqual(part.substr(6), shared.token);
+      } else if (!part.empty()) {
+        kept += (kept.empty() ? "" : "&") + std::string(part);
+      }
+    }
+    if (matched) {
+      HttpResponse r;
+      r.status = 302;
+      r.content_type = "";
+      const std::string location =
+          std::string(target.substr(0, q)) + (kept.empty() ? "" : "?" + kept);
+      r.headers = {{"Location", location},
+                   {"Cache-Control", "no-store"},
+                   {"Set-Cookie", std::string(kTokenCookie) + "=" + shared.token +
+                                      "; Path=/; HttpOnly; SameSite=Strict" +
+                                      (shared.tls ? "; Secure" : "")}};
+      return r;
+    }
+  }
+  HttpResponse r;
+  r.status = 401;
+  r.body = R"({"error":{"code":"UNAUTHENTICATED","message":"missing or wrong token: send )"
+           R"(Authorization: Bearer <token>, or open the dashboard once with ?token=<token>"}})";
+  r.headers = {{"WWW-Authenticate", "Bearer"}, {"Cache-Control", "no-store"}};
+  return r;
+}
+
+// One connection: (TLS handshake,) read a request, answer it, repeat while
+// keep-alive. Stream: beast::tcp_stream or TlsStream.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, HttpApi* api) : stream_(std::move(socket)), api_(api) {}
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Session(Stream stream, const Shared* shared)
+      : stream_(std::move(stream)), api_(shared->api), shared_(shared) {}
 
   void Run() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::Read, shared_from_this()));
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        beast::get_lowest_layer(self->stream_).expires_after(kIdleTimeout);
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) {
+            spdlog::debug("https: handshake: {}", ec.message());
+            return;
+          }
+          self->Read();
+        });
+      } else {
+        self->Read();
+      }
+    });
   }
 
  private:
@@ -64,9 +150,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
     parser_->body_limit(64 * 1024);
-    stream_.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
@@ -87,7 +173,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     HttpResponse answer;
     try {
-      answer = api_->Handle(request);
+      if (auto refused = Authenticate(*shared_, req)) {
+        answer = std::move(*refused);
+      } else {
+        answer = api_->Handle(request);
+      }
     } catch (const std::exception& e) {
       answer.status = 500;
       answer.body = std::string(R"({"error":{"code":"INTERNAL","message":"internal error"}})");
@@ -111,7 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_ = res;
     http::async_write(
         stream_, *res,
-        beast::bind_front_handler(&Session::OnWrite, shared_from_this(), res->keep_alive()));
+        beast::bind_front_handler(&Session::OnWrite, this->shared_from_this(), res->keep_alive()));
   }
 
   void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
@@ -122,12 +212,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpApi* api_;
+  const Shared* shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<void> response_;  // alive until written
@@ -137,6 +233,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpServer::Impl {
   std::unique_ptr<HttpApi> api;
+  Shared shared;
+  std::optional<asio::ssl::context> ssl;  // with TLS
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
@@ -146,7 +244,12 @@ struct HttpServer::Impl {
   void Accept() {
     acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(s), api.get())->Run();
+      if (!ec && ssl) {
+        std::make_shared<Session<TlsStream>>(TlsStream(std::move(s), *ssl), &shared)->Run();
+      } else if (!ec) {
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(s)), &shared)
+            ->Run();
+      }
       Accept();
     });
   }
@@ -161,8 +264,29 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(StudyService* serv
   std::string host;
   int port = 0;
   if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) return s;
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate and a key file");
+  }
   auto impl = std::make_unique<Impl>();
   impl->api = std::make_unique<HttpApi>(service, options.api);
+  impl->shared = {
+      .api = impl->api.get(), .token = options.token, .tls = !options.tls_cert_file.empty()};
+  if (impl->shared.tls) {
+    auto& ssl = impl->ssl.emplace(asio::ssl::context::tls_server);
+    ssl.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ssl_ec;
+    ssl.use_certificate_chain_file(options.tls_cert_file, ssl_ec);
+    if (ssl_ec) {
+      return absl::InvalidArgumentError(options.tls_cert_file + ": " + ssl_ec.message());
+    }
+    ssl.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ssl_ec);
+    if (ssl_ec) {
+      return absl::InvalidArgumentError(options.tls_key_file + ": " + ssl_ec.message());
+    }
+  }
+  WarnIfExposed(options.listen, !options.token.empty(), "HTTP");
 
   beast::error_code ec;
   tcp::endpoint endpoint;
@@ -197,7 +321,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(StudyService* serv
 
 const std::string& HttpServer::address() const { return impl_->address; }
 
-std::string HttpServer::url() const { return "http://" + impl_->address + "/"; }
+std::string HttpServer::url() const {
+  return (impl_->shared.tls ? "https://" : "http://") + impl_->address + "/";
+}
 
 void HttpServer::Shutdown() {
   std::call_once(impl_->shutdown_once, [this] {

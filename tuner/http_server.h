@@ -22,19 +22,28 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 = any free port
   int threads = 2;                     // handler threads (requests block on the store)
   HttpApiOptions api;                  // dashboard directory, refresh interval
+  // HTTPS with these PEM files (both or neither); "" = plain HTTP.
+  std::string tls_cert_file = "";
+  std::string tls_key_file = "";
+  // Non-empty: every request (API and static files) needs `Authorization:
+  // Bearer <token>` or the tuner_token cookie, else 401. Visiting any page
+  // with ?token=<token> sets the cookie and redirects to the page without
+  // it. docs/security.md.
+  std::string token = "";
 };
 
 class HttpServer {
  public:
-  // InvalidArgument for a malformed address; Unavailable when it cannot be
-  // bound.
+  // InvalidArgument for a malformed address or bad TLS files; Unavailable
+  // when it cannot be bound. Warns loudly when listening beyond loopback
+  // without a token.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(StudyService* service,
                                                            const HttpServerOptions& options);
   ~HttpServer();
 
   // The bound address, host:port, e.g. "127.0.0.1:8080".
   const std::string& address() const;
-  // The dashboard's URL, e.g. "http://127.0.0.1:8080/".
+  // The dashboard's URL, e.g. "http://127.0.0.1:8080/" ("https://" with TLS).
   std::string url() const;
   void Shutdown();
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "tuner/proto_convert.h"
@@ -72,17 +73,16 @@ absl::Status Orchestrator::LaunchTrial(int slot, const v1::Trial& trial) {
   if (!parameters.ok()) return parameters.status();
   request.parameters = std::move(*parameters);
   request.working_dir = options_.working_dir;
-  request.output_dir = (std::filesystem::path(options_.output_root) / spec_.name /
-                        ("trial-" + std::to_string(trial.id())))
-                           .string();
+  request.output_dir = TrialDir(trial.id());
   request.endpoint = options_.endpoint;
   const int64_t id = trial.id();
   auto on_measurement = [this](int64_t t, const Measurement& m) { Push({t, false, {}, m}); };
   auto on_exit = [this](int64_t t, const ClusterExit& e) { Push({t, true, e, {}}); };
-  if (!trial.runner().empty()) {
+  if (!trial.runner().empty() || trial.create_time() < run_start_) {
     // Launched by a run that ended without finishing it: take its cluster
     // over, or end what is left of it and launch afresh.
-    if (launcher_->Adopt(request, trial.runner(), on_measurement, on_exit).ok()) {
+    if (!trial.runner().empty() &&
+        launcher_->Adopt(request, trial.runner(), on_measurement, on_exit).ok()) {
       slots_[slot] = id;
       return Report("trial " + std::to_string(id) + " adopted (" + trial.runner() + ")");
     }
@@ -226,8 +226,54 @@ absl::Status Orchestrator::Report(const std::string& event) {
   return absl::OkStatus();
 }
 
+std::string Orchestrator::TrialDir(int64_t trial_id) const {
+  return (std::filesystem::path(options_.output_root) / spec_.name /
+          ("trial-" + std::to_string(trial_id)))
+      .string();
+}
+
+absl::Status Orchestrator::Recover() {
+  // Clusters a dead run left, whatever their trials' states now (a chief may
+  // have completed its trial before the run died, leaving its workers).
+  const std::string prefix_dir =
+      (std::filesystem::path(options_.output_root) / spec_.name).string() + "/";
+  for (int64_t id : launcher_->Leftovers(spec_.name, prefix_dir)) {
+    LaunchRequest request;
+    request.study = spec_.name;
+    request.trial_id = id;
+    request.output_dir = TrialDir(id);
+    spdlog::info("trial {}: ending the processes a previous run left", id);
+    launcher_->Reap(request, "");
+  }
+  auto running = client_->ListTrials(spec_.name, {v1::ACTIVE, v1::STOPPING},
+                                     /*with_measurements=*/false);
+  if (!running.ok()) return running.status();
+  const std::string prefix = SlotClient(0).substr(0, SlotClient(0).size() - 1);
+  for (const v1::Trial& t : *running) {
+    if (t.client_id().rfind(prefix, 0) != 0) continue;  // not a run's trial
+    const int slot = std::atoi(t.client_id().c_str() + prefix.size());
+    if (t.state() == v1::ACTIVE && slot < spec_.max_parallel_trials) continue;  // relaunched
+    LaunchRequest request;
+    request.study = spec_.name;
+    request.trial_id = t.id();
+    request.output_dir = TrialDir(t.id());
+    launcher_->Reap(request, t.runner());
+    if (t.state() == v1::ACTIVE) {
+      (void)client_->StopTrial(spec_.name, t.id(), "abandoned: max_parallel_trials was lowered");
+    }
+    if (absl::Status s = Finish(t.id(), client_->Complete(spec_.name, t.id(), {})); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RunSummary> Orchestrator::Run() {
   RunSummary summary;
+  run_start_ = std::chrono::duration<double>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  if (absl::Status s = Recover(); !s.ok()) return s;
   bool study_done = false;
   auto last_poll = std::chrono::steady_clock::now();
   auto last_heartbeat = last_poll;

@@ -77,6 +77,10 @@ class Orchestrator {
     Measurement measurement;
   };
 
+  // Finishes what a run that died left behind: its STOPPING trials, and the
+  // trials of slots beyond max_parallel_trials (their clusters are reaped).
+  absl::Status Recover();
+  std::string TrialDir(int64_t trial_id) const;
   absl::Status FillSlots(bool* study_done);
   absl::Status LaunchTrial(int slot, const v1::Trial& trial);
   absl::Status HandleExit(int64_t trial_id, const ClusterExit& exit);
@@ -95,6 +99,7 @@ class Orchestrator {
   std::map<int, int64_t> slots_;         // slot -> running trial id (Run's thread only)
   std::set<int64_t> stop_sent_;          // trials whose cluster was told to stop
   std::atomic<bool> interrupted_{false};
+  double run_start_ = 0;  // seconds since the epoch; older ACTIVE trials were launched before
 
   std::mutex mu_;
   std::condition_variable cv_;

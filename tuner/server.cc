@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/sqlite_store.h"
+#include "tuner/auth.h"
 #include "tuner/grpc_service.h"
 #include "tuner/http_server.h"
 #include "tuner/study_service.h"
@@ -38,6 +39,27 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate and a key file");
+  }
+  std::string token;
+  if (!options.token_file.empty()) {
+    auto read = ReadTokenFile(options.token_file);
+    if (!read.ok()) return read.status();
+    token = std::move(*read);
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_file.empty()) {
+    auto cert = ReadWholeFile(options.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    auto key = ReadWholeFile(options.tls_key_file);
+    if (!key.ok()) return key.status();
+    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    ssl.pem_key_cert_pairs.push_back({.private_key = *key, .cert_chain = *cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  WarnIfExposed(options.listen, !token.empty(), "gRPC");
+
   auto impl = std::make_unique<Impl>();
   auto store = OpenSqliteStore(options.db_path);
   if (!store.ok()) return store.status();
@@ -45,11 +67,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   StudyServiceOptions service_options;
   service_options.lease_seconds = options.lease_seconds;
   impl->service = std::make_unique<StudyService>(impl->store.get(), service_options);
-  impl->grpc_service = MakeGrpcStudyService(impl->service.get());
+  impl->grpc_service = MakeGrpcStudyService(impl->service.get(), token);
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(impl->grpc_service.get());
   impl->server = builder.BuildAndStart();
@@ -59,9 +81,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   impl->address = host + ":" + std::to_string(port);
   if (!options.http_listen.empty()) {
-    auto http = HttpServer::Start(impl->service.get(),
-                                  {.listen = options.http_listen,
-                                   .api = {.dashboard_dir = options.dashboard_dir}});
+    auto http =
+        HttpServer::Start(impl->service.get(), {.listen = options.http_listen,
+                                                .api = {.dashboard_dir = options.dashboard_dir},
+                                                .tls_cert_file = options.tls_cert_file,
+                                                .tls_key_file = options.tls_key_file,
+                                                .token = token});
     if (!http.ok()) {
       impl->server->Shutdown();
       return http.status();

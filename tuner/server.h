@@ -25,12 +25,21 @@ struct ServerOptions {
   // this host:port; "" = no HTTP.
   std::string http_listen = "";
   std::string dashboard_dir = "";  // "" = the default (tuner/http_api.h)
+  // TLS for gRPC and HTTP: PEM certificate (chain) and private key files,
+  // both or neither. docs/security.md.
+  std::string tls_cert_file = "";
+  std::string tls_key_file = "";
+  // Bearer-token authentication on every RPC and HTTP request: the token is
+  // the file's first line. "" = no authentication.
+  std::string token_file = "";
 };
 
 class Server {
  public:
   // FailedPrecondition/Internal when the db cannot be opened; Unavailable
-  // when the address cannot be bound.
+  // when the address cannot be bound; InvalidArgument/NotFound for bad TLS
+  // or token files. Warns loudly when listening beyond loopback without a
+  // token.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
   ~Server();  // shuts down
 

@@ -43,7 +43,10 @@ absl::StatusOr<StudySpec> SpecOf(const StudyRecord& record) {
 bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts) {
   const int64_t done = counts.completed + counts.stopped + counts.infeasible;
   if (done >= spec.max_trials) return true;
-  return spec.max_failed_trials > 0 && counts.failed >= spec.max_failed_trials;
+  // 0: as many failures as max_trials (a trainer that always fails must not
+  // be relaunched forever).
+  const int64_t failures = spec.max_failed_trials > 0 ? spec.max_failed_trials : spec.max_trials;
+  return counts.failed >= failures;
 }
 
 StudyService::StudyService(Store* store, StudyServiceOptions options)

@@ -152,7 +152,8 @@ class StudyService {
 };
 
 // Whether the study's budget is spent: done (completed, stopped, infeasible)
-// trials reached max_trials, or failed trials reached max_failed_trials.
+// trials reached max_trials, or failed trials reached max_failed_trials (0:
+// max_trials).
 bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts);
 
 }  // namespace tuner

@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "tuner/v1/tuner.grpc.pb.h"
 
@@ -18,6 +20,7 @@ absl::Status FromGrpc(const grpc::Status& s) {
 }  // namespace
 
 struct TunerClient::Impl {
+  std::string authorization;  // "Bearer <token>", "" = none
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::StudyService::Stub> stub;
   // The open ReportMetrics stream, if any.
@@ -28,6 +31,7 @@ struct TunerClient::Impl {
   template <typename Req, typename Resp, typename Method>
   absl::StatusOr<Resp> Call(Method method, const Req& req) {
     grpc::ClientContext ctx;
+    if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     ctx.set_wait_for_ready(false);
     Resp resp;
@@ -42,12 +46,27 @@ TunerClient::TunerClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TunerClient::~TunerClient() { (void)CloseStream(); }
 
 absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::Connect(const std::string& endpoint) {
+  return Connect(endpoint, ConnectOptions{});
+}
+
+absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::Connect(const std::string& endpoint,
+                                                                  const ConnectOptions& options) {
   if (endpoint.empty()) return absl::InvalidArgumentError("endpoint: must not be empty");
   auto impl = std::make_unique<Impl>();
+  if (!options.token.empty()) impl->authorization = "Bearer " + options.token;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.ca_file.empty()) {
+    std::ifstream in(options.ca_file, std::ios::binary);
+    if (!in) return absl::NotFoundError("TLS CA file " + options.ca_file + ": cannot be read");
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = pem.str();
+    credentials = grpc::SslCredentials(ssl);
+  }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  impl->channel =
-      grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+  impl->channel = grpc::CreateCustomChannel(endpoint, credentials, args);
   impl->stub = v1::StudyService::NewStub(impl->channel);
   return std::unique_ptr<TunerClient>(new TunerClient(std::move(impl)));
 }
@@ -57,7 +76,10 @@ absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::FromEnvironment() {
   if (endpoint == nullptr || *endpoint == '\0') {
     return absl::FailedPreconditionError("TUNER_ENDPOINT is not set");
   }
-  auto client = Connect(endpoint);
+  ConnectOptions options;
+  if (const char* token = std::getenv("TUNER_TOKEN")) options.token = token;
+  if (const char* ca = std::getenv("TUNER_TLS_CA")) options.ca_file = ca;
+  auto client = Connect(endpoint, options);
   if (!client.ok()) return client.status();
   const char* study = std::getenv("TUNER_STUDY");
   const char* trial = std::getenv("TUNER_TRIAL_ID");
@@ -151,6 +173,9 @@ absl::StatusOr<bool> TunerClient::Report(const std::string& study, int64_t trial
   if (!impl_->stream) {
     impl_->stream_context = std::make_unique<grpc::ClientContext>();
     impl_->stream_context->set_wait_for_ready(false);
+    if (!impl_->authorization.empty()) {
+      impl_->stream_context->AddMetadata("authorization", impl_->authorization);
+    }
     impl_->stream = impl_->stub->ReportMetrics(impl_->stream_context.get());
   }
   v1::ReportMetricsRequest req;

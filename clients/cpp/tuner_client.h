@@ -28,12 +28,25 @@ namespace tuner {
 
 using Metrics = std::map<std::string, double>;
 
+// How to reach a server with TLS and/or a token (docs/security.md).
+struct ConnectOptions {
+  // PEM file of the CA (or the self-signed certificate) to trust: non-empty
+  // = TLS. "" = plain text.
+  std::string ca_file;
+  // Sent as `authorization: Bearer <token>` on every call; "" = none.
+  std::string token;
+};
+
 class TunerClient {
  public:
   // Connects to host:port (plain text on loopback). Does not wait for the
   // server; the first call does.
   static absl::StatusOr<std::unique_ptr<TunerClient>> Connect(const std::string& endpoint);
-  // From TUNER_ENDPOINT (required), TUNER_STUDY and TUNER_TRIAL_ID (optional).
+  // With TLS and/or a token; NotFound when ca_file cannot be read.
+  static absl::StatusOr<std::unique_ptr<TunerClient>> Connect(const std::string& endpoint,
+                                                              const ConnectOptions& options);
+  // From TUNER_ENDPOINT (required), TUNER_STUDY and TUNER_TRIAL_ID (optional),
+  // TUNER_TOKEN and TUNER_TLS_CA (a CA file; optional).
   static absl::StatusOr<std::unique_ptr<TunerClient>> FromEnvironment();
   ~TunerClient();
 

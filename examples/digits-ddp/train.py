@@ -30,7 +30,6 @@ Run alone (one process, no service) it just trains and prints each epoch:
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import time
@@ -102,7 +101,11 @@ def main(argv=None):
     distributed = world > 1
     if distributed:
         # MASTER_ADDR and MASTER_PORT come from the environment: the chief's
-        # address, where rank 0 serves the rendezvous store.
+        # address, where rank 0 serves the rendezvous store. On one machine
+        # gloo's own connections stay on loopback too (by default gloo picks
+        # the interface of the host name, which may not be up in a container).
+        if os.environ.get("MASTER_ADDR") in ("127.0.0.1", "localhost"):
+            os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
         dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
         log(f"joined the process group: rank {rank} of {world} "
             f"via {os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}")
@@ -127,6 +130,7 @@ def main(argv=None):
         # DDP broadcasts rank 0's initial weights and averages the gradients
         # of every backward pass over the ranks.
         net = DistributedDataParallel(model) if distributed else model
+        log(f"initial parameters sha256 {parameter_checksum(model)}")
         optimizer = torch.optim.SGD(net.parameters(), lr=args.learning_rate, momentum=0.9)
         shuffle = torch.Generator().manual_seed(MODEL_SEED + rank)
 
@@ -158,7 +162,7 @@ def main(argv=None):
                 break
 
         checksum = parameter_checksum(model)
-        log(f"parameters sha256 {checksum}")
+        log(f"final parameters sha256 {checksum}")
         out_dir = os.environ.get("TUNER_OUTPUT_DIR")
         if out_dir:
             with open(os.path.join(out_dir, f"params-rank{rank}.sha256"), "w") as f:

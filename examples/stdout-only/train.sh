@@ -46,7 +46,7 @@ exec awk -v lr="$learning_rate" -v mom="$momentum" -v epochs="$epochs" 'BEGIN {
       printf "diverged at epoch %d (loss %g): learning_rate too large\n", epoch, loss > "/dev/stderr"
       exit 1
     }
-    printf "epoch=%d loss=%.6f w=%.4f b=%.4f\n", epoch, loss, w, b
+    printf "epoch=%d loss=%.6f slope=%.4f intercept=%.4f\n", epoch, loss, w, b
     fflush()
   }
 }'

@@ -274,6 +274,16 @@ class TrialTest(ServerTestCase):
         self.assertEqual(elapsed, sorted(elapsed))
         self.assertEqual(stored.final_measurement.step, 3)
 
+    def test_heartbeat_renews_and_says_stop(self):
+        trial = self.client.suggest("t")[0]
+        self.assertFalse(trial.heartbeat())
+        self.client.stop_trial("t", trial.id, "from outside")
+        self.assertTrue(trial.heartbeat())
+        self.assertEqual(trial.stop_reason, "from outside")
+        trial.complete(acc=0.1)
+        with self.assertRaises(tuner_client.FailedPreconditionError):
+            trial.heartbeat()
+
     def test_complete_with_metrics_and_with_last_report(self):
         a, b = self.client.suggest("t", 2)
         a.complete(acc=0.9, loss=0.1)

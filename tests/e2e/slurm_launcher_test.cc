@@ -230,7 +230,14 @@ TEST_CASE("Reap cancels a job left by a previous run and waits until it has ende
   SlurmLauncher second(FastOptions());
   second.Reap(request, handle);
   CHECK(JobInfo(*ParseSlurmJobId(handle)).state == "CANCELLED");
-  CHECK(Eventually([&] { return CountMarkedProcesses(marker) == 0; }, 10s));
+  const bool gone = Eventually([&] { return CountMarkedProcesses(marker) == 0; }, 10s);
+  if (!gone) {
+    absl::StatusOr<CommandResult> ps = RunCommand({"ps", "-eo", "pid,ppid,stat,etimes,args"}, 20s);
+    absl::StatusOr<CommandResult> queue = RunCommand({"squeue", "-t", "all"}, 20s);
+    FAIL_CHECK("left running:\n"
+               << (ps.ok() ? ps->output : "") << "\n"
+               << (queue.ok() ? queue->output : ""));
+  }
 }
 
 TEST_CASE("a job sbatch refuses makes Launch fail with sbatch's message") {

@@ -271,3 +271,25 @@ TEST_CASE("OutcomeForExit", "[orchestrator]") {
 
 }  // namespace
 }  // namespace tuner
+
+namespace tuner {
+namespace {
+
+TEST_CASE("A new run finishes the STOPPING trials a dead run left", "[orchestrator]") {
+  Fixture f("recover");
+  StudySpec spec = f.Create(Spec(2, 1, 0));
+  auto t = f.client->SuggestTrials("orch", 1, "tuner-run:0");
+  REQUIRE(t.ok());
+  const int64_t id = t->trials[0].id();
+  REQUIRE(f.client->SetTrialRunner("orch", id, "fake:dead").ok());
+  REQUIRE(f.client->StopTrial("orch", id, "told to stop before the crash").ok());
+  FakeLauncher launcher(ReportingTrainer(f));
+  RunSummary summary = f.RunWith(launcher, spec);
+  CHECK(summary.counts.completed == 1);  // stopped trials count towards max_trials
+  CHECK(summary.counts.stopped == 1);
+  CHECK(f.client->GetTrial("orch", id)->state() == v1::STOPPED);
+  CHECK(launcher.reaped() == std::vector<std::string>{std::to_string(id) + "=fake:dead"});
+}
+
+}  // namespace
+}  // namespace tuner

@@ -328,3 +328,28 @@ TEST_CASE("Leases off: nothing expires", "[study_service][lease]") {
 
 }  // namespace
 }  // namespace tuner
+
+namespace tuner {
+namespace {
+
+TEST_CASE("max_failed_trials 0 means as many failures as max_trials", "[study_service]") {
+  auto store = *OpenSqliteStore(":memory:");
+  StudyService service(store.get());
+  REQUIRE(service
+              .CreateStudy(R"({"name": "f", "objective": {"metric": "a", "goal": "maximize"},
+                 "max_trials": 2,
+                 "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})")
+              .ok());
+  for (int i = 0; i < 2; ++i) {
+    auto s = service.SuggestTrials("f", 1, "c");
+    REQUIRE(s->trials.size() == 1);
+    REQUIRE(service.CompleteTrial("f", s->trials[0].id, TrialOutcome::Failed("boom")).ok());
+  }
+  auto done = service.SuggestTrials("f", 1, "c");
+  REQUIRE(done.ok());
+  CHECK(done->trials.empty());
+  CHECK(done->study_done);
+}
+
+}  // namespace
+}  // namespace tuner

@@ -21,13 +21,14 @@ In a trainer launched by the service::
 from .client import FINAL_STATES, Client, Measurement, Study, Suggestions, Trial
 from .errors import (AlreadyExistsError, DeadlineExceededError, FailedPreconditionError,
                      InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError,
-                     ResourceExhaustedError, TunerError, UnavailableError)
+                     ResourceExhaustedError, TunerError, UnauthenticatedError,
+                     UnavailableError)
 from .trainer import complete, current_trial, parameters, report
 
 __all__ = [
     "Client", "Study", "Trial", "Measurement", "Suggestions", "FINAL_STATES",
     "TunerError", "NotFoundError", "AlreadyExistsError", "InvalidArgumentError",
     "FailedPreconditionError", "ResourceExhaustedError", "PermissionDeniedError",
-    "UnavailableError", "DeadlineExceededError", "InternalError",
+    "UnavailableError", "DeadlineExceededError", "InternalError", "UnauthenticatedError",
     "current_trial", "parameters", "report", "complete",
 ]

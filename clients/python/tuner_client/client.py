@@ -204,6 +204,18 @@ class Trial:
             self.stop_reason = reason
         return stop
 
+    def heartbeat(self):
+        """Renews the trial's lease without a measurement (a trial with no
+        report or heartbeat for the server's lease time becomes STALE and is
+        offered again). Returns True when the trial should stop."""
+        response = self._client._call("Heartbeat", pb.HeartbeatRequest(
+            study=self.study, trial_id=int(self.id)))
+        stop = response.decision == pb.STOP
+        if stop:
+            self.should_stop = True
+            self.stop_reason = response.reason
+        return stop
+
     def complete(self, metrics=None, /, **kwargs):
         """Ends the trial with these final metrics; with none, the last
         reported measurement is used. A trial asked to stop becomes STOPPED,
@@ -244,9 +256,9 @@ _END = object()
 class _ReportStream:
     """One ReportMetrics call: each request gets one response, in order."""
 
-    def __init__(self, stub):
+    def __init__(self, stub, metadata=None):
         self._requests = queue.Queue()
-        self._responses = stub.ReportMetrics(iter(self._requests.get, _END))
+        self._responses = stub.ReportMetrics(iter(self._requests.get, _END), metadata=metadata)
 
     def done(self):
         return self._responses.done()
@@ -269,9 +281,15 @@ class Client:
     ``endpoint`` is "host:port" (default: $TUNER_ENDPOINT). ``client_id``
     names this client in SuggestTrials (default: host-pid-random).
     ``timeout`` is the deadline in seconds of each unary call.
+
+    ``token`` is sent as ``authorization: Bearer <token>`` on every call
+    (default: $TUNER_TOKEN); ``ca_file`` is the PEM file of the CA (or
+    self-signed certificate) to trust, and turns TLS on (default:
+    $TUNER_TLS_CA). See docs/security.md.
     """
 
-    def __init__(self, endpoint=None, *, client_id=None, timeout=30.0):
+    def __init__(self, endpoint=None, *, client_id=None, timeout=30.0, token=None,
+                 ca_file=None):
         endpoint = endpoint or os.environ.get("TUNER_ENDPOINT")
         if not endpoint:
             raise ValueError("tuner_client.Client: no endpoint given and TUNER_ENDPOINT is not set")
@@ -279,7 +297,15 @@ class Client:
         self.client_id = client_id or (
             f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(endpoint)
+        token = token if token is not None else os.environ.get("TUNER_TOKEN", "").strip()
+        ca_file = ca_file if ca_file is not None else os.environ.get("TUNER_TLS_CA", "")
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
+        if ca_file:
+            with open(ca_file, "rb") as f:
+                credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+            self._channel = grpc.secure_channel(endpoint, credentials)
+        else:
+            self._channel = grpc.insecure_channel(endpoint)
         self._stub = pb_grpc.StudyServiceStub(self._channel)
         self._stream_lock = threading.Lock()
         self._stream = None  # guarded by _stream_lock
@@ -304,7 +330,8 @@ class Client:
 
     def _call(self, method, request):
         try:
-            return getattr(self._stub, method)(request, timeout=self.timeout)
+            return getattr(self._stub, method)(request, timeout=self.timeout,
+                                               metadata=self._metadata)
         except grpc.RpcError as e:
             raise from_rpc_error(e) from None
 
@@ -468,7 +495,7 @@ class Client:
                 self._stream.close()
                 self._stream = None
             if self._stream is None:
-                self._stream = _ReportStream(self._stub)
+                self._stream = _ReportStream(self._stub, self._metadata)
             try:
                 response = self._stream.send(request)
             except grpc.RpcError as e:

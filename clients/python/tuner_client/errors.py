@@ -52,6 +52,11 @@ class PermissionDeniedError(TunerError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
+class UnauthenticatedError(TunerError, PermissionError):
+    """A missing or wrong token (UNAUTHENTICATED); see docs/security.md."""
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
 class UnavailableError(TunerError, ConnectionError):
     """The server cannot be reached or went away (UNAVAILABLE)."""
     code = grpc.StatusCode.UNAVAILABLE
@@ -70,7 +75,7 @@ class InternalError(TunerError):
 _BY_CODE = {cls.code: cls for cls in (
     NotFoundError, AlreadyExistsError, InvalidArgumentError, FailedPreconditionError,
     ResourceExhaustedError, PermissionDeniedError, UnavailableError, DeadlineExceededError,
-    InternalError)}
+    InternalError, UnauthenticatedError)}
 
 
 def from_rpc_error(error):

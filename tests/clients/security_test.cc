@@ -1,0 +1,263 @@
+// TLS and bearer tokens (docs/security.md): the gRPC server and the C++
+// client, the HTTP dashboard server with a small Beast client, and the
+// helpers of tuner/auth.h. Certificates are made at test time with openssl.
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "clients/cpp/tuner_client.h"
+#include "tuner/auth.h"
+#include "tuner/http_server.h"
+#include "tuner/server.h"
+
+namespace tuner {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr const char* kToken = "s3cret-token-for-tests";
+
+// A fresh directory with token.txt, cert.pem and key.pem (self-signed for
+// 127.0.0.1 and localhost).
+struct Secrets {
+  std::filesystem::path dir;
+  std::string token_file, cert, key;
+
+  Secrets() {
+    dir = std::filesystem::temp_directory_path() / ("tuner_security_" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    token_file = (dir / "token.txt").string();
+    cert = (dir / "cert.pem").string();
+    key = (dir / "key.pem").string();
+    std::ofstream(token_file) << kToken << "\n# comment lines after the first are ignored\n";
+    const std::string command =
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout '" + key + "' -out '" + cert +
+        "' -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost -days 1 "
+        ">/dev/null 2>&1";
+    REQUIRE(std::system(command.c_str()) == 0);
+  }
+  ~Secrets() { std::filesystem::remove_all(dir); }
+  std::string Db() const { return (dir / "tuner.db").string(); }
+};
+
+absl::StatusCode ListCode(const std::string& address, const ConnectOptions& options) {
+  auto client = TunerClient::Connect(address, options);
+  REQUIRE(client.ok());
+  return (*client)->ListStudies().status().code();
+}
+
+struct Fetched {
+  int status = 0;  // 0 = no HTTP answer
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+// One GET; `ca_file` non-empty = HTTPS, verifying the server against it.
+Fetched Fetch(const std::string& address, const std::string& target,
+              const std::map<std::string, std::string>& headers, const std::string& ca_file = "") {
+  std::string host;
+  int port = 0;
+  REQUIRE(SplitHostPort(address, &host, &port).ok());
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port)));
+  http::request<http::empty_body> req(http::verb::get, target, 11);
+  req.set(http::field::host, host);
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.keep_alive(false);
+  http::response<http::string_body> res;
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  Fetched out;
+  if (ca_file.empty()) {
+    http::write(socket, req, ec);
+    if (!ec) http::read(socket, buffer, res, ec);
+  } else {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.load_verify_file(ca_file);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    asio::ssl::stream<tcp::socket&> tls(socket, ctx);
+    tls.set_verify_callback(asio::ssl::host_name_verification(host));
+    tls.handshake(asio::ssl::stream_base::client, ec);
+    if (!ec) http::write(tls, req, ec);
+    if (!ec) http::read(tls, buffer, res, ec);
+  }
+  if (ec) return out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& field : res)
+    out.headers[std::string(field.name_string())] = std::string(field.value());
+  out.body = res.body();
+  return out;
+}
+
+TEST_CASE("auth helpers") {
+  CHECK(TokensEqual("abc", "abc"));
+  CHECK_FALSE(TokensEqual("abc", "abd"));
+  CHECK_FALSE(TokensEqual("abc", "abcd"));
+  CHECK_FALSE(TokensEqual("", "a"));
+  CHECK(BearerMatches("Bearer abc", "abc"));
+  CHECK(BearerMatches("bearer  abc ", "abc"));
+  CHECK_FALSE(BearerMatches("Bearer abd", "abc"));
+  CHECK_FALSE(BearerMatches("Basic abc", "abc"));
+  CHECK_FALSE(BearerMatches("Bearer ", ""));
+  CHECK(CookieValue("a=1; tuner_token=xyz; b=2", kTokenCookie) == "xyz");
+  CHECK(CookieValue("a=1", kTokenCookie).empty());
+  CHECK(IsLoopbackHost("127.0.0.1"));
+  CHECK(IsLoopbackHost("[::1]"));
+  CHECK(IsLoopbackHost("localhost"));
+  CHECK_FALSE(IsLoopbackHost("0.0.0.0"));
+  CHECK_FALSE(IsLoopbackHost("10.1.2.3"));
+  CHECK(WarnIfExposed("0.0.0.0:50051", false, "gRPC"));
+  CHECK_FALSE(WarnIfExposed("0.0.0.0:50051", true, "gRPC"));
+  CHECK_FALSE(WarnIfExposed("127.0.0.1:50051", false, "gRPC"));
+}
+
+TEST_CASE("token files") {
+  Secrets secrets;
+  auto token = ReadTokenFile(secrets.token_file);
+  REQUIRE(token.ok());
+  CHECK(*token == kToken);
+  CHECK(ReadTokenFile((secrets.dir / "missing").string()).status().code() ==
+        absl::StatusCode::kNotFound);
+  const std::string empty = (secrets.dir / "empty.txt").string();
+  std::ofstream(empty) << "\n";
+  CHECK(ReadTokenFile(empty).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(Server::Start({.db_path = secrets.Db(), .token_file = empty}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(Server::Start({.db_path = secrets.Db(), .tls_cert_file = secrets.cert}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("gRPC with a token refuses calls without it") {
+  Secrets secrets;
+  auto server = Server::Start(
+      {.db_path = secrets.Db(), .listen = "127.0.0.1:0", .token_file = secrets.token_file});
+  REQUIRE(server.ok());
+  const std::string address = (*server)->address();
+  CHECK(ListCode(address, {}) == absl::StatusCode::kUnauthenticated);
+  CHECK(ListCode(address, {.token = "wrong"}) == absl::StatusCode::kUnauthenticated);
+  CHECK(ListCode(address, {.token = std::string(kToken) + "x"}) ==
+        absl::StatusCode::kUnauthenticated);
+  CHECK(ListCode(address, {.token = kToken}) == absl::StatusCode::kOk);
+
+  // The ReportMetrics stream too.
+  auto anonymous = TunerClient::Connect(address);
+  REQUIRE(anonymous.ok());
+  CHECK((*anonymous)->Report("s", 1, 1, {{"loss", 1.0}}).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  auto client = TunerClient::Connect(address, {.token = kToken});
+  REQUIRE(client.ok());
+  CHECK((*client)->Report("s", 1, 1, {{"loss", 1.0}}).status().code() ==
+        absl::StatusCode::kNotFound);  // past authentication
+
+  // FromEnvironment reads TUNER_TOKEN.
+  setenv("TUNER_ENDPOINT", address.c_str(), 1);
+  setenv("TUNER_TOKEN", kToken, 1);
+  auto from_env = TunerClient::FromEnvironment();
+  unsetenv("TUNER_ENDPOINT");
+  unsetenv("TUNER_TOKEN");
+  REQUIRE(from_env.ok());
+  CHECK((*from_env)->ListStudies().ok());
+}
+
+TEST_CASE("gRPC with TLS") {
+  Secrets secrets;
+  auto server = Server::Start({.db_path = secrets.Db(),
+                               .listen = "127.0.0.1:0",
+                               .tls_cert_file = secrets.cert,
+                               .tls_key_file = secrets.key,
+                               .token_file = secrets.token_file});
+  REQUIRE(server.ok());
+  const std::string address = (*server)->address();
+  // Plain text to the TLS port: refused, even with the right token.
+  const absl::StatusCode plain = ListCode(address, {.token = kToken});
+  CHECK(plain != absl::StatusCode::kOk);
+  CHECK(plain == absl::StatusCode::kUnavailable);
+  CHECK(ListCode(address, {.ca_file = secrets.cert, .token = kToken}) == absl::StatusCode::kOk);
+  CHECK(ListCode(address, {.ca_file = secrets.cert}) == absl::StatusCode::kUnauthenticated);
+  CHECK(ListCode(address, {.ca_file = secrets.cert, .token = "wrong"}) ==
+        absl::StatusCode::kUnauthenticated);
+  CHECK(TunerClient::Connect(address, {.ca_file = (secrets.dir / "none.pem").string()})
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("HTTP with a token") {
+  Secrets secrets;
+  auto server = Server::Start({.db_path = secrets.Db(),
+                               .listen = "127.0.0.1:0",
+                               .http_listen = "127.0.0.1:0",
+                               .token_file = secrets.token_file});
+  REQUIRE(server.ok());
+  const std::string url = (*server)->http_url();
+  const std::string address = url.substr(7, url.size() - 8);  // http://A/
+
+  Fetched none = Fetch(address, "/api/studies", {});
+  CHECK(none.status == 401);
+  CHECK(none.body.find("UNAUTHENTICATED") != std::string::npos);
+  CHECK(Fetch(address, "/", {}).status == 401);  // static files too
+  CHECK(Fetch(address, "/api/studies", {{"Authorization", "Bearer wrong"}}).status == 401);
+  CHECK(Fetch(address, "/api/studies", {{"Cookie", "tuner_token=wrong"}}).status == 401);
+  CHECK(Fetch(address, "/api/studies?token=wrong", {}).status == 401);
+
+  Fetched ok = Fetch(address, "/api/studies", {{"Authorization", std::string("Bearer ") + kToken}});
+  CHECK(ok.status == 200);
+  CHECK(Fetch(address, "/api/studies", {{"Cookie", std::string("a=b; tuner_token=") + kToken}})
+            .status == 200);
+
+  // ?token= sets the cookie and redirects to the page without the token.
+  Fetched visit = Fetch(address, std::string("/?x=1&token=") + kToken, {});
+  CHECK(visit.status == 302);
+  CHECK(visit.headers["Location"] == "/?x=1");
+  CHECK(visit.headers["Set-Cookie"].find(std::string("tuner_token=") + kToken) == 0);
+  CHECK(visit.headers["Set-Cookie"].find("HttpOnly") != std::string::npos);
+}
+
+TEST_CASE("HTTP with TLS") {
+  Secrets secrets;
+  auto server = Server::Start({.db_path = secrets.Db(),
+                               .listen = "127.0.0.1:0",
+                               .http_listen = "127.0.0.1:0",
+                               .tls_cert_file = secrets.cert,
+                               .tls_key_file = secrets.key,
+                               .token_file = secrets.token_file});
+  REQUIRE(server.ok());
+  const std::string url = (*server)->http_url();
+  REQUIRE(url.rfind("https://", 0) == 0);
+  const std::string address = url.substr(8, url.size() - 9);  // https://A/
+  const std::map<std::string, std::string> auth = {
+      {"Authorization", std::string("Bearer ") + kToken}};
+
+  CHECK(Fetch(address, "/api/studies", auth, secrets.cert).status == 200);
+  CHECK(Fetch(address, "/api/studies", {}, secrets.cert).status == 401);
+  CHECK(Fetch(address, "/api/studies", auth).status == 0);  // plain text: no answer
+  // The cookie is Secure over HTTPS.
+  Fetched visit = Fetch(address, std::string("/?token=") + kToken, {}, secrets.cert);
+  CHECK(visit.status == 302);
+  CHECK(visit.headers["Set-Cookie"].find("Secure") != std::string::npos);
+}
+
+TEST_CASE("HTTP without a token still serves") {
+  Secrets secrets;
+  auto server = Server::Start(
+      {.db_path = secrets.Db(), .listen = "127.0.0.1:0", .http_listen = "127.0.0.1:0"});
+  REQUIRE(server.ok());
+  const std::string url = (*server)->http_url();
+  CHECK(Fetch(url.substr(7, url.size() - 8), "/api/studies", {}).status == 200);
+}
+
+}  // namespace
+}  // namespace tuner
