@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "study/edit_distance.h"
+#include "study/identifier.h"
 #include "study/json_path.h"
 
 namespace tuner {
@@ -46,17 +47,6 @@ Scale ScaleFromName(const std::string& name) {
   if (name == "log") return Scale::kLog;
   if (name == "reverse_log") return Scale::kReverseLog;
   return Scale::kLinear;
-}
-
-bool IsIdentifier(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!letter && !(digit && i > 0)) return false;
-  }
-  return true;
 }
 
 // "32, 64, 128" (quoted strings for categorical), shortened after a few.

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "algorithms/designer_factory.h"
+#include "study/identifier.h"
 #include "study/json_path.h"
 #include "study/json_reader.h"
 #include "study/json_text.h"
@@ -132,16 +133,6 @@ void ParseObjectives(ObjectReader& reader, FaultList* faults, StudySpec* spec) {
 // ---- hyperband (docs/hyperband.md)
 constexpr int64_t kMaxResource = int64_t{1} << 53;
 
-bool IsResourceName(const std::string& s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!letter && !(c >= '0' && c <= '9' && i > 0)) return false;
-  }
-  return true;
-}
-
 const NamedChoices& HyperbandVariantChoices() {
   static const NamedChoices* choices = new NamedChoices{{"async", "sync"}, {}};
   return *choices;
@@ -172,7 +163,7 @@ void ParseHyperbandResource(const Json& value, const std::string& path, FaultLis
   AlgorithmSpec::Resource out;
   if (const Json* name = reader.Require("name", "the trainer argument that takes the budget")) {
     std::optional<std::string> s = ReadString(*name, reader.PathOf("name"), faults);
-    if (s && (!IsResourceName(*s) || s->size() > kMaxParameterNameLength)) {
+    if (s && (!IsIdentifier(*s) || s->size() > kMaxParameterNameLength)) {
       faults->Add(reader.PathOf("name"),
                   "must be an identifier (a letter or '_', then letters, digits or '_'), got " +
                       Describe(*name));

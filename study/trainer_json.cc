@@ -3,23 +3,13 @@
 #include <limits>
 #include <regex>
 
+#include "study/identifier.h"
 #include "study/json_path.h"
 
 namespace tuner {
 namespace {
 
 constexpr int kMaxInt = std::numeric_limits<int>::max();
-
-bool IsEnvName(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!letter && !(digit && i > 0)) return false;
-  }
-  return true;
-}
 
 void ParseCommand(ObjectReader& reader, FaultList* faults, TrainerSpec* trainer) {
   const Json* command =
@@ -69,7 +59,7 @@ void ParseEnv(const Json& value, const std::string& path, FaultList* faults,
               std::map<std::string, std::string>* env) {
   for (const auto& [name, v] : value.items()) {
     const std::string var_path = KeyPath(path, name);
-    if (!IsEnvName(name)) {
+    if (!IsIdentifier(name)) {
       faults->Add(var_path,
                   "not a valid environment variable name (a letter or '_', then letters, digits "
                   "or '_')");
