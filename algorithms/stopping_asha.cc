@@ -32,7 +32,7 @@ StoppingDecision AshaStoppingRule::Observe(int64_t trial_id, int64_t step, doubl
     stopping_internal::OrderStatisticsSet& rung = rungs_[k];
     rung.insert({score, trial_id});
     const size_t n = rung.size();
-    if (!may_stop || static_cast<double>(n) < options_.eta) continue;
+    if (!may_stop) continue;
     const size_t keep = std::max<size_t>(
         1, static_cast<size_t>(std::floor(static_cast<double>(n) / options_.eta + 1e-9)));
     const size_t better = stopping_internal::CountBetter(rung, score);

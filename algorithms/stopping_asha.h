@@ -7,9 +7,10 @@
 // each, lowest first). The trial then continues only if fewer than
 // max(1, floor(n / eta)) of the n values recorded at rung k so far (itself
 // included) are strictly better than its own; i.e. it must be in the top
-// 1/eta, ties resolved in its favour. Rung k never stops a trial while it
-// holds fewer than eta values (n < eta: not enough to take a 1/eta fraction
-// of), at a step below grace_steps, or before min_trials trials completed;
+// 1/eta, ties resolved in its favour. While the rung holds fewer than eta
+// values the bar is max(1, .) = 1: the trial continues only if it is the best
+// there so far (as Optuna's SuccessiveHalvingPruner). Rung k never stops a
+// trial at a step below grace_steps or before min_trials trials completed;
 // the value is recorded all the same, and the trial is not judged at that
 // rung again. Recorded values stay whatever happens to their trials later
 // (as in ASHA, where a rung is the record of everything that reached it).

@@ -45,19 +45,25 @@ TEST_CASE("asha keeps the top 1/eta at each rung, maximize", "[stopping]") {
     CHECK_FALSE(rule.Observe(1, step, v).stop);
   }
   rule.Finish(1, TrialState::kCompleted);
-  // T2: fewer than eta values at each rung: continues however bad.
-  CHECK_FALSE(rule.Observe(2, 1, 0.4).stop);  // rung 0 {.5, .4}
-  CHECK_FALSE(rule.Observe(2, 3, 0.8).stop);  // rung 1 {.6, .8}
+  // Fewer than eta values at a rung: only the best there continues.
+  const StoppingDecision c = rule.Observe(8, 1, 0.4);  // rung 0 {.5, .4}
+  CHECK(c.stop);
+  CHECK(c.reason ==
+        "acc 0.4 at step 1 is not in the top 1 (1/3) of the 2 values at rung 0 (step 1): 1 are "
+        "better, the 1st best is 0.5");
+  rule.Finish(8, TrialState::kStopped);
+  CHECK_FALSE(rule.Observe(2, 1, 0.6).stop);  // rung 0 {.5, .4, .6}: the best
+  CHECK_FALSE(rule.Observe(2, 3, 0.8).stop);  // rung 1 {.6, .8}: the best
   rule.Finish(2, TrialState::kCompleted);
-  // T3: rung 0 {.5, .4, .3}: keep max(1, 3/3) = 1; two are better.
+  // T3: rung 0 {.5, .4, .6, .3}: keep max(1, 4/3) = 1; three are better.
   const StoppingDecision d = rule.Observe(3, 1, 0.3);
   CHECK(d.stop);
   CHECK(d.reason ==
-        "acc 0.3 at step 1 is not in the top 1 (1/3) of the 3 values at rung 0 (step 1): 2 are "
-        "better, the 1st best is 0.5");
+        "acc 0.3 at step 1 is not in the top 1 (1/3) of the 4 values at rung 0 (step 1): 3 are "
+        "better, the 1st best is 0.6");
   // Reports after the stop repeat it.
   CHECK(rule.Observe(3, 2, 0.99).reason == d.reason);
-  // T4: best at rung 0 (4 values, keep 1), then second at rung 1 {.6, .8, .7}.
+  // T4: ties the best at rung 0 (5 values, keep 1), then second at rung 1 {.6, .8, .7}.
   CHECK_FALSE(rule.Observe(4, 1, 0.6).stop);
   CHECK_FALSE(rule.Observe(4, 2, 0.1).stop);  // no rung at step 2
   const StoppingDecision e = rule.Observe(4, 3, 0.7);
@@ -67,16 +73,16 @@ TEST_CASE("asha keeps the top 1/eta at each rung, maximize", "[stopping]") {
         "better, the 1st best is 0.8");
   // T5 jumps from nothing to step 5: judged at rungs 0 and 1 with the same value.
   CHECK_FALSE(rule.Observe(5, 5, 0.9).stop);
-  CHECK(rule.RecordedAt(0) == 5);
+  CHECK(rule.RecordedAt(0) == 6);
   CHECK(rule.RecordedAt(1) == 4);
-  CHECK_FALSE(rule.Observe(5, 9, 0.65).stop);  // rung 2 {.7, .65}: fewer than eta
-  // T6 ties T4 at rung 0 {.5 .4 .3 .6 .9 .6}: keep 2, one better: continues.
+  CHECK(rule.Observe(5, 9, 0.65).stop);  // rung 2 {.7, .65}: fewer than eta, not the best
+  // T6 ties T4 at rung 0 {.5 .4 .6 .3 .6 .9 .6}: keep 2, one better: continues.
   CHECK_FALSE(rule.Observe(6, 1, 0.6).stop);
-  // T7: 7 values, keep 2; .55 has .9, .6, .6 above it.
+  // T7: 8 values, keep 2; .55 has .9, .6, .6, .6 above it.
   const StoppingDecision f = rule.Observe(7, 1, 0.55);
   CHECK(f.stop);
   CHECK(f.reason ==
-        "acc 0.55 at step 1 is not in the top 2 (1/3) of the 7 values at rung 0 (step 1): 3 are "
+        "acc 0.55 at step 1 is not in the top 2 (1/3) of the 8 values at rung 0 (step 1): 4 are "
         "better, the 2nd best is 0.6");
 }
 

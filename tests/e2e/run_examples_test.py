@@ -241,7 +241,7 @@ class EarlyStoppingTest(ExampleRun):
     def test_broken_trials_are_stopped_and_their_clusters_end(self):
         study, spec = self.copy_study("early-stopping")
         with RankWatcher(self.trials_dir) as watcher:
-            summary, _ = self.run_study(study)
+            summary, proc = self.run_study(study)
         trials = self.trials("early-stopping")
         self.assertEqual(len(trials), spec["max_trials"])
         states = [t["state"] for t in trials]
@@ -268,6 +268,9 @@ class EarlyStoppingTest(ExampleRun):
             if t["state"] == "STOPPED":
                 self.assertRegex(t["reason"], r"^early stopping \(median\): val_loss .* is worse "
                                  r"than the median .* of \d+ completed trials$")
+                # The progress display (stderr under --json) says why, too.
+                self.assertRegex(proc.stderr, rf"trial {t['trial']} STOPPED .*\(early stopping "
+                                 r"\(median\): val_loss .* is worse than the median")
                 # The worker ran, and nothing of the cluster is left.
                 self.assertIn("connecting to the chief",
                               self.log("early-stopping", t["trial"], "worker-0.log"))
