@@ -25,7 +25,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# ---- dashboard (begin): the web dashboard's charting library (npm) and its
+# The web dashboard's charting library (npm) and its
 # browser test (Debian's Chromium driven by playwright-core from npm).
 web=()
 command -v node >/dev/null || web+=(nodejs)
@@ -45,7 +45,6 @@ if [[ ! -f dashboard/node_modules/echarts/dist/echarts.min.js ||
   echo "setup: npm ci in dashboard/"
   (cd dashboard && npm ci --no-audit --no-fund --loglevel=error)
 fi
-# ---- dashboard (end)
 
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja \

@@ -18,12 +18,13 @@ std::string DescribeNonFinite(double value) {
   return value > 0 ? "inf" : "-inf";
 }
 
-// Json::dump throws on invalid UTF-8; the store's callers get a status.
+// Json::dump throws on invalid UTF-8 (its only failure); the store's callers
+// get a status that names the field, not the JSON library.
 absl::StatusOr<std::string> Dump(const Json& json, absl::string_view what) {
   try {
     return json.dump();
-  } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", e.what()));
+  } catch (const Json::exception&) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": names and values must be valid UTF-8"));
   }
 }
 

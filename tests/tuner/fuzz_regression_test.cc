@@ -37,7 +37,8 @@ struct Fixture {
 // The message is the client's: no storage engine, no paths, no C++ names.
 void RequireClean(const absl::Status& status) {
   const std::string m(status.message());
-  for (const char* leak : {"sqlite", "SQLITE", "constraint", "/tmp/", ".cc", "std::"}) {
+  for (const char* leak :
+       {"sqlite", "SQLITE", "constraint", "/tmp/", ".cc", "std::", "exception", "json."}) {
     INFO(m);
     REQUIRE(m.find(leak) == std::string::npos);
   }
@@ -112,6 +113,24 @@ TEST_CASE("counts, names and sizes beyond the limits are refused") {
       f.service.ReportMeasurement("s", f.trial, {.step = 1, .metrics = {{"", 1.0}}}).status(),
       "metrics name");
   RequireInvalid(f.service.CreateStudy(std::string((1 << 20) + 1, ' ')).status(), "larger than");
+}
+
+// Found by service_request_fuzzer: a metric name that is not UTF-8 made the
+// JSON encoder throw, and its message ("[json.exception.type_error.316] ...")
+// reached the client.
+TEST_CASE("metric names that are not valid UTF-8 are refused without internals") {
+  Fixture f;
+  const std::string bad = "\x5f\xdf\xdf";
+  auto r = f.service.ReportMeasurement("s", f.trial, {.step = 1, .metrics = {{bad, 0.5}}});
+  RequireInvalid(r.status(), "metrics: names and values must be valid UTF-8");
+  auto c = f.service.CompleteTrial(
+      "s", f.trial, TrialOutcome::Completed({.step = 1, .metrics = {{"acc", 0.5}, {bad, 1.0}}}));
+  RequireInvalid(c.status(), "names and values must be valid UTF-8");
+  // Nothing of the refused calls was stored; the trial still takes reports.
+  REQUIRE(f.service.ReportMeasurement("s", f.trial, {.step = 1, .metrics = {{"acc", 0.5}}}).ok());
+  auto t = f.service.GetTrial("s", f.trial);
+  REQUIRE(t.ok());
+  REQUIRE(t->measurements.size() == 1);
 }
 
 TEST_CASE("unknown studies and trials are NotFound with a clean message") {
