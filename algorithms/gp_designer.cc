@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "algorithms/gp_acquisition.h"
+#include "algorithms/gp_candidates.h"
 #include "algorithms/gp_output_warping.h"
 #include "algorithms/seeding.h"
 
@@ -26,6 +27,7 @@ constexpr int kEveryTrialUpTo = 30;         // refit after every trial until the
 constexpr double kRefitGrowth = 1.1;        // then when the data grows by 10%
 constexpr int kColdEvery = 6;               // every sixth later fit starts cold
 constexpr int kLocalBases = 5;              // best trials perturbed for candidates
+constexpr int kCoordinateValues = 16;       // redraws per coordinate of a best trial
 constexpr int kPolishEvaluations = 60;
 constexpr int64_t kMaxEnumeration = 100000;
 
@@ -35,6 +37,7 @@ constexpr uint64_t kLocalStream = 0x10CA100000000000ULL;
 constexpr uint64_t kWeightStream = 0x3E16470000000000ULL;
 constexpr uint64_t kRetryStream = 0x4E7E400000000000ULL;
 constexpr uint64_t kSubsetStream = 0x5AB5E70000000000ULL;
+constexpr uint64_t kCoordinateStream = 0xC00D100000000000ULL;
 
 uint64_t Mix(uint64_t h, uint64_t v) { return SplitMix64(h ^ SplitMix64(v)); }
 
@@ -424,28 +427,17 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
     }
     std::stable_sort(bases.begin(), bases.end(), [&](int a, int b) { return score[a] > score[b]; });
     if (bases.size() > static_cast<size_t>(kLocalBases)) bases.resize(kLocalBases);
-    boost::random::mt19937_64 engine(DeriveSeed(options_.seed, k ^ kLocalStream));
-    boost::random::normal_distribution<double> normal;
-    boost::random::uniform_01<double> uniform;
-    const double scales[4] = {0.005, 0.03, 0.1, 0.25};
-    const double probability = std::min(1.0, 2.0 / p);
+    std::vector<SearchPoint> base_points;
+    for (int b : bases) base_points.push_back(finished_[b].search_point);
     const int n_local = bases.empty() ? 0 : std::max(64, n_sobol / 4);
-    for (int c = 0; c < n_local; ++c) {
-      std::vector<double> z = finished_[bases[c % bases.size()]].search_point;
-      const double scale = scales[(c / static_cast<int>(bases.size())) % 4];
-      boost::random::uniform_int_distribution<int> pick(0, p - 1);
-      const int forced = pick(engine);
-      for (int i = 0; i < p; ++i) {
-        if (i != forced && uniform(engine) >= probability) continue;
-        const ParameterSpec& spec = encoding_.space().parameters[i];
-        if (spec.type == ParameterType::kCategorical) {
-          z[i] = uniform(engine);
-        } else {
-          const int64_t cells = spec.Cardinality();
-          const double step = cells > 0 ? std::max(scale, 1.0 / static_cast<double>(cells)) : scale;
-          z[i] = std::clamp(z[i] + step * normal(engine), 0.0, 1.0);
-        }
-      }
+    for (SearchPoint& z :
+         PerturbationCandidates(encoding_.space(), base_points, std::min(1.0, 2.0 / p), n_local,
+                                DeriveSeed(options_.seed, k ^ kLocalStream))) {
+      candidates.push_back(std::move(z));
+    }
+    for (SearchPoint& z :
+         CoordinateCandidates(base_points, kCoordinateValues, std::max(64, n_sobol / 2),
+                              DeriveSeed(options_.seed, k ^ kCoordinateStream))) {
       candidates.push_back(std::move(z));
     }
   }

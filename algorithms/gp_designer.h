@@ -35,7 +35,9 @@
 //     ICML 2020): s(y) = min_j (y_j - r_j) / w_j with w drawn uniformly on the
 //     positive unit sphere per suggestion and r the worst observed warped
 //     value per objective — is maximised over scrambled Sobol candidates plus
-//     perturbations of the five best trials, then the best few are polished by
+//     candidates around the five best trials (gp_candidates.h: perturbations
+//     of a random subset of coordinates, and single coordinates redrawn across
+//     their whole range), then the best few are polished by
 //     bounded L-BFGS along their active double coordinates. Integer, discrete
 //     and categorical coordinates are evaluated at their rounded values.
 //  5. Until `initial_trials` trials exist, with fewer than two finished trials

@@ -1,18 +1,27 @@
 // The Matérn-5/2 covariance function with automatic relevance determination
-// (one length scale per input dimension), the kernel of the GP designer.
+// (one length scale per input dimension) plus a first-order additive part,
+// the kernel of the GP designer.
 //
-//   r(x, x')  = sqrt( sum_d (x_d - x'_d)^2 / l_d^2 )
-//   k(x, x')  = s^2 (1 + sqrt(5) r + 5 r^2 / 3) exp(-sqrt(5) r)
+//   m(r)      = (1 + sqrt(5) r + 5 r^2 / 3) exp(-sqrt(5) r)
+//   r(x, x')  = sqrt( sum_d (x_d - x'_d)^2 / l_d^2 ),  r_d = |x_d - x'_d| / l_d
+//   k(x, x')  = s^2 [ m(r) + (w / D) sum_d m(r_d) ]
 //
-// (Rasmussen and Williams, "Gaussian Processes for Machine Learning", MIT
-// Press 2006, eq. 4.17; ARD as in their section 5.1.) The kernel is twice
+// (Matérn: Rasmussen and Williams, "Gaussian Processes for Machine Learning",
+// MIT Press 2006, eq. 4.17; ARD as in their section 5.1. Additive part:
+// Duvenaud, Nickisch and Rasmussen, "Additive Gaussian processes", NeurIPS
+// 2011, orders 1 and D with shared length scales.) The additive part lets
+// the model carry what it learned about one coordinate to points that differ
+// from the data in that coordinate alone (e.g. a second basin along one
+// axis), which the ARD part alone forgets beyond a few length scales; w = 0
+// (log w = -inf, the default) is the plain ARD kernel. The kernel is twice
 // differentiable, which suits the gradient-based fitting and acquisition
 // search. Derivatives used elsewhere, with g(r) = (5/3) s^2 (1 + sqrt(5) r)
-// exp(-sqrt(5) r):
+// exp(-sqrt(5) r) and G_d = g(r) + (w / D) g(r_d):
 //
-//   dk/dx_d        = -g(r) (x_d - x'_d) / l_d^2
-//   dk/d(log l_d)  =  g(r) (x_d - x'_d)^2 / l_d^2
+//   dk/dx_d        = -G_d (x_d - x'_d) / l_d^2
+//   dk/d(log l_d)  =  G_d (x_d - x'_d)^2 / l_d^2
 //   dk/d(log s^2)  =  k
+//   dk/d(log w)    =  s^2 (w / D) sum_d m(r_d)
 //
 // None of them is singular at r = 0. Hyperparameters are held in log space so
 // that optimisers work on an unconstrained (or box-bounded) scale.
@@ -23,15 +32,20 @@
 #define TUNER_ALGORITHMS_GP_KERNEL_H_
 
 #include <Eigen/Dense>
+#include <limits>
 
 namespace tuner {
 
 struct Matern52Kernel {
-  Eigen::VectorXd log_length_scales;  // one per input dimension
-  double log_signal_variance = 0.0;   // log s^2
+  Eigen::VectorXd log_length_scales;                                      // one per input dimension
+  double log_signal_variance = 0.0;                                       // log s^2
+  double log_additive_weight = -std::numeric_limits<double>::infinity();  // log w
 
   int dimension() const { return static_cast<int>(log_length_scales.size()); }
   double signal_variance() const;
+  double additive_weight() const;
+  // k(x, x) = s^2 (1 + w).
+  double prior_variance() const;
 
   // k(a, b) for two points.
   double operator()(const Eigen::VectorXd& a, const Eigen::VectorXd& b) const;
@@ -40,16 +54,25 @@ struct Matern52Kernel {
   // points.
   Eigen::MatrixXd Matrix(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) const;
 
-  // g(r) for every pair (see above), and K, both n x m. Used by the marginal
-  // likelihood's gradient.
+  // g(r) of the ARD part for every pair (see above), K, and (if not null) the
+  // additive part s^2 (w / D) sum_d m(r_d) of K, all n x m. Used by the
+  // marginal likelihood's gradient.
   void MatrixAndRadialDerivative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b,
-                                 Eigen::MatrixXd* k, Eigen::MatrixXd* g) const;
+                                 Eigen::MatrixXd* k, Eigen::MatrixXd* g,
+                                 Eigen::MatrixXd* additive = nullptr) const;
+
+  // sum_ab W_ab dK^add_ab/d(log l_d) for every d, K^add the additive part of
+  // k(x, x) (zero when w = 0); W is n x n. Used by the marginal likelihood's
+  // gradient.
+  Eigen::VectorXd AdditiveLengthScaleContraction(const Eigen::MatrixXd& x,
+                                                 const Eigen::MatrixXd& w) const;
 
   // dk(x, b_j)/dx for every row b_j of `b`: a dimension x m matrix whose
   // column j is the gradient with respect to x.
   Eigen::MatrixXd GradientWrtX(const Eigen::VectorXd& x, const Eigen::MatrixXd& b) const;
 
-  // Gradient of k(a, b) with respect to [log l_1, ..., log l_D, log s^2].
+  // Gradient of k(a, b) with respect to [log l_1, ..., log l_D, log s^2,
+  // log w] (the last entry is 0 when w = 0).
   Eigen::VectorXd GradientWrtLogParameters(const Eigen::VectorXd& a,
                                            const Eigen::VectorXd& b) const;
 };

@@ -19,6 +19,8 @@ constexpr double kSignalLogSd = 1.5;
 constexpr double kNoiseLogMean = -6.907755278982137;  // log 1e-3
 constexpr double kNoiseLogSd = 3.0;
 constexpr double kMeanSd = 1.0;
+constexpr double kAdditiveLogMean = 0.0;  // log 1
+constexpr double kAdditiveLogSd = 2.0;
 
 double LengthScaleLogMean(int dimension) {
   return std::log(0.5) + 0.5 * std::log(std::max(1, dimension));
@@ -32,36 +34,39 @@ GpHyperparameters GpHyperparameters::Default(int dimension) {
   hp.log_signal_variance = 0.0;
   hp.log_noise_variance = kNoiseLogMean;
   hp.mean = 0.0;
+  hp.log_additive_weight = kAdditiveLogMean;
   return hp;
 }
 
 Eigen::VectorXd GpHyperparameters::ToVector() const {
   const Eigen::Index d = log_length_scales.size();
-  Eigen::VectorXd theta(d + 3);
+  Eigen::VectorXd theta(d + 4);
   theta.head(d) = log_length_scales;
   theta(d) = log_signal_variance;
   theta(d + 1) = log_noise_variance;
   theta(d + 2) = mean;
+  theta(d + 3) = log_additive_weight;
   return theta;
 }
 
 GpHyperparameters GpHyperparameters::FromVector(const Eigen::VectorXd& theta) {
-  const Eigen::Index d = theta.size() - 3;
+  const Eigen::Index d = theta.size() - 4;
   GpHyperparameters hp;
   hp.log_length_scales = theta.head(d);
   hp.log_signal_variance = theta(d);
   hp.log_noise_variance = theta(d + 1);
   hp.mean = theta(d + 2);
+  hp.log_additive_weight = theta(d + 3);
   return hp;
 }
 
 Matern52Kernel GpHyperparameters::Kernel() const {
-  return Matern52Kernel{log_length_scales, log_signal_variance};
+  return Matern52Kernel{log_length_scales, log_signal_variance, log_additive_weight};
 }
 
 void HyperparameterBounds(int dimension, Eigen::VectorXd* lower, Eigen::VectorXd* upper) {
-  lower->resize(dimension + 3);
-  upper->resize(dimension + 3);
+  lower->resize(dimension + 4);
+  upper->resize(dimension + 4);
   lower->head(dimension).setConstant(std::log(0.01));
   upper->head(dimension).setConstant(std::log(50.0));
   (*lower)(dimension) = std::log(0.01);
@@ -70,6 +75,8 @@ void HyperparameterBounds(int dimension, Eigen::VectorXd* lower, Eigen::VectorXd
   (*upper)(dimension + 1) = std::log(2.0);
   (*lower)(dimension + 2) = -5.0;
   (*upper)(dimension + 2) = 5.0;
+  (*lower)(dimension + 3) = std::log(1e-4);
+  (*upper)(dimension + 3) = std::log(100.0);
 }
 
 absl::Status CholeskyWithJitter(const Eigen::MatrixXd& a, Eigen::MatrixXd* lower, double* jitter) {
@@ -101,8 +108,8 @@ absl::StatusOr<double> LogMarginalLikelihood(const Eigen::MatrixXd& x, const Eig
                                              Eigen::VectorXd* gradient) {
   const Eigen::Index n = x.rows(), d = x.cols();
   const Matern52Kernel kernel = hp.Kernel();
-  Eigen::MatrixXd kf, g;
-  kernel.MatrixAndRadialDerivative(x, x, &kf, &g);
+  Eigen::MatrixXd kf, g, kadd;
+  kernel.MatrixAndRadialDerivative(x, x, &kf, &g, gradient != nullptr ? &kadd : nullptr);
   const double noise = std::exp(hp.log_noise_variance);
   Eigen::MatrixXd k = kf;
   k.diagonal().array() += noise;
@@ -123,7 +130,8 @@ absl::StatusOr<double> LogMarginalLikelihood(const Eigen::MatrixXd& x, const Eig
     l.solveInPlace(k_inv);
     lower.transpose().triangularView<Eigen::Upper>().solveInPlace(k_inv);
     const Eigen::MatrixXd w = alpha * alpha.transpose() - k_inv;  // symmetric
-    gradient->resize(d + 3);
+    gradient->resize(d + 4);
+    const Eigen::VectorXd additive = kernel.AdditiveLengthScaleContraction(x, w);
     // dK_ab/dlog l_i = g_ab (x_ai - x_bi)^2 / l_i^2, so with M = W o G:
     // sum_ab M_ab (x_ai - x_bi)^2 = 2 sum_a x_ai^2 (M 1)_a - 2 x_i^T M x_i.
     const Eigen::MatrixXd m = w.cwiseProduct(g);
@@ -133,11 +141,12 @@ absl::StatusOr<double> LogMarginalLikelihood(const Eigen::MatrixXd& x, const Eig
       const double inv_l2 = std::exp(-2.0 * hp.log_length_scales(i));
       const double s =
           2.0 * x.col(i).array().square().matrix().dot(row_sums) - 2.0 * x.col(i).dot(mx.col(i));
-      (*gradient)(i) = 0.5 * s * inv_l2;
+      (*gradient)(i) = 0.5 * (s * inv_l2 + additive(i));
     }
     (*gradient)(d) = 0.5 * w.cwiseProduct(kf).sum();
     (*gradient)(d + 1) = 0.5 * noise * w.trace();
     (*gradient)(d + 2) = alpha.sum();
+    (*gradient)(d + 3) = 0.5 * w.cwiseProduct(kadd).sum();
   }
   return lml;
 }
@@ -149,14 +158,16 @@ double LogHyperprior(const GpHyperparameters& hp, Eigen::VectorXd* gradient) {
   const double zs = hp.log_signal_variance / kSignalLogSd;
   const double zn = (hp.log_noise_variance - kNoiseLogMean) / kNoiseLogSd;
   const double zc = hp.mean / kMeanSd;
+  const double zw = (hp.log_additive_weight - kAdditiveLogMean) / kAdditiveLogSd;
   if (gradient != nullptr) {
-    gradient->resize(d + 3);
+    gradient->resize(d + 4);
     gradient->head(d) = (-zl / kLengthScaleLogSd).matrix();
     (*gradient)(d) = -zs / kSignalLogSd;
     (*gradient)(d + 1) = -zn / kNoiseLogSd;
     (*gradient)(d + 2) = -zc / kMeanSd;
+    (*gradient)(d + 3) = -zw / kAdditiveLogSd;
   }
-  return -0.5 * (zl.square().sum() + zs * zs + zn * zn + zc * zc);
+  return -0.5 * (zl.square().sum() + zs * zs + zn * zn + zc * zc + zw * zw);
 }
 
 namespace {
@@ -181,7 +192,7 @@ double FitObjective(const std::vector<double>& theta_std, std::vector<double>& g
     // A very poor value with a gradient pulling towards more noise and
     // shorter correlation makes the line search back off.
     for (size_t i = 0; i < grad.size(); ++i) grad[i] = 0.0;
-    if (!grad.empty()) grad[grad.size() - 2] = 1.0;
+    if (!grad.empty()) grad[grad.size() - 3] = 1.0;
     return -1e10;
   }
   const double value = *lml + prior;
@@ -216,6 +227,7 @@ GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::Vect
       for (int i = 0; i < d; ++i) hp.log_length_scales(i) += kLengthScaleLogSd * normal(engine);
       hp.log_signal_variance += 0.5 * kSignalLogSd * normal(engine);
       hp.log_noise_variance += 0.5 * kNoiseLogSd * normal(engine);
+      hp.log_additive_weight += 0.5 * kAdditiveLogSd * normal(engine);
       thetas.push_back(hp.ToVector());
     }
   }
@@ -266,7 +278,7 @@ void GaussianProcess::Append(const Eigen::VectorXd& x, double y) {
   const Eigen::Index n = x_.rows();
   const Eigen::VectorXd kx = kernel_.Matrix(x_, x.transpose()).col(0);
   const Eigen::VectorXd l = lower_.triangularView<Eigen::Lower>().solve(kx);
-  const double kxx = kernel_.signal_variance() + std::exp(hp_.log_noise_variance) + jitter_;
+  const double kxx = kernel_.prior_variance() + std::exp(hp_.log_noise_variance) + jitter_;
   // The new diagonal entry is at least the noise and jitter, so the factor
   // stays positive definite even for a duplicate input.
   const double floor = std::max(std::exp(hp_.log_noise_variance) + jitter_, 1e-10);
@@ -289,7 +301,7 @@ void GaussianProcess::Predict(const Eigen::MatrixXd& points, Eigen::VectorXd* me
   const Eigen::MatrixXd ks = kernel_.Matrix(points, x_);  // N x n
   *mean = (ks * alpha_).array() + hp_.mean;
   const Eigen::MatrixXd v = lower_.triangularView<Eigen::Lower>().solve(ks.transpose());
-  *variance = (kernel_.signal_variance() - v.colwise().squaredNorm().transpose().array())
+  *variance = (kernel_.prior_variance() - v.colwise().squaredNorm().transpose().array())
                   .cwiseMax(0.0)
                   .matrix();
 }
@@ -303,7 +315,7 @@ void GaussianProcess::PredictWithGradient(const Eigen::VectorXd& x, double* mean
   const auto l = lower_.triangularView<Eigen::Lower>();
   const Eigen::VectorXd v = l.solve(ks);
   const Eigen::VectorXd k_inv_ks = lower_.transpose().triangularView<Eigen::Upper>().solve(v);
-  const double var = kernel_.signal_variance() - v.squaredNorm();
+  const double var = kernel_.prior_variance() - v.squaredNorm();
   *mean_gradient = dk * alpha_;
   if (var > 0.0) {
     *variance = var;

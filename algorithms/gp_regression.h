@@ -3,7 +3,8 @@
 //
 // Model (Rasmussen and Williams, "Gaussian Processes for Machine Learning",
 // 2006, ch. 2 and 5): y = c + f(x) + e, f ~ GP(0, k), e ~ N(0, sn^2).
-// Hyperparameters theta = [log l_1..log l_D, log s^2, log sn^2, c].
+// Hyperparameters theta = [log l_1..log l_D, log s^2, log sn^2, c, log w]
+// (w the weight of the kernel's additive part, gp_kernel.h).
 //
 // Posterior at x (eq. 2.25-2.26), with K = k(X, X) + (sn^2 + jitter) I = L L^T,
 // alpha = K^-1 (y - c) and k* = k(X, x):
@@ -21,6 +22,8 @@
 //   log s^2  ~ N(0, 1.5^2)                 (outputs are standardised)
 //   log sn^2 ~ N(log 1e-3, 3^2)            (from noise-free to very noisy)
 //   c        ~ N(0, 1)
+//   log w    ~ N(log 0.1, 2^2)             (mostly the ARD kernel unless the
+//              data look additive)
 // using NLopt's L-BFGS (Liu and Nocedal 1989) with analytic gradients inside
 // box bounds, from several starting points.
 //
@@ -46,10 +49,11 @@ struct GpHyperparameters {
   double log_signal_variance = 0.0;   // log s^2
   double log_noise_variance = -6.9;   // log sn^2
   double mean = 0.0;                  // c
+  double log_additive_weight = -2.3;  // log w
 
   // The prior's mode for a D-dimensional input.
   static GpHyperparameters Default(int dimension);
-  // [log l, log s^2, log sn^2, c] and back.
+  // [log l, log s^2, log sn^2, c, log w] and back.
   Eigen::VectorXd ToVector() const;
   static GpHyperparameters FromVector(const Eigen::VectorXd& theta);
   Matern52Kernel Kernel() const;

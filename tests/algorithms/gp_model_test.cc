@@ -53,6 +53,7 @@ Matern52Kernel SomeKernel(int d) {
   Matern52Kernel k;
   k.log_length_scales = Eigen::VectorXd::LinSpaced(d, -1.2, 0.3);
   k.log_signal_variance = 0.4;
+  k.log_additive_weight = -0.7;
   return k;
 }
 
@@ -68,13 +69,24 @@ TEST_CASE("gp kernel: value, symmetry and r = 0", "[gp]") {
   const Eigen::MatrixXd x = RandomPoints(5, 3, 1);
   const Eigen::MatrixXd m = k.Matrix(x, x);
   CHECK((m - m.transpose()).cwiseAbs().maxCoeff() < 1e-15);
-  CHECK(m(2, 2) == Approx(std::exp(0.4)));
-  // Direct evaluation of the formula.
+  const double w = std::exp(-0.7);
+  CHECK(m(2, 2) == Approx(std::exp(0.4) * (1 + w)));
+  CHECK(k.prior_variance() == Approx(m(2, 2)));
+  // Direct evaluation of the formula: ARD part plus additive part.
   const Eigen::VectorXd a = x.row(0).transpose(), b = x.row(1).transpose();
-  const double r = std::sqrt(((a - b).array() / k.log_length_scales.array().exp()).square().sum());
+  const Eigen::ArrayXd rd = ((a - b).array() / k.log_length_scales.array().exp()).abs();
+  const double r = std::sqrt(rd.square().sum());
   const double s5 = std::sqrt(5.0);
-  CHECK(k(a, b) == Approx(std::exp(0.4) * (1 + s5 * r + 5 * r * r / 3) * std::exp(-s5 * r)));
+  const auto matern = [&](double t) { return (1 + s5 * t + 5 * t * t / 3) * std::exp(-s5 * t); };
+  double additive = 0.0;
+  for (double t : rd) additive += matern(t);
+  CHECK(k(a, b) == Approx(std::exp(0.4) * (matern(r) + w / 3 * additive)));
   CHECK(m(0, 1) == Approx(k(a, b)));
+  // Without the additive part: the plain ARD kernel.
+  Matern52Kernel plain = k;
+  plain.log_additive_weight = -std::numeric_limits<double>::infinity();
+  CHECK(plain(a, b) == Approx(std::exp(0.4) * matern(r)));
+  CHECK(plain.Matrix(x, x)(0, 1) == Approx(plain(a, b)));
 }
 
 TEST_CASE("gp kernel: gradients wrt x and log hyperparameters match finite differences", "[gp]") {
@@ -85,10 +97,10 @@ TEST_CASE("gp kernel: gradients wrt x and log hyperparameters match finite diffe
   for (int j = 0; j < 5; ++j) {
     const Eigen::VectorXd b = pts.row(j + 1).transpose();
     CheckClose(grad.col(j), NumericGradient([&](const Eigen::VectorXd& p) { return k(p, b); }, x));
-    Eigen::VectorXd theta(5);
-    theta << k.log_length_scales, k.log_signal_variance;
+    Eigen::VectorXd theta(6);
+    theta << k.log_length_scales, k.log_signal_variance, k.log_additive_weight;
     const auto as_params = [&](const Eigen::VectorXd& t) {
-      Matern52Kernel kt{t.head(4), t(4)};
+      Matern52Kernel kt{t.head(4), t(4), t(5)};
       return kt(x, b);
     };
     CheckClose(k.GradientWrtLogParameters(x, b), NumericGradient(as_params, theta));
@@ -110,6 +122,7 @@ TEST_CASE("gp: log marginal likelihood and prior gradients match finite differen
     hp.log_signal_variance = 0.3;
     hp.log_noise_variance = noise;
     hp.mean = 0.2;
+    hp.log_additive_weight = -0.5;
     Eigen::VectorXd grad;
     absl::StatusOr<double> lml = LogMarginalLikelihood(x, y, hp, &grad);
     REQUIRE(lml.ok());
