@@ -23,8 +23,8 @@
 #include "storage/sqlite_store.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -67,9 +67,9 @@ double Now() {
 }
 
 absl::StatusOr<TrialState> ParseTrialState(absl::string_view text) {
-  for (TrialState state : {TrialState::kActive, TrialState::kStopping, TrialState::kCompleted,
-                           TrialState::kStopped, TrialState::kFailed, TrialState::kInfeasible,
-                           TrialState::kStale}) {
+  for (TrialState state :
+       {TrialState::kActive, TrialState::kStopping, TrialState::kCompleted, TrialState::kStopped,
+        TrialState::kFailed, TrialState::kInfeasible, TrialState::kStale}) {
     if (text == ToString(state)) return state;
   }
   return absl::InternalError(absl::StrCat("corrupt trial state in store: \"", text, "\""));
@@ -405,8 +405,15 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::ListTrials(const std::string& st
 
   // The text depends only on the number of states and on which filters are
   // set, so the cache holds a few dozen variants at most.
-  std::string sql =
-      absl::StrCat("SELECT ", kTrialColumns, " FROM trials WHERE study_id = ? AND trial_id > ?");
+  // SQLite's planner prefers the primary key's (study_id, trial_id > ?) range
+  // for every variant, which reads the whole study to find a few ACTIVE
+  // trials; name the index that fits the filter instead (then sort the few
+  // rows it returns).
+  const char* index = !filter.client_id.empty() ? " INDEXED BY trials_by_client"
+                      : !filter.states.empty()  ? " INDEXED BY trials_by_state"
+                                                : "";
+  std::string sql = absl::StrCat("SELECT ", kTrialColumns, " FROM trials", index,
+                                 " WHERE study_id = ? AND trial_id > ?");
   if (!filter.states.empty()) {
     std::vector<absl::string_view> marks(filter.states.size(), "?");
     absl::StrAppend(&sql, " AND state IN (", absl::StrJoin(marks, ", "), ")");

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <utility>
-
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "algorithms/best_trials.h"
 #include "algorithms/designer_factory.h"
@@ -16,8 +16,7 @@ namespace tuner {
 namespace {
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 absl::Status CheckName(std::string_view value, std::string_view path, int max_length) {
@@ -147,8 +146,8 @@ absl::StatusOr<StudyRecord> StudyService::Resume(const StudySpec& spec) {
       if (!b.contains(key)) fields += (fields.empty() ? "" : ", ") + key;
     }
     return absl::FailedPreconditionError("study \"" + spec.name +
-                                         "\" exists with a different spec (differs in: " +
-                                         fields + "); use another name to start afresh");
+                                         "\" exists with a different spec (differs in: " + fields +
+                                         "); use another name to start afresh");
   }
   if (existing->max_trials == spec.max_trials) return record;
   auto entry = Entry(spec.name);
@@ -180,8 +179,9 @@ absl::Status StudyService::DeleteStudy(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(
-    const std::string& study, int count, const std::string& client_id) {
+absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::string& study,
+                                                                     int count,
+                                                                     const std::string& client_id) {
   if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
   if (auto s = CheckName(client_id, "client_id", options_.max_name_length); !s.ok()) return s;
   if (count < 1 || count > options_.max_suggest_count) {
@@ -204,27 +204,25 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(
     return out;
   }
 
-  auto counts = store_->CountTrials(study);
-  if (!counts.ok()) return counts.status();
-  if (BudgetSpent(e.spec, *counts)) {
+  if (absl::Status s = e.history.Refresh(store_, study); !s.ok()) return s;
+  const TrialCounts& counts = e.history.counts();
+  if (BudgetSpent(e.spec, counts)) {
     out.study_done = true;
     return out;
   }
-  const int64_t done = counts->completed + counts->stopped + counts->infeasible;
-  const int64_t running = counts->active + counts->stopping;
+  const int64_t done = counts.completed + counts.stopped + counts.infeasible;
+  const int64_t running = counts.active + counts.stopping;
   const int64_t room = e.spec.max_trials - done - running;
   if (room <= 0) return out;  // every remaining trial is running somewhere
 
-  auto history = store_->ListTrials(study, {.with_measurements = false});
-  if (!history.ok()) return history.status();
   const int want = static_cast<int>(std::min<int64_t>(count, room));
   // STALE trials' parameters first (within the retry budget), then the designer.
-  std::vector<Assignment> assignments = RetriesDue(*history);
+  std::vector<Assignment> assignments = RetriesDue(e.history.trials());
   if (static_cast<int>(assignments.size()) > want) assignments.resize(want);
   if (static_cast<int>(assignments.size()) < want) {
     // Designers see STALE trials as pending: their parameters are retried.
     std::vector<const Trial*> finished, active;
-    for (const Trial& t : *history) {
+    for (const Trial& t : e.history.trials()) {
       (IsFinal(t.state) && t.state != TrialState::kStale ? finished : active).push_back(&t);
     }
     e.designer->Update(finished, active);
@@ -370,11 +368,11 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
     if (auto s = CheckMeasurement(outcome.final_measurement, "final_measurement"); !s.ok()) {
       return s;
     }
-  } else if (auto s = CheckName(outcome.reason,
-                                outcome.kind == TrialOutcome::Kind::kInfeasible
-                                    ? "infeasible_reason"
-                                    : "failure_message",
-                                64 * 1024);
+  } else if (auto s =
+                 CheckName(outcome.reason,
+                           outcome.kind == TrialOutcome::Kind::kInfeasible ? "infeasible_reason"
+                                                                           : "failure_message",
+                           64 * 1024);
              !s.ok()) {
     return s;
   }
@@ -388,24 +386,23 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
   switch (outcome.kind) {
     case TrialOutcome::Kind::kCompleted: {
       Measurement final_m = outcome.final_measurement;
-      if (final_m.metrics.empty() && t.measurements.empty() &&
-          t.state == TrialState::kStopping) {
+      if (final_m.metrics.empty() && t.measurements.empty() && t.state == TrialState::kStopping) {
         t.state = TrialState::kStopped;  // stopped before its first report
         break;
       }
       if (final_m.metrics.empty()) {
         if (t.measurements.empty()) {
-          return absl::FailedPreconditionError(
-              "final_measurement: empty, and trial " + std::to_string(trial_id) +
-              " has reported no measurement to use instead");
+          return absl::FailedPreconditionError("final_measurement: empty, and trial " +
+                                               std::to_string(trial_id) +
+                                               " has reported no measurement to use instead");
         }
         final_m = t.measurements.back();
       }
       if (t.state != TrialState::kStopping) {
         for (const Objective& o : e.spec.objectives) {
           if (!final_m.metrics.contains(o.metric)) {
-            return absl::InvalidArgumentError("final_measurement.metrics: missing the objective \"" +
-                                              o.metric + "\"");
+            return absl::InvalidArgumentError(
+                "final_measurement.metrics: missing the objective \"" + o.metric + "\"");
           }
         }
       }
@@ -427,14 +424,13 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
   if (absl::Status s = store_->UpdateTrial(study, t); !s.ok()) return s;
   e.running.erase(trial_id);
   if (e.rule) e.rule->Finish(trial_id, t.state);
-  if (absl::Status s = MaybeCompleteStudy(study, e.spec); !s.ok()) return s;
+  if (absl::Status s = MaybeCompleteStudy(study, e); !s.ok()) return s;
   return t;
 }
 
-absl::Status StudyService::MaybeCompleteStudy(const std::string& study, const StudySpec& spec) {
-  auto counts = store_->CountTrials(study);
-  if (!counts.ok()) return counts.status();
-  if (!BudgetSpent(spec, *counts)) return absl::OkStatus();
+absl::Status StudyService::MaybeCompleteStudy(const std::string& study, StudyEntry& e) {
+  if (absl::Status s = e.history.Refresh(store_, study); !s.ok()) return s;
+  if (!BudgetSpent(e.spec, e.history.counts())) return absl::OkStatus();
   auto record = store_->GetStudy(study);
   if (!record.ok()) return record.status();
   if (record->state == StudyState::kCompleted) return absl::OkStatus();
@@ -463,25 +459,36 @@ absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t 
 }
 
 std::chrono::steady_clock::time_point StudyService::LeaseDeadline() const {
-  return options_.clock() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-             std::chrono::duration<double>(options_.lease_seconds));
+  return options_.clock() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(options_.lease_seconds));
 }
 
 std::vector<Assignment> StudyService::RetriesDue(const std::vector<Trial>& history) const {
-  // Trials by parameters, in id order.
-  std::map<std::string, std::vector<const Trial*>> by_parameters;
-  for (const Trial& t : history) by_parameters[AssignmentToJson(t.parameters)].push_back(&t);
-  std::vector<const Trial*> due;
-  for (const auto& [key, trials] : by_parameters) {
-    // Due when the latest trial with these parameters is STALE, and fewer
-    // than max_retries + 1 of them went stale.
-    int stale = 0;
-    for (const Trial* t : trials) stale += t->state == TrialState::kStale;
-    if (trials.back()->state == TrialState::kStale && stale <= options_.max_retries) {
-      due.push_back(trials.back());
-    }
+  // STALE trials by parameters, in id order: a scan of states, nothing
+  // decoded or encoded for the rest of the history.
+  std::map<Assignment, std::vector<const Trial*>> stale_by_parameters;
+  for (const Trial& t : history) {
+    if (t.state == TrialState::kStale) stale_by_parameters[t.parameters].push_back(&t);
   }
+  if (stale_by_parameters.empty()) return {};
+  // Due when at most max_retries trials with these parameters went stale and
+  // none with them came after the latest stale one (one pass over the trials
+  // after the earliest such candidate).
+  std::map<Assignment, const Trial*> candidates;
+  int64_t first = std::numeric_limits<int64_t>::max();
+  for (const auto& [parameters, stale] : stale_by_parameters) {
+    if (static_cast<int>(stale.size()) > options_.max_retries) continue;
+    candidates.emplace(parameters, stale.back());
+    first = std::min(first, stale.back()->id);
+  }
+  auto it = std::upper_bound(history.begin(), history.end(), first,
+                             [](int64_t id, const Trial& t) { return id < t.id; });
+  for (; it != history.end() && !candidates.empty(); ++it) {
+    auto c = candidates.find(it->parameters);
+    if (c != candidates.end() && c->second->id < it->id) candidates.erase(c);
+  }
+  std::vector<const Trial*> due;
+  for (const auto& [parameters, latest] : candidates) due.push_back(latest);
   std::sort(due.begin(), due.end(), [](const Trial* a, const Trial* b) { return a->id < b->id; });
   std::vector<Assignment> out;
   for (const Trial* t : due) out.push_back(t->parameters);
@@ -525,8 +532,8 @@ absl::StatusOr<int> StudyService::ExpireLeases() {
       auto trial = store_->GetTrial(study.name, it->first);
       if (!trial.ok()) return trial.status();
       trial->state = TrialState::kStale;
-      trial->reason = "lease expired: no report or heartbeat for " +
-                      FormatValue(options_.lease_seconds) + " s";
+      trial->reason =
+          "lease expired: no report or heartbeat for " + FormatValue(options_.lease_seconds) + " s";
       trial->end_time = Now();
       if (absl::Status s = store_->UpdateTrial(study.name, *trial); !s.ok()) return s;
       if (e.rule) e.rule->Finish(it->first, TrialState::kStale);
@@ -557,8 +564,8 @@ absl::StatusOr<std::vector<Trial>> StudyService::GetBestTrials(const std::string
   if (!record.ok()) return record.status();
   auto spec = SpecOf(*record);
   if (!spec.ok()) return spec.status();
-  auto trials = store_->ListTrials(
-      study, {.states = {TrialState::kCompleted}, .with_measurements = false});
+  auto trials =
+      store_->ListTrials(study, {.states = {TrialState::kCompleted}, .with_measurements = false});
   if (!trials.ok()) return trials.status();
   std::vector<Trial> best;
   for (const Trial* t : BestTrials(*trials, spec->objectives)) best.push_back(*t);

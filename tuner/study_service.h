@@ -25,14 +25,15 @@
 #include "algorithms/stopping_rule.h"
 #include "storage/store.h"
 #include "study/study_spec.h"
+#include "tuner/study_history.h"
 
 namespace tuner {
 
 struct StudyServiceOptions {
-  int64_t max_spec_bytes = 1 << 20;      // largest study JSON accepted
-  int max_suggest_count = 1000;          // largest SuggestTrials count
+  int64_t max_spec_bytes = 1 << 20;  // largest study JSON accepted
+  int max_suggest_count = 1000;      // largest SuggestTrials count
   int max_metrics_per_measurement = 1000;
-  int max_name_length = 256;             // metric names, client ids, reasons
+  int max_name_length = 256;  // metric names, client ids, reasons
   // A running trial's lease: a trial with no report or heartbeat for this
   // long becomes STALE (see ExpireLeases). 0 = no leases.
   double lease_seconds = 0;
@@ -133,13 +134,15 @@ class StudyService {
       std::chrono::steady_clock::time_point lease_deadline;
     };
     std::map<int64_t, Running> running;  // guarded by mu
+    StudyHistory history;                // guarded by mu; the designer's view
   };
 
   absl::StatusOr<std::shared_ptr<StudyEntry>> Entry(const std::string& name);
   absl::StatusOr<StudyRecord> Resume(const StudySpec& spec);
   absl::Status CheckMeasurement(const Measurement& m, std::string_view path) const;
   absl::StatusOr<Trial> RunningTrial(const std::string& study, int64_t trial_id);
-  absl::Status MaybeCompleteStudy(const std::string& study, const StudySpec& spec);
+  // Marks the study COMPLETED once its budget is spent; needs e.mu held.
+  absl::Status MaybeCompleteStudy(const std::string& study, StudyEntry& e);
   // A fresh lease deadline from now.
   std::chrono::steady_clock::time_point LeaseDeadline() const;
   // Parameters of STALE trials due to be offered again, oldest first.

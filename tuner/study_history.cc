@@ -1,0 +1,110 @@
+#include "tuner/study_history.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tuner {
+
+void StudyHistory::Count(TrialState state, int64_t delta) {
+  counts_.total += delta;
+  switch (state) {
+    case TrialState::kActive:
+      counts_.active += delta;
+      break;
+    case TrialState::kStopping:
+      counts_.stopping += delta;
+      break;
+    case TrialState::kCompleted:
+      counts_.completed += delta;
+      break;
+    case TrialState::kStopped:
+      counts_.stopped += delta;
+      break;
+    case TrialState::kFailed:
+      counts_.failed += delta;
+      break;
+    case TrialState::kInfeasible:
+      counts_.infeasible += delta;
+      break;
+    case TrialState::kStale:
+      counts_.stale += delta;
+      break;
+  }
+}
+
+std::vector<Trial>::iterator StudyHistory::Find(int64_t id) {
+  auto it = std::lower_bound(trials_.begin(), trials_.end(), id,
+                             [](const Trial& t, int64_t id) { return t.id < id; });
+  return it != trials_.end() && it->id == id ? it : trials_.end();
+}
+
+void StudyHistory::Put(Trial trial) {
+  const int64_t id = trial.id;
+  Count(trial.state, +1);
+  if (IsFinal(trial.state)) {
+    open_.erase(id);
+  } else {
+    open_.insert(id);
+  }
+  if (id > max_id_) {
+    max_id_ = id;
+    trials_.push_back(std::move(trial));
+    return;
+  }
+  auto it = Find(id);
+  if (it != trials_.end()) {
+    Count(it->state, -1);
+    *it = std::move(trial);
+    return;
+  }
+  it = std::lower_bound(trials_.begin(), trials_.end(), id,
+                        [](const Trial& t, int64_t id) { return t.id < id; });
+  trials_.insert(it, std::move(trial));
+}
+
+absl::Status StudyHistory::Refresh(Store* store, const std::string& study) {
+  // (1) Open now. Trials above max_id_ are left to (2), which is newer.
+  auto open_now = store->ListTrials(
+      study, {.states = {TrialState::kActive, TrialState::kStopping}, .with_measurements = false});
+  if (!open_now.ok()) return open_now.status();
+  // (2) Created since the last refresh.
+  auto created = store->ListTrials(study, {.after_id = max_id_, .with_measurements = false});
+  if (!created.ok()) return created.status();
+
+  std::set<int64_t> seen;
+  const int64_t known = max_id_;
+  std::vector<Trial> updates;
+  for (Trial& t : *open_now) {
+    if (t.id > known) continue;
+    seen.insert(t.id);
+    updates.push_back(std::move(t));
+  }
+  for (Trial& t : *created) {
+    seen.insert(t.id);
+    updates.push_back(std::move(t));
+  }
+  // (3) Open at the last refresh and in neither query: final since then (or
+  // gone with its study).
+  std::vector<int64_t> gone;
+  for (int64_t id : open_) {
+    if (seen.count(id) != 0) continue;
+    auto one =
+        store->ListTrials(study, {.after_id = id - 1, .limit = 1, .with_measurements = false});
+    if (!one.ok()) return one.status();
+    if (!one->empty() && one->front().id == id) {
+      updates.push_back(std::move(one->front()));
+    } else {
+      gone.push_back(id);
+    }
+  }
+  for (Trial& t : updates) Put(std::move(t));
+  for (int64_t id : gone) {
+    open_.erase(id);
+    auto it = Find(id);
+    Count(it->state, -1);
+    trials_.erase(it);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tuner

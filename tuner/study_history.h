@@ -1,0 +1,56 @@
+// StudyHistory: one study's trials (without measurements) kept in memory for
+// the designers, so that a suggestion reads from the Store only what changed
+// since the previous one instead of every trial of the study.
+//
+// Refresh reads (1) the trials that are open now (ACTIVE or STOPPING, an
+// indexed query returning few rows), (2) the trials created since the last
+// refresh (ids above the highest seen), and (3) one by one, the trials that
+// were open at the last refresh and are in neither, i.e. that have become
+// final since. A final trial (COMPLETED, STOPPED, FAILED, INFEASIBLE, STALE)
+// never changes again, so it is read once. Queries are applied oldest first,
+// so a trial that changed between them ends with its newest state; a trial
+// still open in the cache is re-read at the next refresh.
+//
+// Cost per refresh: O(open + new + newly final) rows read, plus O(log n) per
+// row to place it (new trials are appended: ids only grow); counts() is maintained on the way. Not
+// thread-safe: the owner (StudyService, under the study's mutex) serialises calls.
+#ifndef TUNER_TUNER_STUDY_HISTORY_H_
+#define TUNER_TUNER_STUDY_HISTORY_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "algorithms/trial.h"
+#include "storage/store.h"
+
+namespace tuner {
+
+class StudyHistory {
+ public:
+  // Brings the cache up to date with `store`'s trials of `study`. On an error
+  // the cache keeps what it had (a later Refresh catches up).
+  absl::Status Refresh(Store* store, const std::string& study);
+
+  // Every trial of the study as of the last Refresh, by ascending id.
+  const std::vector<Trial>& trials() const { return trials_; }
+  // Their numbers by state (what Store::CountTrials says), kept up to date by
+  // Refresh at no extra cost.
+  const TrialCounts& counts() const { return counts_; }
+
+ private:
+  void Put(Trial trial);
+  void Count(TrialState state, int64_t delta);
+  std::vector<Trial>::iterator Find(int64_t id);  // end() if absent
+
+  std::vector<Trial> trials_;  // by ascending id
+  TrialCounts counts_;
+  std::set<int64_t> open_;  // ids whose cached state is not final
+  int64_t max_id_ = 0;
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_STUDY_HISTORY_H_
