@@ -463,31 +463,7 @@ absl::StatusOr<TrialCounts> SqliteStore::CountTrials(const std::string& study) {
       TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
       TUNER_STORE_ASSIGN_OR_RETURN(TrialState state, ParseTrialState(select.Text(0)));
-      const int64_t n = select.Int(1);
-      counts.total += n;
-      switch (state) {
-        case TrialState::kActive:
-          counts.active += n;
-          break;
-        case TrialState::kStopping:
-          counts.stopping += n;
-          break;
-        case TrialState::kCompleted:
-          counts.completed += n;
-          break;
-        case TrialState::kStopped:
-          counts.stopped += n;
-          break;
-        case TrialState::kFailed:
-          counts.failed += n;
-          break;
-        case TrialState::kInfeasible:
-          counts.infeasible += n;
-          break;
-        case TrialState::kStale:
-          counts.stale += n;
-          break;
-      }
+      counts.Add(state, select.Int(1));
     }
   }
   TUNER_STORE_RETURN_IF_ERROR(txn.Commit());

@@ -12,4 +12,31 @@ const char* ToString(StudyState state) {
   return "?";
 }
 
+void TrialCounts::Add(TrialState state, int64_t n) {
+  total += n;
+  switch (state) {
+    case TrialState::kActive:
+      active += n;
+      break;
+    case TrialState::kStopping:
+      stopping += n;
+      break;
+    case TrialState::kCompleted:
+      completed += n;
+      break;
+    case TrialState::kStopped:
+      stopped += n;
+      break;
+    case TrialState::kFailed:
+      failed += n;
+      break;
+    case TrialState::kInfeasible:
+      infeasible += n;
+      break;
+    case TrialState::kStale:
+      stale += n;
+      break;
+  }
+}
+
 }  // namespace tuner

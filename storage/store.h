@@ -45,6 +45,9 @@ struct TrialFilter {
 struct TrialCounts {
   int64_t total = 0, active = 0, stopping = 0, completed = 0, stopped = 0, failed = 0,
           infeasible = 0, stale = 0;
+
+  // Adds n (which may be negative) trials in `state`, to total too.
+  void Add(TrialState state, int64_t n);
 };
 
 class Store {

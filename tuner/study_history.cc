@@ -5,33 +5,6 @@
 
 namespace tuner {
 
-void StudyHistory::Count(TrialState state, int64_t delta) {
-  counts_.total += delta;
-  switch (state) {
-    case TrialState::kActive:
-      counts_.active += delta;
-      break;
-    case TrialState::kStopping:
-      counts_.stopping += delta;
-      break;
-    case TrialState::kCompleted:
-      counts_.completed += delta;
-      break;
-    case TrialState::kStopped:
-      counts_.stopped += delta;
-      break;
-    case TrialState::kFailed:
-      counts_.failed += delta;
-      break;
-    case TrialState::kInfeasible:
-      counts_.infeasible += delta;
-      break;
-    case TrialState::kStale:
-      counts_.stale += delta;
-      break;
-  }
-}
-
 std::vector<Trial>::iterator StudyHistory::Find(int64_t id) {
   auto it = std::lower_bound(trials_.begin(), trials_.end(), id,
                              [](const Trial& t, int64_t id) { return t.id < id; });
@@ -40,7 +13,7 @@ std::vector<Trial>::iterator StudyHistory::Find(int64_t id) {
 
 void StudyHistory::Put(Trial trial) {
   const int64_t id = trial.id;
-  Count(trial.state, +1);
+  counts_.Add(trial.state, +1);
   if (IsFinal(trial.state)) {
     open_.erase(id);
   } else {
@@ -53,7 +26,7 @@ void StudyHistory::Put(Trial trial) {
   }
   auto it = Find(id);
   if (it != trials_.end()) {
-    Count(it->state, -1);
+    counts_.Add(it->state, -1);
     *it = std::move(trial);
     return;
   }
@@ -101,7 +74,7 @@ absl::Status StudyHistory::Refresh(Store* store, const std::string& study) {
   for (int64_t id : gone) {
     open_.erase(id);
     auto it = Find(id);
-    Count(it->state, -1);
+    counts_.Add(it->state, -1);
     trials_.erase(it);
   }
   return absl::OkStatus();

@@ -42,7 +42,6 @@ class StudyHistory {
 
  private:
   void Put(Trial trial);
-  void Count(TrialState state, int64_t delta);
   std::vector<Trial>::iterator Find(int64_t id);  // end() if absent
 
   std::vector<Trial> trials_;  // by ascending id
