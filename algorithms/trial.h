@@ -32,11 +32,11 @@ struct Trial {
   int64_t id = 0;  // 1, 2, ... within its study
   TrialState state = TrialState::kActive;
   Assignment parameters;
-  std::vector<Measurement> measurements;      // intermediate, in report order
+  std::vector<Measurement> measurements;         // intermediate, in report order
   std::optional<Measurement> final_measurement;  // set for COMPLETED, STOPPED
-  std::string client_id;  // who was handed the trial ("" if nobody)
-  std::string reason;     // why it was stopped, infeasible or failed
-  std::string runner;     // launcher handle of its cluster, e.g. "local:4242" ("" if none)
+  std::string client_id;                         // who was handed the trial ("" if nobody)
+  std::string reason;                            // why it was stopped, infeasible or failed
+  std::string runner;        // launcher handle of its cluster, e.g. "local:4242" ("" if none)
   double create_time = 0.0;  // seconds since the Unix epoch
   double end_time = 0.0;     // 0 while running
 };

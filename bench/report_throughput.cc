@@ -41,10 +41,10 @@ double Percentile(std::vector<double> v, double p) {
 }
 
 RunResult RunOnce(int trainers, int reports, int run) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("tuner_bench_reports_" + std::to_string(getpid()) + "_" +
-                           std::to_string(run) + ".db"))
-                             .string();
+  const std::string db =
+      (std::filesystem::temp_directory_path() /
+       ("tuner_bench_reports_" + std::to_string(getpid()) + "_" + std::to_string(run) + ".db"))
+          .string();
   for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(db + s);
   auto server = tuner::Server::Start({.db_path = db, .listen = "127.0.0.1:0"});
   if (!server.ok()) {
@@ -82,7 +82,8 @@ RunResult RunOnce(int trainers, int reports, int run) {
           std::fprintf(stderr, "report: %s\n", std::string(decision.status().message()).c_str());
           std::exit(1);
         }
-        latencies[w].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        latencies[w].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       }
     });
   }

@@ -36,9 +36,9 @@ struct AlgorithmSpec {
 // docs/early-stopping.md. A key of another rule is an error; rule none
 // accepts (and ignores) min_trials and grace_steps.
 struct EarlyStoppingSpec {
-  std::string rule = "none";  // none | median | percentile | threshold | asha
-  int min_trials = 5;         // >= 1; median, percentile, asha
-  int grace_steps = 0;        // >= 0; all rules
+  std::string rule = "none";         // none | median | percentile | threshold | asha
+  int min_trials = 5;                // >= 1; median, percentile, asha
+  int grace_steps = 0;               // >= 0; all rules
   bool use_running_average = false;  // median, percentile
   double percentile = 50.0;          // percentile: required, in (0, 100)
   double threshold = 0.0;            // threshold: required, finite

@@ -572,7 +572,6 @@ class LocalLauncher::Impl {
   const LocalLauncherOptions& options() const { return options_; }
 
  private:
-
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;  // last: starts once the rest is built
@@ -613,8 +612,8 @@ std::vector<int64_t> LocalLauncher::Leftovers(const std::string& study,
 }
 
 void LocalLauncher::Reap(const LaunchRequest& request, const std::string& handle) {
-  std::map<std::string, std::string> marks = {
-      {"TUNER_STUDY", request.study}, {"TUNER_TRIAL_ID", std::to_string(request.trial_id)}};
+  std::map<std::string, std::string> marks = {{"TUNER_STUDY", request.study},
+                                              {"TUNER_TRIAL_ID", std::to_string(request.trial_id)}};
   if (!request.output_dir.empty()) marks["TUNER_OUTPUT_DIR"] = request.output_dir;
   // The handle's groups, and any other group carrying the trial's marks (a
   // launcher that died before its handle was recorded).

@@ -70,8 +70,8 @@ class DbSource : public ResultSource {
   }
 
  private:
-  static absl::StatusOr<std::vector<v1::Trial>> Convert(
-      const std::string& study, absl::StatusOr<std::vector<Trial>> trials) {
+  static absl::StatusOr<std::vector<v1::Trial>> Convert(const std::string& study,
+                                                        absl::StatusOr<std::vector<Trial>> trials) {
     if (!trials.ok()) return trials.status();
     std::vector<v1::Trial> out;
     for (const Trial& t : *trials) out.push_back(ToProto(study, t));
@@ -141,15 +141,16 @@ int Studies(const SourceFlags& flags) {
     int64_t completed = 0;
     for (const v1::Trial& t : *trials) completed += t.state() == v1::COMPLETED;
     std::string objectives;
-    for (const std::string& m : ObjectiveMetrics(s)) objectives += (objectives.empty() ? "" : ", ") + m;
+    for (const std::string& m : ObjectiveMetrics(s))
+      objectives += (objectives.empty() ? "" : ", ") + m;
     const std::string state = s.state() == v1::STUDY_COMPLETED ? "COMPLETED" : "ACTIVE";
     json.push_back({{"name", s.name()},
                     {"state", state},
                     {"trials", trials->size()},
                     {"completed", completed},
                     {"create_time", s.create_time()}});
-    table.AddRow({s.name(), state, std::to_string(trials->size()), std::to_string(completed),
-                  objectives});
+    table.AddRow(
+        {s.name(), state, std::to_string(trials->size()), std::to_string(completed), objectives});
   }
   std::cout << (flags.json ? json.dump(2) + "\n" : table.ToString());
   return 0;
@@ -274,7 +275,8 @@ void AddInspectCommands(CLI::App& app, CliAction* run) {
   trials->add_option("--format", flags->format, "table (default), csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->excludes("--json");
-  trials->callback([run, flags, study] { *run = [flags, study] { return Trials(*flags, *study); }; });
+  trials->callback(
+      [run, flags, study] { *run = [flags, study] { return Trials(*flags, *study); }; });
 
   auto* best = app.add_subcommand("best", "Show a study's best configuration");
   best->add_option("study", *study, "Study name")->required();

@@ -130,8 +130,7 @@ int Run(const RunFlags& flags) {
   auto study = (*client)->CreateStudy(text.str(), /*resume=*/true);
   if (!study.ok()) return Fail(std::string(study.status().message()));
 
-  const std::filesystem::path study_dir =
-      std::filesystem::absolute(flags.study_file).parent_path();
+  const std::filesystem::path study_dir = std::filesystem::absolute(flags.study_file).parent_path();
   // Absolute: Slurm's compute nodes do not share this process's cwd.
   std::string output_root =
       flags.output_dir.empty() ? "" : std::filesystem::absolute(flags.output_dir).string();
@@ -188,7 +187,8 @@ int Run(const RunFlags& flags) {
       out["best"] = nullptr;
     } else {
       nlohmann::json b = TrialJson(best->front());
-      out["best"] = {{"trial", b["trial"]}, {"parameters", b["parameters"]}, {"metrics", b["metrics"]}};
+      out["best"] = {
+          {"trial", b["trial"]}, {"parameters", b["parameters"]}, {"metrics", b["metrics"]}};
     }
     if (spec.objectives.size() > 1) {
       out["pareto"] = nlohmann::json::array();
@@ -201,7 +201,8 @@ int Run(const RunFlags& flags) {
     out["interrupted"] = summary->interrupted;
     std::cout << out.dump(2) << std::endl;
   } else {
-    std::cout << "\n" << summary->counts.completed << " completed, " << summary->counts.failed
+    std::cout << "\n"
+              << summary->counts.completed << " completed, " << summary->counts.failed
               << " failed, " << summary->counts.stopped << " stopped, "
               << summary->counts.infeasible << " infeasible"
               << (summary->interrupted ? " (interrupted)" : "") << "\n\n";
@@ -249,8 +250,9 @@ void AddRunCommand(CLI::App& app, CliAction* run) {
                   "STALE (the run renews the leases of the clusters it runs)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--output-dir", flags->output_dir,
-                  "Trial directories (logs, TUNER_OUTPUT_DIR); default: tuner_trials beside the db");
+  cmd->add_option(
+      "--output-dir", flags->output_dir,
+      "Trial directories (logs, TUNER_OUTPUT_DIR); default: tuner_trials beside the db");
   cmd->add_flag("--json", flags->json, "Print one JSON object at the end (progress on stderr)");
   cmd->callback([run, flags] { *run = [flags] { return Run(*flags); }; });
 }

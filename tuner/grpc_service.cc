@@ -46,8 +46,8 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Fn&& fn) {
 
 // One ReportMetrics stream: read a measurement, answer with a decision,
 // read the next. Errors end the stream with their status.
-class ReportReactor : public grpc::ServerBidiReactor<v1::ReportMetricsRequest,
-                                                     v1::ReportMetricsResponse> {
+class ReportReactor
+    : public grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse> {
  public:
   explicit ReportReactor(StudyService* service) : service_(service) { StartRead(&request_); }
 

@@ -122,8 +122,8 @@ absl::Status Orchestrator::Finish(int64_t trial_id, const absl::StatusOr<v1::Tri
     if (result.status().code() == absl::StatusCode::kFailedPrecondition) return absl::OkStatus();
     return result.status();
   }
-  std::string event = "trial " + std::to_string(trial_id) + " " +
-                      v1::TrialState_Name(result->state());
+  std::string event =
+      "trial " + std::to_string(trial_id) + " " + v1::TrialState_Name(result->state());
   if (result->has_final_measurement()) event += " " + MetricsText(result->final_measurement());
   if (!result->reason().empty()) {
     event += " (" + result->reason().substr(0, result->reason().find('\n')) + ")";
@@ -270,9 +270,8 @@ absl::Status Orchestrator::Recover() {
 
 absl::StatusOr<RunSummary> Orchestrator::Run() {
   RunSummary summary;
-  run_start_ = std::chrono::duration<double>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+  run_start_ =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (absl::Status s = Recover(); !s.ok()) return s;
   bool study_done = false;
   auto last_poll = std::chrono::steady_clock::now();
@@ -297,8 +296,8 @@ absl::StatusOr<RunSummary> Orchestrator::Run() {
       events.swap(events_);
     }
     for (const Event& e : events) {
-      absl::Status s = e.is_exit ? HandleExit(e.trial_id, e.exit)
-                                 : HandleMeasurement(e.trial_id, e.measurement);
+      absl::Status s =
+          e.is_exit ? HandleExit(e.trial_id, e.exit) : HandleMeasurement(e.trial_id, e.measurement);
       if (!s.ok()) return s;
     }
     if (std::chrono::steady_clock::now() - last_poll >= options_.poll_interval) {

@@ -96,8 +96,8 @@ class Orchestrator {
   const StudySpec spec_;
   const OrchestratorOptions options_;
 
-  std::map<int, int64_t> slots_;         // slot -> running trial id (Run's thread only)
-  std::set<int64_t> stop_sent_;          // trials whose cluster was told to stop
+  std::map<int, int64_t> slots_;  // slot -> running trial id (Run's thread only)
+  std::set<int64_t> stop_sent_;   // trials whose cluster was told to stop
   std::atomic<bool> interrupted_{false};
   double run_start_ = 0;  // seconds since the epoch; older ACTIVE trials were launched before
 

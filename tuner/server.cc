@@ -2,13 +2,12 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "storage/sqlite_store.h"
 #include "tuner/auth.h"

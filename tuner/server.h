@@ -15,9 +15,9 @@ namespace tuner {
 class StudyService;
 
 struct ServerOptions {
-  std::string db_path = "tuner.db";     // SQLite file, created when missing
-  std::string listen = "127.0.0.1:0";   // port 0 = any free port
-  int max_message_bytes = 4 << 20;      // larger requests: RESOURCE_EXHAUSTED
+  std::string db_path = "tuner.db";    // SQLite file, created when missing
+  std::string listen = "127.0.0.1:0";  // port 0 = any free port
+  int max_message_bytes = 4 << 20;     // larger requests: RESOURCE_EXHAUSTED
   // Running trials with no report or heartbeat for this long become STALE and
   // their parameters are offered again (StudyServiceOptions). 0 = no leases.
   double lease_seconds = 600;

@@ -168,8 +168,8 @@ absl::StatusOr<bool> TunerClient::Report(int64_t step, const Metrics& metrics) {
   return Report(study_, trial_id_, step, metrics);
 }
 
-absl::StatusOr<bool> TunerClient::Report(const std::string& study, int64_t trial_id,
-                                         int64_t step, const Metrics& metrics) {
+absl::StatusOr<bool> TunerClient::Report(const std::string& study, int64_t trial_id, int64_t step,
+                                         const Metrics& metrics) {
   if (!impl_->stream) {
     impl_->stream_context = std::make_unique<grpc::ClientContext>();
     impl_->stream_context->set_wait_for_ready(false);
@@ -270,8 +270,8 @@ absl::StatusOr<v1::Trial> TunerClient::SetTrialRunner(const std::string& study, 
   req.set_study(study);
   req.set_trial_id(trial_id);
   req.set_runner(runner);
-  return impl_->Call<v1::SetTrialRunnerRequest, v1::Trial>(
-      &v1::StudyService::Stub::SetTrialRunner, req);
+  return impl_->Call<v1::SetTrialRunnerRequest, v1::Trial>(&v1::StudyService::Stub::SetTrialRunner,
+                                                           req);
 }
 
 absl::StatusOr<v1::ListTrialsResponse> TunerClient::ListTrialsPage(

@@ -9,7 +9,8 @@ namespace tuner {
 namespace {
 
 TEST_CASE("factory builds every available designer", "[designer][factory]") {
-  CHECK(AvailableDesigners() == std::vector<std::string>{"random", "grid", "sobol", "bayesian", "hyperband"});
+  CHECK(AvailableDesigners() ==
+        std::vector<std::string>{"random", "grid", "sobol", "bayesian", "hyperband"});
   for (const std::string& name : AvailableDesigners()) {
     DesignerOptions options;
     options.algorithm = name;

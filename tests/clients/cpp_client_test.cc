@@ -1,6 +1,5 @@
 // The C++ client against a real server (in process, on an ephemeral port).
-#include "clients/cpp/tuner_client.h"
-
+#include <google/protobuf/util/message_differencer.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -8,9 +7,8 @@
 #include <filesystem>
 #include <limits>
 
+#include "clients/cpp/tuner_client.h"
 #include "tuner/server.h"
-
-#include <google/protobuf/util/message_differencer.h>
 
 namespace tuner {
 namespace {
@@ -146,7 +144,8 @@ TEST_CASE("Trials: suggest, report, stop, complete, best", "[cpp_client]") {
   auto late = f.client->Report(4, {{"loss", 0.5}});
   CHECK(late.status().code() == absl::StatusCode::kFailedPrecondition);
 
-  auto created = f.client->CreateTrial("cpp", {{"lr", D(0.01)}, {"buckets", I(4)}, {"act", S("relu")}});
+  auto created =
+      f.client->CreateTrial("cpp", {{"lr", D(0.01)}, {"buckets", I(4)}, {"act", S("relu")}});
   REQUIRE(created.ok());
   REQUIRE(f.client->Complete("cpp", created->id(), {{"loss", 0.2}}).ok());
   auto best = f.client->GetBestTrials("cpp");
@@ -172,8 +171,7 @@ TEST_CASE("Bad input for every RPC gets a canonical code", "[cpp_client]") {
   CHECK(f.client->Report("cpp", 999, 1, {{"loss", 1}}).status().code() == StatusCode::kNotFound);
   auto nan = f.client->Report("cpp", t.id(), 1, {{"loss", std::nan("")}});
   CHECK(nan.status().code() == StatusCode::kInvalidArgument);
-  auto inf = f.client->Complete("cpp", t.id(),
-                                {{"loss", std::numeric_limits<double>::infinity()}});
+  auto inf = f.client->Complete("cpp", t.id(), {{"loss", std::numeric_limits<double>::infinity()}});
   CHECK(inf.status().code() == StatusCode::kInvalidArgument);
   auto range = f.client->CreateTrial("cpp", {{"lr", D(5)}, {"buckets", I(4)}, {"act", S("relu")}});
   CHECK(range.status().code() == StatusCode::kInvalidArgument);

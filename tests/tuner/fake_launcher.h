@@ -22,8 +22,8 @@ class FakeLauncher : public Launcher {
  public:
   struct Context {
     const LaunchRequest& request;
-    MeasurementCallback emit;                  // a stdout measurement
-    std::function<bool()> stop_requested;      // Stop() was called
+    MeasurementCallback emit;              // a stdout measurement
+    std::function<bool()> stop_requested;  // Stop() was called
   };
   // Runs the trial; returns how its cluster exits (ignored after Stop()).
   using Script = std::function<ClusterExit(Context&)>;
@@ -96,10 +96,10 @@ class FakeLauncher : public Launcher {
   Script script_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::thread> threads_;  // guarded by mu_
-  std::vector<int64_t> launched_;     // guarded by mu_
-  std::set<int64_t> stopped_;         // guarded by mu_
-  std::vector<std::string> reaped_;   // guarded by mu_
+  std::vector<std::thread> threads_;                // guarded by mu_
+  std::vector<int64_t> launched_;                   // guarded by mu_
+  std::set<int64_t> stopped_;                       // guarded by mu_
+  std::vector<std::string> reaped_;                 // guarded by mu_
   int running_ = 0, max_running_ = 0, exited_ = 0;  // guarded by mu_
 };
 

@@ -57,8 +57,7 @@ TEST_CASE("CreateStudy validates and refuses duplicates", "[study_service]") {
   CHECK(f.service.CreateStudy(huge).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("SuggestTrials is idempotent per client and distinct across clients",
-          "[study_service]") {
+TEST_CASE("SuggestTrials is idempotent per client and distinct across clients", "[study_service]") {
   Fixture f;
   Trial a = f.Suggest("a");
   Trial again = f.Suggest("a");
@@ -115,7 +114,8 @@ TEST_CASE("Reports, StopTrial and CompleteTrial", "[study_service]") {
   m.metrics["acc"] = std::numeric_limits<double>::quiet_NaN();
   auto nan = f.service.ReportMeasurement("svc", t.id, m);
   CHECK(nan.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(std::string(nan.status().message()) == "measurement.metrics.acc: must be a finite number, got nan");
+  CHECK(std::string(nan.status().message()) ==
+        "measurement.metrics.acc: must be a finite number, got nan");
   m.metrics["acc"] = std::numeric_limits<double>::infinity();
   CHECK(f.service.ReportMeasurement("svc", t.id, m).status().code() ==
         absl::StatusCode::kInvalidArgument);
@@ -159,28 +159,24 @@ TEST_CASE("CompleteTrial needs the objective metric; infeasible and failed keep 
   CHECK(f.service.CompleteTrial("svc", t.id, {}).status().code() ==
         absl::StatusCode::kFailedPrecondition);  // nothing reported yet
 
-  auto inf = f.service.CompleteTrial("svc", t.id,
-                                     TrialOutcome::Infeasible("OOM"));
+  auto inf = f.service.CompleteTrial("svc", t.id, TrialOutcome::Infeasible("OOM"));
   REQUIRE(inf.ok());
   CHECK(inf->state == TrialState::kInfeasible);
   CHECK(inf->reason == "OOM");
 
   Trial u = f.Suggest("a");
   CHECK(u.id != t.id);
-  auto failed = f.service.CompleteTrial(
-      "svc", u.id, TrialOutcome::Failed("exit code 3"));
+  auto failed = f.service.CompleteTrial("svc", u.id, TrialOutcome::Failed("exit code 3"));
   REQUIRE(failed.ok());
   CHECK(failed->state == TrialState::kFailed);
-  CHECK(f.service.CompleteTrial("svc", u.id, TrialOutcome::Failed(""))
-            .status()
-            .code() == absl::StatusCode::kInvalidArgument);  // empty message
+  CHECK(f.service.CompleteTrial("svc", u.id, TrialOutcome::Failed("")).status().code() ==
+        absl::StatusCode::kInvalidArgument);  // empty message
 }
 
 TEST_CASE("The budget ends the study; failures count separately", "[study_service]") {
   Fixture f;  // max_trials 6, max_failed_trials 2
   Trial t1 = f.Suggest("a");
-  REQUIRE(f.service.CompleteTrial("svc", t1.id, TrialOutcome::Failed("boom"))
-              .ok());
+  REQUIRE(f.service.CompleteTrial("svc", t1.id, TrialOutcome::Failed("boom")).ok());
   for (int i = 0; i < 6; ++i) f.Complete(f.Suggest("a").id, 0.1 * i);
   auto s = f.service.SuggestTrials("svc", 1, "a");
   REQUIRE(s.ok());
