@@ -22,8 +22,9 @@
 //   log s^2  ~ N(0, 1.5^2)                 (outputs are standardised)
 //   log sn^2 ~ N(log 1e-3, 3^2)            (from noise-free to very noisy)
 //   c        ~ N(0, 1)
-//   log w    ~ N(log 0.1, 2^2)             (mostly the ARD kernel unless the
-//              data look additive)
+//   log w    ~ N(0, 2^2)                   (additive and joint parts equally
+//              weighted a priori; bounded to [1e-4, 100], so the fit never
+//              becomes the plain ARD kernel exactly, only nearly)
 // using NLopt's L-BFGS (Liu and Nocedal 1989) with analytic gradients inside
 // box bounds, from several starting points.
 //
@@ -49,7 +50,7 @@ struct GpHyperparameters {
   double log_signal_variance = 0.0;   // log s^2
   double log_noise_variance = -6.9;   // log sn^2
   double mean = 0.0;                  // c
-  double log_additive_weight = -2.3;  // log w
+  double log_additive_weight = 0.0;   // log w
 
   // The prior's mode for a D-dimensional input.
   static GpHyperparameters Default(int dimension);

@@ -58,6 +58,7 @@ struct Trainer {
   std::mutex mu;  // guards latencies (the monitor reads them)
   std::vector<double> latencies_ms;
   std::map<int64_t, int64_t> sent, acked;
+  std::atomic<int64_t> trials{0};  // taken so far (the monitor reads it)
   int64_t errors = 0;
   std::string first_error;
 };
@@ -156,6 +157,7 @@ void RunTrainer(const std::string& address, const Flags& flags, int index, Clock
       return;
     }
     const int64_t id = suggestion->trials[0].id();
+    me->trials++;
     const double quality = uniform();
     for (int step = 1; step <= flags.per_trial && Clock::now() < end; ++step) {
       const double acc = quality * (1.0 - 1.0 / (step + 1)) + 0.01 * uniform();
@@ -236,6 +238,7 @@ int main(int argc, char** argv) {
   std::vector<double> rss_series;
   const double warmup_s = std::min(10.0, flags.seconds / 3);
   double rss_after_warmup = 0;
+  int64_t trials_at_warmup = 0;
   for (int k = 1;; ++k) {
     const auto due = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(k * flags.interval));
@@ -252,7 +255,10 @@ int main(int argc, char** argv) {
     const double span = std::min(flags.interval, t - (k - 1) * flags.interval);
     const double rss = RssMib(server);
     rss_series.push_back(rss);
-    if (rss_after_warmup == 0 && t >= warmup_s - 1e-6) rss_after_warmup = rss;
+    if (rss_after_warmup == 0 && t >= warmup_s - 1e-6) {
+      rss_after_warmup = rss;
+      for (const Trainer& tr : trainers) trials_at_warmup += tr.trials;
+    }
     std::printf("%8.1f %12.0f %10.2f %10.2f %10.1f\n", t,
                 static_cast<double>(window.size()) / std::max(span, 1e-3), Percentile(window, 0.5),
                 Percentile(window, 0.99), rss);
@@ -314,6 +320,13 @@ int main(int argc, char** argv) {
   std::printf("%-34s %12.1f\n", "RSS at the end (MiB)", rss_end);
   std::printf("memory: %s (end %.0f%% of warm-up; flat = within 20%%)\n", flat ? "flat" : "GROWING",
               rss_after_warmup > 0 ? 100.0 * rss_end / rss_after_warmup : 0.0);
+  // The server keeps each study's trials in memory (the designer's history)
+  // and the stopping rule's evidence, so RSS grows with trials, not reports.
+  const int64_t new_trials = static_cast<int64_t>(stored.size()) - trials_at_warmup;
+  if (new_trials > 0) {
+    std::printf("%-34s %12.2f\n", "RSS growth per trial (KiB)",
+                (rss_end - rss_after_warmup) * 1024.0 / static_cast<double>(new_trials));
+  }
   std::printf("verdict: %s\n", lost == 0 && duplicated == 0 && errors == 0
                                    ? "no measurement lost or duplicated"
                                    : "FAILED");

@@ -9,11 +9,18 @@ cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 FUZZ_TARGETS=${FUZZ_TARGETS:-study_json_fuzzer service_request_fuzzer}
-if ! command -v clang++ >/dev/null; then  # Debian 12: clang-14, libFuzzer included
-  echo "fuzz: installing clang"
+# Debian 12: clang-14; libFuzzer, the sanitizer runtimes and
+# FuzzedDataProvider.h are in libclang-rt-14-dev (only recommended by clang).
+fuzz_packages=(clang libclang-rt-14-dev)
+missing=()
+for p in "${fuzz_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "fuzz: installing ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends clang
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 start=$(date +%s)

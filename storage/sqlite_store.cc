@@ -406,12 +406,15 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::ListTrials(const std::string& st
   // The text depends only on the number of states and on which filters are
   // set, so the cache holds a few dozen variants at most.
   // SQLite's planner prefers the primary key's (study_id, trial_id > ?) range
-  // for every variant, which reads the whole study to find a few ACTIVE
-  // trials; name the index that fits the filter instead (then sort the few
-  // rows it returns).
-  const char* index = !filter.client_id.empty() ? " INDEXED BY trials_by_client"
-                      : !filter.states.empty()  ? " INDEXED BY trials_by_state"
-                                                : "";
+  // for every variant, which reads the whole study to find its few running
+  // trials. When the filter asks for running states only (few rows), name the
+  // index that fits instead and sort what it returns; otherwise (e.g. paging
+  // through COMPLETED trials) the key range, which stops at the LIMIT, is right.
+  bool running_only = !filter.states.empty();
+  for (TrialState state : filter.states) running_only &= !IsFinal(state);
+  const char* index = !running_only               ? ""
+                      : !filter.client_id.empty() ? " INDEXED BY trials_by_client"
+                                                  : " INDEXED BY trials_by_state";
   std::string sql = absl::StrCat("SELECT ", kTrialColumns, " FROM trials", index,
                                  " WHERE study_id = ? AND trial_id > ?");
   if (!filter.states.empty()) {

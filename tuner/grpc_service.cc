@@ -3,6 +3,9 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include "tuner/auth.h"
 #include "tuner/proto_convert.h"
 #include "tuner/study_service.h"
@@ -46,16 +49,39 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Fn&& fn) {
 
 // One ReportMetrics stream: read a measurement, answer with a decision,
 // read the next. Errors end the stream with their status.
+// One ReportMetrics stream. A report waits for its durable commit, which
+// would block one of gRPC's few callback threads (about one per core) for an
+// fsync and so cap the reports in flight, and with them the group commit's
+// batches, at that number. The work runs on `workers` instead; the reactor
+// cannot be destroyed meanwhile (OnDone needs our StartWrite or Finish).
 class ReportReactor
     : public grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse> {
  public:
-  explicit ReportReactor(StudyService* service) : service_(service) { StartRead(&request_); }
+  ReportReactor(StudyService* service, boost::asio::thread_pool* workers)
+      : service_(service), workers_(workers) {
+    StartRead(&request_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
       Finish(grpc::Status::OK);
       return;
     }
+    boost::asio::post(*workers_, [this] { Handle(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Handle() {
     auto decision = service_->ReportMeasurement(request_.study(), request_.trial_id(),
                                                 FromProto(request_.measurement()));
     if (!decision.ok()) {
@@ -70,18 +96,8 @@ class ReportReactor
     StartWrite(&response_);
   }
 
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
   StudyService* const service_;
+  boost::asio::thread_pool* const workers_;
   v1::ReportMetricsRequest request_;
   v1::ReportMetricsResponse response_;
 };
@@ -98,6 +114,9 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
  public:
   GrpcStudyService(StudyService* service, std::string token)
       : s_(service), token_(std::move(token)) {}
+  // Every queued report is handled (and its stream answered) before the
+  // workers go.
+  ~GrpcStudyService() override { report_workers_.join(); }
 
   grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* ctx,
                                         const v1::CreateStudyRequest* req,
@@ -185,7 +204,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse>* ReportMetrics(
       grpc::CallbackServerContext* ctx) override {
     if (grpc::Status refused = CheckToken(ctx); !refused.ok()) return new RefusedStream(refused);
-    return new ReportReactor(s_);
+    return new ReportReactor(s_, &report_workers_);
   }
 
   grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* ctx,
@@ -315,6 +334,9 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
 
   StudyService* const s_;
   const std::string token_;  // "" = no authentication
+  // Where reports wait for their commit (see ReportReactor). Enough threads
+  // for the group commit to gather large batches; they sleep while waiting.
+  boost::asio::thread_pool report_workers_{64};
 };
 
 }  // namespace

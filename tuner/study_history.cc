@@ -56,8 +56,8 @@ absl::Status StudyHistory::Refresh(Store* store, const std::string& study) {
     seen.insert(t.id);
     updates.push_back(std::move(t));
   }
-  // (3) Open at the last refresh and in neither query: final since then (or
-  // gone with its study).
+  // (3) Open at the last refresh and in neither query: final since then. (A
+  // trial that is no longer there at all is dropped from the cache.)
   std::vector<int64_t> gone;
   for (int64_t id : open_) {
     if (seen.count(id) != 0) continue;
