@@ -14,16 +14,7 @@ PACKAGES=(
   python3 python3-grpcio python3-protobuf
   python3-torch python3-sklearn python3-numpy
 )
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+scripts/install_packages.sh "${PACKAGES[@]}"
 
 # The web dashboard's charting library (npm) and its
 # browser test (Debian's Chromium driven by playwright-core from npm).
@@ -31,14 +22,8 @@ web=()
 command -v node >/dev/null || web+=(nodejs)
 command -v npm >/dev/null || web+=(npm)
 [[ -x /usr/bin/chromium ]] || web+=(chromium)
-dpkg-query -W -f='${Status}' fonts-dejavu-core 2>/dev/null | grep -q "install ok installed" ||
-  web+=(fonts-dejavu-core)
-if ((${#web[@]})); then
-  echo "setup: installing ${web[*]}"
-  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${web[@]}"
-fi
+web+=(fonts-dejavu-core)
+scripts/install_packages.sh "${web[@]}"
 if [[ ! -f dashboard/node_modules/echarts/dist/echarts.min.js ||
       ! -f dashboard/node_modules/playwright-core/package.json ||
       dashboard/package-lock.json -nt dashboard/node_modules/.package-lock.json ]]; then
