@@ -5,10 +5,9 @@
 
 namespace tuner {
 
-std::vector<Trial>::iterator StudyHistory::Find(int64_t id) {
-  auto it = std::lower_bound(trials_.begin(), trials_.end(), id,
-                             [](const Trial& t, int64_t id) { return t.id < id; });
-  return it != trials_.end() && it->id == id ? it : trials_.end();
+std::vector<Trial>::iterator StudyHistory::LowerBound(int64_t id) {
+  return std::lower_bound(trials_.begin(), trials_.end(), id,
+                          [](const Trial& t, int64_t id) { return t.id < id; });
 }
 
 void StudyHistory::Put(Trial trial) {
@@ -24,15 +23,13 @@ void StudyHistory::Put(Trial trial) {
     trials_.push_back(std::move(trial));
     return;
   }
-  auto it = Find(id);
-  if (it != trials_.end()) {
+  auto it = LowerBound(id);
+  if (it != trials_.end() && it->id == id) {
     counts_.Add(it->state, -1);
     *it = std::move(trial);
-    return;
+  } else {
+    trials_.insert(it, std::move(trial));
   }
-  it = std::lower_bound(trials_.begin(), trials_.end(), id,
-                        [](const Trial& t, int64_t id) { return t.id < id; });
-  trials_.insert(it, std::move(trial));
 }
 
 absl::Status StudyHistory::Refresh(Store* store, const std::string& study) {
@@ -73,7 +70,7 @@ absl::Status StudyHistory::Refresh(Store* store, const std::string& study) {
   for (Trial& t : updates) Put(std::move(t));
   for (int64_t id : gone) {
     open_.erase(id);
-    auto it = Find(id);
+    auto it = LowerBound(id);  // there: every id in open_ is cached
     counts_.Add(it->state, -1);
     trials_.erase(it);
   }

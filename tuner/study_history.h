@@ -42,7 +42,8 @@ class StudyHistory {
 
  private:
   void Put(Trial trial);
-  std::vector<Trial>::iterator Find(int64_t id);  // end() if absent
+  // The first cached trial with an id >= `id`.
+  std::vector<Trial>::iterator LowerBound(int64_t id);
 
   std::vector<Trial> trials_;  // by ascending id
   TrialCounts counts_;
