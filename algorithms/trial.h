@@ -36,7 +36,10 @@ struct Trial {
   std::optional<Measurement> final_measurement;  // set for COMPLETED, STOPPED
   std::string client_id;                         // who was handed the trial ("" if nobody)
   std::string reason;                            // why it was stopped, infeasible or failed
-  std::string runner;        // launcher handle of its cluster, e.g. "local:4242" ("" if none)
+  std::string runner;  // launcher handle of its cluster, e.g. "local:4242" ("" if none)
+  // The shell command its cluster was launched with, as `tuner best` shows
+  // it to re-run the trial ("" when no launcher ran it).
+  std::string command;
   double create_time = 0.0;  // seconds since the Unix epoch
   double end_time = 0.0;     // 0 while running
 };

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "clients/cpp/tuner_client.h"
-#include "tuner/server.h"
-#include "tuner/study_service.h"
+#include "tuner/server/server.h"
+#include "tuner/service/study_service.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "storage/sqlite_store.h"
-#include "tuner/study_service.h"
+#include "tuner/service/study_service.h"
 
 namespace {
 

@@ -28,7 +28,10 @@ namespace {
 // Version 3: the STALE state. SQLite cannot change a CHECK constraint, so the
 // trials table is rebuilt (the documented 12-step way; MigrateSchema turns
 // foreign keys off around migrations so that measurements survive).
-constexpr std::array<absl::string_view, 3> kMigrations = {
+//
+// Version 4: trials.command, the shell command a trial's cluster was launched
+// with (`tuner best` shows it to re-run the trial).
+constexpr std::array<absl::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -109,6 +112,9 @@ WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
 BEGIN
   SELECT RAISE(ABORT, 'finished trials are immutable');
 END;
+)sql",
+    R"sql(
+ALTER TABLE trials ADD COLUMN command TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

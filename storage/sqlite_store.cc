@@ -60,7 +60,7 @@ constexpr int kBusyTimeoutMs = 5000;
 
 constexpr char kTrialColumns[] =
     "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
-    "end_time, runner";
+    "end_time, runner, command";
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -116,8 +116,8 @@ class SqliteStore final : public Store {
   absl::Status AddMeasurements(const std::string& study, int64_t trial_id,
                                const std::vector<Measurement>& measurements) override;
   absl::Status UpdateTrial(const std::string& study, const Trial& trial) override;
-  absl::Status SetTrialRunner(const std::string& study, int64_t trial_id,
-                              const std::string& runner) override;
+  absl::Status SetTrialRunner(const std::string& study, int64_t trial_id, const std::string& runner,
+                              const std::string& command = "") override;
 
  private:
   // The helpers below expect mu_ to be held.
@@ -230,6 +230,7 @@ absl::StatusOr<Trial> SqliteStore::TrialFromRow(const Statement& row) {
   trial.create_time = row.Double(6);
   trial.end_time = row.Double(7);
   trial.runner = row.Text(8);
+  trial.command = row.Text(9);
   return trial;
 }
 
@@ -353,7 +354,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_ASSIGN_OR_RETURN(
           Statement insert,
           db_->Prepare(absl::StrCat("INSERT INTO trials (study_id, ", kTrialColumns,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
       TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial.id, ToString(trial.state),
                                                  encoded[i].parameters, trial.client_id,
                                                  trial.reason));
@@ -365,6 +366,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(8, trial.create_time));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(9, trial.end_time));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(10, trial.runner));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(11, trial.command));
       TUNER_STORE_RETURN_IF_ERROR(insert.Run());
     }
     TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial.id, trial.measurements));
@@ -531,7 +533,7 @@ void SqliteStore::WriteGroup(const std::vector<PendingWrite*>& batch) {
 }
 
 absl::Status SqliteStore::SetTrialRunner(const std::string& study, int64_t trial_id,
-                                         const std::string& runner) {
+                                         const std::string& runner, const std::string& command) {
   std::lock_guard<std::mutex> lock(mu_);
   TUNER_STORE_RETURN_IF_ERROR(CheckWritable("SetTrialRunner"));
   TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
@@ -540,8 +542,9 @@ absl::Status SqliteStore::SetTrialRunner(const std::string& study, int64_t trial
   TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, study, trial_id));
   TUNER_STORE_ASSIGN_OR_RETURN(
       Statement update,
-      db_->Prepare("UPDATE trials SET runner = ? WHERE study_id = ? AND trial_id = ?"));
-  TUNER_STORE_RETURN_IF_ERROR(update.BindAll(runner, study_row, trial_id));
+      db_->Prepare("UPDATE trials SET runner = ?, command = CASE WHEN ? = '' THEN command ELSE ? "
+                   "END WHERE study_id = ? AND trial_id = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(update.BindAll(runner, command, command, study_row, trial_id));
   TUNER_STORE_RETURN_IF_ERROR(update.Run());
   return txn.Commit();
 }

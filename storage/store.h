@@ -48,6 +48,10 @@ struct TrialCounts {
 
   // Adds n (which may be negative) trials in `state`, to total too.
   void Add(TrialState state, int64_t n);
+  // ACTIVE + STOPPING: trials a trainer is still working on.
+  int64_t running() const { return active + stopping; }
+  // COMPLETED + STOPPED + INFEASIBLE: the trials max_trials counts.
+  int64_t done() const { return completed + stopped + infeasible; }
 };
 
 class Store {
@@ -83,9 +87,12 @@ class Store {
   // (parameters, measurements and client_id are not changed).
   virtual absl::Status UpdateTrial(const std::string& study, const Trial& trial) = 0;
 
-  // Records the launcher's handle of a running trial's cluster (Trial::runner).
+  // Records the launcher's handle of a running trial's cluster
+  // (Trial::runner) and, unless "", the command it was launched with
+  // (Trial::command).
   virtual absl::Status SetTrialRunner(const std::string& study, int64_t trial_id,
-                                      const std::string& runner) = 0;
+                                      const std::string& runner,
+                                      const std::string& command = "") = 0;
 };
 
 }  // namespace tuner

@@ -4,7 +4,7 @@ namespace tuner {
 
 DesignerOptions DesignerOptionsFor(const StudySpec& spec) {
   DesignerOptions o;
-  o.algorithm = spec.algorithm.name;
+  o.algorithm = ToString(spec.algorithm.name);
   o.seed = spec.algorithm.seed;
   o.acquisition = spec.algorithm.acquisition;
   o.initial_trials = spec.algorithm.initial_trials;
@@ -16,7 +16,7 @@ DesignerOptions DesignerOptionsFor(const StudySpec& spec) {
 StoppingRuleOptions StoppingOptionsFor(const StudySpec& spec) {
   const EarlyStoppingSpec& es = spec.early_stopping;
   StoppingRuleOptions o;
-  o.rule = es.rule;
+  o.rule = ToString(es.rule);
   o.goal = spec.objectives.empty() ? Goal::kMaximize : spec.objectives.front().goal;
   if (!spec.objectives.empty()) o.metric = spec.objectives.front().metric;
   o.min_trials = es.min_trials;

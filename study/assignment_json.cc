@@ -1,4 +1,6 @@
 // ParseAssignment and AssignmentToJson: a trial's parameter values as JSON.
+#include "study/assignment_json.h"
+
 #include <cmath>
 #include <variant>
 
@@ -91,12 +93,19 @@ absl::StatusOr<Assignment> ParseAssignment(const SearchSpace& space,
   }
 }
 
+nlohmann::json ParameterJson(const ParameterValue& value) {
+  return std::visit([](const auto& v) { return nlohmann::json(v); }, value);
+}
+
+nlohmann::json AssignmentJson(const Assignment& assignment) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, value] : assignment) out[name] = ParameterJson(value);
+  return out;
+}
+
 std::string AssignmentToJson(const Assignment& assignment) {
-  Json out = Json::object();
-  for (const auto& [name, value] : assignment) {
-    out[name] = std::visit([](const auto& v) { return Json(v); }, value);
-  }
-  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // Non-finite doubles become null; invalid UTF-8 is replaced, never thrown.
+  return AssignmentJson(assignment).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tuner

@@ -58,13 +58,13 @@ Json TrainerToJson(const TrainerSpec& t) {
   Json env = Json::object();
   for (const auto& [name, value] : t.env) env[name] = value;
   out["env"] = std::move(env);
-  out["backend"] = t.backend;
+  out["backend"] = ToString(t.backend);
   out["timeout_s"] = t.timeout_s;
   Json metrics = Json::object();
-  metrics["source"] = t.metrics.source;
+  metrics["source"] = ToString(t.metrics.source);
   if (!t.metrics.pattern.empty()) metrics["pattern"] = t.metrics.pattern;
   out["metrics"] = std::move(metrics);
-  if (t.backend == "slurm") {
+  if (t.backend == Backend::kSlurm) {
     Json slurm = Json::object();
     if (!t.slurm.partition.empty()) slurm["partition"] = t.slurm.partition;
     if (!t.slurm.time_limit.empty()) slurm["time_limit"] = t.slurm.time_limit;
@@ -79,15 +79,15 @@ Json TrainerToJson(const TrainerSpec& t) {
 // Only the keys of the rule (see ParseEarlyStopping).
 Json EarlyStoppingToJson(const EarlyStoppingSpec& e) {
   Json out = Json::object();
-  out["rule"] = e.rule;
-  if (e.rule != "threshold") out["min_trials"] = e.min_trials;
+  out["rule"] = ToString(e.rule);
+  if (e.rule != StoppingRuleName::kThreshold) out["min_trials"] = e.min_trials;
   out["grace_steps"] = e.grace_steps;
-  if (e.rule == "median" || e.rule == "percentile") {
+  if (e.rule == StoppingRuleName::kMedian || e.rule == StoppingRuleName::kPercentile) {
     out["use_running_average"] = e.use_running_average;
   }
-  if (e.rule == "percentile") out["percentile"] = e.percentile;
-  if (e.rule == "threshold") out["threshold"] = e.threshold;
-  if (e.rule == "asha") {
+  if (e.rule == StoppingRuleName::kPercentile) out["percentile"] = e.percentile;
+  if (e.rule == StoppingRuleName::kThreshold) out["threshold"] = e.threshold;
+  if (e.rule == StoppingRuleName::kAsha) {
     out["eta"] = e.eta;
     out["min_resource"] = e.min_resource;
   }
@@ -106,14 +106,14 @@ std::string ToCanonicalJson(const StudySpec& spec) {
     for (const Objective& o : spec.objectives) objectives.push_back(ObjectiveToJson(o));
     out["objectives"] = std::move(objectives);
   }
-  out["algorithm"] = Json{{"name", spec.algorithm.name}, {"seed", spec.algorithm.seed}};
-  if (spec.algorithm.name == "bayesian") {
+  out["algorithm"] = Json{{"name", ToString(spec.algorithm.name)}, {"seed", spec.algorithm.seed}};
+  if (spec.algorithm.name == AlgorithmName::kBayesian) {
     out["algorithm"]["acquisition"] = spec.algorithm.acquisition;
     if (spec.algorithm.initial_trials > 0) {
       out["algorithm"]["initial_trials"] = spec.algorithm.initial_trials;
     }
   }
-  const bool hyperband = spec.algorithm.name == "hyperband";
+  const bool hyperband = spec.algorithm.name == AlgorithmName::kHyperband;
   if (hyperband) {
     const AlgorithmSpec::Resource& r = spec.algorithm.resource;
     out["algorithm"]["resource"] = Json{{"name", r.name}, {"min", r.min}, {"max", r.max}};

@@ -173,11 +173,6 @@ std::optional<std::string> ReadChoice(const Json& value, const std::string& path
   std::optional<std::string> name = ReadString(value, path, faults);
   if (!name) return std::nullopt;
   if (Contains(choices.available, *name)) return name;
-  if (Contains(choices.planned, *name)) {
-    faults->Add(path, Quote(*name) + " is not available in this build yet (available: " +
-                          JoinNames(choices.available) + ")");
-    return std::nullopt;
-  }
   std::string message =
       "must be one of " + JoinNames(choices.available) + " (got " + Describe(value);
   if (std::optional<std::string> hint = ClosestMatch(*name, choices.available)) {

@@ -49,8 +49,8 @@ std::optional<int64_t> ReadInteger(const Json& value, const std::string& path, i
 std::optional<uint64_t> ReadUnsigned(const Json& value, const std::string& path, FaultList* faults);
 // A finite number.
 std::optional<double> ReadNumber(const Json& value, const std::string& path, FaultList* faults);
-// One of `choices.available`; a planned name is "not available in this build
-// yet"; anything else gets the list and, when close to one, a hint.
+// One of `choices.available`; anything else gets the list and, when close
+// to one, a hint.
 std::optional<std::string> ReadChoice(const Json& value, const std::string& path,
                                       const NamedChoices& choices, FaultList* faults);
 
@@ -76,6 +76,14 @@ class ObjectReader {
   bool Integer(std::string_view key, int lo, int hi, int* out);
   bool Unsigned(std::string_view key, uint64_t* out);
   bool Choice(std::string_view key, const NamedChoices& choices, std::string* out);
+  // The same for an enum whose value i is choices.available[i].
+  template <typename Enum>
+  bool Choice(std::string_view key, const NamedChoices& choices, Enum* out) {
+    std::string name;
+    if (!Choice(key, choices, &name)) return false;
+    *out = static_cast<Enum>(ChoiceIndex(choices, name));
+    return true;
+  }
   // The member if it is an object; a fault if present and not an object.
   const Json* Object(std::string_view key);
 

@@ -134,18 +134,12 @@ void ParseObjectives(ObjectReader& reader, FaultList* faults, StudySpec* spec) {
 constexpr int64_t kMaxResource = int64_t{1} << 53;
 
 const NamedChoices& HyperbandVariantChoices() {
-  static const NamedChoices* choices = new NamedChoices{{"async", "sync"}, {}};
+  static const NamedChoices* choices = new NamedChoices{{"async", "sync"}};
   return *choices;
 }
 
-// "bayesian" only when the GP designer is in this build.
 const NamedChoices& HyperbandSamplerChoices() {
-  static const NamedChoices* choices = [] {
-    const std::vector<std::string>& designers = AvailableDesigners();
-    const bool gp = std::find(designers.begin(), designers.end(), "bayesian") != designers.end();
-    return gp ? new NamedChoices{{"random", "bayesian"}, {}}
-              : new NamedChoices{{"random"}, {"bayesian"}};
-  }();
+  static const NamedChoices* choices = new NamedChoices{{"random", "bayesian"}};
   return *choices;
 }
 
@@ -206,7 +200,7 @@ void ParseHyperband(ObjectReader& reader, FaultList* faults, AlgorithmSpec* algo
 void AddHyperbandResource(const Json* parameters, const std::string& parameters_path,
                           const std::string& algorithm_path, FaultList* faults, StudySpec* spec) {
   const AlgorithmSpec::Resource& resource = spec->algorithm.resource;
-  if (spec->algorithm.name != "hyperband" || resource.name.empty()) return;
+  if (spec->algorithm.name != AlgorithmName::kHyperband || resource.name.empty()) return;
   if (parameters != nullptr && parameters->is_array()) {
     for (size_t i = 0; i < parameters->size(); ++i) {
       const Json& p = (*parameters)[i];
@@ -238,21 +232,21 @@ void ParseAlgorithm(const Json& value, const std::string& path, FaultList* fault
   // Options of the bayesian designer; an error on any other (valid) algorithm.
   const bool name_ok = named || reader.Find("name") == nullptr;
   for (const char* key : {"acquisition", "initial_trials"}) {
-    if (reader.Find(key) != nullptr && name_ok && algorithm->name != "bayesian") {
+    if (reader.Find(key) != nullptr && name_ok && algorithm->name != AlgorithmName::kBayesian) {
       faults->Add(reader.PathOf(key), "only the bayesian algorithm takes this option");
     }
   }
-  if (algorithm->name == "bayesian") {
+  if (algorithm->name == AlgorithmName::kBayesian) {
     reader.Choice("acquisition", AcquisitionChoices(), &algorithm->acquisition);
     reader.Integer("initial_trials", 1, 100000, &algorithm->initial_trials);
   }
   // Options of hyperband, likewise.
   for (const char* key : {"resource", "eta", "variant", "sampler"}) {
-    if (reader.Find(key) != nullptr && name_ok && algorithm->name != "hyperband") {
+    if (reader.Find(key) != nullptr && name_ok && algorithm->name != AlgorithmName::kHyperband) {
       faults->Add(reader.PathOf(key), "only the hyperband algorithm takes this option");
     }
   }
-  if (algorithm->name == "hyperband") ParseHyperband(reader, faults, algorithm);
+  if (algorithm->name == AlgorithmName::kHyperband) ParseHyperband(reader, faults, algorithm);
 }
 
 // ---- early stopping (docs/early-stopping.md)
@@ -285,18 +279,19 @@ void ParseEarlyStopping(const Json& value, const std::string& path, FaultList* f
                        "threshold", "eta", "min_resource"},
                       faults);
   const bool named = reader.Choice("rule", StoppingRuleChoices(), &early_stopping->rule);
-  const std::string& rule = early_stopping->rule;
+  const StoppingRuleName rule = early_stopping->rule;
   reader.Integer("grace_steps", 0, kMaxInt, &early_stopping->grace_steps);
   // With an invalid rule only that fault is reported, not its keys'.
   if (!named && reader.Find("rule") != nullptr) return;
   for (const EarlyStoppingKey& k : EarlyStoppingKeys()) {
     if (reader.Find(k.key) != nullptr &&
-        std::find(k.rules.begin(), k.rules.end(), rule) == k.rules.end()) {
+        std::find(k.rules.begin(), k.rules.end(), ToString(rule)) == k.rules.end()) {
       faults->Add(reader.PathOf(k.key), std::string("only for ") + k.belongs);
     }
   }
-  if (rule != "threshold") reader.Integer("min_trials", 1, kMaxInt, &early_stopping->min_trials);
-  if (rule == "median" || rule == "percentile") {
+  if (rule != StoppingRuleName::kThreshold)
+    reader.Integer("min_trials", 1, kMaxInt, &early_stopping->min_trials);
+  if (rule == StoppingRuleName::kMedian || rule == StoppingRuleName::kPercentile) {
     if (const Json* v = reader.Find("use_running_average")) {
       if (v->is_boolean()) {
         early_stopping->use_running_average = v->get<bool>();
@@ -306,7 +301,7 @@ void ParseEarlyStopping(const Json& value, const std::string& path, FaultList* f
       }
     }
   }
-  if (rule == "percentile") {
+  if (rule == StoppingRuleName::kPercentile) {
     if (const Json* v = reader.Require("percentile", "a number in (0, 100), exclusive")) {
       std::optional<double> p = ReadNumber(*v, reader.PathOf("percentile"), faults);
       if (p && !(*p > 0 && *p < 100)) {
@@ -317,14 +312,14 @@ void ParseEarlyStopping(const Json& value, const std::string& path, FaultList* f
       }
     }
   }
-  if (rule == "threshold") {
+  if (rule == StoppingRuleName::kThreshold) {
     if (const Json* v = reader.Require("threshold", "the value a trial must beat, a number")) {
       if (std::optional<double> t = ReadNumber(*v, reader.PathOf("threshold"), faults)) {
         early_stopping->threshold = *t;
       }
     }
   }
-  if (rule == "asha") {
+  if (rule == StoppingRuleName::kAsha) {
     if (const Json* v = reader.Find("eta")) {
       std::optional<double> eta = ReadNumber(*v, reader.PathOf("eta"), faults);
       if (eta && !(*eta > 1)) {

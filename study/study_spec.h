@@ -11,12 +11,13 @@
 
 #include "algorithms/objective.h"
 #include "algorithms/search_space.h"
+#include "study/choices.h"
 
 namespace tuner {
 
 struct AlgorithmSpec {
-  std::string name = "random";  // random | grid | sobol | bayesian | hyperband
-  uint64_t seed = 0;            // any uint64
+  AlgorithmName name = AlgorithmName::kRandom;
+  uint64_t seed = 0;  // any uint64
   // bayesian only:
   std::string acquisition = "log_ei";  // log_ei | ucb
   int initial_trials = 0;              // 0: max(5, 2 x parameters)
@@ -36,7 +37,7 @@ struct AlgorithmSpec {
 // docs/early-stopping.md. A key of another rule is an error; rule none
 // accepts (and ignores) min_trials and grace_steps.
 struct EarlyStoppingSpec {
-  std::string rule = "none";         // none | median | percentile | threshold | asha
+  StoppingRuleName rule = StoppingRuleName::kNone;
   int min_trials = 5;                // >= 1; median, percentile, asha
   int grace_steps = 0;               // >= 0; all rules
   bool use_running_average = false;  // median, percentile
@@ -53,9 +54,9 @@ struct ClusterSpec {
 };
 
 struct MetricsSpec {
-  std::string source = "grpc";  // grpc | stdout
-  std::string pattern;          // stdout only; "" = name=value pairs; else an
-                                // ECMAScript regex, group 1 = name, 2 = value
+  MetricSource source = MetricSource::kGrpc;
+  std::string pattern;  // stdout only; "" = name=value pairs; else an
+                        // ECMAScript regex, group 1 = name, 2 = value
 };
 
 // trainer.slurm (docs/slurm.md); only allowed with backend "slurm".
@@ -71,8 +72,8 @@ struct TrainerSpec {
   std::vector<std::string> command;  // required, non-empty
   ClusterSpec cluster;
   std::map<std::string, std::string> env;
-  std::string backend = "local";  // local | slurm
-  double timeout_s = 0;           // >= 0; 0 = no timeout
+  Backend backend = Backend::kLocal;
+  double timeout_s = 0;  // >= 0; 0 = no timeout
   MetricsSpec metrics;
   SlurmSpec slurm;  // backend slurm only
 };

@@ -85,7 +85,7 @@ void ParseMetrics(const Json& value, const std::string& path, FaultList* faults,
   const std::string pattern_path = reader.PathOf("pattern");
   std::optional<std::string> text = ReadString(*pattern, pattern_path, faults);
   if (!text || !source_ok) return;
-  if (metrics->source != "stdout") {
+  if (metrics->source != MetricSource::kStdout) {
     faults->Add(pattern_path, "only allowed with source \"stdout\"");
     return;
   }
@@ -255,7 +255,7 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
     ParseMetrics(*metrics, reader.PathOf("metrics"), faults, &trainer->metrics);
   }
   if (const Json* slurm = reader.Object("slurm")) {
-    if (backend_ok && trainer->backend != "slurm") {
+    if (backend_ok && trainer->backend != Backend::kSlurm) {
       faults->Add(reader.PathOf("slurm"), "only allowed with backend \"slurm\"");
     } else {
       ParseSlurm(*slurm, reader.PathOf("slurm"), faults, &trainer->slurm);

@@ -193,7 +193,7 @@ class LocalLauncher::Impl {
     cluster->trial_id = request.trial_id;
     cluster->on_measurement = std::move(on_measurement);
     cluster->on_exit = std::move(on_exit);
-    const bool stdout_metrics = trainer.metrics.source == "stdout";
+    const bool stdout_metrics = trainer.metrics.source == MetricSource::kStdout;
     if (stdout_metrics) {
       absl::StatusOr<StdoutMetricParser> parser =
           StdoutMetricParser::Create(trainer.metrics.pattern);

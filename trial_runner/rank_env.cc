@@ -5,6 +5,8 @@
 
 #include "algorithms/search_space.h"
 #include "nlohmann/json.hpp"
+#include "study/study_json.h"
+#include "study/trainer_command.h"
 
 namespace tuner {
 namespace {
@@ -56,22 +58,10 @@ std::vector<RankId> ClusterRanks(const ClusterSpec& cluster) {
 }
 
 std::vector<std::string> TrainerArguments(const LaunchRequest& request) {
-  std::vector<std::string> argv = request.trainer.command;
-  for (const auto& [name, value] : request.parameters) {
-    argv.push_back("--" + name + "=" + FormatValue(value));
-  }
-  argv.insert(argv.end(), request.extra_args.begin(), request.extra_args.end());
-  return argv;
+  return TrainerArgv(request.trainer.command, request.parameters, request.extra_args);
 }
 
-std::string ParamsJson(const Assignment& parameters) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [name, value] : parameters) {
-    out[name] = std::visit([](const auto& v) { return nlohmann::json(v); }, value);
-  }
-  // Non-finite doubles become null; invalid UTF-8 is replaced, never thrown.
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string ParamsJson(const Assignment& parameters) { return AssignmentToJson(parameters); }
 
 std::string TfConfigJson(const ClusterPorts& ports, const RankId& rank, int64_t trial_id) {
   nlohmann::ordered_json cluster = nlohmann::ordered_json::object();

@@ -1,5 +1,5 @@
 // The command line and environment of each rank of a trainer cluster: what a
-// trainer sees, as the "Trainer environment" section of docs/DESIGN.md says.
+// trainer sees, as docs/study-format.md ("Trainer environment") says.
 // Pure functions of their inputs (no I/O, no process state): the launcher
 // passes in the server's environment and the ports it picked.
 //

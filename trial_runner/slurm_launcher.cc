@@ -324,7 +324,7 @@ class SlurmLauncher::Impl {
     job.on_exit = std::move(on_exit);
     job.timeout_s = request.trainer.timeout_s;
     job.chief_log = (fs::path(request.output_dir) / "logs" / "chief-0.log").string();
-    if (request.trainer.metrics.source == "stdout") {
+    if (request.trainer.metrics.source == MetricSource::kStdout) {
       absl::StatusOr<StdoutMetricParser> parser =
           StdoutMetricParser::Create(request.trainer.metrics.pattern);
       if (!parser.ok()) return parser.status();

@@ -149,7 +149,7 @@ void ReplaceAll(std::string& text, const std::string& from, const std::string& t
 
 std::string JoinQuoted(const std::vector<std::string>& words) {
   std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : " ") + ShellQuote(w);
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + SingleQuote(w);
   return out;
 }
 
@@ -159,7 +159,7 @@ std::string SlurmJobName(const std::string& study, int64_t trial_id) {
   return "tuner." + study + "." + std::to_string(trial_id);
 }
 
-std::string ShellQuote(std::string_view text) {
+std::string SingleQuote(std::string_view text) {
   std::string out = "'";
   for (char c : text) {
     if (c == '\'') {
@@ -222,8 +222,8 @@ SlurmJobFiles BuildSlurmJob(const LaunchRequest& request) {
   ReplaceAll(task, "@MIN_STRIDE@", std::to_string(kMinPortStride));
   ReplaceAll(task, "@PORT_SPAN@", std::to_string(kPortSpan));
   ReplaceAll(task, "@PORT_LOW@", std::to_string(kPortLow));
-  ReplaceAll(task, "@STUDY@", ShellQuote(request.study));
-  ReplaceAll(task, "@OUTPUT_DIR@", ShellQuote(request.output_dir));
+  ReplaceAll(task, "@STUDY@", SingleQuote(request.study));
+  ReplaceAll(task, "@OUTPUT_DIR@", SingleQuote(request.output_dir));
   ReplaceAll(task, "@COMMAND@", JoinQuoted(TrainerArguments(request)));
   job.task_script = std::move(task);
 
@@ -231,7 +231,7 @@ SlurmJobFiles BuildSlurmJob(const LaunchRequest& request) {
   // trainer.env, then the contract's variables.
   std::ostringstream exports;
   for (const auto& [name, value] : trainer.env) {
-    exports << "export " << name << "=" << ShellQuote(value) << "\n";
+    exports << "export " << name << "=" << SingleQuote(value) << "\n";
   }
   const std::map<std::string, std::string> contract = {
       {"TUNER_PARAMS", ParamsJson(request.parameters)},
@@ -241,7 +241,7 @@ SlurmJobFiles BuildSlurmJob(const LaunchRequest& request) {
       {"TUNER_OUTPUT_DIR", request.output_dir},
   };
   for (const auto& [name, value] : contract) {
-    exports << "export " << name << "=" << ShellQuote(value) << "\n";
+    exports << "export " << name << "=" << SingleQuote(value) << "\n";
   }
   exports << "export PYTHONUNBUFFERED=${PYTHONUNBUFFERED:-1}";
 
@@ -253,8 +253,8 @@ SlurmJobFiles BuildSlurmJob(const LaunchRequest& request) {
              trainer.slurm.gpus_per_task > 0
                  ? "--gpus-per-task=" + std::to_string(trainer.slurm.gpus_per_task) + " "
                  : std::string());
-  ReplaceAll(batch, "@STUDY@", ShellQuote(request.study));
-  ReplaceAll(batch, "@OUTPUT_DIR@", ShellQuote(request.output_dir));
+  ReplaceAll(batch, "@STUDY@", SingleQuote(request.study));
+  ReplaceAll(batch, "@OUTPUT_DIR@", SingleQuote(request.output_dir));
   std::string submitted = JoinQuoted(job.sbatch_args);
   std::replace(submitted.begin(), submitted.end(), '\n', ' ');  // it is a comment
   ReplaceAll(batch, "@SBATCH_ARGS@", submitted);

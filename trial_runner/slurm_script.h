@@ -50,8 +50,9 @@ struct SlurmJobFiles {
 // "tuner.<study>.<trial id>": how a job is known to be a trial's.
 std::string SlurmJobName(const std::string& study, int64_t trial_id);
 
-// `text` quoted for bash: 'it'\''s'.
-std::string ShellQuote(std::string_view text);
+// `text` always in single quotes, for the generated scripts: 'it'\''s'
+// (study/trainer_command.h's ShellQuote leaves plain words bare).
+std::string SingleQuote(std::string_view text);
 
 // The first port of a job's ranks (rank r uses base + r); the same formula as
 // task.sh's.

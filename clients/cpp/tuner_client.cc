@@ -105,12 +105,6 @@ absl::StatusOr<v1::Study> TunerClient::CreateStudy(const std::string& spec_json,
   return impl_->Call<v1::CreateStudyRequest, v1::Study>(&v1::StudyService::Stub::CreateStudy, req);
 }
 
-absl::StatusOr<v1::Study> TunerClient::CreateStudy(const v1::StudySpec& spec) {
-  v1::CreateStudyRequest req;
-  *req.mutable_spec() = spec;
-  return impl_->Call<v1::CreateStudyRequest, v1::Study>(&v1::StudyService::Stub::CreateStudy, req);
-}
-
 absl::StatusOr<v1::Study> TunerClient::GetStudy(const std::string& name) {
   v1::GetStudyRequest req;
   req.set_name(name);
@@ -245,6 +239,26 @@ absl::StatusOr<v1::Trial> TunerClient::CompleteFailed(const std::string& study, 
                                                           req);
 }
 
+absl::StatusOr<v1::Trial> TunerClient::CompleteInterrupted(const std::string& study,
+                                                           int64_t trial_id,
+                                                           const std::string& reason) {
+  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  v1::CompleteTrialRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  req.set_interrupted_reason(reason);
+  return impl_->Call<v1::CompleteTrialRequest, v1::Trial>(&v1::StudyService::Stub::CompleteTrial,
+                                                          req);
+}
+
+absl::StatusOr<v1::Study> TunerClient::StopStudy(const std::string& name,
+                                                 const std::string& reason) {
+  v1::StopStudyRequest req;
+  req.set_name(name);
+  req.set_reason(reason);
+  return impl_->Call<v1::StopStudyRequest, v1::Study>(&v1::StudyService::Stub::StopStudy, req);
+}
+
 absl::StatusOr<v1::Trial> TunerClient::StopTrial(const std::string& study, int64_t trial_id,
                                                  const std::string& reason) {
   v1::StopTrialRequest req;
@@ -265,11 +279,13 @@ absl::StatusOr<bool> TunerClient::Heartbeat(const std::string& study, int64_t tr
 }
 
 absl::StatusOr<v1::Trial> TunerClient::SetTrialRunner(const std::string& study, int64_t trial_id,
-                                                      const std::string& runner) {
+                                                      const std::string& runner,
+                                                      const std::string& command) {
   v1::SetTrialRunnerRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);
   req.set_runner(runner);
+  req.set_command(command);
   return impl_->Call<v1::SetTrialRunnerRequest, v1::Trial>(&v1::StudyService::Stub::SetTrialRunner,
                                                            req);
 }

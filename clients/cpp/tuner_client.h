@@ -22,20 +22,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "clients/cpp/connect_options.h"
 #include "tuner/v1/tuner.pb.h"
 
 namespace tuner {
 
 using Metrics = std::map<std::string, double>;
-
-// How to reach a server with TLS and/or a token (docs/security.md).
-struct ConnectOptions {
-  // PEM file of the CA (or the self-signed certificate) to trust: non-empty
-  // = TLS. "" = plain text.
-  std::string ca_file;
-  // Sent as `authorization: Bearer <token>` on every call; "" = none.
-  std::string token;
-};
 
 class TunerClient {
  public:
@@ -56,10 +48,11 @@ class TunerClient {
 
   // `resume`: see CreateStudyRequest.resume in tuner.proto.
   absl::StatusOr<v1::Study> CreateStudy(const std::string& spec_json, bool resume = false);
-  absl::StatusOr<v1::Study> CreateStudy(const v1::StudySpec& spec);
   absl::StatusOr<v1::Study> GetStudy(const std::string& name);
   absl::StatusOr<std::vector<v1::Study>> ListStudies();
   absl::Status DeleteStudy(const std::string& name);
+  // See StopStudy in tuner.proto.
+  absl::StatusOr<v1::Study> StopStudy(const std::string& name, const std::string& reason = "");
 
   struct Suggestion {
     std::vector<v1::Trial> trials;
@@ -87,12 +80,18 @@ class TunerClient {
                                                const std::string& reason);
   absl::StatusOr<v1::Trial> CompleteFailed(const std::string& study, int64_t trial_id,
                                            const std::string& message);
+  // The launching run was interrupted: the trial becomes STALE (not counted
+  // toward max_trials) and its parameters are offered again.
+  absl::StatusOr<v1::Trial> CompleteInterrupted(const std::string& study, int64_t trial_id,
+                                                const std::string& reason);
   absl::StatusOr<v1::Trial> StopTrial(const std::string& study, int64_t trial_id,
                                       const std::string& reason = "");
   // Renews the trial's lease; true when it should stop.
   absl::StatusOr<bool> Heartbeat(const std::string& study, int64_t trial_id);
+  // The cluster's handle and, unless "", the command it was launched with.
   absl::StatusOr<v1::Trial> SetTrialRunner(const std::string& study, int64_t trial_id,
-                                           const std::string& runner);
+                                           const std::string& runner,
+                                           const std::string& command = "");
   // Every trial of the study (all pages), optionally only in `states`.
   absl::StatusOr<std::vector<v1::Trial>> ListTrials(const std::string& study,
                                                     const std::vector<v1::TrialState>& states = {},

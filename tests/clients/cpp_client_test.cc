@@ -6,9 +6,10 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "clients/cpp/tuner_client.h"
-#include "tuner/server.h"
+#include "tuner/server/server.h"
 
 namespace tuner {
 namespace {
@@ -84,34 +85,28 @@ TEST_CASE("Study CRUD over gRPC with canonical codes", "[cpp_client]") {
   CHECK(f.client->ListStudies()->empty());
 }
 
-TEST_CASE("CreateStudy from the proto form", "[cpp_client]") {
+// The wire carries a study as its JSON text only (there is no proto mirror of
+// the format): a study built by a program is JSON too, and faults name their
+// JSON path.
+TEST_CASE("CreateStudy from JSON built by a program", "[cpp_client]") {
   Fixture f;
-  v1::StudySpec spec;
-  spec.set_name("proto-form");
-  spec.mutable_objective()->set_metric("acc");
-  spec.mutable_objective()->set_goal("maximize");
-  spec.set_max_trials(3);
-  auto* p = spec.add_parameters();
-  p->set_name("units");
-  p->set_type("discrete");
-  p->add_values()->set_number_value(32);
-  p->add_values()->set_number_value(64);
-  auto* q = spec.add_parameters();
-  q->set_name("zero_min");
-  q->set_type("double");
-  q->set_min(0);
-  q->set_max(1);
-  auto study = f.client->CreateStudy(spec);
+  nlohmann::json spec = {{"name", "program-form"},
+                         {"objective", {{"metric", "acc"}, {"goal", "maximize"}}},
+                         {"max_trials", 3},
+                         {"parameters",
+                          {{{"name", "units"}, {"type", "discrete"}, {"values", {32, 64}}},
+                           {{"name", "zero_min"}, {"type", "double"}, {"min", 0}, {"max", 1}}}}};
+  auto study = f.client->CreateStudy(spec.dump());
   REQUIRE(study.ok());
-  auto trials = f.client->SuggestTrials("proto-form", 1, "w");
+  auto trials = f.client->SuggestTrials("program-form", 1, "w");
   REQUIRE(trials.ok());
   REQUIRE(trials->trials.size() == 1);
   CHECK(trials->trials[0].parameters().at("units").double_value() >= 32);
 
-  v1::StudySpec bad = spec;
-  bad.set_name("bad-form");
-  bad.mutable_parameters(1)->clear_max();
-  auto r = f.client->CreateStudy(bad);
+  nlohmann::json bad = spec;
+  bad["name"] = "bad-form";
+  bad["parameters"][1].erase("max");
+  auto r = f.client->CreateStudy(bad.dump());
   CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(r.status().message()).find("parameters[1].max") != std::string::npos);
 }

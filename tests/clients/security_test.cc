@@ -15,9 +15,9 @@
 #include <map>
 
 #include "clients/cpp/tuner_client.h"
-#include "tuner/auth.h"
-#include "tuner/http_server.h"
-#include "tuner/server.h"
+#include "tuner/server/auth.h"
+#include "tuner/server/http_server.h"
+#include "tuner/server/server.h"
 
 namespace tuner {
 namespace {

@@ -5,6 +5,8 @@ The server binary comes from $TUNER_BIN (default: <repo>/build/tuner). Each
 test gets a fresh SQLite file and a server on 127.0.0.1:0; tearDown stops it.
 """
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -511,6 +513,18 @@ class TrainerEnvironmentTest(ServerTestCase):
         with mock.patch.dict(os.environ, {"TUNER_TRIAL_ID": ""}):
             with self.assertRaises(RuntimeError):
                 tuner_client.current_trial()
+
+    def test_report_and_complete_by_hand_print_and_continue(self):
+        # A trainer started by hand (the command `tuner best` prints) runs as
+        # under the tuner: its reports are printed, and it is told to go on.
+        err = io.StringIO()
+        with mock.patch.dict(os.environ, {"TUNER_ENDPOINT": "", "TUNER_STUDY": "",
+                                          "TUNER_TRIAL_ID": ""}):
+            with contextlib.redirect_stderr(err):
+                self.assertFalse(tuner_client.report(3, {"acc": 0.5}, loss=0.25))
+                self.assertIsNone(tuner_client.complete(acc=0.75))
+        self.assertIn("step=3 acc=0.5 loss=0.25", err.getvalue())
+        self.assertIn("complete acc=0.75", err.getvalue())
 
     def test_parameters_from_argv(self):
         with mock.patch.dict(os.environ, {"TUNER_PARAMS": ""}):

@@ -59,7 +59,7 @@ LaunchRequest Request(const TempDir& dir, const std::string& marker, int64_t tri
   request.trial_id = trial_id;
   request.trainer.command = {"/bin/sh", "-c", script};
   request.trainer.cluster = {1, workers, 0};
-  request.trainer.backend = "slurm";
+  request.trainer.backend = Backend::kSlurm;
   request.trainer.env = {{testing::kMarkerVariable, marker}};
   request.trainer.slurm.time_limit = "5";
   request.output_dir = dir / ("trial-" + std::to_string(trial_id));
@@ -85,7 +85,7 @@ TEST_CASE("a chief and 2 workers run as one Slurm job; the chief's exit ends it"
               std::string(kRecordEnv) +
                   "if [ \"$TUNER_TASK_TYPE\" = chief ]; then sleep 1; echo 'step=1 loss=0.5';"
                   " echo 'step=2 loss=0.25'; else exec sleep 300; fi");
-  request.trainer.metrics.source = "stdout";
+  request.trainer.metrics.source = MetricSource::kStdout;
   SlurmLauncher launcher(FastOptions());
   Recorder recorder;
   REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());

@@ -45,7 +45,7 @@ std::string FaultOf(const std::string& early_stopping) {
 TEST_CASE("early_stopping: every rule with its keys", "[stopping]") {
   EarlyStoppingSpec median = ParseOk(
       R"({"rule": "median", "min_trials": 4, "grace_steps": 2, "use_running_average": true})");
-  CHECK(median.rule == "median");
+  CHECK(median.rule == StoppingRuleName::kMedian);
   CHECK(median.min_trials == 4);
   CHECK(median.grace_steps == 2);
   CHECK(median.use_running_average);
@@ -64,7 +64,8 @@ TEST_CASE("early_stopping: every rule with its keys", "[stopping]") {
   CHECK(asha.min_trials == 1);
 
   // none keeps accepting the common keys, so a rule can be switched off alone.
-  CHECK(ParseOk(R"({"rule": "none", "min_trials": 5, "grace_steps": 2})").rule == "none");
+  CHECK(ParseOk(R"({"rule": "none", "min_trials": 5, "grace_steps": 2})").rule ==
+        StoppingRuleName::kNone);
 }
 
 TEST_CASE("early_stopping: a key of another rule names its rule", "[stopping]") {

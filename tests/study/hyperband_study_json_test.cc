@@ -38,7 +38,7 @@ TEST_CASE("a hyperband study gets its resource as a last integer parameter", "[h
   INFO(FaultsOf(result));
   REQUIRE(result.ok());
   const StudySpec& spec = result.spec;
-  CHECK(spec.algorithm.name == "hyperband");
+  CHECK(ToString(spec.algorithm.name) == "hyperband");
   CHECK(spec.algorithm.seed == 1);
   CHECK(spec.algorithm.resource.name == "epochs");
   CHECK(spec.algorithm.resource.min == 1);
@@ -57,7 +57,7 @@ TEST_CASE("a hyperband study gets its resource as a last integer parameter", "[h
 
   // The factory builds the designer from it.
   DesignerOptions options;
-  options.algorithm = spec.algorithm.name;
+  options.algorithm = ToString(spec.algorithm.name);
   options.seed = spec.algorithm.seed;
   options.hyperband = {spec.algorithm.resource.name, spec.algorithm.eta, spec.algorithm.variant,
                        spec.algorithm.sampler};

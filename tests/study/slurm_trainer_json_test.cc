@@ -31,7 +31,7 @@ StudySpec ParseOk(const std::string& json) {
 
 TEST_CASE("backend slurm without a slurm block gets the defaults") {
   const StudySpec spec = ParseOk(WithTrainer(R"("backend": "slurm")"));
-  CHECK(spec.trainer.backend == "slurm");
+  CHECK(ToString(spec.trainer.backend) == "slurm");
   CHECK(spec.trainer.slurm.partition.empty());
   CHECK(spec.trainer.slurm.time_limit.empty());
   CHECK(spec.trainer.slurm.cpus_per_task == 1);

@@ -285,7 +285,7 @@ TEST_CASE("invalid requests are refused") {
   CHECK(launcher.Launch(request, nullptr, nullptr).code() == absl::StatusCode::kInvalidArgument);
 
   request = ShellTrial(dir, UniqueMarker(), "true");
-  request.trainer.metrics = {"stdout", "(no groups)"};
+  request.trainer.metrics = {MetricSource::kStdout, "(no groups)"};
   CHECK(launcher.Launch(request, nullptr, nullptr).code() == absl::StatusCode::kInvalidArgument);
 
   request = ShellTrial(dir, UniqueMarker(), "true");
@@ -399,8 +399,8 @@ TEST_CASE("each rank's stdout and stderr go to its own log") {
     if [ "$TUNER_TASK_TYPE" = chief ]; then sleep 0.3; exit 0; fi
     exec sleep 1000
   )";
-  for (const char* source : {"grpc", "stdout"}) {
-    DYNAMIC_SECTION("metrics source " << source) {
+  for (MetricSource source : {MetricSource::kGrpc, MetricSource::kStdout}) {
+    DYNAMIC_SECTION("metrics source " << ToString(source)) {
       LaunchRequest request = ShellTrial(dir, marker, script, {1, 1, 0});
       request.trainer.metrics.source = source;
       LocalLauncher launcher(FastOptions());
@@ -429,7 +429,7 @@ TEST_CASE("metrics printed by the chief are reported before the exit") {
     printf 'loss=0.125'
   )";
   LaunchRequest request = ShellTrial(dir, marker, script, {1, 1, 0});
-  request.trainer.metrics.source = "stdout";
+  request.trainer.metrics.source = MetricSource::kStdout;
   LocalLauncher launcher(FastOptions());
   Recorder recorder;
   REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());
@@ -459,7 +459,7 @@ TEST_CASE("a custom metrics pattern") {
   const std::string marker = UniqueMarker();
   LaunchRequest request =
       ShellTrial(dir, marker, "echo 'epoch 4 - loss: 0.3 - val_acc: 0.8'", {1, 0, 0});
-  request.trainer.metrics = {"stdout", R"((\w+):? ([0-9.]+))"};
+  request.trainer.metrics = {MetricSource::kStdout, R"((\w+):? ([0-9.]+))"};
   LocalLauncher launcher(FastOptions());
   Recorder recorder;
   REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());

@@ -30,7 +30,7 @@ LaunchRequest SlurmRequest(const std::string& output_dir) {
   request.trainer.command = {"/usr/bin/python3", "train.py", "--epochs=10"};
   request.trainer.cluster = {1, 2, 1};
   request.trainer.env = {{"OMP_NUM_THREADS", "1"}, {"QUOTED", "it's \"x\" $HOME"}};
-  request.trainer.backend = "slurm";
+  request.trainer.backend = Backend::kSlurm;
   request.parameters = {{"learning_rate", 0.001}, {"optimizer", std::string("adam")}};
   request.working_dir = "/work/study";
   request.output_dir = output_dir;

@@ -67,13 +67,36 @@ def current_trial():
         return trial
 
 
+def _launched():
+    return all(os.environ.get(v) for v in ("TUNER_ENDPOINT", "TUNER_STUDY", "TUNER_TRIAL_ID"))
+
+
+def _print_metrics(what, step, metrics, kwargs):
+    values = dict(metrics or {}, **kwargs)
+    text = " ".join(f"{k}={v}" for k, v in sorted(values.items()))
+    prefix = f"tuner_client.{what}" + ("" if step is None else f" step={step}")
+    print(f"{prefix} {text} (not launched by the tuner: not reported)", file=sys.stderr)
+
+
 def report(step, metrics=None, /, **kwargs):
-    """current_trial().report(...): True when the trial should stop."""
+    """current_trial().report(...): True when the trial should stop.
+
+    Started by hand (no TUNER_ENDPOINT/TUNER_STUDY/TUNER_TRIAL_ID, e.g. the
+    command `tuner best` prints), it prints the metrics on stderr and
+    returns False (continue), so a trainer runs the same with and without
+    the tuner."""
+    if not _launched():
+        _print_metrics("report", step, metrics, kwargs)
+        return False
     return current_trial().report(step, metrics, **kwargs)
 
 
 def complete(metrics=None, /, **kwargs):
-    """current_trial().complete(...): no metrics = the last report."""
+    """current_trial().complete(...): no metrics = the last report. Started
+    by hand, it prints the metrics on stderr and returns None."""
+    if not _launched():
+        _print_metrics("complete", None, metrics, kwargs)
+        return None
     return current_trial().complete(metrics, **kwargs)
 
 

@@ -1,0 +1,234 @@
+"""A study lived with as a user does, with real processes: one writer per db
+(a second `tuner run` or `tuner serve` on it is refused, naming the first),
+one server per port, Ctrl-C that costs no budget, and output piped to `head`
+that ends the run cleanly instead of orphaning its trainers."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+TUNER = os.environ["TUNER_BIN"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def study_spec(name, max_trials, parallel):
+    return {
+        "name": name,
+        "objective": {"metric": "score", "goal": "maximize"},
+        "algorithm": {"name": "random", "seed": 5},
+        "max_trials": max_trials,
+        "max_parallel_trials": parallel,
+        "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+        "trainer": {
+            "command": ["/usr/bin/python3", os.path.join(HERE, "crash_trainer.py")],
+            "cluster": {"chief": 1, "worker": 1},
+        },
+    }
+
+
+def processes_of_study(study):
+    found = []
+    needle = ("TUNER_STUDY=" + study).encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
+                    continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(pid))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+class Lifecycle(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.dir = self.tmp.name
+
+    def write_study(self, spec):
+        path = os.path.join(self.dir, spec["name"] + ".json")
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        return path
+
+    def trials(self, study, db):
+        out = subprocess.run([TUNER, "trials", study, "--db", db, "--json"],
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    def wait_started(self, study, ranks, timeout=60):
+        deadline = time.time() + timeout
+        while len(processes_of_study(study)) < ranks and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertGreaterEqual(len(processes_of_study(study)), ranks)
+
+    def wait_no_processes(self, study, timeout=10):
+        deadline = time.time() + timeout
+        while processes_of_study(study) and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(processes_of_study(study), [])
+
+    def test_second_run_on_the_same_db_is_refused(self):
+        study = self.write_study(study_spec("owned", 4, 2))
+        db = os.path.join(self.dir, "owned.db")
+        args = [TUNER, "run", study, "--db", db, "--json"]
+        first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for delay in (0.3, 2.0):
+            time.sleep(delay)
+            second = subprocess.run(args, capture_output=True, text=True, timeout=60)
+            self.assertEqual(second.returncode, 2, second.stderr)
+            self.assertIn("in use by another writer", second.stderr)
+            self.assertRegex(second.stderr, r"tuner run .*owned\.json, pid %d on " % first.pid)
+        out, err = first.communicate(timeout=240)
+        self.assertEqual(first.returncode, 0, err)
+        self.assertEqual(json.loads(out)["trials"]["completed"], 4)
+        states = [t["state"] for t in self.trials("owned", db)]
+        self.assertEqual(states, ["COMPLETED"] * 4)  # nothing killed, nothing doubled
+
+    def test_one_server_per_db_and_per_port(self):
+        db = os.path.join(self.dir, "served.db")
+        serve = subprocess.Popen([TUNER, "serve", "--db", db, "--listen", "127.0.0.1:0"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = serve.stdout.readline()
+            port = int(re.search(r":(\d+)", line).group(1))
+            same_db = subprocess.run([TUNER, "serve", "--db", db, "--listen", "127.0.0.1:0"],
+                                     capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(same_db.returncode, 0)
+            self.assertIn("tuner serve, pid %d" % serve.pid, same_db.stderr)
+            same_port = subprocess.run(
+                [TUNER, "serve", "--db", os.path.join(self.dir, "other.db"), "--listen",
+                 "127.0.0.1:%d" % port], capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(same_port.returncode, 0)
+            self.assertIn("cannot listen on 127.0.0.1:%d" % port, same_port.stderr)
+            # Readers are never locked out.
+            studies = subprocess.run([TUNER, "studies", "--db", db], capture_output=True,
+                                     text=True, timeout=30)
+            self.assertEqual(studies.returncode, 0, studies.stderr)
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.communicate(timeout=30)
+
+    def test_ctrl_c_costs_no_budget(self):
+        study = self.write_study(study_spec("interrupted", 4, 2))
+        db = os.path.join(self.dir, "interrupted.db")
+        args = [TUNER, "run", study, "--db", db, "--json"]
+        run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_started("interrupted", 4)  # two clusters of two ranks
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+        self.assertEqual(run.returncode, 130, err)
+        self.wait_no_processes("interrupted")
+        before = self.trials("interrupted", db)
+        requeued = [t for t in before if t["state"] == "STALE"]
+        self.assertGreaterEqual(len(requeued), 1, before)
+        for t in requeued:
+            self.assertIn("interrupted", t["reason"])
+        self.assertNotIn("STOPPED", [t["state"] for t in before])
+
+        again = subprocess.run(args, capture_output=True, text=True, timeout=240)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(json.loads(again.stdout)["trials"]["completed"], 4)
+        after = self.trials("interrupted", db)
+        done = [t["parameters"]["x"] for t in after if t["state"] == "COMPLETED"]
+        self.assertEqual(len(done), 4)
+        self.assertEqual(len(set(done)), 4)
+        for t in requeued:  # every interrupted configuration ran to the end
+            self.assertIn(t["parameters"]["x"], done)
+
+    def test_output_piped_to_head_ends_the_run_cleanly(self):
+        study = self.write_study(study_spec("piped", 4, 2))
+        db = os.path.join(self.dir, "piped.db")
+        pipeline = subprocess.Popen(
+            "%s run %s --db %s | head -n 1" % (TUNER, study, db), shell=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = pipeline.communicate(timeout=240)
+        self.assertTrue(out.startswith("study piped"), out + err)
+        self.wait_no_processes("piped")
+        states = [t["state"] for t in self.trials("piped", db)]
+        self.assertNotIn("ACTIVE", states)
+        self.assertNotIn("STOPPING", states)
+
+    def test_stop_logs_and_delete(self):
+        spec = study_spec("managed", 6, 1)
+        spec["trainer"]["command"] = ["/usr/bin/python3", os.path.join(HERE, "lifecycle_trainer.py")]
+        spec["trainer"]["env"] = {"STEP_S": "0.5"}
+        study = self.write_study(spec)
+        db = os.path.join(self.dir, "managed.db")
+        run = subprocess.Popen([TUNER, "run", study, "--db", db, "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline:  # wait for one trial done and the next one running
+            try:
+                states = [t["state"] for t in self.trials("managed", db)]
+            except subprocess.CalledProcessError:
+                states = []  # the run has not created the study yet
+            if "COMPLETED" in states and "ACTIVE" in states:
+                break
+            time.sleep(0.2)
+        # The run owns the db: `tuner stop --db` goes through its server.
+        stop = subprocess.run([TUNER, "stop", "managed", "--db", db, "--reason", "enough"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(stop.returncode, 0, stop.stderr)
+        out, err = run.communicate(timeout=120)
+        self.assertEqual(run.returncode, 0, err)
+        self.wait_no_processes("managed")
+        trials = self.trials("managed", db)
+        self.assertLess(len(trials), 6)  # no new trial after the stop
+        stopped = [t for t in trials if t["state"] == "STOPPED"]
+        self.assertEqual(len(stopped), 1, trials)
+        self.assertEqual(stopped[0]["reason"], "enough")
+
+        logs = subprocess.run([TUNER, "logs", "managed", "1", "--db", db],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(logs.returncode, 0, logs.stderr)
+        self.assertIn("==> chief-0.log <==", logs.stdout)
+        self.assertIn("rank chief:0 step 6", logs.stdout)
+        self.assertIn("rank worker:0 waiting", logs.stdout)
+        one = subprocess.run([TUNER, "logs", "managed", "1", "--db", db, "--rank", "worker:0"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(one.stdout, "rank worker:0 waiting\n")
+
+        # The best trial, with all its steps and the command that re-runs it.
+        best = json.loads(subprocess.run([TUNER, "best", "managed", "--db", db, "--json"],
+                                         capture_output=True, text=True, check=True).stdout)
+        self.assertEqual(best["best"]["steps"], 6)
+        command = best["best"]["command"]
+        self.assertTrue(command.startswith("cd " + self.dir + " && "), command)  # the study's dir
+        self.assertIn(" STEP_S=0.5 ", command)  # the study's environment
+        self.assertIn("lifecycle_trainer.py --x=", command)
+        rerun = subprocess.run([TUNER, "rerun", "managed", str(best["best"]["trial"]), "--db", db],
+                               capture_output=True, text=True, timeout=120)
+        self.assertEqual(rerun.returncode, 0, rerun.stderr)
+        self.assertIn("rank chief:0 step 6 x=%s" % best["best"]["parameters"]["x"], rerun.stdout)
+        self.assertIn("tuner_client.report step=6 score=", rerun.stderr)  # printed, not sent
+        self.assertIn("not launched by the tuner", rerun.stderr)
+
+        # Deleting asks for --yes off a terminal, then removes study and files.
+        trials_dir = os.path.join(self.dir, "tuner_trials", "managed")
+        self.assertTrue(os.path.isdir(trials_dir))
+        refused = subprocess.run([TUNER, "delete", "managed", "--db", db], capture_output=True,
+                                 text=True, timeout=30, stdin=subprocess.DEVNULL)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        deleted = subprocess.run([TUNER, "delete", "managed", "--db", db, "--yes"],
+                                 capture_output=True, text=True, timeout=30)
+        self.assertEqual(deleted.returncode, 0, deleted.stderr)
+        self.assertFalse(os.path.exists(trials_dir))
+        gone = subprocess.run([TUNER, "trials", "managed", "--db", db], capture_output=True,
+                              text=True, timeout=30)
+        self.assertNotEqual(gone.returncode, 0)
+        self.assertIn("managed", gone.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,372 @@
+#include "tuner/cli/orchestrator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "study/trainer_command.h"
+
+namespace tuner {
+namespace {
+
+std::string SlotClient(int slot) { return "tuner-run:" + std::to_string(slot); }
+
+std::string MetricsText(const Measurement& m) {
+  std::string out;
+  for (const auto& [k, v] : m.metrics) out += (out.empty() ? "" : " ") + k + "=" + FormatValue(v);
+  return out;
+}
+
+}  // namespace
+
+std::string LaunchCommand(const LaunchRequest& request,
+                          const std::map<std::string, std::string>& env) {
+  std::string line;
+  if (!request.working_dir.empty()) line = "cd " + ShellQuote(request.working_dir) + " && ";
+  return line +
+         ShellCommand(TrainerArgv(request.trainer.command, request.parameters, request.extra_args),
+                      env);
+}
+
+std::optional<ExitOutcome> OutcomeForExit(const Trial& trial, const ClusterExit& exit,
+                                          double timeout_s) {
+  if (IsFinal(trial.state)) return std::nullopt;
+  if (trial.state == TrialState::kStopping)
+    return ExitOutcome{ExitOutcome::Kind::kCompleteWithLastReport};
+  switch (exit.kind) {
+    case ClusterExit::Kind::kSucceeded:
+      if (!trial.measurements.empty()) {
+        return ExitOutcome{ExitOutcome::Kind::kCompleteWithLastReport};
+      }
+      return ExitOutcome{ExitOutcome::Kind::kFail,
+                         "the chief exited 0 without completing the trial or reporting a metric"};
+    case ClusterExit::Kind::kFailed: {
+      std::string message = exit.message;
+      if (!exit.log_tail.empty()) message += "\n--- last lines of its log ---\n" + exit.log_tail;
+      return ExitOutcome{ExitOutcome::Kind::kFail, message};
+    }
+    case ClusterExit::Kind::kTimedOut:
+      return ExitOutcome{ExitOutcome::Kind::kFail,
+                         "timed out after " + FormatValue(timeout_s) + " s (trainer.timeout_s)"};
+    case ClusterExit::Kind::kStopped:
+      return ExitOutcome{ExitOutcome::Kind::kFail, "cluster stopped: " + exit.message};
+  }
+  return std::nullopt;
+}
+
+Orchestrator::Orchestrator(StudyApi* api, Launcher* launcher, StudySpec spec,
+                           OrchestratorOptions options)
+    : api_(api), launcher_(launcher), spec_(std::move(spec)), options_(std::move(options)) {}
+
+void Orchestrator::Push(Event event) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(event));
+  }
+  cv_.notify_one();
+}
+
+void Orchestrator::Interrupt() {
+  interrupted_ = true;
+  cv_.notify_one();
+}
+
+absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
+  LaunchRequest request;
+  request.study = spec_.name;
+  request.trial_id = trial.id;
+  request.trainer = spec_.trainer;
+  for (const auto& [k, v] : options_.extra_env) request.trainer.env.emplace(k, v);
+  request.parameters = trial.parameters;
+  request.working_dir = options_.working_dir;
+  request.output_dir = TrialDir(trial.id);
+  request.endpoint = options_.endpoint;
+  const int64_t id = trial.id;
+  auto on_measurement = [this](int64_t t, const Measurement& m) { Push({t, false, {}, m}); };
+  auto on_exit = [this](int64_t t, const ClusterExit& e) { Push({t, true, e, {}}); };
+  if (!trial.runner.empty() || trial.create_time < run_start_) {
+    // Launched by a run that ended without finishing it: take its cluster
+    // over, or end what is left of it and launch afresh.
+    if (!trial.runner.empty() &&
+        launcher_->Adopt(request, trial.runner, on_measurement, on_exit).ok()) {
+      slots_[slot] = id;
+      return Report("trial " + std::to_string(id) + " adopted (" + trial.runner + ")");
+    }
+    launcher_->Reap(request, trial.runner);
+  }
+  absl::Status launched = launcher_->Launch(request, on_measurement, on_exit);
+  if (!launched.ok()) {
+    spdlog::warn("trial {}: cannot launch: {}", id, std::string(launched.message()));
+    return Finish(id, api_->CompleteTrial(spec_.name, id,
+                                          TrialOutcome::Failed("cannot launch: " +
+                                                               std::string(launched.message()))));
+  }
+  slots_[slot] = id;
+  if (const std::string handle = launcher_->Handle(id); !handle.empty()) {
+    // The study's environment and the client's path; not the run's own
+    // variables (endpoint, token), which a re-run outside the study must not use.
+    std::map<std::string, std::string> env = spec_.trainer.env;
+    if (auto it = options_.extra_env.find("PYTHONPATH"); it != options_.extra_env.end()) {
+      env.emplace(it->first, it->second);
+    }
+    auto recorded = api_->SetTrialRunner(spec_.name, id, handle, LaunchCommand(request, env));
+    if (!recorded.ok() && recorded.status().code() != absl::StatusCode::kFailedPrecondition) {
+      return recorded.status();
+    }
+  }
+  return Report("trial " + std::to_string(id) + " started");
+}
+
+absl::Status Orchestrator::FillSlots(bool* study_done) {
+  for (int slot = 0; slot < spec_.max_parallel_trials && !interrupted_; ++slot) {
+    if (slots_.contains(slot)) continue;
+    auto suggestion = api_->SuggestTrials(spec_.name, 1, SlotClient(slot));
+    if (!suggestion.ok()) return suggestion.status();
+    *study_done = suggestion->study_done;
+    if (suggestion->trials.empty()) return absl::OkStatus();  // nothing to run now
+    if (absl::Status s = LaunchTrial(slot, suggestion->trials.front()); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Orchestrator::Finish(int64_t trial_id, const absl::StatusOr<Trial>& result) {
+  if (!result.ok()) {
+    // The trainer may have finished the trial itself meanwhile: that is fine.
+    if (result.status().code() == absl::StatusCode::kFailedPrecondition) return absl::OkStatus();
+    return result.status();
+  }
+  std::string event = "trial " + std::to_string(trial_id) + " " + ToString(result->state);
+  if (result->final_measurement) event += " " + MetricsText(*result->final_measurement);
+  if (!result->reason.empty()) {
+    const size_t newline = result->reason.find('\n');
+    event += " (" + result->reason.substr(0, newline) + ")";
+    // A failure's reason ends with the failing rank's log tail: show it.
+    if (result->state == TrialState::kFailed && newline != std::string::npos) {
+      std::string tail = result->reason.substr(newline + 1);
+      if (const size_t marker = tail.find("---\n"); marker != std::string::npos) {
+        tail = tail.substr(marker + 4);
+      }
+      while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+      size_t start = 0;
+      while (start <= tail.size() && !tail.empty()) {
+        const size_t end = tail.find('\n', start);
+        event += "\n    | " + tail.substr(start, end == std::string::npos ? end : end - start);
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+    }
+  }
+  return Report(event);
+}
+
+absl::Status Orchestrator::HandleExit(int64_t trial_id, const ClusterExit& exit) {
+  for (auto it = slots_.begin(); it != slots_.end(); ++it) {
+    if (it->second == trial_id) {
+      slots_.erase(it);
+      break;
+    }
+  }
+  stop_sent_.erase(trial_id);
+  auto trial = api_->GetTrial(spec_.name, trial_id);
+  if (!trial.ok()) return trial.status();
+  std::optional<ExitOutcome> outcome = OutcomeForExit(*trial, exit, spec_.trainer.timeout_s);
+  if (!outcome) return Finish(trial_id, *trial);  // the trainer completed it
+  if (outcome->kind == ExitOutcome::Kind::kCompleteWithLastReport) {
+    auto done = api_->CompleteTrial(spec_.name, trial_id, TrialOutcome::Completed({}));
+    if (done.ok() || done.status().code() != absl::StatusCode::kInvalidArgument) {
+      return Finish(trial_id, done);
+    }
+    outcome = ExitOutcome{ExitOutcome::Kind::kFail, std::string(done.status().message())};
+  }
+  return Finish(trial_id,
+                api_->CompleteTrial(spec_.name, trial_id, TrialOutcome::Failed(outcome->message)));
+}
+
+absl::Status Orchestrator::HandleMeasurement(int64_t trial_id, const Measurement& m) {
+  auto stop = api_->ReportMeasurement(spec_.name, trial_id, m);
+  if (!stop.ok()) {
+    spdlog::warn("trial {}: report of step {} refused: {}", trial_id, m.step,
+                 std::string(stop.status().message()));
+    return absl::OkStatus();
+  }
+  if (stop->stop && stop_sent_.insert(trial_id).second) {
+    launcher_->Stop(trial_id, stop->reason.empty() ? "stop decision" : stop->reason);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Orchestrator::StopStoppingTrials() {
+  if (slots_.empty()) return absl::OkStatus();
+  auto stopping =
+      api_->ListTrials(spec_.name, {.states = {TrialState::kStopping}, .with_measurements = false});
+  if (!stopping.ok()) return stopping.status();
+  for (const Trial& t : *stopping) {
+    bool mine = false;
+    for (const auto& [slot, id] : slots_) mine |= id == t.id;
+    if (mine && stop_sent_.insert(t.id).second) {
+      spdlog::info("trial {}: stopping its cluster ({})", t.id, t.reason);
+      launcher_->Stop(t.id, t.reason);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Orchestrator::Heartbeats() {
+  for (const auto& [slot, id] : slots_) {
+    auto stop = api_->Heartbeat(spec_.name, id);
+    if (stop.ok()) continue;
+    if (stop.status().code() != absl::StatusCode::kFailedPrecondition) return stop.status();
+    // The server gave up on the trial (its lease expired): end its cluster.
+    if (stop_sent_.insert(id).second) launcher_->Stop(id, std::string(stop.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrialCounts> Orchestrator::Counts() {
+  auto trials = api_->ListTrials(spec_.name, {.with_measurements = false});
+  if (!trials.ok()) return trials.status();
+  // A trial this run still holds a slot for counts as running until its
+  // exit is handled and its event line printed, even when its trainer has
+  // already completed it: the counts never run ahead of the event lines.
+  TrialCounts counts;
+  for (const Trial& t : *trials) {
+    bool held = false;
+    for (const auto& [slot, id] : slots_) held |= id == t.id;
+    counts.Add(held ? TrialState::kActive : t.state, 1);
+  }
+  return counts;
+}
+
+absl::Status Orchestrator::Report(const std::string& event) {
+  if (!options_.on_progress) return absl::OkStatus();
+  auto counts = Counts();
+  if (!counts.ok()) return counts.status();
+  RunProgress p;
+  p.counts = *counts;
+  p.max_trials = spec_.max_trials;
+  p.event = event;
+  if (spec_.objectives.size() == 1) {
+    auto best = api_->GetBestTrials(spec_.name);
+    if (best.ok() && !best->empty() && best->front().final_measurement) {
+      p.best_trial = best->front().id;
+      p.best_value = best->front().final_measurement->metrics.at(spec_.objectives[0].metric);
+    }
+  }
+  options_.on_progress(p);
+  return absl::OkStatus();
+}
+
+std::string Orchestrator::TrialDir(int64_t trial_id) const {
+  return (std::filesystem::path(options_.output_root) / spec_.name /
+          ("trial-" + std::to_string(trial_id)))
+      .string();
+}
+
+absl::Status Orchestrator::Recover() {
+  // Clusters a dead run left, whatever their trials' states now (a chief may
+  // have completed its trial before the run died, leaving its workers).
+  const std::string prefix_dir =
+      (std::filesystem::path(options_.output_root) / spec_.name).string() + "/";
+  for (int64_t id : launcher_->Leftovers(spec_.name, prefix_dir)) {
+    LaunchRequest request;
+    request.study = spec_.name;
+    request.trial_id = id;
+    request.output_dir = TrialDir(id);
+    spdlog::info("trial {}: ending the processes a previous run left", id);
+    launcher_->Reap(request, "");
+  }
+  auto running = api_->ListTrials(
+      spec_.name,
+      {.states = {TrialState::kActive, TrialState::kStopping}, .with_measurements = false});
+  if (!running.ok()) return running.status();
+  const std::string prefix = SlotClient(0).substr(0, SlotClient(0).size() - 1);
+  for (const Trial& t : *running) {
+    if (t.client_id.rfind(prefix, 0) != 0) continue;  // not a run's trial
+    const int slot = std::atoi(t.client_id.c_str() + prefix.size());
+    if (t.state == TrialState::kActive && slot < spec_.max_parallel_trials) continue;  // relaunched
+    LaunchRequest request;
+    request.study = spec_.name;
+    request.trial_id = t.id;
+    request.output_dir = TrialDir(t.id);
+    launcher_->Reap(request, t.runner);
+    if (t.state == TrialState::kActive) {
+      (void)api_->StopTrial(spec_.name, t.id, "abandoned: max_parallel_trials was lowered");
+    }
+    absl::Status s =
+        Finish(t.id, api_->CompleteTrial(spec_.name, t.id, TrialOutcome::Completed({})));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunSummary> Orchestrator::Run() {
+  RunSummary summary;
+  run_start_ =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (absl::Status s = Recover(); !s.ok()) return s;
+  bool study_done = false;
+  auto last_poll = std::chrono::steady_clock::now();
+  auto last_heartbeat = last_poll;
+  while (true) {
+    if (interrupted_) break;
+    if (!study_done) {
+      if (absl::Status s = FillSlots(&study_done); !s.ok()) return s;
+    }
+    if (study_done && slots_.empty()) break;
+    if (!study_done && slots_.empty()) {
+      // Nothing to run now: other clients hold the remaining budget.
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return interrupted_.load(); });
+      continue;
+    }
+    std::deque<Event> events;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, options_.poll_interval,
+                   [this] { return !events_.empty() || interrupted_.load(); });
+      events.swap(events_);
+    }
+    for (const Event& e : events) {
+      absl::Status s =
+          e.is_exit ? HandleExit(e.trial_id, e.exit) : HandleMeasurement(e.trial_id, e.measurement);
+      if (!s.ok()) return s;
+    }
+    if (std::chrono::steady_clock::now() - last_poll >= options_.poll_interval) {
+      last_poll = std::chrono::steady_clock::now();
+      if (absl::Status s = StopStoppingTrials(); !s.ok()) return s;
+    }
+    if (std::chrono::steady_clock::now() - last_heartbeat >= options_.heartbeat_interval) {
+      last_heartbeat = std::chrono::steady_clock::now();
+      if (absl::Status s = Heartbeats(); !s.ok()) return s;
+    }
+  }
+
+  if (interrupted_) {
+    summary.interrupted = true;
+    launcher_->StopAll();  // every exit callback has fired when this returns
+    // Interruptions cost no budget: the trials become STALE with the reason
+    // and their parameters are offered again (the next run relaunches them).
+    for (const auto& [slot, id] : slots_) {
+      (void)api_->CompleteTrial(
+          spec_.name, id,
+          TrialOutcome::Interrupted("interrupted: the run was stopped; its parameters run again"));
+    }
+    std::deque<Event> events;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      events.swap(events_);
+    }
+    for (const Event& e : events) {
+      if (!e.is_exit) continue;
+      if (absl::Status s = HandleExit(e.trial_id, e.exit); !s.ok()) return s;
+    }
+  }
+
+  auto counts = Counts();
+  if (!counts.ok()) return counts.status();
+  summary.counts = *counts;
+  return summary;
+}
+
+}  // namespace tuner

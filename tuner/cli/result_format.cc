@@ -1,0 +1,57 @@
+#include "tuner/cli/result_format.h"
+
+#include "algorithms/search_space.h"
+#include "study/assignment_json.h"
+#include "study/trainer_command.h"
+#include "tuner/cli/text_table.h"
+
+namespace tuner {
+
+nlohmann::json TrialJson(const Trial& t) {
+  nlohmann::json metrics = nlohmann::json::object();
+  if (t.final_measurement) {
+    for (const auto& [k, v] : t.final_measurement->metrics) metrics[k] = v;
+  }
+  nlohmann::json out = {{"trial", t.id},
+                        {"state", ToString(t.state)},
+                        {"parameters", AssignmentJson(t.parameters)},
+                        {"metrics", metrics},
+                        {"steps", t.measurements.size()}};
+  if (!t.reason.empty()) out["reason"] = t.reason;
+  if (!t.command.empty()) out["command"] = t.command;
+  return out;
+}
+
+std::string CommandLineArgs(const Trial& t) {
+  return ShellCommand(ParameterArguments(t.parameters));
+}
+
+std::string BestTrialText(const std::string& study, const Trial& t,
+                          const std::vector<std::string>& objective_metrics) {
+  std::string out = "study " + study + ", best trial " + std::to_string(t.id) + "\n";
+  TextTable table({"name", "value"});
+  for (const std::string& m : objective_metrics) {
+    std::string value;
+    if (t.final_measurement) {
+      auto it = t.final_measurement->metrics.find(m);
+      if (it != t.final_measurement->metrics.end()) value = FormatValue(it->second);
+    }
+    table.AddRow({m, value});
+  }
+  for (const auto& [k, v] : t.parameters) table.AddRow({k, FormatValue(v)});
+  out += table.ToString();
+  out += "command-line arguments: " + CommandLineArgs(t) + "\n";
+  if (!t.command.empty()) {
+    out += "command (as launched; `tuner rerun " + study + " " + std::to_string(t.id) +
+           "` runs it): " + t.command + "\n";
+  }
+  return out;
+}
+
+std::vector<std::string> ObjectiveMetrics(const Study& study) {
+  std::vector<std::string> out;
+  for (const Objective& o : study.spec->objectives) out.push_back(o.metric);
+  return out;
+}
+
+}  // namespace tuner

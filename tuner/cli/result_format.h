@@ -1,0 +1,29 @@
+// How results look to people (tables) and programs (JSON); shared by
+// `tuner best`, `tuner trials` and `tuner run`. Domain types in, text out.
+#ifndef TUNER_TUNER_CLI_RESULT_FORMAT_H_
+#define TUNER_TUNER_CLI_RESULT_FORMAT_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "algorithms/trial.h"
+#include "tuner/service/study_api.h"
+
+namespace tuner {
+
+// {"trial": 3, "state": "COMPLETED", "parameters": {...}, "metrics": {...},
+//  "steps": 8, "command": "cd /x && python3 train.py --lr=0.1", ...}
+nlohmann::json TrialJson(const Trial& trial);
+// "--learning_rate=0.01 --optimizer=adam": the arguments that re-run it.
+std::string CommandLineArgs(const Trial& trial);
+// A name/value table of the objective metrics then the parameters, with a
+// heading and the command-line arguments.
+std::string BestTrialText(const std::string& study, const Trial& trial,
+                          const std::vector<std::string>& objective_metrics);
+// The objective metric names of a study.
+std::vector<std::string> ObjectiveMetrics(const Study& study);
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_CLI_RESULT_FORMAT_H_

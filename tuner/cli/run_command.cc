@@ -1,0 +1,301 @@
+// `tuner run STUDY.json`: run a study to the end with trainer clusters on this
+// machine, against an embedded server (default) or a running one (--server).
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "study/study_json.h"
+#include "trial_runner/local_launcher.h"
+#include "trial_runner/slurm_launcher.h"
+#include "tuner/cli/commands.h"
+#include "tuner/cli/orchestrator.h"
+#include "tuner/cli/progress_printer.h"
+#include "tuner/cli/result_format.h"
+#include "tuner/server/auth.h"
+#include "tuner/server/install_paths.h"
+#include "tuner/server/remote_study_api.h"
+#include "tuner/server/server.h"
+#include "tuner/service/study_service.h"
+
+namespace tuner {
+namespace {
+
+struct RunFlags {
+  std::string study_file;
+  std::string db = "tuner.db";
+  std::string server;
+  std::string output_dir;
+  std::string http;        // also serve the dashboard here ("" = no)
+  std::string tls_cert;    // embedded server
+  std::string tls_key;     // embedded server
+  std::string token_file;  // the embedded server's, or the one --server expects
+  std::string tls_ca;      // clients' CA; default: tls_cert
+  double lease_seconds = 600;
+  bool json = false;
+};
+
+int Fail(const std::string& message) {
+  std::cerr << "tuner run: " << (message.empty() ? "failed (no message)" : message) << "\n";
+  return 1;
+}
+
+// Waits for SIGINT, SIGTERM, SIGHUP (and SIGWINCH, a resize) on its own thread (the signals are
+// blocked in every other thread) and calls `on_signal`; Finish() ends it. A
+// write to a closed pipe (`tuner run ... | head`) raises SIGPIPE in the
+// writing thread; its handler turns it into a SIGTERM for the watcher, so the
+// run ends its clusters instead of dying with them running.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::function<void(int)> on_signal) {
+    struct sigaction pipe_action = {};
+    pipe_action.sa_handler = [](int) { kill(getpid(), SIGTERM); };
+    sigemptyset(&pipe_action.sa_mask);
+    sigaction(SIGPIPE, &pipe_action, nullptr);
+    sigset_t set = Set();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([this, on_signal, set] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0 && sig != SIGUSR1) on_signal(sig);
+    });
+  }
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+    signal(SIGPIPE, SIG_IGN);  // nothing left to stop: a late write just fails
+  }
+
+  static sigset_t Set() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGWINCH);
+    sigaddset(&set, SIGUSR1);
+    return set;
+  }
+
+ private:
+  std::thread thread_;
+};
+
+int Run(const RunFlags& flags) {
+  std::ifstream in(flags.study_file);
+  if (!in) return Fail("cannot open " + flags.study_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  StudyParseResult parsed = ParseStudy(text.str());
+  if (!parsed.ok()) {
+    for (const StudyFault& f : parsed.faults) {
+      std::cerr << flags.study_file << ": " << f.ToString() << "\n";
+    }
+    return 2;
+  }
+  const StudySpec& spec = parsed.spec;
+  if (!spec.has_trainer) {
+    return Fail(flags.study_file +
+                ": the study has no trainer; add \"trainer\" or attach trainers with the "
+                "clients (ask/tell)");
+  }
+
+  // Signals are blocked from here on in every thread the run creates.
+  std::unique_ptr<Orchestrator> orchestrator;
+  std::atomic<bool> interrupted{false};
+  std::atomic<ProgressPrinter*> live_printer{nullptr};
+  SignalWatcher watcher([&](int sig) {
+    if (sig == SIGWINCH) {  // the terminal was resized: redraw the status line
+      if (ProgressPrinter* p = live_printer.load()) p->Redraw();
+      return;
+    }
+    spdlog::warn("signal {}: stopping every cluster", sig);
+    interrupted = true;
+    if (orchestrator) orchestrator->Interrupt();
+  });
+
+  std::unique_ptr<Server> server;
+  std::string endpoint = flags.server;
+  if (endpoint.empty()) {
+    auto started = Server::Start({.db_path = flags.db,
+                                  .owner = "tuner run " + flags.study_file,
+                                  .listen = "127.0.0.1:0",
+                                  .lease_seconds = flags.lease_seconds,
+                                  .http_listen = flags.http,
+                                  .tls_cert_file = flags.tls_cert,
+                                  .tls_key_file = flags.tls_key,
+                                  .token_file = flags.token_file});
+    if (!started.ok()) {
+      Fail(std::string(started.status().message()));
+      // Someone else runs this db: exit code 2, as for a refused study.
+      return started.status().code() == absl::StatusCode::kFailedPrecondition ? 2 : 1;
+    }
+    server = std::move(*started);
+    endpoint = server->address();
+  }
+  // The trainers' client settings (and the orchestrator's with --server): the
+  // embedded server's certificate is its own CA unless --tls-ca says otherwise.
+  auto security =
+      ClientSecurity(flags.token_file, flags.tls_ca.empty() ? flags.tls_cert : flags.tls_ca);
+  if (!security.ok()) return Fail(std::string(security.status().message()));
+  if (server && flags.tls_cert.empty()) security->ca_file.clear();  // plain embedded server
+  if (!security->ca_file.empty()) {
+    security->ca_file = std::filesystem::absolute(security->ca_file).string();
+  }
+  // The orchestrator talks to the embedded server's service in process, or
+  // to --server through the client.
+  std::unique_ptr<StudyApi> remote;
+  StudyApi* api = nullptr;
+  if (server) {
+    api = &server->service();
+  } else {
+    auto connected = ConnectStudyApi(endpoint, *security);
+    if (!connected.ok()) return Fail(std::string(connected.status().message()));
+    remote = std::move(*connected);
+    api = remote.get();
+  }
+  auto study = api->CreateStudy(text.str(), /*resume=*/true);
+  if (!study.ok()) return Fail(std::string(study.status().message()));
+
+  const std::filesystem::path study_dir = std::filesystem::absolute(flags.study_file).parent_path();
+  // Absolute: Slurm's compute nodes do not share this process's cwd.
+  std::string output_root =
+      flags.output_dir.empty() ? "" : std::filesystem::absolute(flags.output_dir).string();
+  if (output_root.empty()) {
+    output_root = (std::filesystem::absolute(flags.db).parent_path() / "tuner_trials").string();
+  }
+  OrchestratorOptions options;
+  options.working_dir = study_dir.string();
+  options.output_root = output_root;
+  options.endpoint = endpoint;
+  // Python trainers find the client package and its generated stubs.
+  std::string pythonpath;
+  for (const std::string& dir : PythonClientPath()) {
+    pythonpath += (pythonpath.empty() ? "" : ":") + dir;
+  }
+  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) {
+    pythonpath += std::string(":") + existing;
+  }
+  options.extra_env["PYTHONPATH"] = pythonpath;
+  if (!security->token.empty()) options.extra_env["TUNER_TOKEN"] = security->token;
+  if (!security->ca_file.empty()) options.extra_env["TUNER_TLS_CA"] = security->ca_file;
+  const bool live = !flags.json && isatty(STDOUT_FILENO);
+  std::FILE* progress_out = flags.json ? stderr : stdout;
+  ProgressPrinter printer(progress_out, live, spec.objectives.front().metric);
+  options.on_progress = [&printer](const RunProgress& p) { printer.Show(p); };
+  live_printer = &printer;
+  if (!flags.json) {
+    std::fprintf(progress_out, "study %s: %s on %s, up to %d clusters in parallel\n",
+                 spec.name.c_str(), ToString(spec.algorithm.name).c_str(), endpoint.c_str(),
+                 spec.max_parallel_trials);
+  }
+  if (server && !server->http_url().empty()) {
+    std::fprintf(progress_out, "dashboard: %s\n", server->http_url().c_str());
+    std::fflush(progress_out);
+  }
+
+  // trainer.backend picks where the clusters run (docs/slurm.md for slurm).
+  std::unique_ptr<Launcher> launcher;
+  if (spec.trainer.backend == Backend::kSlurm) {
+    launcher = std::make_unique<SlurmLauncher>();
+  } else {
+    launcher = std::make_unique<LocalLauncher>();
+  }
+  orchestrator = std::make_unique<Orchestrator>(api, launcher.get(), spec, options);
+  if (interrupted) orchestrator->Interrupt();
+  auto summary = orchestrator->Run();
+  live_printer = nullptr;
+  printer.Close();
+  if (!summary.ok()) return Fail(std::string(summary.status().message()));
+
+  auto best = api->GetBestTrials(spec.name);
+  if (!best.ok()) return Fail(std::string(best.status().message()));
+  std::vector<std::string> metrics;
+  for (const Objective& o : spec.objectives) metrics.push_back(o.metric);
+  if (flags.json) {
+    nlohmann::json out = {{"study", spec.name}};
+    if (best->empty()) {
+      out["best"] = nullptr;
+    } else {
+      nlohmann::json b = TrialJson(best->front());
+      out["best"] = {
+          {"trial", b["trial"]}, {"parameters", b["parameters"]}, {"metrics", b["metrics"]}};
+    }
+    if (spec.objectives.size() > 1) {
+      out["pareto"] = nlohmann::json::array();
+      for (const Trial& t : *best) out["pareto"].push_back(TrialJson(t));
+    }
+    out["trials"] = {{"completed", summary->counts.completed},
+                     {"failed", summary->counts.failed},
+                     {"stopped", summary->counts.stopped},
+                     {"infeasible", summary->counts.infeasible},
+                     {"requeued", summary->counts.stale}};
+    out["interrupted"] = summary->interrupted;
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::cout << "\n"
+              << summary->counts.completed << " completed, " << summary->counts.failed
+              << " failed, " << summary->counts.stopped << " stopped, "
+              << summary->counts.infeasible << " infeasible";
+    if (summary->counts.stale > 0) {
+      std::cout << ", " << summary->counts.stale << " requeued (interrupted or lease expired)";
+    }
+    std::cout << (summary->interrupted ? " (interrupted: run it again to resume)" : "") << "\n\n";
+    if (best->empty()) {
+      std::cout << "no trial completed\n";
+    } else {
+      for (const Trial& t : *best) std::cout << BestTrialText(spec.name, t, metrics);
+    }
+  }
+  if (summary->interrupted) return 130;
+  return best->empty() ? 1 : 0;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, CliAction* run) {
+  auto* cmd = app.add_subcommand(
+      "run", "Run a study to the end: trainer clusters on this machine, progress, best result");
+  auto flags = std::make_shared<RunFlags>();
+  cmd->add_option("study", flags->study_file, "Study JSON file")->required();
+  auto* db = cmd->add_option("--db", flags->db, "SQLite file of the embedded server")
+                 ->capture_default_str();
+  auto* server =
+      cmd->add_option("--server", flags->server, "Use a running server instead (host:port)")
+          ->excludes(db);
+  cmd->add_option("--http", flags->http,
+                  "Also serve the web dashboard on host:port while the study runs, e.g. "
+                  "127.0.0.1:8080")
+      ->excludes(server);
+  auto* tls_cert = cmd->add_option("--tls-cert", flags->tls_cert,
+                                   "Embedded server: TLS certificate (chain) PEM file")
+                       ->excludes(server);
+  cmd->add_option("--tls-key", flags->tls_key, "Embedded server: TLS private key PEM file")
+      ->excludes(server)
+      ->needs(tls_cert);
+  tls_cert->needs(cmd->get_option("--tls-key"));
+  cmd->add_option("--token-file", flags->token_file,
+                  "File whose first line is the token: the embedded server requires it; with "
+                  "--server, the one sent (default: $TUNER_TOKEN)");
+  cmd->add_option("--tls-ca", flags->tls_ca,
+                  "Connect with TLS trusting this CA PEM file (default with --tls-cert: the "
+                  "certificate itself; else $TUNER_TLS_CA)");
+  cmd->add_option("--lease-s", flags->lease_seconds,
+                  "Embedded server: a trial with no report or heartbeat for this long becomes "
+                  "STALE (the run renews the leases of the clusters it runs)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option(
+      "--output-dir", flags->output_dir,
+      "Trial directories (logs, TUNER_OUTPUT_DIR); default: tuner_trials beside the db");
+  cmd->add_flag("--json", flags->json, "Print one JSON object at the end (progress on stderr)");
+  cmd->callback([run, flags] { *run = [flags] { return Run(*flags); }; });
+}
+
+}  // namespace tuner

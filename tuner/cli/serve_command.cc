@@ -1,0 +1,62 @@
+// `tuner serve --db FILE --listen ADDR`
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "tuner/cli/commands.h"
+#include "tuner/server/server.h"
+
+namespace tuner {
+
+void AddServeCommand(CLI::App& app, CliAction* run) {
+  auto* cmd = app.add_subcommand("serve", "Run the study server until SIGINT or SIGTERM");
+  auto options = std::make_shared<ServerOptions>();
+  cmd->add_option("--db", options->db_path, "SQLite file (created when missing)")
+      ->capture_default_str();
+  cmd->add_option("--listen", options->listen, "host:port to listen on; port 0 picks a free one")
+      ->capture_default_str();
+  cmd->add_option("--lease-s", options->lease_seconds,
+                  "A running trial with no report or heartbeat for this long becomes STALE and "
+                  "is offered again; 0 = no leases")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--http", options->http_listen,
+                  "Also serve the web dashboard on host:port, e.g. 127.0.0.1:8080 (port 0 picks "
+                  "a free one)");
+  cmd->add_option("--tls-cert", options->tls_cert_file,
+                  "TLS for gRPC and HTTP: PEM certificate (chain) file; needs --tls-key");
+  cmd->add_option("--tls-key", options->tls_key_file, "TLS: PEM private key file");
+  cmd->add_option("--token-file", options->token_file,
+                  "Require the token on the file's first line on every RPC and HTTP request "
+                  "(docs/security.md)");
+  cmd->callback([run, options] {
+    *run = [options] {
+      // Block the stop signals in every thread; this one waits for them.
+      sigset_t signals;
+      sigemptyset(&signals);
+      sigaddset(&signals, SIGINT);
+      sigaddset(&signals, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+      auto server = Server::Start(*options);
+      if (!server.ok()) {
+        std::cerr << "tuner serve: " << server.status().message() << "\n";
+        return 1;
+      }
+      std::cout << "listening on " << (*server)->address() << std::endl;
+      if (!(*server)->http_url().empty()) {
+        std::cout << "dashboard: " << (*server)->http_url() << std::endl;
+      }
+      spdlog::info("serving {} on {}", options->db_path, (*server)->address());
+      int sig = 0;
+      sigwait(&signals, &sig);
+      spdlog::info("signal {}: shutting down", sig);
+      (*server)->Shutdown();
+      return 0;
+    };
+  });
+}
+
+}  // namespace tuner

@@ -1,0 +1,99 @@
+// The dashboard's HTTP routes, without the socket: a request (method,
+// target, If-None-Match) in, a response (status, type, body, headers) out.
+// tuner/http_server.cc puts it on a port with Boost.Beast.
+//
+// Routes (GET or HEAD; JSON unless said):
+//   /api/studies                              every study with its counts and best value
+//   /api/studies/{s}                          summary: spec, parameters, objectives,
+//                                             counts, best trials, version
+//   /api/studies/{s}/trials?offset=&limit=&sort=&order=asc|desc&state=A,B&filter=
+//                                             one page of the trials table (see
+//                                             TrialQuery in tuner/service/dashboard_analysis.h)
+//   /api/studies/{s}/trials/{id}              one trial with its measurements
+//   /api/studies/{s}/trials/{id}/measurements its measurements only
+//   /api/studies/{s}/best                     best trials (the Pareto front for several
+//                                             objectives) with their command lines
+//   /api/studies/{s}/columns                  every trial, column by column (for plots)
+//   /api/studies/{s}/curves?metric=M          intermediate values of every trial
+//   /api/studies/{s}/importance?metric=M      parameter importance, with its method
+//   /                                         the single-page dashboard (www/index.html)
+//   /{file}                                   the other files of the dashboard's www/
+//   /vendor/echarts.min.js                    the charting library, from the dashboard's
+//                                             node_modules/ (npm install)
+// Errors are JSON {"error": {"code": "NOT_FOUND", "message": "..."}} with 400,
+// 404, 405 or 500.
+//
+// Liveness: every study response carries an ETag, the study's version (it
+// changes whenever a trial is added, changes state or gets a measurement);
+// a request whose If-None-Match equals it gets 304 without a body. Clients
+// poll /api/studies/{s} and refetch the rest when `version` changes.
+//
+// Thread-safety: Handle() may be called from several threads at once. The
+// trials of each study viewed are cached in memory; finished trials are
+// immutable, so a refresh reads only new trials and the running ones.
+#ifndef TUNER_TUNER_SERVER_HTTP_API_H_
+#define TUNER_TUNER_SERVER_HTTP_API_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tuner {
+
+class StudyApi;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string target = "/";   // path and query, as sent
+  std::string if_none_match;  // the header's value, "" when absent
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones
+};
+
+struct HttpApiOptions {
+  // The dashboard's directory: its files under www/ (index.html, app.js,
+  // ...) and the charting library under node_modules/. "" =
+  // $TUNER_DASHBOARD_DIR when set, else the install's or the build tree's
+  // (tuner/server/install_paths.h).
+  std::string dashboard_dir;
+  // Reuse a study's cached trials for this long before asking the store.
+  double refresh_interval_s = 0.25;
+};
+
+class HttpApi {
+ public:
+  // `service` must outlive the HttpApi.
+  explicit HttpApi(StudyApi* service, HttpApiOptions options = {});
+  ~HttpApi();
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  // The directory the dashboard's files are served from.
+  const std::string& dashboard_dir() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The default of HttpApiOptions::dashboard_dir.
+std::string DefaultDashboardDir();
+
+// The file under `root` that `url_path` (already percent-decoded) names, or
+// "" when the path climbs out of `root` (a ".." segment, a backslash, a NUL)
+// or names no regular file.
+std::string ResolveStaticPath(const std::string& root, const std::string& url_path);
+
+// "%2Fa+b" -> "/a b" into *out (plus as space only when `plus_is_space`);
+// false for a malformed escape.
+bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out);
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_SERVER_HTTP_API_H_

@@ -1,0 +1,338 @@
+// The only file that includes Boost.Beast (its headers are heavy).
+#include "tuner/server/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "tuner/server/auth.h"
+
+namespace tuner {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+absl::Status SplitHostPort(const std::string& address, std::string* host, int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError("\"" + address + "\": expected host:port");
+  }
+  std::string h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) return absl::InvalidArgumentError("\"" + address + "\": expected host:port");
+  const std::string p = address.substr(colon + 1);
+  int value = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9' || value > 65535) {
+      return absl::InvalidArgumentError("\"" + address + "\": the port must be a number");
+    }
+    value = value * 10 + (c - '0');
+  }
+  if (value > 65535) return absl::InvalidArgumentError("\"" + address + "\": port > 65535");
+  *host = h;
+  *port = value;
+  return absl::OkStatus();
+}
+
+namespace {
+
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// What every connection shares.
+struct Shared {
+  HttpApi* api;
+  std::string token;  // "" = no authentication
+  bool tls = false;
+};
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+// The token check (HttpServerOptions::token). Returns nullopt to go on to
+// the API, else the response to send instead: 401, or a redirect that sets
+// the cookie for /?token=....
+std::optional<HttpResponse> Authenticate(const Shared& shared,
+                                         const http::request<http::string_body>& req) {
+  if (shared.token.empty()) return std::nullopt;
+  if (auto it = req.find(http::field::authorization);
+      it != req.end() && BearerMatches(View(it->value()), shared.token)) {
+    return std::nullopt;
+  }
+  if (auto it = req.find(http::field::cookie);
+      it != req.end() && TokensEqual(CookieValue(View(it->value()), kTokenCookie), shared.token)) {
+    return std::nullopt;
+  }
+  // ?token=...: set the cookie and redirect to the same target without it.
+  const std::string_view target(req.target().data(), req.target().size());
+  const size_t q = target.find('?');
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    std::string kept;
+    bool matched = false;
+    while (!rest.empty()) {
+      const size_t amp = rest.find('&');
+      const std::string_view part = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? "" : rest.substr(amp + 1);
+      if (part.starts_with("token=")) {
+        matched = matched || TokensEqual(part.substr(6), shared.token);
+      } else if (!part.empty()) {
+        kept += (kept.empty() ? "" : "&") + std::string(part);
+      }
+    }
+    if (matched) {
+      HttpResponse r;
+      r.status = 302;
+      r.content_type = "";
+      const std::string location =
+          std::string(target.substr(0, q)) + (kept.empty() ? "" : "?" + kept);
+      r.headers = {{"Location", location},
+                   {"Cache-Control", "no-store"},
+                   {"Set-Cookie", std::string(kTokenCookie) + "=" + shared.token +
+                                      "; Path=/; HttpOnly; SameSite=Strict" +
+                                      (shared.tls ? "; Secure" : "")}};
+      return r;
+    }
+  }
+  HttpResponse r;
+  r.status = 401;
+  r.body = R"({"error":{"code":"UNAUTHENTICATED","message":"missing or wrong token: send )"
+           R"(Authorization: Bearer <token>, or open the dashboard once with ?token=<token>"}})";
+  r.headers = {{"WWW-Authenticate", "Bearer"}, {"Cache-Control", "no-store"}};
+  return r;
+}
+
+// One connection: (TLS handshake,) read a request, answer it, repeat while
+// keep-alive. Stream: beast::tcp_stream or TlsStream.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Session(Stream stream, const Shared* shared)
+      : stream_(std::move(stream)), api_(shared->api), shared_(shared) {}
+
+  void Run() {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        beast::get_lowest_layer(self->stream_).expires_after(kIdleTimeout);
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) {
+            spdlog::debug("https: handshake: {}", ec.message());
+            return;
+          }
+          self->Read();
+        });
+      } else {
+        self->Read();
+      }
+    });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(16 * 1024);
+    parser_->body_limit(64 * 1024);
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return Close();
+    if (ec) {
+      if (ec != beast::error::timeout && ec != asio::error::operation_aborted &&
+          ec != asio::error::connection_reset) {
+        spdlog::debug("http: read: {}", ec.message());
+      }
+      return;
+    }
+    const auto& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    if (auto it = req.find(http::field::if_none_match); it != req.end()) {
+      request.if_none_match = std::string(it->value());
+    }
+    HttpResponse answer;
+    try {
+      if (auto refused = Authenticate(*shared_, req)) {
+        answer = std::move(*refused);
+      } else {
+        answer = api_->Handle(request);
+      }
+    } catch (const std::exception& e) {
+      answer.status = 500;
+      answer.body = std::string(R"({"error":{"code":"INTERNAL","message":"internal error"}})");
+      spdlog::error("http: {} {}: {}", request.method, request.target, e.what());
+    }
+    spdlog::debug("http: {} {} -> {}", request.method, request.target, answer.status);
+
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(answer.status), req.version());
+    res->set(http::field::server, "tuner");
+    if (!answer.content_type.empty()) res->set(http::field::content_type, answer.content_type);
+    res->set("X-Content-Type-Options", "nosniff");
+    for (const auto& [name, value] : answer.headers) res->set(name, value);
+    res->keep_alive(req.keep_alive());
+    if (req.method() == http::verb::head) {
+      res->content_length(answer.body.size());
+    } else if (answer.status != 304) {
+      res->body() = std::move(answer.body);
+      res->prepare_payload();
+    }
+    response_ = res;
+    http::async_write(
+        stream_, *res,
+        beast::bind_front_handler(&Session::OnWrite, this->shared_from_this(), res->keep_alive()));
+  }
+
+  void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
+    response_.reset();
+    if (ec) return;
+    if (!keep_alive) return Close();
+    Read();
+  }
+
+  void Close() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  Stream stream_;
+  HttpApi* api_;
+  const Shared* shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<void> response_;  // alive until written
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::unique_ptr<HttpApi> api;
+  Shared shared;
+  std::optional<asio::ssl::context> ssl;  // with TLS
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::string address;
+  std::once_flag shutdown_once;
+
+  void Accept() {
+    acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+      if (!ec && ssl) {
+        std::make_shared<Session<TlsStream>>(TlsStream(std::move(s), *ssl), &shared)->Run();
+      } else if (!ec) {
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(s)), &shared)
+            ->Run();
+      }
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(StudyApi* service,
+                                                              const HttpServerOptions& options) {
+  std::string host;
+  int port = 0;
+  if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) return s;
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate and a key file");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->api = std::make_unique<HttpApi>(service, options.api);
+  impl->shared = {
+      .api = impl->api.get(), .token = options.token, .tls = !options.tls_cert_file.empty()};
+  if (impl->shared.tls) {
+    auto& ssl = impl->ssl.emplace(asio::ssl::context::tls_server);
+    ssl.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ssl_ec;
+    ssl.use_certificate_chain_file(options.tls_cert_file, ssl_ec);
+    if (ssl_ec) {
+      return absl::InvalidArgumentError(options.tls_cert_file + ": " + ssl_ec.message());
+    }
+    ssl.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ssl_ec);
+    if (ssl_ec) {
+      return absl::InvalidArgumentError(options.tls_key_file + ": " + ssl_ec.message());
+    }
+  }
+  WarnIfExposed(options.listen, !options.token.empty(), "HTTP");
+
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  const auto literal = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(literal, static_cast<unsigned short>(port));
+  } else {
+    tcp::resolver resolver(impl->ioc);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) {
+      return absl::InvalidArgumentError("cannot resolve " + host + ": " + ec.message());
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  auto& acceptor = impl->acceptor.emplace(impl->ioc);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError("cannot listen on " + options.listen + ": " + ec.message());
+  const unsigned short bound = acceptor.local_endpoint().port();
+  const bool v6 = endpoint.address().is_v6();
+  impl->address = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(bound);
+
+  impl->Accept();
+  Impl* raw = impl.get();
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    raw->threads.emplace_back([raw] { raw->ioc.run(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+const std::string& HttpServer::address() const { return impl_->address; }
+
+std::string HttpServer::url() const {
+  return (impl_->shared.tls ? "https://" : "http://") + impl_->address + "/";
+}
+
+void HttpServer::Shutdown() {
+  std::call_once(impl_->shutdown_once, [this] {
+    impl_->ioc.stop();
+    for (std::thread& t : impl_->threads) t.join();
+    impl_->threads.clear();
+    beast::error_code ec;
+    impl_->acceptor->close(ec);  // no thread runs the io_context any more
+  });
+}
+
+}  // namespace tuner

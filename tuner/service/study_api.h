@@ -1,0 +1,123 @@
+// StudyApi: the one study API in domain types. Everything above the service
+// talks to a study through it: the orchestrator of `tuner run`, the `tuner`
+// commands and the HTTP API. Two implementations:
+//   - in process: StudyService (tuner/service/study_service.h) over a Store;
+//   - remote: ConnectStudyApi (tuner/server/remote_study_api.h) over the C++
+//     client, for `--server ADDR`.
+// Both return the same canonical absl codes (NotFound, AlreadyExists,
+// InvalidArgument, FailedPrecondition, Unavailable for an unreachable
+// server), so callers handle one set of errors.
+//
+// Thread-safety: StudyService's methods may be called concurrently; the
+// remote implementation is not thread-safe (one per thread).
+#ifndef TUNER_TUNER_SERVICE_STUDY_API_H_
+#define TUNER_TUNER_SERVICE_STUDY_API_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "algorithms/trial.h"
+#include "storage/store.h"
+#include "study/study_spec.h"
+
+namespace tuner {
+
+// A stored study with its spec parsed (once per study: implementations keep
+// the parsed form and share it).
+struct Study : StudyRecord {
+  std::shared_ptr<const StudySpec> spec;  // never null in a returned Study
+};
+
+// How a trainer ends a trial.
+struct TrialOutcome {
+  // kInterrupted: the run that launched it was stopped (Ctrl-C, SIGTERM,
+  // SIGHUP): the trial becomes STALE with the reason (its history keeps the
+  // interruption), does not count toward max_trials, and its parameters are
+  // offered again like those of a trial whose lease expired.
+  enum class Kind { kCompleted, kInfeasible, kFailed, kInterrupted };
+  Kind kind = Kind::kCompleted;
+  // kCompleted: final metrics; when empty, the last reported measurement.
+  Measurement final_measurement;
+  std::string reason;  // kInfeasible, kFailed, kInterrupted
+
+  static TrialOutcome Completed(Measurement final_measurement) {
+    TrialOutcome o;
+    o.final_measurement = std::move(final_measurement);
+    return o;
+  }
+  static TrialOutcome Infeasible(std::string reason) { return {Kind::kInfeasible, {}, reason}; }
+  static TrialOutcome Failed(std::string message) { return {Kind::kFailed, {}, message}; }
+  static TrialOutcome Interrupted(std::string reason) { return {Kind::kInterrupted, {}, reason}; }
+};
+
+struct StopDecision {
+  bool stop = false;
+  std::string reason;
+};
+
+class StudyApi {
+ public:
+  virtual ~StudyApi() = default;
+
+  // AlreadyExists for a duplicate name unless `resume`: then an existing
+  // study with the same spec is returned, with max_trials updated to the new
+  // one (raising it reopens a finished study); a different spec is
+  // FailedPrecondition naming the top-level fields that differ.
+  virtual absl::StatusOr<Study> CreateStudy(std::string_view spec_json, bool resume = false) = 0;
+  virtual absl::StatusOr<Study> GetStudy(const std::string& name) = 0;
+  virtual absl::StatusOr<std::vector<Study>> ListStudies() = 0;  // by name
+  virtual absl::Status DeleteStudy(const std::string& name) = 0;
+  // Stops the whole study: no new trials (SuggestTrials says study_done),
+  // and every running trial becomes STOPPING with `reason` ("" = "study
+  // stopped"), so the run that launched it stops its cluster and it ends
+  // STOPPED. The study is COMPLETED until it is run again: CreateStudy with
+  // resume reopens it. Idempotent.
+  virtual absl::StatusOr<Study> StopStudy(const std::string& name, const std::string& reason) = 0;
+
+  struct Suggestion {
+    std::vector<Trial> trials;
+    bool study_done = false;  // budget spent or failure limit reached
+  };
+  // Idempotent per client: a client with ACTIVE trials gets those back
+  // (at most `count`) instead of new ones.
+  virtual absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,
+                                                   const std::string& client_id) = 0;
+  // A user-supplied assignment, validated against the search space.
+  virtual absl::StatusOr<Trial> CreateTrial(const std::string& study, const Assignment& parameters,
+                                            const std::string& client_id) = 0;
+  virtual absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id) = 0;
+
+  // Stores an intermediate measurement (durable when this returns) and says
+  // whether the trial should stop.
+  virtual absl::StatusOr<StopDecision> ReportMeasurement(const std::string& study, int64_t trial_id,
+                                                         const Measurement& measurement) = 0;
+  virtual absl::StatusOr<Trial> CompleteTrial(const std::string& study, int64_t trial_id,
+                                              const TrialOutcome& outcome) = 0;
+  // Asks a running trial to stop: it becomes STOPPING, later reports answer
+  // stop, and completing it makes it STOPPED. Idempotent.
+  virtual absl::StatusOr<Trial> StopTrial(const std::string& study, int64_t trial_id,
+                                          const std::string& reason) = 0;
+  // Renews the lease of a running trial and says whether it should stop.
+  virtual absl::StatusOr<StopDecision> Heartbeat(const std::string& study, int64_t trial_id) = 0;
+  // Records the launcher handle of a running trial's cluster and, unless "",
+  // the shell command it was launched with (Trial::command).
+  virtual absl::StatusOr<Trial> SetTrialRunner(const std::string& study, int64_t trial_id,
+                                               const std::string& runner,
+                                               const std::string& command = "") = 0;
+
+  // Trials by ascending id.
+  virtual absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
+                                                        const TrialFilter& filter) = 0;
+  // The best COMPLETED trial for one objective (ties: lowest id); the Pareto
+  // front, by id, for several. Empty when nothing has completed.
+  virtual absl::StatusOr<std::vector<Trial>> GetBestTrials(const std::string& study) = 0;
+};
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_SERVICE_STUDY_API_H_

@@ -1,0 +1,647 @@
+#include "tuner/service/study_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "algorithms/best_trials.h"
+#include "algorithms/designer_factory.h"
+#include "study/algorithm_options.h"
+#include "study/study_json.h"
+
+namespace tuner {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+absl::Status CheckName(std::string_view value, std::string_view path, int max_length) {
+  if (value.empty()) return absl::InvalidArgumentError(std::string(path) + ": must not be empty");
+  if (static_cast<int>(value.size()) > max_length) {
+    return absl::InvalidArgumentError(std::string(path) + ": longer than " +
+                                      std::to_string(max_length) + " characters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts) {
+  const int64_t done = counts.done();
+  if (done >= spec.max_trials) return true;
+  // 0: as many failures as max_trials (a trainer that always fails must not
+  // be relaunched forever).
+  const int64_t failures = spec.max_failed_trials > 0 ? spec.max_failed_trials : spec.max_trials;
+  return counts.failed >= failures;
+}
+
+StudyService::StudyService(Store* store, StudyServiceOptions options)
+    : store_(store), options_(options) {}
+
+namespace {
+class OwningStudyService : public StudyService {
+ public:
+  OwningStudyService(std::unique_ptr<Store> store, StudyServiceOptions options,
+                     std::unique_ptr<WriterLock> lock)
+      : StudyService(store.get(), std::move(options)),
+        lock_(std::move(lock)),
+        store_(std::move(store)) {}
+
+ private:
+  std::unique_ptr<WriterLock> lock_;  // destroyed after the store
+  std::unique_ptr<Store> store_;
+};
+}  // namespace
+
+std::unique_ptr<StudyService> MakeStudyService(std::unique_ptr<Store> store,
+                                               StudyServiceOptions options,
+                                               std::unique_ptr<WriterLock> lock) {
+  return std::make_unique<OwningStudyService>(std::move(store), std::move(options),
+                                              std::move(lock));
+}
+
+absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
+    const std::string& name) {
+  {
+    std::lock_guard<std::mutex> lock(entries_mu_);
+    auto it = entries_.find(name);
+    if (it != entries_.end()) return it->second;
+  }
+  auto study = GetStudy(name);
+  if (!study.ok()) return study.status();
+  auto entry = std::make_shared<StudyEntry>();
+  entry->spec = *study->spec;
+  entry->stopped = study->state == StudyState::kCompleted;
+  auto designer =
+      MakeDesigner(DesignerOptionsFor(entry->spec), entry->spec.space, entry->spec.objectives);
+  if (!designer.ok()) return designer.status();
+  entry->designer = std::move(*designer);
+  auto rule = MakeStoppingRule(StoppingOptionsFor(entry->spec));
+  if (!rule.ok()) return rule.status();
+  entry->rule = std::move(*rule);
+  // Running trials, and (with a rule) the whole history replayed into it.
+  TrialFilter filter{.with_measurements = entry->rule != nullptr};
+  if (!entry->rule) filter.states = {TrialState::kActive, TrialState::kStopping};
+  auto trials = store_->ListTrials(name, filter);
+  if (!trials.ok()) return trials.status();
+  const std::string& metric = entry->spec.objectives.front().metric;
+  // Replay in the order things happened (trial start + elapsed time; a
+  // trial's end at its end time), so order-sensitive rules such as ASHA
+  // rebuild the state they had.
+  struct Event {
+    double time;
+    const Trial* trial;
+    const Measurement* measurement;  // nullptr: the trial finished
+  };
+  std::vector<Event> events;
+  for (const Trial& t : *trials) {
+    if (!IsFinal(t.state)) entry->running[t.id] = {t.state, t.reason, LeaseDeadline()};
+    if (!entry->rule) continue;
+    for (const Measurement& m : t.measurements) {
+      events.push_back({t.create_time + m.elapsed_secs, &t, &m});
+    }
+    if (IsFinal(t.state)) events.push_back({std::max(t.end_time, t.create_time), &t, nullptr});
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.time < b.time; });
+  for (const Event& ev : events) {
+    if (ev.measurement == nullptr) {
+      entry->rule->Finish(ev.trial->id, ev.trial->state);
+    } else if (auto it = ev.measurement->metrics.find(metric);
+               it != ev.measurement->metrics.end()) {
+      entry->rule->Observe(ev.trial->id, ev.measurement->step, it->second);
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(entries_mu_);
+  auto [it, inserted] = entries_.emplace(name, entry);
+  return it->second;  // another thread may have loaded it first: use that one
+}
+
+absl::StatusOr<Study> StudyService::CreateStudy(std::string_view spec_json, bool resume) {
+  if (static_cast<int64_t>(spec_json.size()) > options_.max_spec_bytes) {
+    return absl::InvalidArgumentError("study spec is larger than " +
+                                      std::to_string(options_.max_spec_bytes) + " bytes");
+  }
+  auto spec = ParseStudyOrError(spec_json);
+  if (!spec.ok()) return spec.status();
+  // The designer must be buildable before the study is stored.
+  auto designer = MakeDesigner(DesignerOptionsFor(*spec), spec->space, spec->objectives);
+  if (!designer.ok()) return designer.status();
+  StudyRecord record{spec->name, ToCanonicalJson(*spec), StudyState::kActive, Now()};
+  absl::Status created = store_->CreateStudy(record);
+  if (created.code() == absl::StatusCode::kAlreadyExists && resume) return Resume(*spec);
+  if (!created.ok()) return created;
+  return specs_.With(std::move(record));
+}
+
+absl::StatusOr<Study> StudyService::Resume(const StudySpec& spec) {
+  auto record = store_->GetStudy(spec.name);
+  if (!record.ok()) return record.status();
+  auto stored = specs_.With(*record);
+  if (!stored.ok()) return stored.status();
+  const StudySpec* existing = stored->spec.get();
+  StudySpec same_budget = spec;
+  same_budget.max_trials = existing->max_trials;
+  const std::string old_json = ToCanonicalJson(*existing);
+  const std::string new_json = ToCanonicalJson(same_budget);
+  if (old_json != new_json) {
+    const auto a = nlohmann::json::parse(old_json), b = nlohmann::json::parse(new_json);
+    std::string fields;
+    for (const auto& [key, value] : b.items()) {
+      if (!a.contains(key) || a.at(key) != value) fields += (fields.empty() ? "" : ", ") + key;
+    }
+    for (const auto& [key, value] : a.items()) {
+      if (!b.contains(key)) fields += (fields.empty() ? "" : ", ") + key;
+    }
+    return absl::FailedPreconditionError("study \"" + spec.name +
+                                         "\" exists with a different spec (differs in: " + fields +
+                                         "); use another name to start afresh");
+  }
+  // Running it again: a new max_trials applies, and a study stopped with
+  // StopStudy (COMPLETED with budget left) is reopened.
+  auto entry = Entry(spec.name);
+  if (!entry.ok()) return entry.status();
+  std::lock_guard<std::mutex> lock((*entry)->mu);
+  auto counts = store_->CountTrials(spec.name);
+  if (!counts.ok()) return counts.status();
+  const StudyState state =
+      BudgetSpent(spec, *counts) ? StudyState::kCompleted : StudyState::kActive;
+  if (existing->max_trials == spec.max_trials && record->state == state) {
+    return specs_.With(std::move(*record));
+  }
+  record->spec_json = ToCanonicalJson(spec);
+  record->state = state;
+  if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
+  (*entry)->spec.max_trials = spec.max_trials;
+  (*entry)->stopped = state == StudyState::kCompleted;
+  return specs_.With(std::move(*record));
+}
+
+absl::StatusOr<Study> StudyService::GetStudy(const std::string& name) {
+  if (auto s = CheckName(name, "name", options_.max_name_length); !s.ok()) return s;
+  auto record = store_->GetStudy(name);
+  if (!record.ok()) return record.status();
+  return specs_.With(std::move(*record));
+}
+
+absl::StatusOr<std::vector<Study>> StudyService::ListStudies() {
+  auto records = store_->ListStudies();
+  if (!records.ok()) return records.status();
+  std::vector<Study> out;
+  out.reserve(records->size());
+  for (StudyRecord& r : *records) {
+    auto study = specs_.With(std::move(r));
+    if (!study.ok()) return study.status();
+    out.push_back(std::move(*study));
+  }
+  return out;
+}
+
+absl::Status StudyService::DeleteStudy(const std::string& name) {
+  if (auto s = CheckName(name, "name", options_.max_name_length); !s.ok()) return s;
+  if (absl::Status s = store_->DeleteStudy(name); !s.ok()) return s;
+  specs_.Erase(name);
+  std::lock_guard<std::mutex> lock(entries_mu_);
+  entries_.erase(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Study> StudyService::StopStudy(const std::string& name, const std::string& reason) {
+  if (auto s = CheckName(name, "name", options_.max_name_length); !s.ok()) return s;
+  if (reason.size() > 64 * 1024) return absl::InvalidArgumentError("reason: too long");
+  auto entry = Entry(name);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  const std::string why = reason.empty() ? "study stopped" : reason;
+  for (auto& [id, running] : e.running) {
+    if (running.state == TrialState::kStopping) continue;
+    auto trial = store_->GetTrial(name, id);
+    if (!trial.ok()) return trial.status();
+    trial->state = TrialState::kStopping;
+    trial->reason = why;
+    if (absl::Status s = store_->UpdateTrial(name, *trial); !s.ok()) return s;
+    running.state = TrialState::kStopping;
+    running.reason = why;
+  }
+  auto record = store_->GetStudy(name);
+  if (!record.ok()) return record.status();
+  if (record->state != StudyState::kCompleted) {
+    record->state = StudyState::kCompleted;
+    if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
+  }
+  e.stopped = true;
+  return specs_.With(std::move(*record));
+}
+
+absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::string& study,
+                                                                     int count,
+                                                                     const std::string& client_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (auto s = CheckName(client_id, "client_id", options_.max_name_length); !s.ok()) return s;
+  if (count < 1 || count > options_.max_suggest_count) {
+    return absl::InvalidArgumentError("count: must be between 1 and " +
+                                      std::to_string(options_.max_suggest_count));
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+
+  Suggestion out;
+  auto mine = store_->ListTrials(study, {.states = {TrialState::kActive},
+                                         .client_id = client_id,
+                                         .limit = count,
+                                         .with_measurements = false});
+  if (!mine.ok()) return mine.status();
+  if (!mine->empty()) {
+    out.trials = std::move(*mine);
+    return out;
+  }
+
+  if (absl::Status s = e.history.Refresh(store_, study); !s.ok()) return s;
+  const TrialCounts& counts = e.history.counts();
+  if (e.stopped || BudgetSpent(e.spec, counts)) {
+    out.study_done = true;
+    return out;
+  }
+  const int64_t done = counts.done();
+  const int64_t running = counts.running();
+  const int64_t room = e.spec.max_trials - done - running;
+  if (room <= 0) return out;  // every remaining trial is running somewhere
+
+  const int want = static_cast<int>(std::min<int64_t>(count, room));
+  // STALE trials' parameters first (within the retry budget), then the designer.
+  std::vector<Assignment> assignments = RetriesDue(e.history.trials());
+  if (static_cast<int>(assignments.size()) > want) assignments.resize(want);
+  if (static_cast<int>(assignments.size()) < want) {
+    // Designers see STALE trials as pending: their parameters are retried.
+    std::vector<const Trial*> finished, active;
+    for (const auto& t : e.history.trials()) {
+      (IsFinal(t->state) && t->state != TrialState::kStale ? finished : active).push_back(t.get());
+    }
+    e.designer->Update(finished, active);
+    for (Assignment& a : e.designer->Suggest(want - static_cast<int>(assignments.size()))) {
+      assignments.push_back(std::move(a));
+    }
+  }
+  if (assignments.empty()) {
+    out.study_done = running == 0;  // the designer has exhausted the space
+    return out;
+  }
+  std::vector<Trial> trials;
+  for (Assignment& a : assignments) {
+    if (absl::Status s = e.spec.space.Validate(a); !s.ok()) {
+      return absl::InternalError("designer " + ToString(e.spec.algorithm.name) +
+                                 " suggested an invalid assignment: " + std::string(s.message()));
+    }
+    Trial t;
+    t.parameters = std::move(a);
+    t.client_id = client_id;
+    t.create_time = Now();
+    trials.push_back(std::move(t));
+  }
+  auto stored = store_->AddTrials(study, std::move(trials));
+  if (!stored.ok()) return stored.status();
+  for (const Trial& t : *stored) e.running[t.id] = {TrialState::kActive, "", LeaseDeadline()};
+  out.trials = std::move(*stored);
+  return out;
+}
+
+absl::StatusOr<Trial> StudyService::CreateTrial(const std::string& study,
+                                                const Assignment& parameters,
+                                                const std::string& client_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (static_cast<int>(client_id.size()) > options_.max_name_length) {
+    return absl::InvalidArgumentError("client_id: too long");
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  if (absl::Status s = e.spec.space.Validate(parameters); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(e.mu);
+  Trial t;
+  t.parameters = parameters;
+  t.client_id = client_id;
+  t.create_time = Now();
+  auto stored = store_->AddTrials(study, {std::move(t)});
+  if (!stored.ok()) return stored.status();
+  e.running[stored->front().id] = {TrialState::kActive, "", LeaseDeadline()};
+  return stored->front();
+}
+
+absl::StatusOr<Trial> StudyService::GetTrial(const std::string& study, int64_t trial_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  return store_->GetTrial(study, trial_id);
+}
+
+absl::Status StudyService::CheckMeasurement(const Measurement& m, std::string_view path) const {
+  const std::string p(path);
+  if (m.step < 0) return absl::InvalidArgumentError(p + ".step: must be >= 0");
+  if (!std::isfinite(m.elapsed_secs) || m.elapsed_secs < 0) {
+    return absl::InvalidArgumentError(p + ".elapsed_secs: must be a finite number >= 0");
+  }
+  if (static_cast<int>(m.metrics.size()) > options_.max_metrics_per_measurement) {
+    return absl::InvalidArgumentError(p + ".metrics: more than " +
+                                      std::to_string(options_.max_metrics_per_measurement) +
+                                      " metrics");
+  }
+  for (const auto& [name, value] : m.metrics) {
+    if (auto s = CheckName(name, p + ".metrics name", options_.max_name_length); !s.ok()) {
+      return s;
+    }
+    if (!std::isfinite(value)) {
+      return absl::InvalidArgumentError(p + ".metrics." + name + ": must be a finite number, got " +
+                                        FormatValue(value));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& study,
+                                                             int64_t trial_id,
+                                                             const Measurement& measurement) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (absl::Status s = CheckMeasurement(measurement, "measurement"); !s.ok()) return s;
+  if (measurement.metrics.empty()) {
+    return absl::InvalidArgumentError("measurement.metrics: must not be empty");
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  StopDecision decision;
+  {
+    std::lock_guard<std::mutex> lock(e.mu);
+    auto it = e.running.find(trial_id);
+    if (it == e.running.end()) {
+      // Not running: say NotFound or FailedPrecondition as the store knows it.
+      auto trial = store_->GetTrial(study, trial_id);
+      if (!trial.ok()) return trial.status();
+      return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is " +
+                                           ToString(trial->state) +
+                                           "; finished trials are immutable");
+    }
+    if (it->second.state == TrialState::kStopping) decision = {true, it->second.reason};
+    it->second.lease_deadline = LeaseDeadline();
+  }
+  if (absl::Status s = store_->AddMeasurements(study, trial_id, {measurement}); !s.ok()) return s;
+  if (decision.stop || !e.rule) return decision;
+  auto value = measurement.metrics.find(e.spec.objectives.front().metric);
+  if (value == measurement.metrics.end()) return decision;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto it = e.running.find(trial_id);
+  if (it == e.running.end()) return decision;  // completed meanwhile
+  if (it->second.state == TrialState::kStopping) return StopDecision{true, it->second.reason};
+  StoppingDecision rule = e.rule->Observe(trial_id, measurement.step, value->second);
+  if (!rule.stop) return decision;
+  // The rule says stop: the trial becomes STOPPING, as with StopTrial.
+  auto trial = store_->GetTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  trial->state = TrialState::kStopping;
+  trial->reason = "early stopping (" + ToString(e.spec.early_stopping.rule) + "): " + rule.reason;
+  if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
+  it->second.state = TrialState::kStopping;
+  it->second.reason = trial->reason;
+  return StopDecision{true, trial->reason};
+}
+
+absl::StatusOr<Trial> StudyService::RunningTrial(const std::string& study, int64_t trial_id) {
+  auto trial = store_->GetTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  if (IsFinal(trial->state)) {
+    return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is " +
+                                         ToString(trial->state) +
+                                         "; finished trials are immutable");
+  }
+  return trial;
+}
+
+absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int64_t trial_id,
+                                                  const TrialOutcome& outcome) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (outcome.kind == TrialOutcome::Kind::kCompleted) {
+    if (auto s = CheckMeasurement(outcome.final_measurement, "final_measurement"); !s.ok()) {
+      return s;
+    }
+  } else if (auto s =
+                 CheckName(outcome.reason,
+                           outcome.kind == TrialOutcome::Kind::kInfeasible ? "infeasible_reason"
+                                                                           : "failure_message",
+                           64 * 1024);
+             !s.ok()) {
+    return s;
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto trial = RunningTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  Trial& t = *trial;
+  switch (outcome.kind) {
+    case TrialOutcome::Kind::kCompleted: {
+      Measurement final_m = outcome.final_measurement;
+      if (final_m.metrics.empty() && t.measurements.empty() && t.state == TrialState::kStopping) {
+        t.state = TrialState::kStopped;  // stopped before its first report
+        break;
+      }
+      if (final_m.metrics.empty()) {
+        if (t.measurements.empty()) {
+          return absl::FailedPreconditionError("final_measurement: empty, and trial " +
+                                               std::to_string(trial_id) +
+                                               " has reported no measurement to use instead");
+        }
+        final_m = t.measurements.back();
+      }
+      if (t.state != TrialState::kStopping) {
+        for (const Objective& o : e.spec.objectives) {
+          if (!final_m.metrics.contains(o.metric)) {
+            return absl::InvalidArgumentError(
+                "final_measurement.metrics: missing the objective \"" + o.metric + "\"");
+          }
+        }
+      }
+      if (final_m.step == 0 && !t.measurements.empty()) final_m.step = t.measurements.back().step;
+      t.final_measurement = std::move(final_m);
+      t.state = t.state == TrialState::kStopping ? TrialState::kStopped : TrialState::kCompleted;
+      break;
+    }
+    case TrialOutcome::Kind::kInfeasible:
+      t.state = TrialState::kInfeasible;
+      t.reason = outcome.reason;
+      break;
+    case TrialOutcome::Kind::kFailed:
+      t.state = TrialState::kFailed;
+      t.reason = outcome.reason;
+      break;
+    case TrialOutcome::Kind::kInterrupted:
+      t.state = TrialState::kStale;
+      t.reason = outcome.reason;
+      break;
+  }
+  t.end_time = Now();
+  if (absl::Status s = store_->UpdateTrial(study, t); !s.ok()) return s;
+  e.running.erase(trial_id);
+  if (e.rule) e.rule->Finish(trial_id, t.state);
+  if (absl::Status s = MaybeCompleteStudy(study, e); !s.ok()) return s;
+  return t;
+}
+
+absl::Status StudyService::MaybeCompleteStudy(const std::string& study, StudyEntry& e) {
+  if (absl::Status s = e.history.Refresh(store_, study); !s.ok()) return s;
+  if (!BudgetSpent(e.spec, e.history.counts())) return absl::OkStatus();
+  auto record = store_->GetStudy(study);
+  if (!record.ok()) return record.status();
+  if (record->state == StudyState::kCompleted) return absl::OkStatus();
+  record->state = StudyState::kCompleted;
+  return store_->UpdateStudy(*record);
+}
+
+absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t trial_id,
+                                              const std::string& reason) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (reason.size() > 64 * 1024) return absl::InvalidArgumentError("reason: too long");
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto trial = RunningTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  if (trial->state == TrialState::kStopping) return trial;
+  trial->state = TrialState::kStopping;
+  trial->reason = reason.empty() ? "stopped by StopTrial" : reason;
+  if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
+  auto& running = e.running[trial_id];
+  running.state = TrialState::kStopping;
+  running.reason = trial->reason;
+  return trial;
+}
+
+std::chrono::steady_clock::time_point StudyService::LeaseDeadline() const {
+  return options_.clock() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(options_.lease_seconds));
+}
+
+std::vector<Assignment> StudyService::RetriesDue(
+    const std::vector<std::shared_ptr<const Trial>>& history) const {
+  // STALE trials by parameters, in id order: a scan of states, nothing
+  // decoded or encoded for the rest of the history.
+  std::map<Assignment, std::vector<const Trial*>> stale_by_parameters;
+  for (const auto& t : history) {
+    if (t->state == TrialState::kStale) stale_by_parameters[t->parameters].push_back(t.get());
+  }
+  if (stale_by_parameters.empty()) return {};
+  // Due when at most max_retries trials with these parameters went stale and
+  // none with them came after the latest stale one (one pass over the trials
+  // after the earliest such candidate).
+  std::map<Assignment, const Trial*> candidates;
+  int64_t first = std::numeric_limits<int64_t>::max();
+  for (const auto& [parameters, stale] : stale_by_parameters) {
+    if (static_cast<int>(stale.size()) > options_.max_retries) continue;
+    candidates.emplace(parameters, stale.back());
+    first = std::min(first, stale.back()->id);
+  }
+  auto it = std::upper_bound(
+      history.begin(), history.end(), first,
+      [](int64_t id, const std::shared_ptr<const Trial>& t) { return id < t->id; });
+  for (; it != history.end() && !candidates.empty(); ++it) {
+    auto c = candidates.find((*it)->parameters);
+    if (c != candidates.end() && c->second->id < (*it)->id) candidates.erase(c);
+  }
+  std::vector<const Trial*> due;
+  for (const auto& [parameters, latest] : candidates) due.push_back(latest);
+  std::sort(due.begin(), due.end(), [](const Trial* a, const Trial* b) { return a->id < b->id; });
+  std::vector<Assignment> out;
+  for (const Trial* t : due) out.push_back(t->parameters);
+  return out;
+}
+
+absl::StatusOr<StopDecision> StudyService::Heartbeat(const std::string& study, int64_t trial_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto it = e.running.find(trial_id);
+  if (it == e.running.end()) {
+    auto trial = RunningTrial(study, trial_id);  // NotFound or FailedPrecondition
+    if (!trial.ok()) return trial.status();
+    return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is not running");
+  }
+  it->second.lease_deadline = LeaseDeadline();
+  if (it->second.state == TrialState::kStopping) return StopDecision{true, it->second.reason};
+  return StopDecision{};
+}
+
+absl::StatusOr<int> StudyService::ExpireLeases() {
+  if (options_.lease_seconds <= 0) return 0;
+  auto studies = store_->ListStudies();
+  if (!studies.ok()) return studies.status();
+  int expired = 0;
+  const auto now = options_.clock();
+  for (const StudyRecord& study : *studies) {
+    if (study.state != StudyState::kActive) continue;
+    auto entry = Entry(study.name);
+    if (!entry.ok()) continue;  // deleted meanwhile
+    StudyEntry& e = **entry;
+    std::lock_guard<std::mutex> lock(e.mu);
+    for (auto it = e.running.begin(); it != e.running.end();) {
+      if (it->second.lease_deadline > now) {
+        ++it;
+        continue;
+      }
+      auto trial = store_->GetTrial(study.name, it->first);
+      if (!trial.ok()) return trial.status();
+      trial->state = TrialState::kStale;
+      trial->reason =
+          "lease expired: no report or heartbeat for " + FormatValue(options_.lease_seconds) + " s";
+      trial->end_time = Now();
+      if (absl::Status s = store_->UpdateTrial(study.name, *trial); !s.ok()) return s;
+      if (e.rule) e.rule->Finish(it->first, TrialState::kStale);
+      it = e.running.erase(it);
+      ++expired;
+    }
+  }
+  return expired;
+}
+
+absl::StatusOr<Trial> StudyService::SetTrialRunner(const std::string& study, int64_t trial_id,
+                                                   const std::string& runner,
+                                                   const std::string& command) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (runner.size() > 4096) return absl::InvalidArgumentError("runner: longer than 4096 bytes");
+  if (command.size() > 64 * 1024) return absl::InvalidArgumentError("command: longer than 64 KiB");
+  if (absl::Status s = store_->SetTrialRunner(study, trial_id, runner, command); !s.ok()) return s;
+  return store_->GetTrial(study, trial_id);
+}
+
+absl::StatusOr<std::vector<Trial>> StudyService::ListTrials(const std::string& study,
+                                                            const TrialFilter& filter) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  return store_->ListTrials(study, filter);
+}
+
+absl::StatusOr<std::vector<Trial>> StudyService::GetBestTrials(const std::string& study) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  auto record = GetStudy(study);
+  if (!record.ok()) return record.status();
+  auto trials =
+      store_->ListTrials(study, {.states = {TrialState::kCompleted}, .with_measurements = false});
+  if (!trials.ok()) return trials.status();
+  // Chosen from the trials without measurements; the few chosen are read
+  // whole (their reports too: `steps`, curves).
+  std::vector<Trial> best;
+  for (const Trial* t : BestTrials(*trials, record->spec->objectives)) {
+    auto whole = store_->GetTrial(study, t->id);
+    if (!whole.ok()) return whole.status();
+    best.push_back(std::move(*whole));
+  }
+  return best;
+}
+
+}  // namespace tuner
