@@ -234,8 +234,9 @@ int Run(const RunFlags& flags) {
     out["trials"] = {{"completed", summary->counts.completed},
                      {"failed", summary->counts.failed},
                      {"stopped", summary->counts.stopped},
-                     {"infeasible", summary->counts.infeasible},
-                     {"requeued", summary->counts.stale}};
+                     {"infeasible", summary->counts.infeasible}};
+    // Trials to run again (interrupted, or their lease expired).
+    if (summary->counts.stale > 0) out["trials"]["requeued"] = summary->counts.stale;
     out["interrupted"] = summary->interrupted;
     std::cout << out.dump(2) << std::endl;
   } else {
