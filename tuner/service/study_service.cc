@@ -8,8 +8,6 @@
 #include <utility>
 
 #include "algorithms/best_trials.h"
-#include "algorithms/designer_factory.h"
-#include "study/algorithm_options.h"
 #include "study/study_json.h"
 
 namespace tuner {
@@ -29,15 +27,6 @@ absl::Status CheckName(std::string_view value, std::string_view path, int max_le
 }
 
 }  // namespace
-
-bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts) {
-  const int64_t done = counts.done();
-  if (done >= spec.max_trials) return true;
-  // 0: as many failures as max_trials (a trainer that always fails must not
-  // be relaunched forever).
-  const int64_t failures = spec.max_failed_trials > 0 ? spec.max_failed_trials : spec.max_trials;
-  return counts.failed >= failures;
-}
 
 StudyService::StudyService(Store* store, StudyServiceOptions options)
     : store_(store), options_(options) {}
@@ -73,49 +62,16 @@ absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
   }
   auto study = GetStudy(name);
   if (!study.ok()) return study.status();
-  auto entry = std::make_shared<StudyEntry>();
-  entry->spec = *study->spec;
-  entry->stopped = study->state == StudyState::kCompleted;
-  auto designer =
-      MakeDesigner(DesignerOptionsFor(entry->spec), entry->spec.space, entry->spec.objectives);
-  if (!designer.ok()) return designer.status();
-  entry->designer = std::move(*designer);
-  auto rule = MakeStoppingRule(StoppingOptionsFor(entry->spec));
-  if (!rule.ok()) return rule.status();
-  entry->rule = std::move(*rule);
-  // Running trials, and (with a rule) the whole history replayed into it.
-  TrialFilter filter{.with_measurements = entry->rule != nullptr};
-  if (!entry->rule) filter.states = {TrialState::kActive, TrialState::kStopping};
-  auto trials = store_->ListTrials(name, filter);
+  // Running trials, and (with a rule) the whole history to replay into it.
+  auto trials = store_->ListTrials(name, StudyPolicy::ReplayFilter(*study->spec));
   if (!trials.ok()) return trials.status();
-  const std::string& metric = entry->spec.objectives.front().metric;
-  // Replay in the order things happened (trial start + elapsed time; a
-  // trial's end at its end time), so order-sensitive rules such as ASHA
-  // rebuild the state they had.
-  struct Event {
-    double time;
-    const Trial* trial;
-    const Measurement* measurement;  // nullptr: the trial finished
-  };
-  std::vector<Event> events;
-  for (const Trial& t : *trials) {
-    if (!IsFinal(t.state)) entry->running[t.id] = {t.state, t.reason, LeaseDeadline()};
-    if (!entry->rule) continue;
-    for (const Measurement& m : t.measurements) {
-      events.push_back({t.create_time + m.elapsed_secs, &t, &m});
-    }
-    if (IsFinal(t.state)) events.push_back({std::max(t.end_time, t.create_time), &t, nullptr});
-  }
-  std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.time < b.time; });
-  for (const Event& ev : events) {
-    if (ev.measurement == nullptr) {
-      entry->rule->Finish(ev.trial->id, ev.trial->state);
-    } else if (auto it = ev.measurement->metrics.find(metric);
-               it != ev.measurement->metrics.end()) {
-      entry->rule->Observe(ev.trial->id, ev.measurement->step, it->second);
-    }
-  }
+  auto policy = StudyPolicy::Create(*study->spec, study->state == StudyState::kCompleted, *trials,
+                                    {.lease_seconds = options_.lease_seconds,
+                                     .max_retries = options_.max_retries,
+                                     .clock = options_.clock});
+  if (!policy.ok()) return policy.status();
+  auto entry = std::make_shared<StudyEntry>();
+  entry->policy = std::move(*policy);
 
   std::lock_guard<std::mutex> lock(entries_mu_);
   auto [it, inserted] = entries_.emplace(name, entry);
@@ -129,9 +85,10 @@ absl::StatusOr<Study> StudyService::CreateStudy(std::string_view spec_json, bool
   }
   auto spec = ParseStudyOrError(spec_json);
   if (!spec.ok()) return spec.status();
-  // The designer must be buildable before the study is stored.
-  auto designer = MakeDesigner(DesignerOptionsFor(*spec), spec->space, spec->objectives);
-  if (!designer.ok()) return designer.status();
+  // Its policy (designer, stopping rule) must be buildable before it is stored.
+  if (auto policy = StudyPolicy::Create(*spec, false, {}, {}); !policy.ok()) {
+    return policy.status();
+  }
   StudyRecord record{spec->name, ToCanonicalJson(*spec), StudyState::kActive, Now()};
   absl::Status created = store_->CreateStudy(record);
   if (created.code() == absl::StatusCode::kAlreadyExists && resume) return Resume(*spec);
@@ -177,8 +134,8 @@ absl::StatusOr<Study> StudyService::Resume(const StudySpec& spec) {
   record->spec_json = ToCanonicalJson(spec);
   record->state = state;
   if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
-  (*entry)->spec.max_trials = spec.max_trials;
-  (*entry)->stopped = state == StudyState::kCompleted;
+  (*entry)->policy->set_max_trials(spec.max_trials);
+  (*entry)->policy->set_stopped(state == StudyState::kCompleted);
   return specs_.With(std::move(*record));
 }
 
@@ -219,15 +176,13 @@ absl::StatusOr<Study> StudyService::StopStudy(const std::string& name, const std
   StudyEntry& e = **entry;
   std::lock_guard<std::mutex> lock(e.mu);
   const std::string why = reason.empty() ? "study stopped" : reason;
-  for (auto& [id, running] : e.running) {
-    if (running.state == TrialState::kStopping) continue;
+  for (int64_t id : e.policy->RunningNotStopping()) {
     auto trial = store_->GetTrial(name, id);
     if (!trial.ok()) return trial.status();
     trial->state = TrialState::kStopping;
     trial->reason = why;
     if (absl::Status s = store_->UpdateTrial(name, *trial); !s.ok()) return s;
-    running.state = TrialState::kStopping;
-    running.reason = why;
+    e.policy->MarkStopping(id, why);
   }
   auto record = store_->GetStudy(name);
   if (!record.ok()) return record.status();
@@ -235,7 +190,7 @@ absl::StatusOr<Study> StudyService::StopStudy(const std::string& name, const std
     record->state = StudyState::kCompleted;
     if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
   }
-  e.stopped = true;
+  e.policy->set_stopped(true);
   return specs_.With(std::move(*record));
 }
 
@@ -264,40 +219,27 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
     return out;
   }
 
-  if (absl::Status s = e.history.Refresh(store_, study); !s.ok()) return s;
-  const TrialCounts& counts = e.history.counts();
-  if (e.stopped || BudgetSpent(e.spec, counts)) {
+  StudyPolicy& policy = *e.policy;
+  if (absl::Status s = policy.history().Refresh(store_, study); !s.ok()) return s;
+  if (policy.Done()) {
     out.study_done = true;
     return out;
   }
-  const int64_t done = counts.done();
+  const TrialCounts& counts = policy.history().counts();
   const int64_t running = counts.running();
-  const int64_t room = e.spec.max_trials - done - running;
+  const int64_t room = policy.spec().max_trials - counts.done() - running;
   if (room <= 0) return out;  // every remaining trial is running somewhere
 
-  const int want = static_cast<int>(std::min<int64_t>(count, room));
-  // STALE trials' parameters first (within the retry budget), then the designer.
-  std::vector<Assignment> assignments = RetriesDue(e.history.trials());
-  if (static_cast<int>(assignments.size()) > want) assignments.resize(want);
-  if (static_cast<int>(assignments.size()) < want) {
-    // Designers see STALE trials as pending: their parameters are retried.
-    std::vector<const Trial*> finished, active;
-    for (const auto& t : e.history.trials()) {
-      (IsFinal(t->state) && t->state != TrialState::kStale ? finished : active).push_back(t.get());
-    }
-    e.designer->Update(finished, active);
-    for (Assignment& a : e.designer->Suggest(want - static_cast<int>(assignments.size()))) {
-      assignments.push_back(std::move(a));
-    }
-  }
+  std::vector<Assignment> assignments =
+      policy.NextAssignments(static_cast<int>(std::min<int64_t>(count, room)));
   if (assignments.empty()) {
     out.study_done = running == 0;  // the designer has exhausted the space
     return out;
   }
   std::vector<Trial> trials;
   for (Assignment& a : assignments) {
-    if (absl::Status s = e.spec.space.Validate(a); !s.ok()) {
-      return absl::InternalError("designer " + ToString(e.spec.algorithm.name) +
+    if (absl::Status s = policy.spec().space.Validate(a); !s.ok()) {
+      return absl::InternalError("designer " + ToString(policy.spec().algorithm.name) +
                                  " suggested an invalid assignment: " + std::string(s.message()));
     }
     Trial t;
@@ -308,7 +250,7 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
   }
   auto stored = store_->AddTrials(study, std::move(trials));
   if (!stored.ok()) return stored.status();
-  for (const Trial& t : *stored) e.running[t.id] = {TrialState::kActive, "", LeaseDeadline()};
+  for (const Trial& t : *stored) policy.Started(t.id);
   out.trials = std::move(*stored);
   return out;
 }
@@ -323,15 +265,15 @@ absl::StatusOr<Trial> StudyService::CreateTrial(const std::string& study,
   auto entry = Entry(study);
   if (!entry.ok()) return entry.status();
   StudyEntry& e = **entry;
-  if (absl::Status s = e.spec.space.Validate(parameters); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(e.mu);
+  if (absl::Status s = e.policy->spec().space.Validate(parameters); !s.ok()) return s;
   Trial t;
   t.parameters = parameters;
   t.client_id = client_id;
   t.create_time = Now();
   auto stored = store_->AddTrials(study, {std::move(t)});
   if (!stored.ok()) return stored.status();
-  e.running[stored->front().id] = {TrialState::kActive, "", LeaseDeadline()};
+  e.policy->Started(stored->front().id);
   return stored->front();
 }
 
@@ -377,8 +319,8 @@ absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& 
   StopDecision decision;
   {
     std::lock_guard<std::mutex> lock(e.mu);
-    auto it = e.running.find(trial_id);
-    if (it == e.running.end()) {
+    std::optional<StopDecision> renewed = e.policy->Renew(trial_id);
+    if (!renewed) {
       // Not running: say NotFound or FailedPrecondition as the store knows it.
       auto trial = store_->GetTrial(study, trial_id);
       if (!trial.ok()) return trial.status();
@@ -386,28 +328,25 @@ absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& 
                                            ToString(trial->state) +
                                            "; finished trials are immutable");
     }
-    if (it->second.state == TrialState::kStopping) decision = {true, it->second.reason};
-    it->second.lease_deadline = LeaseDeadline();
+    decision = *renewed;
   }
+  // Outside the study's mutex, so that concurrent reports share a commit.
   if (absl::Status s = store_->AddMeasurements(study, trial_id, {measurement}); !s.ok()) return s;
-  if (decision.stop || !e.rule) return decision;
-  auto value = measurement.metrics.find(e.spec.objectives.front().metric);
-  if (value == measurement.metrics.end()) return decision;
+  if (decision.stop || !e.policy->has_rule()) return decision;
   std::lock_guard<std::mutex> lock(e.mu);
-  auto it = e.running.find(trial_id);
-  if (it == e.running.end()) return decision;  // completed meanwhile
-  if (it->second.state == TrialState::kStopping) return StopDecision{true, it->second.reason};
-  StoppingDecision rule = e.rule->Observe(trial_id, measurement.step, value->second);
-  if (!rule.stop) return decision;
+  if (std::optional<StopDecision> now = e.policy->Renew(trial_id); now && now->stop) {
+    return *now;  // asked to stop meanwhile
+  }
+  std::optional<std::string> reason = e.policy->Observe(trial_id, measurement);
+  if (!reason) return decision;
   // The rule says stop: the trial becomes STOPPING, as with StopTrial.
   auto trial = store_->GetTrial(study, trial_id);
   if (!trial.ok()) return trial.status();
   trial->state = TrialState::kStopping;
-  trial->reason = "early stopping (" + ToString(e.spec.early_stopping.rule) + "): " + rule.reason;
+  trial->reason = *reason;
   if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
-  it->second.state = TrialState::kStopping;
-  it->second.reason = trial->reason;
-  return StopDecision{true, trial->reason};
+  e.policy->MarkStopping(trial_id, *reason);
+  return StopDecision{true, *reason};
 }
 
 absl::StatusOr<Trial> StudyService::RunningTrial(const std::string& study, int64_t trial_id) {
@@ -459,7 +398,7 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
         final_m = t.measurements.back();
       }
       if (t.state != TrialState::kStopping) {
-        for (const Objective& o : e.spec.objectives) {
+        for (const Objective& o : e.policy->spec().objectives) {
           if (!final_m.metrics.contains(o.metric)) {
             return absl::InvalidArgumentError(
                 "final_measurement.metrics: missing the objective \"" + o.metric + "\"");
@@ -486,15 +425,14 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
   }
   t.end_time = Now();
   if (absl::Status s = store_->UpdateTrial(study, t); !s.ok()) return s;
-  e.running.erase(trial_id);
-  if (e.rule) e.rule->Finish(trial_id, t.state);
+  e.policy->Finished(trial_id, t.state);
   if (absl::Status s = MaybeCompleteStudy(study, e); !s.ok()) return s;
   return t;
 }
 
 absl::Status StudyService::MaybeCompleteStudy(const std::string& study, StudyEntry& e) {
-  if (absl::Status s = e.history.Refresh(store_, study); !s.ok()) return s;
-  if (!BudgetSpent(e.spec, e.history.counts())) return absl::OkStatus();
+  if (absl::Status s = e.policy->history().Refresh(store_, study); !s.ok()) return s;
+  if (!BudgetSpent(e.policy->spec(), e.policy->history().counts())) return absl::OkStatus();
   auto record = store_->GetStudy(study);
   if (!record.ok()) return record.status();
   if (record->state == StudyState::kCompleted) return absl::OkStatus();
@@ -516,49 +454,8 @@ absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t 
   trial->state = TrialState::kStopping;
   trial->reason = reason.empty() ? "stopped by StopTrial" : reason;
   if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
-  auto& running = e.running[trial_id];
-  running.state = TrialState::kStopping;
-  running.reason = trial->reason;
+  e.policy->MarkStopping(trial_id, trial->reason);
   return trial;
-}
-
-std::chrono::steady_clock::time_point StudyService::LeaseDeadline() const {
-  return options_.clock() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                std::chrono::duration<double>(options_.lease_seconds));
-}
-
-std::vector<Assignment> StudyService::RetriesDue(
-    const std::vector<std::shared_ptr<const Trial>>& history) const {
-  // STALE trials by parameters, in id order: a scan of states, nothing
-  // decoded or encoded for the rest of the history.
-  std::map<Assignment, std::vector<const Trial*>> stale_by_parameters;
-  for (const auto& t : history) {
-    if (t->state == TrialState::kStale) stale_by_parameters[t->parameters].push_back(t.get());
-  }
-  if (stale_by_parameters.empty()) return {};
-  // Due when at most max_retries trials with these parameters went stale and
-  // none with them came after the latest stale one (one pass over the trials
-  // after the earliest such candidate).
-  std::map<Assignment, const Trial*> candidates;
-  int64_t first = std::numeric_limits<int64_t>::max();
-  for (const auto& [parameters, stale] : stale_by_parameters) {
-    if (static_cast<int>(stale.size()) > options_.max_retries) continue;
-    candidates.emplace(parameters, stale.back());
-    first = std::min(first, stale.back()->id);
-  }
-  auto it = std::upper_bound(
-      history.begin(), history.end(), first,
-      [](int64_t id, const std::shared_ptr<const Trial>& t) { return id < t->id; });
-  for (; it != history.end() && !candidates.empty(); ++it) {
-    auto c = candidates.find((*it)->parameters);
-    if (c != candidates.end() && c->second->id < (*it)->id) candidates.erase(c);
-  }
-  std::vector<const Trial*> due;
-  for (const auto& [parameters, latest] : candidates) due.push_back(latest);
-  std::sort(due.begin(), due.end(), [](const Trial* a, const Trial* b) { return a->id < b->id; });
-  std::vector<Assignment> out;
-  for (const Trial* t : due) out.push_back(t->parameters);
-  return out;
 }
 
 absl::StatusOr<StopDecision> StudyService::Heartbeat(const std::string& study, int64_t trial_id) {
@@ -567,15 +464,13 @@ absl::StatusOr<StopDecision> StudyService::Heartbeat(const std::string& study, i
   if (!entry.ok()) return entry.status();
   StudyEntry& e = **entry;
   std::lock_guard<std::mutex> lock(e.mu);
-  auto it = e.running.find(trial_id);
-  if (it == e.running.end()) {
+  std::optional<StopDecision> decision = e.policy->Renew(trial_id);
+  if (!decision) {
     auto trial = RunningTrial(study, trial_id);  // NotFound or FailedPrecondition
     if (!trial.ok()) return trial.status();
     return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is not running");
   }
-  it->second.lease_deadline = LeaseDeadline();
-  if (it->second.state == TrialState::kStopping) return StopDecision{true, it->second.reason};
-  return StopDecision{};
+  return *decision;
 }
 
 absl::StatusOr<int> StudyService::ExpireLeases() {
@@ -583,27 +478,21 @@ absl::StatusOr<int> StudyService::ExpireLeases() {
   auto studies = store_->ListStudies();
   if (!studies.ok()) return studies.status();
   int expired = 0;
-  const auto now = options_.clock();
   for (const StudyRecord& study : *studies) {
     if (study.state != StudyState::kActive) continue;
     auto entry = Entry(study.name);
     if (!entry.ok()) continue;  // deleted meanwhile
     StudyEntry& e = **entry;
     std::lock_guard<std::mutex> lock(e.mu);
-    for (auto it = e.running.begin(); it != e.running.end();) {
-      if (it->second.lease_deadline > now) {
-        ++it;
-        continue;
-      }
-      auto trial = store_->GetTrial(study.name, it->first);
+    for (int64_t id : e.policy->ExpiredLeases()) {
+      auto trial = store_->GetTrial(study.name, id);
       if (!trial.ok()) return trial.status();
       trial->state = TrialState::kStale;
       trial->reason =
           "lease expired: no report or heartbeat for " + FormatValue(options_.lease_seconds) + " s";
       trial->end_time = Now();
       if (absl::Status s = store_->UpdateTrial(study.name, *trial); !s.ok()) return s;
-      if (e.rule) e.rule->Finish(it->first, TrialState::kStale);
-      it = e.running.erase(it);
+      e.policy->Finished(id, TrialState::kStale);
       ++expired;
     }
   }

@@ -22,13 +22,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "algorithms/designer.h"
-#include "algorithms/stopping_rule.h"
 #include "storage/store.h"
 #include "storage/writer_lock.h"
 #include "study/study_spec.h"
 #include "tuner/service/study_api.h"
 #include "tuner/service/study_history.h"
+#include "tuner/service/study_policy.h"
 #include "tuner/service/study_spec_cache.h"
 
 namespace tuner {
@@ -83,21 +82,8 @@ class StudyService : public StudyApi {
 
  private:
   struct StudyEntry {
-    std::mutex mu;  // serialises suggestions and state changes of the study
-    StudySpec spec;
-    std::unique_ptr<Designer> designer;  // guarded by mu
-    // The study's early-stopping rule (nullptr: none), fed every report of
-    // the objective metric; rebuilt by replaying the history.
-    std::unique_ptr<StoppingRule> rule;  // guarded by mu
-    // Running (ACTIVE or STOPPING) trials: id -> state and stop reason.
-    struct Running {
-      TrialState state = TrialState::kActive;
-      std::string reason;
-      std::chrono::steady_clock::time_point lease_deadline;
-    };
-    std::map<int64_t, Running> running;  // guarded by mu
-    StudyHistory history;                // guarded by mu; the designer's view
-    bool stopped = false;  // guarded by mu; StopStudy (or a COMPLETED study): no new trials
+    std::mutex mu;                        // serialises the study's suggestions and changes
+    std::unique_ptr<StudyPolicy> policy;  // guarded by mu
   };
 
   absl::StatusOr<std::shared_ptr<StudyEntry>> Entry(const std::string& name);
@@ -106,11 +92,6 @@ class StudyService : public StudyApi {
   absl::StatusOr<Trial> RunningTrial(const std::string& study, int64_t trial_id);
   // Marks the study COMPLETED once its budget is spent; needs e.mu held.
   absl::Status MaybeCompleteStudy(const std::string& study, StudyEntry& e);
-  // A fresh lease deadline from now.
-  std::chrono::steady_clock::time_point LeaseDeadline() const;
-  // Parameters of STALE trials due to be offered again, oldest first.
-  std::vector<Assignment> RetriesDue(
-      const std::vector<std::shared_ptr<const Trial>>& history) const;
 
   Store* const store_;
   const StudyServiceOptions options_;
@@ -124,11 +105,6 @@ class StudyService : public StudyApi {
 std::unique_ptr<StudyService> MakeStudyService(std::unique_ptr<Store> store,
                                                StudyServiceOptions options = {},
                                                std::unique_ptr<WriterLock> lock = nullptr);
-
-// Whether the study's budget is spent: done (completed, stopped, infeasible)
-// trials reached max_trials, or failed trials reached max_failed_trials (0:
-// max_trials).
-bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts);
 
 }  // namespace tuner
 

@@ -1,0 +1,188 @@
+#include "tuner/service/study_policy.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "algorithms/designer_factory.h"
+#include "study/algorithm_options.h"
+
+namespace tuner {
+
+bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts) {
+  if (counts.done() >= spec.max_trials) return true;
+  // 0: as many failures as max_trials (a trainer that always fails must not
+  // be relaunched forever).
+  const int64_t failures = spec.max_failed_trials > 0 ? spec.max_failed_trials : spec.max_trials;
+  return counts.failed >= failures;
+}
+
+StudyPolicy::StudyPolicy(StudySpec spec, StudyPolicyOptions options)
+    : spec_(std::move(spec)), options_(std::move(options)) {}
+
+TrialFilter StudyPolicy::ReplayFilter(const StudySpec& spec) {
+  const bool rule = spec.early_stopping.rule != StoppingRuleName::kNone;
+  TrialFilter filter{.with_measurements = rule};
+  if (!rule) filter.states = {TrialState::kActive, TrialState::kStopping};
+  return filter;
+}
+
+absl::StatusOr<std::unique_ptr<StudyPolicy>> StudyPolicy::Create(StudySpec spec, bool stopped,
+                                                                 const std::vector<Trial>& trials,
+                                                                 StudyPolicyOptions options) {
+  std::unique_ptr<StudyPolicy> p(new StudyPolicy(std::move(spec), std::move(options)));
+  p->stopped_ = stopped;
+  auto designer = MakeDesigner(DesignerOptionsFor(p->spec_), p->spec_.space, p->spec_.objectives);
+  if (!designer.ok()) return designer.status();
+  p->designer_ = std::move(*designer);
+  auto rule = MakeStoppingRule(StoppingOptionsFor(p->spec_));
+  if (!rule.ok()) return rule.status();
+  p->rule_ = std::move(*rule);
+  // Replay in the order things happened (trial start + elapsed time; a
+  // trial's end at its end time), so order-sensitive rules such as ASHA
+  // rebuild the state they had.
+  struct Event {
+    double time;
+    const Trial* trial;
+    const Measurement* measurement;  // nullptr: the trial finished
+  };
+  std::vector<Event> events;
+  for (const Trial& t : trials) {
+    if (!IsFinal(t.state)) p->running_[t.id] = {t.state, t.reason, p->LeaseDeadline()};
+    if (!p->rule_) continue;
+    for (const Measurement& m : t.measurements) {
+      events.push_back({t.create_time + m.elapsed_secs, &t, &m});
+    }
+    if (IsFinal(t.state)) events.push_back({std::max(t.end_time, t.create_time), &t, nullptr});
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.time < b.time; });
+  const std::string& metric = p->spec_.objectives.front().metric;
+  for (const Event& ev : events) {
+    if (ev.measurement == nullptr) {
+      p->rule_->Finish(ev.trial->id, ev.trial->state);
+    } else if (auto it = ev.measurement->metrics.find(metric);
+               it != ev.measurement->metrics.end()) {
+      p->rule_->Observe(ev.trial->id, ev.measurement->step, it->second);
+    }
+  }
+  return p;
+}
+
+bool StudyPolicy::Done() const { return stopped_ || BudgetSpent(spec_, history_.counts()); }
+
+std::vector<Assignment> StudyPolicy::NextAssignments(int want) {
+  std::vector<Assignment> assignments = RetriesDue();
+  if (static_cast<int>(assignments.size()) > want) assignments.resize(want);
+  if (static_cast<int>(assignments.size()) < want) {
+    // Designers see STALE trials as pending: their parameters are retried.
+    std::vector<const Trial*> finished, active;
+    for (const auto& t : history_.trials()) {
+      (IsFinal(t->state) && t->state != TrialState::kStale ? finished : active).push_back(t.get());
+    }
+    designer_->Update(finished, active);
+    for (Assignment& a : designer_->Suggest(want - static_cast<int>(assignments.size()))) {
+      assignments.push_back(std::move(a));
+    }
+  }
+  return assignments;
+}
+
+std::chrono::steady_clock::time_point StudyPolicy::LeaseDeadline() const {
+  return options_.clock() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(options_.lease_seconds));
+}
+
+void StudyPolicy::Started(int64_t trial_id) {
+  running_[trial_id] = {TrialState::kActive, "", LeaseDeadline()};
+}
+
+std::optional<StopDecision> StudyPolicy::Renew(int64_t trial_id) {
+  auto it = running_.find(trial_id);
+  if (it == running_.end()) return std::nullopt;
+  it->second.lease_deadline = LeaseDeadline();
+  if (it->second.state == TrialState::kStopping) return StopDecision{true, it->second.reason};
+  return StopDecision{};
+}
+
+std::optional<std::string> StudyPolicy::Observe(int64_t trial_id, const Measurement& m) {
+  if (!rule_) return std::nullopt;
+  auto value = m.metrics.find(spec_.objectives.front().metric);
+  if (value == m.metrics.end()) return std::nullopt;
+  auto it = running_.find(trial_id);
+  if (it == running_.end() || it->second.state == TrialState::kStopping) return std::nullopt;
+  StoppingDecision decision = rule_->Observe(trial_id, m.step, value->second);
+  if (!decision.stop) return std::nullopt;
+  return "early stopping (" + ToString(spec_.early_stopping.rule) + "): " + decision.reason;
+}
+
+void StudyPolicy::MarkStopping(int64_t trial_id, const std::string& reason) {
+  RunningTrial& r = running_[trial_id];
+  r.state = TrialState::kStopping;
+  r.reason = reason;
+}
+
+void StudyPolicy::Finished(int64_t trial_id, TrialState state) {
+  running_.erase(trial_id);
+  if (rule_) rule_->Finish(trial_id, state);
+}
+
+std::vector<int64_t> StudyPolicy::Running() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, r] : running_) out.push_back(id);
+  return out;
+}
+
+std::vector<int64_t> StudyPolicy::RunningNotStopping() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, r] : running_) {
+    if (r.state != TrialState::kStopping) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<int64_t> StudyPolicy::ExpiredLeases() const {
+  std::vector<int64_t> out;
+  if (options_.lease_seconds <= 0) return out;
+  const auto now = options_.clock();
+  for (const auto& [id, r] : running_) {
+    if (r.lease_deadline <= now) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<Assignment> StudyPolicy::RetriesDue() const {
+  const std::vector<std::shared_ptr<const Trial>>& history = history_.trials();
+  // STALE trials by parameters, in id order: a scan of states, nothing
+  // decoded or encoded for the rest of the history.
+  std::map<Assignment, std::vector<const Trial*>> stale_by_parameters;
+  for (const auto& t : history) {
+    if (t->state == TrialState::kStale) stale_by_parameters[t->parameters].push_back(t.get());
+  }
+  if (stale_by_parameters.empty()) return {};
+  // Due when at most max_retries trials with these parameters went stale and
+  // none with them came after the latest stale one (one pass over the trials
+  // after the earliest such candidate).
+  std::map<Assignment, const Trial*> candidates;
+  int64_t first = std::numeric_limits<int64_t>::max();
+  for (const auto& [parameters, stale] : stale_by_parameters) {
+    if (static_cast<int>(stale.size()) > options_.max_retries) continue;
+    candidates.emplace(parameters, stale.back());
+    first = std::min(first, stale.back()->id);
+  }
+  auto it = std::upper_bound(
+      history.begin(), history.end(), first,
+      [](int64_t id, const std::shared_ptr<const Trial>& t) { return id < t->id; });
+  for (; it != history.end() && !candidates.empty(); ++it) {
+    auto c = candidates.find((*it)->parameters);
+    if (c != candidates.end() && c->second->id < (*it)->id) candidates.erase(c);
+  }
+  std::vector<const Trial*> due;
+  for (const auto& [parameters, latest] : candidates) due.push_back(latest);
+  std::sort(due.begin(), due.end(), [](const Trial* a, const Trial* b) { return a->id < b->id; });
+  std::vector<Assignment> out;
+  for (const Trial* t : due) out.push_back(t->parameters);
+  return out;
+}
+
+}  // namespace tuner

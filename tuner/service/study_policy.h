@@ -1,0 +1,115 @@
+// StudyPolicy: the decisions of one study, with no I/O. It owns the study's
+// designer (built from the spec; it sees the whole history at every
+// suggestion), its early-stopping rule (fed every report of the objective;
+// rebuilt by replaying the history in the order things happened), the
+// running trials with their leases and stop requests, and which parameters
+// are due to run again (STALE trials within the retry budget).
+//
+// StudyService keeps one per study, calls it under the study's mutex, and
+// writes to the Store what it decides. Not thread-safe.
+#ifndef TUNER_TUNER_SERVICE_STUDY_POLICY_H_
+#define TUNER_TUNER_SERVICE_STUDY_POLICY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "algorithms/designer.h"
+#include "algorithms/stopping_rule.h"
+#include "storage/store.h"
+#include "study/study_spec.h"
+#include "tuner/service/study_api.h"
+#include "tuner/service/study_history.h"
+
+namespace tuner {
+
+struct StudyPolicyOptions {
+  // A running trial's lease: one with no report or heartbeat for this long
+  // is due to become STALE (ExpiredLeases). 0 = no leases.
+  double lease_seconds = 0;
+  int max_retries = 2;  // how often a STALE trial's parameters are offered again
+  std::function<std::chrono::steady_clock::time_point()> clock = std::chrono::steady_clock::now;
+};
+
+class StudyPolicy {
+ public:
+  // The trials Create needs: the running ones, and with a stopping rule
+  // every trial with its measurements (to replay).
+  static TrialFilter ReplayFilter(const StudySpec& spec);
+  // Builds the designer and the rule of `spec` and replays `trials` (read
+  // with ReplayFilter). `stopped`: the study was stopped (no new trials).
+  // InvalidArgument when the spec's algorithm or rule options are invalid.
+  static absl::StatusOr<std::unique_ptr<StudyPolicy>> Create(StudySpec spec, bool stopped,
+                                                             const std::vector<Trial>& trials,
+                                                             StudyPolicyOptions options);
+
+  const StudySpec& spec() const { return spec_; }
+  void set_max_trials(int64_t max_trials) { spec_.max_trials = max_trials; }
+  void set_stopped(bool stopped) { stopped_ = stopped; }
+  // The trials as last refreshed (the designer's view).
+  StudyHistory& history() { return history_; }
+  // Stopped, or the budget is spent (as of the last history refresh).
+  bool Done() const;
+
+  // Up to `want` assignments for new trials: the parameters of STALE trials
+  // first (within the retry budget), then the designer's suggestions. Fewer
+  // (or none) when the designer has exhausted the space.
+  std::vector<Assignment> NextAssignments(int want);
+
+  // A new trial is running, with a fresh lease.
+  void Started(int64_t trial_id);
+  bool IsRunning(int64_t trial_id) const { return running_.contains(trial_id); }
+  // Renews the lease of a running trial and says whether it should stop (it
+  // was asked to); nullopt when the trial is not running.
+  std::optional<StopDecision> Renew(int64_t trial_id);
+  // Feeds a report's objective to the stopping rule; the reason to stop
+  // ("early stopping (median): ...") when the rule says so. Nothing when
+  // there is no rule, the report lacks the objective or the trial is not
+  // running.
+  std::optional<std::string> Observe(int64_t trial_id, const Measurement& measurement);
+  bool has_rule() const { return rule_ != nullptr; }
+  // A stop was requested (StopTrial, StopStudy or the rule).
+  void MarkStopping(int64_t trial_id, const std::string& reason);
+  // The trial is final: no longer running, and the rule learns its outcome.
+  void Finished(int64_t trial_id, TrialState state);
+  // Running trials, by id; those not yet asked to stop; those whose lease
+  // has ended.
+  std::vector<int64_t> Running() const;
+  std::vector<int64_t> RunningNotStopping() const;
+  std::vector<int64_t> ExpiredLeases() const;
+
+ private:
+  struct RunningTrial {
+    TrialState state = TrialState::kActive;
+    std::string reason;
+    std::chrono::steady_clock::time_point lease_deadline;
+  };
+
+  StudyPolicy(StudySpec spec, StudyPolicyOptions options);
+  std::chrono::steady_clock::time_point LeaseDeadline() const;
+  // Parameters of STALE trials due to be offered again, oldest first.
+  std::vector<Assignment> RetriesDue() const;
+
+  StudySpec spec_;
+  const StudyPolicyOptions options_;
+  bool stopped_ = false;
+  std::unique_ptr<Designer> designer_;
+  std::unique_ptr<StoppingRule> rule_;  // nullptr: no early stopping
+  std::map<int64_t, RunningTrial> running_;
+  StudyHistory history_;
+};
+
+// Whether the study's budget is spent: done (completed, stopped, infeasible)
+// trials reached max_trials, or failed trials reached max_failed_trials (0:
+// max_trials).
+bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts);
+
+}  // namespace tuner
+
+#endif  // TUNER_TUNER_SERVICE_STUDY_POLICY_H_
