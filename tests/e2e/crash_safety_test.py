@@ -12,6 +12,8 @@ import tempfile
 import time
 import unittest
 
+from tests.e2e.study_processes import processes_of_study as processes_of
+
 TUNER = os.environ["TUNER_BIN"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 STUDY = "crash-safety"
@@ -34,23 +36,7 @@ def study_spec():
 
 
 def processes_of_study():
-    """Pids of live processes whose environment says TUNER_STUDY=crash-safety."""
-    found = []
-    needle = ("TUNER_STUDY=" + STUDY).encode()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-            if state in (b"Z", b"X"):
-                continue
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(pid))
-        except (OSError, IndexError):
-            continue
-    return found
+    return processes_of(STUDY)
 
 
 class CrashSafetyTest(unittest.TestCase):

@@ -12,6 +12,8 @@ import tempfile
 import time
 import unittest
 
+from tests.e2e.study_processes import processes_of_study
+
 TUNER = os.environ["TUNER_BIN"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -29,24 +31,6 @@ def study_spec(name, max_trials, parallel):
             "cluster": {"chief": 1, "worker": 1},
         },
     }
-
-
-def processes_of_study(study):
-    found = []
-    needle = ("TUNER_STUDY=" + study).encode()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                if f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
-                    continue
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(pid))
-        except (OSError, IndexError):
-            continue
-    return found
 
 
 class Lifecycle(unittest.TestCase):
