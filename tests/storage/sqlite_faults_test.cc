@@ -261,7 +261,7 @@ TEST_CASE("SqliteStore: files that are not SQLite databases are refused", "[sqli
   TempDir dir("foreign");
   const std::string path = dir.File("store.db");
   for (const std::string& content : {std::string("x"), std::string("SQLite format 2\0", 16),
-                                    std::string(5000, '\0'), std::string("{\"studies\": []}\n")}) {
+                                     std::string(5000, '\0'), std::string("{\"studies\": []}\n")}) {
     {
       std::ofstream out(path, std::ios::binary | std::ios::trunc);
       out << content;
