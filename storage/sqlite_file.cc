@@ -160,6 +160,7 @@ absl::Status QuickCheckDatabase(SqliteDb& db, const std::string& path) {
     problem = std::string(check.status().message());
   }
   if (problem.empty()) return absl::OkStatus();
+  std::replace(problem.begin(), problem.end(), '\n', ' ');  // one line
   return absl::DataLossError(absl::StrCat("the database \"", path,
                                           "\" is damaged (PRAGMA quick_check: ", problem,
                                           "); refusing to open it. ", DatabaseRecoveryHint(path)));

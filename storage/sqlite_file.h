@@ -39,10 +39,11 @@ namespace tuner {
 absl::Status PrepareDatabaseFile(const std::string& path, bool create_if_missing);
 
 // The bounded check run on open: PRAGMA quick_check(1) (the b-tree structure
-// of every page, no index cross-checks; reads the file once, so its time grows
-// with the file: roughly a second per GB). DataLoss when it finds damage (or
-// SQLite reports corruption while checking), with the first problem and
-// DatabaseRecoveryHint(path).
+// of every page, no index cross-checks; stops at the first problem). It reads
+// the file once, so its time grows with the file: 0.9 s for a 150 MB file on
+// the 2-core development machine (warm cache), about 6 s per GB. DataLoss when
+// it finds damage (or SQLite reports corruption while checking), with the
+// first problem and DatabaseRecoveryHint(path).
 absl::Status QuickCheckDatabase(SqliteDb& db, const std::string& path);
 
 struct DatabaseCheckResult {

@@ -18,7 +18,7 @@ std::string DbPath(sqlite3* db) {
 
 std::string DatabaseRecoveryHint(absl::string_view path) {
   return absl::StrCat(
-      "run `tuner db check ", path,
+      "Run `tuner db check ", path,
       "` for the full report; to recover, stop every server using it and copy the last good "
       "backup (made with `tuner db backup FILE`) over ",
       path, " (removing its -wal and -shm files); or, if it still reads, back it up with ",
