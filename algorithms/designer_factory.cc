@@ -37,6 +37,13 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& op
       return absl::InvalidArgumentError("algorithm.initial_trials: must be >= 0");
     }
     gp.initial_trials = options.initial_trials;
+    if (const int features = GpFeatureCount(space); features > kMaxGpFeatures) {
+      return absl::InvalidArgumentError(
+          "parameters: the bayesian algorithm takes at most " + std::to_string(kMaxGpFeatures) +
+          " features (one per numeric parameter, one per categorical value); these parameters "
+          "have " +
+          std::to_string(features));
+    }
     return std::make_unique<GpDesigner>(space, objectives, gp);
   }
   if (options.algorithm == "hyperband") {

@@ -19,6 +19,8 @@
 #include "algorithms/seeding.h"
 
 namespace tuner {
+
+int GpFeatureCount(const SearchSpace& space) { return GpEncoding(space).num_features(); }
 namespace {
 
 constexpr double kVarianceFloor = 1e-12;    // standardised units

@@ -68,6 +68,17 @@ namespace tuner {
 
 enum class GpAcquisition { kLogEi, kUcb };
 
+// The most kernel features a GP search space may have (gp_encoding.h: one per
+// numeric parameter, one per value of a categorical). What the designer holds
+// grows with it: every finished trial keeps its features twice (8 KiB each at
+// the cap), the model conditions on max_model_points x features, and the
+// acquisition scores at most 1.75 x sobol_candidates rows of features
+// (~15 MiB at the cap). MakeDesigner and the study validator refuse more.
+inline constexpr int kMaxGpFeatures = 1024;
+
+// GpEncoding(space).num_features().
+int GpFeatureCount(const SearchSpace& space);
+
 struct GpDesignerOptions {
   uint64_t seed = 0;
   GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several use UCB

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <utility>
 
 #include "algorithms/designer_factory.h"
+#include "algorithms/gp_designer.h"
 #include "algorithms/seeding.h"
 
 namespace tuner {
@@ -78,6 +80,15 @@ absl::StatusOr<std::unique_ptr<HyperbandDesigner>> HyperbandDesigner::Create(
                                           "\"");
       }
       config_space.parameters.push_back(p);
+    }
+  }
+  if (options.sampler == "bayesian") {
+    if (const int features = GpFeatureCount(config_space); features > kMaxGpFeatures) {
+      return absl::InvalidArgumentError(
+          "hyperband: sampler \"bayesian\" takes at most " + std::to_string(kMaxGpFeatures) +
+          " features (one per numeric parameter, one per categorical value); these parameters "
+          "have " +
+          std::to_string(features));
     }
   }
   absl::StatusOr<HyperbandSchedule> schedule =

@@ -1,6 +1,7 @@
 #include "algorithms/stopping_asha.h"
 
 #include <cmath>
+#include <limits>
 
 namespace tuner {
 
@@ -8,12 +9,20 @@ using stopping_internal::FormatNumber;
 using stopping_internal::FromScore;
 using stopping_internal::ToScore;
 
-double AshaStoppingRule::RungStep(size_t k) {
-  while (rung_steps_.size() <= k) {
-    rung_steps_.push_back(rung_steps_.empty() ? static_cast<double>(options_.min_resource)
-                                              : rung_steps_.back() * options_.eta);
-  }
-  return rung_steps_[k];
+AshaStoppingRule::AshaStoppingRule(const StoppingRuleOptions& options) : options_(options) {
+  rung_steps_.reserve(kMaxRungs);
+  double step = static_cast<double>(options_.min_resource);
+  for (size_t k = 0; k < kMaxRungs; ++k, step *= options_.eta) rung_steps_.push_back(step);
+}
+
+double AshaStoppingRule::RungStep(size_t k) const {
+  return k < rung_steps_.size() ? rung_steps_[k] : std::numeric_limits<double>::infinity();
+}
+
+size_t AshaStoppingRule::RecordedTotal() const {
+  size_t total = 0;
+  for (const stopping_internal::OrderStatisticsSet& rung : rungs_) total += rung.size();
+  return total;
 }
 
 StoppingDecision AshaStoppingRule::Observe(int64_t trial_id, int64_t step, double value) {
@@ -26,7 +35,8 @@ StoppingDecision AshaStoppingRule::Observe(int64_t trial_id, int64_t step, doubl
 
   const double score = ToScore(options_.goal, value);
   const bool may_stop = step >= options_.grace_steps && completed_ >= options_.min_trials;
-  while (static_cast<double>(step) >= RungStep(running.next_rung)) {
+  while (running.next_rung < kMaxRungs &&
+         static_cast<double>(step) >= RungStep(running.next_rung)) {
     const size_t k = running.next_rung++;
     if (rungs_.size() <= k) rungs_.resize(k + 1);
     stopping_internal::OrderStatisticsSet& rung = rungs_[k];

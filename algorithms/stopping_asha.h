@@ -16,6 +16,13 @@
 // (as in ASHA, where a rung is the record of everything that reached it).
 // Once stopped, every later report of the trial repeats the stop.
 //
+// Bounds (docs/early-stopping.md, "Limits"): eta >= kMinEta and at most
+// kMaxRungs rungs (k = 0 .. kMaxRungs - 1); a report beyond the last rung's
+// step is judged at no further rung. So a trial is recorded at most kMaxRungs
+// times, and the rule's memory is O(kMaxRungs x trials that reported) whatever
+// the options and steps (with eta = 1.000001 there used to be a rung per
+// millionth of growth: ~5 million rungs below step 200).
+//
 // Observe is O(log n) per rung crossed; Finish O(1).
 #ifndef TUNER_ALGORITHMS_STOPPING_ASHA_H_
 #define TUNER_ALGORITHMS_STOPPING_ASHA_H_
@@ -32,16 +39,29 @@ namespace tuner {
 
 class AshaStoppingRule : public StoppingRule {
  public:
-  // `options` valid for rule "asha".
-  explicit AshaStoppingRule(const StoppingRuleOptions& options) : options_(options) {}
+  // The smallest eta accepted (MakeStoppingRule, the study validator).
+  static constexpr double kMinEta = 1.5;
+  // Rungs k = 0 .. kMaxRungs - 1. With eta >= 1.5 rung 63 sits at step
+  // >= 1.5^63 ~ 1.2e11, beyond any real training run.
+  static constexpr size_t kMaxRungs = 64;
+
+  // `options` valid for rule "asha" (eta >= kMinEta, finite; min_resource >= 1).
+  explicit AshaStoppingRule(const StoppingRuleOptions& options);
 
   StoppingDecision Observe(int64_t trial_id, int64_t step, double value) override;
   void Finish(int64_t trial_id, TrialState state) override;
 
-  // r_k, the step of rung k (as a real number: eta need not be an integer).
-  double RungStep(size_t k);
+  // r_k, the step of rung k (as a real number: eta need not be an integer);
+  // +infinity for k >= kMaxRungs (there is no such rung).
+  double RungStep(size_t k) const;
   // How many values rung k holds (0 for a rung nobody reached).
   size_t RecordedAt(size_t k) const { return k < rungs_.size() ? rungs_[k].size() : 0; }
+  // Rungs that hold at least one value (<= kMaxRungs).
+  size_t RungCount() const { return rungs_.size(); }
+  // Values held over all rungs (<= kMaxRungs x trials that reported).
+  size_t RecordedTotal() const;
+  // Trials the rule keeps per-trial state for (running or finished).
+  size_t TrackedTrials() const { return running_.size() + finished_.size(); }
 
  private:
   struct Running {
@@ -50,7 +70,7 @@ class AshaStoppingRule : public StoppingRule {
     std::string stop_reason;  // non-empty once stopped
   };
   StoppingRuleOptions options_;
-  std::vector<double> rung_steps_;
+  std::vector<double> rung_steps_;  // kMaxRungs entries
   std::vector<stopping_internal::OrderStatisticsSet> rungs_;
   std::unordered_map<int64_t, Running> running_;
   std::unordered_set<int64_t> finished_;

@@ -54,9 +54,10 @@ absl::StatusOr<std::unique_ptr<StoppingRule>> MakeStoppingRule(const StoppingRul
   }
   if (rule == "asha") {
     if (absl::Status s = CheckCommon(options, true); !s.ok()) return s;
-    if (!(options.eta > 1) || !std::isfinite(options.eta)) {
+    if (!(options.eta >= AshaStoppingRule::kMinEta) || !std::isfinite(options.eta)) {
       return Invalid(rule,
-                     "eta must be a finite number > 1 (got " + FormatNumber(options.eta) + ")");
+                     "eta must be a finite number >= " + FormatNumber(AshaStoppingRule::kMinEta) +
+                         " (got " + FormatNumber(options.eta) + ")");
     }
     if (options.min_resource < 1) {
       return Invalid(rule, "min_resource must be at least 1 (got " +

@@ -54,7 +54,7 @@ struct StoppingRuleOptions {
   bool use_running_average = false;  // median/percentile: compare running averages
   double percentile = 50.0;          // percentile: in (0, 100); the best `percentile`% continue
   double threshold = 0.0;            // threshold: stop when the best so far is worse (finite)
-  double eta = 3.0;                  // asha: reduction factor (> 1, finite)
+  double eta = 3.0;                  // asha: reduction factor (>= 1.5, finite)
   int64_t min_resource = 1;          // asha: first rung, in steps (>= 1)
 };
 

@@ -38,6 +38,7 @@
 #include "storage/json_codec.h"
 #include "storage/schema.h"
 #include "storage/sqlite_db.h"
+#include "storage/sqlite_file.h"
 
 namespace tuner {
 namespace {
@@ -55,8 +56,6 @@ namespace {
   auto var = (expr);                                      \
   if (!var.ok()) return var.status();                     \
   lhs = *std::move(var)
-
-constexpr int kBusyTimeoutMs = 5000;
 
 constexpr char kTrialColumns[] =
     "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
@@ -522,6 +521,15 @@ void SqliteStore::WriteGroup(const std::vector<PendingWrite*>& batch) {
       TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, *w->study, w->trial_id));
       return InsertMeasurements(study_row, w->trial_id, *w->measurements);
     }();
+    if (!w->status.ok() && sqlite3_get_autocommit(db_->handle())) {
+      // SQLite rolled the whole transaction back by itself (it may on
+      // SQLITE_FULL, IOERR, BUSY, NOMEM): the batch's earlier writes are gone
+      // too, so none of them may be acknowledged.
+      for (PendingWrite* other : batch) {
+        if (other != w && other->status.ok()) other->status = w->status;
+      }
+      return;
+    }
     if (!w->status.ok()) (void)db_->Exec("ROLLBACK TO measurement_write");
     (void)db_->Exec("RELEASE measurement_write");
   }
@@ -592,12 +600,29 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
     return absl::InvalidArgumentError(
         "read_only needs an existing file; an in-memory store would always be empty");
   }
-  if (options.read_only && !std::filesystem::exists(path)) {
-    return absl::NotFoundError(absl::StrCat("store file \"", path, "\" does not exist"));
+  if (!in_memory) {
+    // A missing file is created (0600) unless read_only; a 0-byte or
+    // non-SQLite file is refused rather than taken as an empty store.
+    if (absl::Status s = PrepareDatabaseFile(path, /*create_if_missing=*/!options.read_only);
+        !s.ok()) {
+      if (s.code() == absl::StatusCode::kNotFound && options.read_only) {
+        return absl::NotFoundError(absl::StrCat("store file \"", path, "\" does not exist"));
+      }
+      return s;
+    }
   }
   TUNER_STORE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
                                SqliteDb::Open(path, options.read_only));
-  TUNER_STORE_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA busy_timeout = ", kBusyTimeoutMs)));
+  TUNER_STORE_RETURN_IF_ERROR(
+      db->Exec(absl::StrCat("PRAGMA busy_timeout = ", options.busy_timeout_ms)));
+  if (options.max_page_count > 0) {
+    TUNER_STORE_RETURN_IF_ERROR(
+        db->Exec(absl::StrCat("PRAGMA max_page_count = ", options.max_page_count)));
+  }
+  if (!in_memory && options.check_on_open) {
+    // Before anything writes: a damaged file is refused, not written into.
+    TUNER_STORE_RETURN_IF_ERROR(QuickCheckDatabase(*db, path));
+  }
   if (!options.read_only) {
     // Persistent in the file; a read-only connection just uses what is there.
     // (":memory:" stays in journal_mode=memory.)

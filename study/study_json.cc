@@ -1,11 +1,14 @@
 #include "study/study_json.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <map>
 
 #include "absl/status/status.h"
 #include "algorithms/designer_factory.h"
+#include "algorithms/gp_designer.h"
+#include "algorithms/stopping_asha.h"
 #include "study/identifier.h"
 #include "study/json_path.h"
 #include "study/json_reader.h"
@@ -33,6 +36,13 @@ const std::vector<std::string>& TopLevelKeys() {
   return *keys;
 }
 
+// "1.5", "2" (%g).
+std::string ShortNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", value);
+  return buffer;
+}
+
 bool IsStudyNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '.' || c == '-';
@@ -51,6 +61,11 @@ void ParseStudyName(ObjectReader& reader, FaultList* faults, StudySpec* spec) {
   if (name->size() > kMaxStudyNameLength) {
     faults->Add(path, "must be at most " + std::to_string(kMaxStudyNameLength) +
                           " characters (got " + std::to_string(name->size()) + ")");
+    return;
+  }
+  if (*name == "." || *name == "..") {
+    // A study's name becomes a directory name (its trials' output).
+    faults->Add(path, "must not be \".\" or \"..\" (the name is used as a directory name)");
     return;
   }
   for (size_t i = 0; i < name->size(); ++i) {
@@ -322,14 +337,36 @@ void ParseEarlyStopping(const Json& value, const std::string& path, FaultList* f
   if (rule == StoppingRuleName::kAsha) {
     if (const Json* v = reader.Find("eta")) {
       std::optional<double> eta = ReadNumber(*v, reader.PathOf("eta"), faults);
-      if (eta && !(*eta > 1)) {
-        faults->Add(reader.PathOf("eta"), "must be greater than 1 (got " + Describe(*v) + ")");
+      if (eta && !(*eta >= AshaStoppingRule::kMinEta)) {
+        // Below that, rungs crowd together (docs/early-stopping.md, "Limits").
+        faults->Add(reader.PathOf("eta"), "must be at least " +
+                                              ShortNumber(AshaStoppingRule::kMinEta) + " (got " +
+                                              Describe(*v) + ")");
       } else if (eta) {
         early_stopping->eta = *eta;
       }
     }
     reader.Integer("min_resource", int64_t{1}, int64_t{1} << 53, &early_stopping->min_resource);
   }
+}
+
+// The GP's memory grows with its features (kMaxGpFeatures, gp_designer.h):
+// the bayesian algorithm, and hyperband's bayesian sampler, take at most that
+// many. `space` is without the hyperband resource (not a GP feature).
+void CheckGpFeatures(const AlgorithmSpec& algorithm, const SearchSpace& space,
+                     const std::string& path, FaultList* faults) {
+  const bool gp = algorithm.name == "bayesian" ||
+                  (algorithm.name == "hyperband" && algorithm.sampler == "bayesian");
+  if (!gp) return;
+  const int features = GpFeatureCount(space);
+  if (features <= kMaxGpFeatures) return;
+  faults->Add(path, "too large for " +
+                        std::string(algorithm.name == "bayesian" ? "the bayesian algorithm"
+                                                                 : "hyperband's bayesian sampler") +
+                        ": at most " + std::to_string(kMaxGpFeatures) +
+                        " features (one per numeric parameter, one per categorical value), got " +
+                        std::to_string(features) +
+                        "; use fewer categorical values or algorithm random, sobol or grid");
 }
 
 void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) {
@@ -348,7 +385,11 @@ void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) 
   }
   const Json* parameters = reader.Require("parameters", "a non-empty array of parameter objects");
   if (parameters != nullptr) {
+    const size_t faults_before = faults->size();
     ParseParameters(*parameters, reader.PathOf("parameters"), faults, &spec->space);
+    if (faults->size() == faults_before) {
+      CheckGpFeatures(spec->algorithm, spec->space, reader.PathOf("parameters"), faults);
+    }
   }
   AddHyperbandResource(parameters, reader.PathOf("parameters"), reader.PathOf("algorithm"), faults,
                        spec);

@@ -54,6 +54,41 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Text for HTML: every string that comes from a study (names, metric and
+// parameter names, values, reasons) goes through this before it reaches
+// markup. The DOM is built with textContent (el() above), which needs no
+// escaping; ECharts' tooltips are HTML, so their formatters escape with it.
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+function esc(v) {
+  return String(v).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+// One word for a POSIX shell: as it is when it has only characters no shell
+// treats specially, else in single quotes (a ' inside as '\''), so that
+// spaces, quotes, $, backticks, globs and newlines stay literal.
+function shellQuote(word) {
+  const w = String(word);
+  if (/^[A-Za-z0-9_@%+=:,.\/-]+$/.test(w)) return w;
+  return "'" + w.replace(/'/g, "'\\''") + "'";
+}
+
+// The trainer arguments of a trial's parameters, --name=value each, sorted by
+// name, every word shell-quoted: what "re-run" shows and copies. Built here
+// from the parameters rather than taken from the server's command_line, which
+// is not quoted.
+function commandLine(params, fallback) {
+  if (!params) return fallback || '';
+  return Object.keys(params).sort()
+    .map((k) => shellQuote(`--${k}=${typeof params[k] === 'string' ? params[k] : fmtArg(params[k])}`))
+    .join(' ');
+}
+
+// A number in full (as the server prints it: the shortest text that reads back
+// the same).
+function fmtArg(v) {
+  return v === null || v === undefined ? '' : String(v);
+}
+
 // Numbers as people read them; up to 6 significant digits (the exact value
 // is in the cell's title).
 function fmt(v) {
@@ -125,11 +160,28 @@ function noData(id, text) {
   node.dataset.rendered = 'empty';
 }
 
+// ECharts' default tooltip puts series and item names into HTML; every chart
+// with a tooltip must have a formatter of its own that escapes (esc), and a
+// tooltip without one gets safeTip.
 function draw(id, option) {
   const c = chart(id);
   if (!c) return;
+  if (option.tooltip && !option.tooltip.formatter) option.tooltip = { ...option.tooltip, formatter: safeTip };
   c.setOption(option, true);
   $(id).dataset.rendered = 'chart';
+}
+
+// A tooltip for any chart: series name and value(s), escaped. Handles the
+// 'axis' trigger (an array of params) and the 'item' one.
+function safeTip(params) {
+  const list = Array.isArray(params) ? params : [params];
+  const lines = [];
+  if (Array.isArray(params) && list.length && list[0].axisValueLabel !== undefined) lines.push(esc(list[0].axisValueLabel));
+  for (const p of list) {
+    const v = Array.isArray(p.value) ? p.value[p.value.length - 1] : p.value;
+    lines.push(`${p.marker || ''}${esc(p.seriesName || p.name || '')}: <b>${esc(fmt(v))}</b>`);
+  }
+  return lines.join('<br>');
 }
 
 const objectives = () => (S.summary ? S.summary.objectives : []);
@@ -292,7 +344,7 @@ function renderBest() {
     for (const [k, v] of Object.entries(b.metrics)) {
       if (k !== m) t.append(el('tr', {}, el('td', { class: 'hint', text: k }), el('td', { text: fmt(v) })));
     }
-    body.append(t, el('div', { class: 'note', text: 'Re-run it with these trainer arguments:' }), commandBox(b.command_line));
+    body.append(t, el('div', { class: 'note', text: 'Re-run it with these trainer arguments:' }), commandBox(commandLine(b.params, b.command_line)));
     return;
   }
   $('best-title').textContent = `Pareto front · ${s.best.length} trials`;
@@ -379,8 +431,8 @@ function renderHistory() {
     animation: !large,
     grid: baseGrid,
     legend: { top: 0, right: 0, data: ['completed', 'stopped / other', 'best so far'] },
-    tooltip: { trigger: 'item', formatter: (p) => `trial #${p.value[0]}<br>${o.metric}: <b>${fmt(p.value[1])}</b>` +
-      (p.seriesName === 'best so far' ? ' (best so far)' : p.data && p.data.state ? ` (${p.data.state.toLowerCase()})` : '') },
+    tooltip: { trigger: 'item', formatter: (p) => `trial #${esc(p.value[0])}<br>${esc(o.metric)}: <b>${esc(fmt(p.value[1]))}</b>` +
+      (p.seriesName === 'best so far' ? ' (best so far)' : p.data && p.data.state ? ` (${esc(p.data.state.toLowerCase())})` : '') },
     xAxis: { type: 'value', min: 'dataMin', max: 'dataMax', minInterval: 1, ...axisName('trial') },
     yAxis: { type: 'value', scale: true, ...axisName(o.metric), nameGap: 44 },
     dataZoom: [{ type: 'inside' }],
@@ -450,9 +502,9 @@ function renderCurves() {
     tooltip: { trigger: 'item', formatter: (p) => {
       const d = p.data || {};
       const id = d.trial || (p.seriesName === 'best' ? S.summary.best[0].id : '?');
-      const st = d.state ? ` (${d.state.toLowerCase()})` : p.seriesName === 'best' ? ' (best)' : '';
-      const v = Array.isArray(p.value) ? `<br>step ${p.value[0]}: <b>${fmt(p.value[1])}</b>` : '';
-      return `trial #${id}${st}${v}`;
+      const st = d.state ? ` (${esc(d.state.toLowerCase())})` : p.seriesName === 'best' ? ' (best)' : '';
+      const v = Array.isArray(p.value) ? `<br>step ${esc(p.value[0])}: <b>${esc(fmt(p.value[1]))}</b>` : '';
+      return `trial #${esc(id)}${st}${v}`;
     } },
     xAxis: { type: 'value', min: xmin, max: xmax, minInterval: 1, ...axisName('step') },
     yAxis: { type: 'value', min: ymin - pad, max: ymax + pad, ...axisName(cv.metric), nameGap: 44,
@@ -474,8 +526,8 @@ function renderImportance() {
     grid: { left: 110, right: 54, top: 8, bottom: 26 },
     tooltip: { trigger: 'item', formatter: (p) => {
       const r = rows[p.dataIndex];
-      return `${r.name}<br>importance: <b>${(100 * r.importance).toFixed(1)}%</b>` +
-        `<br>variance explained alone: ${(100 * r.variance_explained).toFixed(1)}%<br>${r.groups} groups`;
+      return `${esc(r.name)}<br>importance: <b>${(100 * r.importance).toFixed(1)}%</b>` +
+        `<br>variance explained alone: ${(100 * r.variance_explained).toFixed(1)}%<br>${esc(r.groups)} groups`;
     } },
     xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
     yAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { width: 100, overflow: 'truncate' } },
@@ -571,8 +623,8 @@ function renderSlice() {
     grid: { ...baseGrid, right: 80 },
     title: inactive ? { text: `${inactive} trials without ${p.name} (inactive) not shown`, right: 90, top: 0,
       textStyle: { fontSize: 11, fontWeight: 'normal', color: '#667085' } } : undefined,
-    tooltip: { trigger: 'item', formatter: (q) => `trial #${q.value[2]}<br>${p.name}: ${fmt(q.value[0])}` +
-      `<br>${o.metric}: <b>${fmt(q.value[1])}</b>` },
+    tooltip: { trigger: 'item', formatter: (q) => `trial #${esc(q.value[2])}<br>${esc(p.name)}: ${esc(fmt(q.value[0]))}` +
+      `<br>${esc(o.metric)}: <b>${esc(fmt(q.value[1]))}</b>` },
     xAxis: { ...axis, ...axisName(`${p.name}${p.scale === 'log' ? ' (log)' : ''}`) },
     yAxis: { type: 'value', scale: true, ...axisName(o.metric), nameGap: 44 },
     visualMap: { type: 'continuous', dimension: 2, min: Math.min(...ids), max: Math.max(Math.max(...ids), Math.min(...ids) + 1),
@@ -600,7 +652,8 @@ function renderPareto() {
   $('pareto-note').textContent = `${onFront.length} of ${onFront.length + dominated.length} completed trials are on the front ` +
     `(no other trial is at least as good in every objective and better in one).`;
   const large = dominated.length > 2000;
-  const tip = (q) => `trial #${q.value[2]}<br>${ox.metric}: <b>${fmt(q.value[0])}</b><br>${oy.metric}: <b>${fmt(q.value[1])}</b>`;
+  const tip = (q) => `trial #${esc(q.value[2])}<br>${esc(ox.metric)}: <b>${esc(fmt(q.value[0]))}</b>` +
+    `<br>${esc(oy.metric)}: <b>${esc(fmt(q.value[1]))}</b>`;
   draw('chart-pareto', {
     animation: !large,
     grid: { ...baseGrid, left: 60 },
@@ -739,7 +792,7 @@ async function openTrial(id) {
   if (t.reason) body.append(el('p', { class: 'table-error', text: t.reason }));
   body.append(el('h4', { text: 'Parameters' }), kv(t.params));
   if (Object.keys(t.metrics).length) body.append(el('h4', { text: 'Final metrics' }), kv(t.metrics));
-  body.append(el('h4', { text: 'Command line' }), commandBox(t.command_line));
+  body.append(el('h4', { text: 'Command line' }), commandBox(commandLine(t.params, t.command_line)));
   body.append(el('h4', { text: `Measurements (${t.measurements.length})` }));
   const chartDiv = el('div', { class: 'chart short', id: 'chart-trial' });
   body.append(chartDiv);
@@ -748,7 +801,7 @@ async function openTrial(id) {
   if (!t.measurements.length) { noData('chart-trial', 'No intermediate values.'); return; }
   const names = [...new Set(t.measurements.flatMap((m) => Object.keys(m.metrics)))];
   draw('chart-trial', {
-    animation: false, grid: { ...baseGrid, top: 30 }, legend: { top: 0 }, tooltip: { trigger: 'axis' },
+    animation: false, grid: { ...baseGrid, top: 30 }, legend: { top: 0 }, tooltip: { trigger: 'axis', formatter: safeTip },
     xAxis: { type: 'value', minInterval: 1, ...axisName('step') }, yAxis: { type: 'value', scale: true },
     series: names.map((n) => ({ name: n, type: 'line', data: t.measurements.filter((m) => n in m.metrics).map((m) => [m.step, m.metrics[n]]) })),
   });

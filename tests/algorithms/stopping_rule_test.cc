@@ -66,7 +66,13 @@ TEST_CASE("MakeStoppingRule rejects bad options", "[stopping]") {
   CHECK(ErrorOf(o) == "early stopping rule threshold: threshold must be a finite number (got inf)");
   o = Rule("asha");
   o.eta = 1;
-  CHECK(ErrorOf(o) == "early stopping rule asha: eta must be a finite number > 1 (got 1)");
+  CHECK(ErrorOf(o) == "early stopping rule asha: eta must be a finite number >= 1.5 (got 1)");
+  o.eta = 1.000001;  // once took the server to 1.7 GiB (a rung per millionth of growth)
+  CHECK(ErrorOf(o) == "early stopping rule asha: eta must be a finite number >= 1.5 (got 1)");
+  o.eta = 1.4999;
+  CHECK(ErrorOf(o) == "early stopping rule asha: eta must be a finite number >= 1.5 (got 1.4999)");
+  o.eta = 1.5;
+  CHECK(MakeStoppingRule(o).ok());
   o.eta = 2;
   o.min_resource = 0;
   CHECK(ErrorOf(o) == "early stopping rule asha: min_resource must be at least 1 (got 0)");

@@ -10,6 +10,9 @@ Prints one JSON object on stdout: what the dashboard should show.
   dash_e2e     one objective (val_accuracy, maximize), ask/tell; COMPLETED trials
                with 5 intermediate values each, one STOPPED and one FAILED trial.
   dash_pareto  two objectives (accuracy max, latency_ms min); a known Pareto front.
+  dash_xss     every string a study can carry (metric names, categorical values,
+               reasons, client ids) is an HTML/JS payload that sets window.__xss
+               if the page ever runs it; one value needs shell quoting.
 """
 import argparse
 import json
@@ -102,6 +105,48 @@ def pareto_study(client):
     return {"name": "dash_pareto", "front": [1, 2, 4]}
 
 
+# Payloads: each sets window.__xss (to a different number) if it ever runs.
+XSS_METRIC = '<img src=x onerror="window.__xss=1">'
+XSS_METRIC2 = "<svg onload=window.__xss=2>"
+XSS_VALUE = "<img src=x onerror=window.__xss=3>"
+SHELL_VALUE = "a b'c$HOME\"`id`;*"  # needs quoting on a shell command line
+XSS_REASON = "<img src=x onerror=window.__xss=4> stopped"
+XSS_FAIL = "<script>window.__xss=5</script>"
+XSS_CLIENT = "<img src=x onerror=window.__xss=6>"
+
+XSS = {
+    "name": "dash_xss",
+    "objectives": [{"metric": XSS_METRIC, "goal": "maximize"},
+                   {"metric": XSS_METRIC2, "goal": "minimize"}],
+    "algorithm": {"name": "random", "seed": 3},
+    "max_trials": 100,
+    "parameters": [
+        {"name": "opt", "type": "categorical", "values": [XSS_VALUE, SHELL_VALUE]},
+        {"name": "lr", "type": "double", "min": 0.001, "max": 1.0},
+    ],
+}
+
+
+def xss_study(client):
+    client.create_study(XSS)
+    ids = []
+    for i in range(6):
+        params = {"opt": XSS_VALUE if i % 2 else SHELL_VALUE, "lr": 0.125 * (i + 1)}
+        trial = client.create_trial("dash_xss", params, client_id=XSS_CLIENT)
+        for step in range(1, 4):
+            trial.report(step, {XSS_METRIC: 0.125 * step + 0.0625 * i, XSS_METRIC2: 4.0 - step - i * 0.25})
+        if i == 4:
+            trial.stop(XSS_REASON)
+            trial.complete()
+        elif i == 5:
+            trial.fail(XSS_FAIL)
+        else:
+            trial.complete({XSS_METRIC: 0.5 + 0.0625 * i, XSS_METRIC2: 3.0 - 0.5 * i})
+        ids.append(trial.id)
+    return {"name": "dash_xss", "ids": ids, "shell_value": SHELL_VALUE, "metric": XSS_METRIC,
+            "value": XSS_VALUE}
+
+
 NEW_BEST = 0.96875
 
 
@@ -123,7 +168,8 @@ def main():
         if args.add_best:
             out = add_best(client)
         else:
-            out = {"single": single_study(client, args.trials), "pareto": pareto_study(client)}
+            out = {"single": single_study(client, args.trials), "pareto": pareto_study(client),
+                   "xss": xss_study(client)}
     print(json.dumps(out))
 
 

@@ -4,7 +4,11 @@
 // known numbers (dashboard_study.py, through the Python client), opens the
 // dashboard, checks that the plots and the table show the stored numbers,
 // that the page updates live when a better trial arrives, and that it loads
-// nothing from outside the server; saves screenshots; stops every process.
+// nothing from outside the server; then opens a study whose metric names,
+// values, reasons and client ids are HTML/JS payloads, hovers every chart and
+// checks that nothing ran (window.__xss stays undefined, no dialog) and that
+// the re-run command line is shell-quoted; saves screenshots; stops every
+// process.
 //
 //   TUNER_BIN=build/tuner PYTHONPATH=clients/python:build/python \
 //   SCREENSHOT_DIR=build node tests/e2e/dashboard_test.mjs
@@ -117,12 +121,104 @@ async function seriesData(page, id) {
   }, id);
 }
 
+// Hovers every point of every chart of the page (ECharts' showTip for each
+// data item, then the mouse over a grid of each chart's area) so that every
+// tooltip is rendered; returns the tooltip texts seen.
+async function hoverAllCharts(page) {
+  const tips = [];
+  const ids = await page.evaluate(() => [...document.querySelectorAll('.chart')]
+    .filter((n) => n.dataset.rendered === 'chart' && n.offsetParent !== null).map((n) => n.id));
+  for (const id of ids) {
+    const counts = await page.evaluate((id) => {
+      const c = echarts.getInstanceByDom(document.getElementById(id));
+      return c ? c.getOption().series.map((s) => (Array.isArray(s.data) ? s.data.length : 0)) : [];
+    }, id);
+    for (let si = 0; si < counts.length; si++) {
+      for (let di = 0; di < Math.min(counts[si], 50); di++) {
+        tips.push(await page.evaluate(({ id, si, di }) => {
+          const c = echarts.getInstanceByDom(document.getElementById(id));
+          c.dispatchAction({ type: 'showTip', seriesIndex: si, dataIndex: di });
+          const tip = [...document.getElementById(id).querySelectorAll('div')]
+            .find((d) => d.style.position === 'absolute' && d.style.display !== 'none' && d.textContent);
+          return tip ? tip.innerHTML : '';
+        }, { id, si, di }));
+      }
+    }
+    const box = await page.locator(`#${id}`).boundingBox();
+    if (!box) continue;
+    for (let y = 0.05; y < 1; y += 0.1) {
+      for (let x = 0.03; x < 1; x += 0.06) {
+        await page.mouse.move(box.x + x * box.width, box.y + y * box.height);
+      }
+    }
+    await page.mouse.move(0, 0);
+  }
+  return { ids, tips };
+}
+
+async function checkNoXss(page, xss, dialogs) {
+  // A fresh page load: a payload that ran would set window.__xss in it.
+  await page.goto('about:blank');
+  await page.goto(`${xssUrl}#/study/dash_xss`);
+  await page.waitForFunction(() => document.getElementById('chart-pareto')?.dataset.rendered === 'chart',
+    null, { timeout: 20_000 });
+  for (const id of ['chart-history', 'chart-curves', 'chart-parallel', 'chart-slice']) {
+    await page.waitForFunction((id) => document.getElementById(id).dataset.rendered === 'chart', id, { timeout: 20_000 });
+  }
+  await page.waitForFunction((n) => document.querySelectorAll('#trials-table tbody tr[data-trial]').length === n,
+    xss.ids.length, { timeout: 10_000 });
+  const { ids, tips } = await hoverAllCharts(page);
+  log('xss: hovered', ids.join(', '), `(${tips.filter(Boolean).length} tooltips)`);
+  assert.ok(ids.includes('chart-history') && ids.includes('chart-pareto') && ids.includes('chart-slice'), `charts: ${ids}`);
+  // The tooltips showed the payloads, as text.
+  const escaped = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  assert.ok(tips.some((t) => t.includes(escaped('<img src=x onerror='))),
+    `no tooltip showed the metric name as text: ${tips.slice(0, 5).join(' | ')}`);
+
+  // A trial's drawer: its measurement chart, reason, client id, command line.
+  const stopped = xss.ids[4];
+  await page.locator(`#trials-table tr[data-trial="${stopped}"]`).click();
+  await page.waitForFunction(() => document.getElementById('chart-trial')?.dataset.rendered === 'chart', null, { timeout: 10_000 });
+  assert.match(await page.locator('#drawer-body').textContent(), /<img src=x onerror=window.__xss=4> stopped/);
+  assert.match(await page.locator('#drawer-body').textContent(), /client <img src=x onerror=window.__xss=6>/);
+  await hoverAllCharts(page);
+  // The re-run line and what its copy button copies: POSIX-quoted.
+  const trial = await (await fetch(`${xssUrl}api/studies/dash_xss/trials/${stopped}`)).json();
+  const quote = (w) => (/^[A-Za-z0-9_@%+=:,.\/-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
+  const want = Object.keys(trial.params).sort().map((k) => quote(`--${k}=${trial.params[k]}`)).join(' ');
+  assert.ok(want.includes(`'--opt=a b'\\''c$HOME"\`id\`;*'`), want);
+  const cmd = page.locator('#drawer-body .cmd');
+  assert.equal(await cmd.locator('.cmd-text').textContent(), want);
+  await page.evaluate(() => {
+    window.__copied = null;
+    navigator.clipboard.writeText = async (text) => { window.__copied = text; };
+  });
+  await cmd.locator('button').click();
+  await page.waitForFunction(() => window.__copied !== null, null, { timeout: 5_000 });
+  assert.equal(await page.evaluate(() => window.__copied), want);
+  // The quoted line gives the trainer back the exact values (through sh).
+  const echoed = await run('/bin/sh', ['-c', `printf '%s\\n' ${want}`]);
+  assert.equal(echoed, Object.keys(trial.params).sort().map((k) => `--${k}=${trial.params[k]}`).join('\n') + '\n');
+  await page.keyboard.press('Escape');
+  await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e_xss.png'));
+
+  // Nothing ran: no payload set window.__xss, no dialog opened, no element a
+  // payload would have created exists.
+  assert.equal(await page.evaluate(() => typeof window.__xss), 'undefined', 'a payload ran');
+  assert.deepEqual(dialogs, [], 'a dialog opened');
+  assert.equal(await page.evaluate(() => document.querySelectorAll('img[src="x"], svg[onload], #main script').length), 0,
+    'a payload became an element');
+}
+
+let xssUrl = '';
+
 async function main() {
   const watchdog = setTimeout(() => { console.error('dashboard e2e: timed out'); stopAll().finally(() => process.exit(1)); }, DEADLINE_MS);
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium`);
   assert.ok(fs.existsSync(TUNER), `${TUNER} is missing: build it first`);
 
   const { endpoint, url } = await startServer();
+  xssUrl = url;
   log('server', endpoint, 'dashboard', url);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const fixture = path.join(here, 'dashboard_study.py');
@@ -133,7 +229,7 @@ async function main() {
   // ---- the API, as the page will read it
   const studies = await getJson(`${url}api/studies`);
   assert.equal(studies.status, 200);
-  assert.deepEqual(studies.body.studies.map((s) => s.name), ['dash_e2e', 'dash_pareto']);
+  assert.deepEqual(studies.body.studies.map((s) => s.name), ['dash_e2e', 'dash_pareto', 'dash_xss']);
   assert.equal(studies.body.studies[0].best_value, single.best.val_accuracy);
   const missing = await getJson(`${url}api/studies/nope`);
   assert.equal(missing.status, 404);
@@ -155,6 +251,8 @@ async function main() {
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   // (the bad filter below gets a 400 on purpose; Chromium logs that)
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 400/.test(m.text())) pageErrors.push(m.text()); });
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) outside.push(r.url()); });
 
   await page.goto(`${url}#/study/dash_e2e`);
@@ -270,6 +368,9 @@ async function main() {
   assert.deepEqual(front, expected.pareto.front);
   assert.equal(await page.locator('#best-title').textContent(), `Pareto front · ${expected.pareto.front.length} trials`);
   await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e_pareto.png'));
+
+  // ---- payloads: nothing a study carries may run in the page
+  await checkNoXss(page, expected.xss, dialogs);
 
   assert.deepEqual(outside, [], 'the page loaded something from outside the server');
   assert.deepEqual(pageErrors, [], 'the page logged errors');

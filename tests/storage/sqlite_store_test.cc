@@ -231,8 +231,8 @@ TEST_CASE("SqliteStore: a file that is not a database is an error", "[sqlite]") 
   }
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path);
   REQUIRE(!store.ok());
-  CHECK(store.status().code() == absl::StatusCode::kInternal);
-  CHECK(std::string(store.status().message()).find("not a database") != std::string::npos);
+  CHECK(store.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(store.status().message()).find("not an SQLite database") != std::string::npos);
 }
 
 TEST_CASE("SqliteStore: read_only reads and refuses every write", "[sqlite]") {

@@ -96,7 +96,9 @@ TEST_CASE("early_stopping: values out of range", "[stopping]") {
   CHECK(FaultOf(R"({"rule": "threshold", "threshold": "0.5"})") ==
         "early_stopping.threshold: expected a number, got string");
   CHECK(FaultOf(R"({"rule": "asha", "eta": 1})") ==
-        "early_stopping.eta: must be greater than 1 (got 1)");
+        "early_stopping.eta: must be at least 1.5 (got 1)");
+  CHECK(FaultOf(R"({"rule": "asha", "eta": 1.000001})") ==
+        "early_stopping.eta: must be at least 1.5 (got 1.000001)");
   CHECK(FaultOf(R"({"rule": "asha", "min_resource": 0})") ==
         "early_stopping.min_resource: must be at least 1 (got 0)");
   CHECK(FaultOf(R"({"rule": "median", "use_running_average": 1})") ==

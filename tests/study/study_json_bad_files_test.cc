@@ -53,6 +53,20 @@ std::string ManyParameters(int n) {
   return WithParams(params);
 }
 
+// x, then two categoricals of 600 values: 1201 GP features, with `algorithm`.
+std::string TooManyGpFeatures(const std::string& algorithm) {
+  std::string params;
+  for (const char* name : {"a", "b"}) {
+    std::string values;
+    for (int i = 0; i < 600; ++i) values += (i ? ", \"v" : "\"v") + std::to_string(i) + "\"";
+    params += std::string(params.empty() ? "" : ", ") + R"({"name": ")" + name +
+              R"(", "type": "categorical", "values": [)" + values + "]}";
+  }
+  return R"({"name": "s", "objective": {"metric": "loss", "goal": "minimize"}, "algorithm": )" +
+         algorithm + R"(, "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}, )" +
+         params + "]}";
+}
+
 struct BadFile {
   std::string json;
   std::string path;      // exact
@@ -83,6 +97,12 @@ const std::vector<BadFile>& BadFiles() {
            R"(", "objective": {"metric": "m", "goal": "maximize"},
           "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})",
        "name", "must be at most 128 characters (got 129)"},
+      {R"({"name": ".", "objective": {"metric": "m", "goal": "maximize"},
+          "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})",
+       "name", R"(must not be "." or "..")"},
+      {R"({"name": "..", "objective": {"metric": "m", "goal": "maximize"},
+          "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})",
+       "name", R"(must not be "." or "..")"},
       {R"({"name": 7, "objective": {"metric": "m", "goal": "maximize"},
           "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})",
        "name", "expected a string, got number"},
@@ -138,6 +158,16 @@ const std::vector<BadFile>& BadFiles() {
        "must be one of none, median, percentile, threshold, asha"},
       {WithTop(R"("early_stopping": {"rule": "median", "eta": 2})"), "early_stopping.eta",
        "only for rule asha"},
+      {WithTop(R"("early_stopping": {"rule": "asha", "eta": 1.000001})"), "early_stopping.eta",
+       "must be at least 1.5 (got 1.000001)"},
+      {WithTop(R"("early_stopping": {"rule": "asha", "eta": 1})"), "early_stopping.eta",
+       "must be at least 1.5 (got 1)"},
+      {TooManyGpFeatures(R"({"name": "bayesian"})"), "parameters",
+       "too large for the bayesian algorithm: at most 1024 features (one per numeric parameter, "
+       "one per categorical value), got 1201"},
+      {TooManyGpFeatures(R"({"name": "hyperband", "sampler": "bayesian",
+                            "resource": {"name": "epochs", "max": 9}})"),
+       "parameters", "too large for hyperband's bayesian sampler: at most 1024 features"},
       {WithTop(R"("early_stopping": {"rule": "percentile"})"), "early_stopping.percentile",
        "required"},
       {WithTop(R"("early_stopping": {"rule": "threshold"})"), "early_stopping.threshold",
