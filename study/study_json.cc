@@ -355,14 +355,15 @@ void ParseEarlyStopping(const Json& value, const std::string& path, FaultList* f
 // many. `space` is without the hyperband resource (not a GP feature).
 void CheckGpFeatures(const AlgorithmSpec& algorithm, const SearchSpace& space,
                      const std::string& path, FaultList* faults) {
-  const bool gp = algorithm.name == "bayesian" ||
-                  (algorithm.name == "hyperband" && algorithm.sampler == "bayesian");
+  const bool gp = algorithm.name == AlgorithmName::kBayesian ||
+                  (algorithm.name == AlgorithmName::kHyperband && algorithm.sampler == "bayesian");
   if (!gp) return;
   const int features = GpFeatureCount(space);
   if (features <= kMaxGpFeatures) return;
   faults->Add(path, "too large for " +
-                        std::string(algorithm.name == "bayesian" ? "the bayesian algorithm"
-                                                                 : "hyperband's bayesian sampler") +
+                        std::string(algorithm.name == AlgorithmName::kBayesian
+                                        ? "the bayesian algorithm"
+                                        : "hyperband's bayesian sampler") +
                         ": at most " + std::to_string(kMaxGpFeatures) +
                         " features (one per numeric parameter, one per categorical value), got " +
                         std::to_string(features) +

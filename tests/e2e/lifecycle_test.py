@@ -213,6 +213,34 @@ class Lifecycle(unittest.TestCase):
         self.assertNotEqual(gone.returncode, 0)
         self.assertIn("managed", gone.stderr)
 
+    def test_db_check_and_backup_while_in_use(self):
+        study = self.write_study(study_spec("kept", 2, 2))
+        db = os.path.join(self.dir, "kept.db")
+        run = subprocess.Popen([TUNER, "run", study, "--db", db, "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_started("kept", 2)
+        copy = os.path.join(self.dir, "copy.db")
+        backup = subprocess.run([TUNER, "db", "backup", db, copy], capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(backup.returncode, 0, backup.stderr)
+        check = subprocess.run([TUNER, "db", "check", copy], capture_output=True, text=True,
+                               timeout=60)
+        self.assertEqual(check.returncode, 0, check.stderr)
+        self.assertIn("ok", check.stdout)
+        self.assertEqual(self.trials("kept", copy)[0]["parameters"],
+                         self.trials("kept", db)[0]["parameters"])
+        again = subprocess.run([TUNER, "db", "backup", db, copy], capture_output=True, text=True,
+                               timeout=60)
+        self.assertNotEqual(again.returncode, 0)  # never over an existing file
+        out, err = run.communicate(timeout=120)
+        self.assertEqual(run.returncode, 0, err)
+        foreign = os.path.join(self.dir, "notes.txt")
+        with open(foreign, "w") as f:
+            f.write("not a database\n" * 100)
+        refused = subprocess.run([TUNER, "db", "check", foreign], capture_output=True,
+                                 text=True, timeout=60)
+        self.assertEqual(refused.returncode, 2, refused.stdout + refused.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

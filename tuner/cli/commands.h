@@ -28,6 +28,8 @@ void AddManageCommands(CLI::App& app, CliAction* run);
 void AddLogsCommand(CLI::App& app, CliAction* run);
 // rerun: a trial's command, again, outside the study
 void AddRerunCommand(CLI::App& app, CliAction* run);
+// db check, db backup
+void AddDbCommands(CLI::App& app, CliAction* run);
 
 }  // namespace tuner
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   tuner::AddManageCommands(app, &run);
   tuner::AddLogsCommand(app, &run);
   tuner::AddRerunCommand(app, &run);
+  tuner::AddDbCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,6 +32,9 @@ grpc::Status ToGrpc(const absl::Status& s) {
       return {grpc::StatusCode::PERMISSION_DENIED, message};
     case absl::StatusCode::kUnavailable:
       return {grpc::StatusCode::UNAVAILABLE, message};
+    case absl::StatusCode::kDataLoss:  // a damaged db: the message says how to recover
+      spdlog::error("{}", message);
+      return {grpc::StatusCode::DATA_LOSS, message};
     default:
       // Internals stay in the server log; the caller gets a plain message.
       spdlog::error("internal error: {}", message);

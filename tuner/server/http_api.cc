@@ -263,8 +263,11 @@ HttpResponse Error(int status, const std::string& message) {
   const char* code = status == 404   ? "NOT_FOUND"
                      : status == 400 ? "INVALID_ARGUMENT"
                      : status == 405 ? "METHOD_NOT_ALLOWED"
+                     : status == 503 ? "UNAVAILABLE"
                                      : "INTERNAL";
-  return JsonResponse({{"error", {{"code", code}, {"message", message}}}}, status);
+  HttpResponse r = JsonResponse({{"error", {{"code", code}, {"message", message}}}}, status);
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 HttpResponse Error(const absl::Status& status) {
@@ -273,6 +276,9 @@ HttpResponse Error(const absl::Status& status) {
       return Error(404, std::string(status.message()));
     case absl::StatusCode::kInvalidArgument:
       return Error(400, std::string(status.message()));
+    case absl::StatusCode::kUnavailable:        // busy: try again
+    case absl::StatusCode::kResourceExhausted:  // disk full
+      return Error(503, std::string(status.message()));
     default:
       return Error(500, std::string(status.message()));
   }

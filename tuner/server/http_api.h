@@ -21,7 +21,7 @@
 //   /vendor/echarts.min.js                    the charting library, from the dashboard's
 //                                             node_modules/ (npm install)
 // Errors are JSON {"error": {"code": "NOT_FOUND", "message": "..."}} with 400,
-// 404, 405 or 500.
+// 404, 405, 503 (the store is busy or full: try again; with Retry-After) or 500.
 //
 // Liveness: every study response carries an ETag, the study's version (it
 // changes whenever a trial is added, changes state or gets a measurement);
