@@ -34,6 +34,8 @@ std::string ReadSmallFile(const std::string& path) {
   return text;
 }
 
+std::string Quote(const std::string& text) { return "\"" + text + "\""; }
+
 bool Exists(const std::string& path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0;
@@ -160,6 +162,60 @@ absl::Status RemoveCgroup(const std::string& path) {
   }
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
     return ErrnoError("cannot remove cgroup " + path, errno);
+  }
+  return absl::OkStatus();
+}
+
+std::string CpuMax(double cpus) {
+  constexpr long kPeriod = 100000;
+  const double quota = std::max(1000.0, std::min(cpus * kPeriod, 1e15));
+  return std::to_string(static_cast<long long>(quota + 0.5)) + " " + std::to_string(kPeriod);
+}
+
+absl::Status WriteCgroupFile(const std::string& path, const std::string& file,
+                             const std::string& value) {
+  const std::string target = path + "/" + file;
+  const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open " + target, errno);
+  const bool written =
+      ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  const int error = errno;
+  ::close(fd);
+  return written ? absl::OkStatus()
+                 : ErrnoError("cannot write " + Quote(value) + " to " + target, error);
+}
+
+absl::Status EnableControllers(const std::string& mount, const std::string& path,
+                               const std::vector<std::string>& controllers) {
+  std::istringstream offered_text(ReadSmallFile(mount + "/cgroup.controllers"));
+  std::vector<std::string> offered;
+  for (std::string name; offered_text >> name;) offered.push_back(name);
+  std::string missing, enable;
+  for (const std::string& controller : controllers) {
+    if (std::find(offered.begin(), offered.end(), controller) == offered.end()) {
+      missing += (missing.empty() ? "" : ", ") + controller;
+    }
+    enable += (enable.empty() ? "+" : " +") + controller;
+  }
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError("the cgroup v2 hierarchy at " + mount + " has no " +
+                                         missing + " controller");
+  }
+  if (path.rfind(mount + "/", 0) != 0) {
+    return absl::InvalidArgumentError(path + " is not below " + mount);
+  }
+  // mount, then each group on the way down to path (path included).
+  std::string group = mount;
+  size_t next = mount.size();
+  for (;;) {
+    if (absl::Status written = WriteCgroupFile(group, "cgroup.subtree_control", enable);
+        !written.ok()) {
+      return written;
+    }
+    if (next >= path.size()) break;
+    next = path.find('/', next + 1);
+    if (next == std::string::npos) next = path.size();
+    group = path.substr(0, next);
   }
   return absl::OkStatus();
 }

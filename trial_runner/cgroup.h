@@ -60,6 +60,23 @@ bool CgroupPopulated(const std::string& path);
 // FailedPrecondition (EBUSY) while a process is still inside.
 absl::Status RemoveCgroup(const std::string& path);
 
+// cpu.max for `cpus` CPUs' worth of time per 100 ms period: "150000 100000"
+// for 1.5 (at least 1000 us).
+std::string CpuMax(double cpus);
+
+// Turns `controllers` (e.g. {"memory", "cpu"}) on for the groups below
+// `mount` and below each group from there down to `path` (writes
+// "+memory +cpu" to each cgroup.subtree_control), so that `path`'s child
+// groups have the controllers' files. FailedPrecondition naming the
+// controllers the hierarchy lacks (cgroup.controllers of `mount`: on a
+// hybrid layout they are usually all on cgroup v1).
+absl::Status EnableControllers(const std::string& mount, const std::string& path,
+                               const std::vector<std::string>& controllers);
+
+// Writes `value` to the existing file `path`/`file` (memory.max, cpu.max).
+absl::Status WriteCgroupFile(const std::string& path, const std::string& file,
+                             const std::string& value);
+
 // The groups of trial `trial_id` left by other launcher processes:
 // <mount>/tuner/run-<pid>/trial-<trial_id> for every pid but `own`.
 std::vector<std::string> ForeignTrialCgroups(const std::string& mount, int64_t trial_id, pid_t own);

@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -170,6 +171,7 @@ class LocalLauncher::Impl {
     // carrying `marks` (the trial's environment marks) are ended with it.
     std::string cgroup;
     std::map<std::string, std::string> marks;
+    std::optional<ResourcesSpec> limits;  // set when applied to every rank's group
     MeasurementCallback on_measurement;
     ExitCallback on_exit;
     Clock::time_point start;
@@ -236,6 +238,20 @@ class LocalLauncher::Impl {
                ": no cgroup, ending its processes through process groups and environment "
                "marks: " +
                std::string(made.message()));
+      }
+    }
+    const ResourcesSpec& limits = trainer.resources;
+    if (limits.memory > 0 || limits.cpus_per_rank > 0) {
+      std::vector<std::string> controllers;
+      if (limits.memory > 0) controllers.push_back("memory");
+      if (limits.cpus_per_rank > 0) controllers.push_back("cpu");
+      absl::Status enabled = cluster->cgroup.empty()
+                                 ? absl::FailedPreconditionError("the ranks run without cgroups")
+                                 : EnableControllers(mount_, cluster->cgroup, controllers);
+      if (enabled.ok()) {
+        cluster->limits = limits;
+      } else {
+        NoticeOnce("trainer.resources not applied: " + std::string(enabled.message()));
       }
     }
     cluster->on_measurement = std::move(on_measurement);
@@ -330,6 +346,12 @@ class LocalLauncher::Impl {
       const std::string rank_cgroup =
           cluster.cgroup + "/" + ToString(rank.id.type) + "-" + std::to_string(rank.id.index);
       absl::Status made = MakeCgroup(rank_cgroup);
+      if (made.ok() && cluster.limits && cluster.limits->memory > 0) {
+        made = WriteCgroupFile(rank_cgroup, "memory.max", std::to_string(cluster.limits->memory));
+      }
+      if (made.ok() && cluster.limits && cluster.limits->cpus_per_rank > 0) {
+        made = WriteCgroupFile(rank_cgroup, "cpu.max", CpuMax(cluster.limits->cpus_per_rank));
+      }
       if (made.ok()) {
         cgroup_fd = ::open((rank_cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
         if (cgroup_fd < 0) made = ErrnoError("cannot open " + rank_cgroup + "/cgroup.procs", errno);
@@ -564,9 +586,9 @@ class LocalLauncher::Impl {
         std::to_string(::getpid()) + "-" + std::to_string(Clock::now().time_since_epoch().count());
     std::string why_not;
     if (CgroupsWanted(options_, &why_not)) {
-      const std::string mount = CgroupMount(options_);
-      RemoveDeadRunCgroups(mount);
-      absl::StatusOr<std::string> run = CreateRunCgroup(mount, ::getpid());
+      mount_ = CgroupMount(options_);
+      RemoveDeadRunCgroups(mount_);
+      absl::StatusOr<std::string> run = CreateRunCgroup(mount_, ::getpid());
       if (run.ok()) {
         run_cgroup_ = *run;
       } else {
@@ -605,6 +627,10 @@ class LocalLauncher::Impl {
   void UnwatchGroup(pid_t pgid) {
     watched_.erase(std::remove(watched_.begin(), watched_.end(), pgid), watched_.end());
     if (watchdog_) (void)watchdog_->Unwatch(pgid);
+  }
+
+  void NoticeOnce(const std::string& message) {
+    if (noticed_.insert(message).second) Notice(message);
   }
 
   void Notice(const std::string& message) {
@@ -725,8 +751,10 @@ class LocalLauncher::Impl {
   // Used on the loop thread only.
   std::map<int64_t, ClusterPtr> clusters_;
   bool set_up_ = false;
-  std::string launcher_id_;     // the value of kLauncherMark
-  std::string run_cgroup_;      // "" = no cgroups
+  std::string launcher_id_;  // the value of kLauncherMark
+  std::string mount_;        // the cgroup v2 mount point, when cgroups are wanted
+  std::string run_cgroup_;   // "" = no cgroups
+  std::set<std::string> noticed_;
   std::vector<pid_t> watched_;  // the groups the watchdog ends
   std::unique_ptr<LaunchWatchdog> watchdog_;
 

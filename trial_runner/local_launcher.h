@@ -39,6 +39,10 @@
 //   TUNER_LAUNCHER_ID=<pid>-<nonce> (set in each rank's environment) and the
 //   run's cgroup, and removes the run's groups. Within about a second.
 // - Reap() ends what neither could (e.g. the watchdog was killed as well).
+// trainer.resources (memory, cpus_per_rank) become memory.max and cpu.max of
+// each rank's group once the controllers are on from the mount down; where
+// cgroup v2 lacks them, or without cgroups, the ranks run without limits and
+// options.log is told once.
 //
 // Threads: one internal thread runs a Boost.Asio io_context; it spawns (so
 // the ranks' parent-death signal is tied to it, and it ends only after every
