@@ -135,7 +135,12 @@ TEST_CASE("a setsid grandchild ends with its trial", "[local_launcher][orphans]"
 
   SECTION("when the trial completes") {
     Recorder recorder;
-    LaunchRequest request = Trial(dir, marker, RankScript("exit 0"), {1, 1, 0});
+    // The chief exits once the worker's grandchild runs too.
+    LaunchRequest request = Trial(dir, marker,
+                                  RankScript("while [ ! -s \"$TUNER_OUTPUT_DIR/"
+                                             "grandchild-worker-0.pid\" ]; do sleep 0.02; done; "
+                                             "exit 0"),
+                                  {1, 1, 0});
     REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());
     std::optional<ClusterExit> exit = recorder.WaitForExit();
     REQUIRE(exit);
