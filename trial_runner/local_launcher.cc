@@ -228,32 +228,6 @@ class LocalLauncher::Impl {
     cluster->marks = {{"TUNER_STUDY", request.study},
                       {"TUNER_TRIAL_ID", std::to_string(request.trial_id)},
                       {"TUNER_OUTPUT_DIR", request.output_dir}};
-    if (!run_cgroup_.empty()) {
-      const std::string trial_cgroup = run_cgroup_ + "/trial-" + std::to_string(request.trial_id);
-      absl::Status made = MakeCgroup(trial_cgroup);
-      if (made.ok()) {
-        cluster->cgroup = trial_cgroup;
-      } else {
-        Notice("trial " + std::to_string(request.trial_id) +
-               ": no cgroup, ending its processes through process groups and environment "
-               "marks: " +
-               std::string(made.message()));
-      }
-    }
-    const ResourcesSpec& limits = trainer.resources;
-    if (limits.memory > 0 || limits.cpus_per_rank > 0) {
-      std::vector<std::string> controllers;
-      if (limits.memory > 0) controllers.push_back("memory");
-      if (limits.cpus_per_rank > 0) controllers.push_back("cpu");
-      absl::Status enabled = cluster->cgroup.empty()
-                                 ? absl::FailedPreconditionError("the ranks run without cgroups")
-                                 : EnableControllers(mount_, cluster->cgroup, controllers);
-      if (enabled.ok()) {
-        cluster->limits = limits;
-      } else {
-        NoticeOnce("trainer.resources not applied: " + std::string(enabled.message()));
-      }
-    }
     cluster->on_measurement = std::move(on_measurement);
     cluster->on_exit = std::move(on_exit);
     const bool stdout_metrics = trainer.metrics.source == "stdout";
@@ -280,6 +254,32 @@ class LocalLauncher::Impl {
       role.push_back((*ports)[i]);
     }
 
+    if (!run_cgroup_.empty()) {
+      const std::string trial_cgroup = run_cgroup_ + "/trial-" + std::to_string(request.trial_id);
+      absl::Status made = MakeCgroup(trial_cgroup);
+      if (made.ok()) {
+        cluster->cgroup = trial_cgroup;
+      } else {
+        Notice("trial " + std::to_string(request.trial_id) +
+               ": no cgroup, ending its processes through process groups and environment "
+               "marks: " +
+               std::string(made.message()));
+      }
+    }
+    const ResourcesSpec& limits = trainer.resources;
+    if (limits.memory > 0 || limits.cpus_per_rank > 0) {
+      std::vector<std::string> controllers;
+      if (limits.memory > 0) controllers.push_back("memory");
+      if (limits.cpus_per_rank > 0) controllers.push_back("cpu");
+      absl::Status enabled = cluster->cgroup.empty()
+                                 ? absl::FailedPreconditionError("the ranks run without cgroups")
+                                 : EnableControllers(mount_, cluster->cgroup, controllers);
+      if (enabled.ok()) {
+        cluster->limits = limits;
+      } else {
+        NoticeOnce("trainer.resources not applied: " + std::string(enabled.message()));
+      }
+    }
     const std::map<std::string, std::string> base_env = CurrentEnvironment();
     cluster->start = Clock::now();
     for (const RankId& id : ids) {
@@ -826,17 +826,16 @@ void LocalLauncher::Reap(const LaunchRequest& request, const std::string& handle
       if (*end == '\0' && pgid > 1) groups.push_back(static_cast<pid_t>(pgid));
     }
   }
-  // The trial's cgroups that other (dead) launchers left: ours when a process
-  // inside carries the marks; empty ones are only removed.
+  // The trial's cgroups that other launchers left: ours when a process inside
+  // carries the marks. (Empty groups are removed below, those of dead
+  // launchers only: a live one may be about to start a rank in its group.)
   std::vector<std::string> cgroups;
   std::string mount, why_not;
   if (CgroupsWanted(impl_->options(), &why_not)) mount = CgroupMount(impl_->options());
   for (const std::string& path : ForeignTrialCgroups(mount, request.trial_id, ::getpid())) {
     const std::vector<pid_t> inside = CgroupProcesses(path);
-    if (inside.empty()) {
-      (void)RemoveCgroup(path);
-    } else if (std::any_of(inside.begin(), inside.end(),
-                           [&](pid_t pid) { return ProcessCarries(pid, marks); })) {
+    if (std::any_of(inside.begin(), inside.end(),
+                    [&](pid_t pid) { return ProcessCarries(pid, marks); })) {
       cgroups.push_back(path);
     }
   }

@@ -113,9 +113,9 @@ class LocalLauncher final : public Launcher {
   // TUNER_TRIAL_ID (and TUNER_OUTPUT_DIR when the request has one), so a
   // recycled pid is never touched; waits until they are gone. Works with an
   // empty handle (the dead launcher never recorded it). With cgroups, also the
-  // trial's groups that other, dead launchers left (those holding a process
-  // with the marks: cgroup.kill; empty ones are removed), and the empty
-  // groups of dead launchers.
+  // trial's groups that other launchers left when a process inside carries
+  // the marks (cgroup.kill, then removed), and the empty groups of dead
+  // launchers.
   void Reap(const LaunchRequest& request, const std::string& handle) override;
   // From the environment of live processes (TUNER_STUDY, TUNER_TRIAL_ID,
   // TUNER_OUTPUT_DIR), excluding this launcher's running clusters.
