@@ -1,7 +1,8 @@
 """No orphans: SIGKILL `tuner run` mid-study, with two clusters of a chief and
 two workers running, each rank with a `setsid` grandchild; within 5 s no
-process of the study is alive, without any later run. Once with cgroups (where
-this machine allows them: root on CI) and once with TUNER_CGROUPS=0."""
+process of the study is alive, without any later run. With cgroups (where this
+machine allows them: root on CI), with TUNER_CGROUPS=0, and with a separate
+`tuner serve` (`tuner run --server`)."""
 import json
 import os
 import signal
@@ -54,7 +55,7 @@ def wait_for(condition, timeout):
 
 
 class OrphansTest(unittest.TestCase):
-    def kill_run_mid_study(self, study, env):
+    def kill_run_mid_study(self, study, env, server=None):
         spec = {
             "name": study,
             "objective": {"metric": "score", "goal": "maximize"},
@@ -71,8 +72,10 @@ class OrphansTest(unittest.TestCase):
             study_file = os.path.join(tmp, "study.json")
             with open(study_file, "w") as f:
                 json.dump(spec, f)
+            where = (["--server", server] if server
+                     else ["--db", os.path.join(tmp, "orphans.db")])
             run = subprocess.Popen(
-                [TUNER, "run", study_file, "--db", os.path.join(tmp, "orphans.db"), "--json",
+                [TUNER, "run", study_file, *where, "--json",
                  "--output-dir", os.path.join(tmp, "trials")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
             try:
@@ -99,6 +102,23 @@ class OrphansTest(unittest.TestCase):
             self.assertNotIn("cgroups unavailable", stderr)
             run_cgroup = os.path.join(mount, "tuner", f"run-{pid}")
             self.assertTrue(wait_for(lambda: not os.path.exists(run_cgroup), 5), run_cgroup)
+
+    def test_sigkill_with_a_separate_server(self):
+        """`tuner run --server`: the launcher is still `tuner run`; the server lives on."""
+        with tempfile.TemporaryDirectory() as tmp:
+            serve = subprocess.Popen(
+                [TUNER, "serve", "--db", os.path.join(tmp, "serve.db"),
+                 "--listen", "127.0.0.1:0"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            try:
+                line = serve.stdout.readline()
+                self.assertTrue(line.startswith("listening on "), line)
+                address = line.split()[-1]
+                self.kill_run_mid_study("orphans-server", dict(os.environ), server=address)
+                self.assertIsNone(serve.poll())
+            finally:
+                serve.terminate()
+                serve.communicate(timeout=30)
 
     def test_sigkill_without_cgroups(self):
         env = dict(os.environ, TUNER_CGROUPS="0")
