@@ -73,6 +73,13 @@ Json TrainerToJson(const TrainerSpec& t) {
     slurm["extra_args"] = t.slurm.extra_args;
     out["slurm"] = std::move(slurm);
   }
+  // Only when set, so that studies without limits keep their canonical form.
+  if (t.resources.memory > 0 || t.resources.cpus_per_rank > 0) {
+    Json resources = Json::object();
+    if (t.resources.memory > 0) resources["memory"] = t.resources.memory;
+    if (t.resources.cpus_per_rank > 0) resources["cpus_per_rank"] = t.resources.cpus_per_rank;
+    out["resources"] = std::move(resources);
+  }
   return out;
 }
 

@@ -68,6 +68,13 @@ struct SlurmSpec {
   std::vector<std::string> extra_args;  // more sbatch options, each starting with '-'
 };
 
+// trainer.resources: limits per rank, through each rank's cgroup (local
+// backend; docs/reliability.md). Only allowed with backend "local".
+struct ResourcesSpec {
+  int64_t memory = 0;        // bytes, >= 1 MiB (memory.max); 0 = no limit
+  double cpus_per_rank = 0;  // > 0, <= 4096 (cpu.max); 0 = no limit
+};
+
 struct TrainerSpec {
   std::vector<std::string> command;  // required, non-empty
   ClusterSpec cluster;
@@ -75,7 +82,8 @@ struct TrainerSpec {
   Backend backend = Backend::kLocal;
   double timeout_s = 0;  // >= 0; 0 = no timeout
   MetricsSpec metrics;
-  SlurmSpec slurm;  // backend slurm only
+  SlurmSpec slurm;          // backend slurm only
+  ResourcesSpec resources;  // backend local only
 };
 
 struct StudySpec {

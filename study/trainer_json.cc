@@ -1,6 +1,9 @@
 #include "study/trainer_json.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <limits>
+#include <optional>
 #include <regex>
 
 #include "study/identifier.h"
@@ -10,6 +13,8 @@ namespace tuner {
 namespace {
 
 constexpr int kMaxInt = std::numeric_limits<int>::max();
+constexpr int64_t kMinMemory = int64_t{1} << 20;
+constexpr int64_t kMaxMemory = int64_t{1} << 62;
 
 void ParseCommand(ObjectReader& reader, FaultList* faults, TrainerSpec* trainer) {
   const Json* command =
@@ -220,6 +225,64 @@ void ParseSlurm(const Json& value, const std::string& path, FaultList* faults, S
   if (args.size() == extra->size()) slurm->extra_args = std::move(args);
 }
 
+// "512M", "4G", "1T", "1048576": bytes, with a binary suffix K, M, G or T.
+std::optional<int64_t> ParseMemory(const std::string& text) {
+  static const std::regex* pattern = new std::regex(R"((\d{1,19})([KMGT]?))");
+  std::smatch match;
+  if (!std::regex_match(text, match, *pattern)) return std::nullopt;
+  const int shift =
+      match[2].str().empty() ? 0 : 10 * (1 + std::string("KMGT").find(match[2].str()[0]));
+  errno = 0;
+  const unsigned long long number = std::strtoull(match[1].str().c_str(), nullptr, 10);
+  if (errno != 0 || number > (static_cast<unsigned long long>(kMaxMemory) >> shift)) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(number << shift);
+}
+
+// trainer.resources.memory: bytes (an integer), or a string with a suffix.
+std::optional<int64_t> ReadMemory(const Json& value, const std::string& path, FaultList* faults) {
+  std::optional<int64_t> bytes;
+  if (value.is_number()) {
+    bytes = ReadInteger(value, path, 0, kMaxMemory, faults);
+  } else if (std::optional<std::string> text = ReadString(value, path, faults)) {
+    bytes = ParseMemory(*text);
+    if (!bytes) {
+      faults->Add(path,
+                  "expected bytes, or a number with K, M, G or T (binary units: \"512M\", "
+                  "\"4G\"), at most 2^62 bytes, got " +
+                      Quote(*text));
+    }
+  }
+  if (bytes && *bytes < kMinMemory) {
+    faults->Add(path,
+                "must be at least 1M (1048576 bytes), got " + std::to_string(*bytes) + " bytes");
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+void ParseResources(const Json& value, const std::string& path, FaultList* faults,
+                    ResourcesSpec* resources) {
+  ObjectReader reader(value, path, {"memory", "cpus_per_rank"}, faults);
+  if (const Json* memory = reader.Find("memory")) {
+    if (std::optional<int64_t> bytes = ReadMemory(*memory, reader.PathOf("memory"), faults)) {
+      resources->memory = *bytes;
+    }
+  }
+  if (const Json* cpus = reader.Find("cpus_per_rank")) {
+    const std::string cpus_path = reader.PathOf("cpus_per_rank");
+    if (std::optional<double> n = ReadNumber(*cpus, cpus_path, faults)) {
+      if (!(*n > 0) || *n > 4096) {
+        faults->Add(cpus_path,
+                    "must be more than 0 and at most 4096 (got " + Describe(*cpus) + ")");
+      } else {
+        resources->cpus_per_rank = *n;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
@@ -228,9 +291,10 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
     faults->Add(path, "expected an object, got " + TypeName(value));
     return;
   }
-  ObjectReader reader(value, path,
-                      {"command", "cluster", "env", "backend", "timeout_s", "metrics", "slurm"},
-                      faults);
+  ObjectReader reader(
+      value, path,
+      {"command", "cluster", "env", "backend", "timeout_s", "metrics", "slurm", "resources"},
+      faults);
   ParseCommand(reader, faults, trainer);
   if (const Json* cluster = reader.Object("cluster")) {
     ParseCluster(*cluster, reader.PathOf("cluster"), faults, &trainer->cluster);
@@ -259,6 +323,15 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
       faults->Add(reader.PathOf("slurm"), "only allowed with backend \"slurm\"");
     } else {
       ParseSlurm(*slurm, reader.PathOf("slurm"), faults, &trainer->slurm);
+    }
+  }
+  if (const Json* resources = reader.Object("resources")) {
+    if (backend_ok && trainer->backend != "local") {
+      faults->Add(reader.PathOf("resources"),
+                  "only allowed with backend \"local\" (with slurm: trainer.slurm.cpus_per_task, "
+                  "and extra_args such as \"--mem=4G\")");
+    } else {
+      ParseResources(*resources, reader.PathOf("resources"), faults, &trainer->resources);
     }
   }
 }

@@ -1,8 +1,9 @@
 #include "trial_runner/child_process.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,60 +31,98 @@ bool IsExecutableFile(const std::string& path) {
          ::access(path.c_str(), X_OK) == 0;
 }
 
-// posix_spawn attributes and file actions, destroyed with the object.
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    ::posix_spawnattr_init(&attr_);
-    ::posix_spawn_file_actions_init(&actions_);
-  }
-  ~SpawnSetup() {
-    ::posix_spawn_file_actions_destroy(&actions_);
-    ::posix_spawnattr_destroy(&attr_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  posix_spawnattr_t* attr() { return &attr_; }
-  posix_spawn_file_actions_t* actions() { return &actions_; }
-
- private:
-  posix_spawnattr_t attr_;
-  posix_spawn_file_actions_t actions_;
+// What the child reports through its error pipe when it cannot exec.
+enum class ChildStage : int { kCgroup = 1, kFiles = 2, kChdir = 3, kExec = 4 };
+struct ChildFailure {
+  ChildStage stage;
+  int error;
 };
 
-// Each call returns 0 or an errno value.
-int Configure(const ChildSpec& spec, SpawnSetup& setup) {
-  int error = 0;
-  sigset_t no_signals, all_signals;
-  sigemptyset(&no_signals);
-  sigfillset(&all_signals);
-  if ((error = ::posix_spawnattr_setflags(
-           setup.attr(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) ||
-      (error = ::posix_spawnattr_setpgroup(setup.attr(), 0)) ||
-      (error = ::posix_spawnattr_setsigmask(setup.attr(), &no_signals)) ||
-      (error = ::posix_spawnattr_setsigdefault(setup.attr(), &all_signals))) {
-    return error;
-  }
-  posix_spawn_file_actions_t* actions = setup.actions();
-  if ((error = ::posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0))) {
-    return error;
-  }
-  const int outputs[2] = {spec.stdout_fd, spec.stderr_fd};
-  for (int target = 1; target <= 2; ++target) {
-    const int fd = outputs[target - 1];
-    error = fd >= 0 ? ::posix_spawn_file_actions_adddup2(actions, fd, target)
-                    : ::posix_spawn_file_actions_addopen(actions, target, "/dev/null", O_WRONLY, 0);
-    if (error) return error;
-  }
+// Everything the child needs, prepared before fork: after it, the child of a
+// multi-threaded process may only make async-signal-safe calls (no malloc).
+struct ChildPlan {
+  const char* program;
+  char* const* argv;
+  char* const* envp;
+  const char* working_dir;  // null = inherit
+  int stdout_fd;
+  int stderr_fd;
+  int cgroup_procs_fd;
+  bool kill_with_parent;
+  pid_t parent;
+  int report_fd;  // the error pipe's write end (close-on-exec)
+};
+
+pid_t ForkProcess() {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-  if ((error = ::posix_spawn_file_actions_addclosefrom_np(actions, 3))) return error;
+  return ::_Fork();  // no atfork handlers (gRPC's, say) in the child
+#else
+  return ::fork();
 #endif
-  if (!spec.working_dir.empty() &&
-      (error = ::posix_spawn_file_actions_addchdir_np(actions, spec.working_dir.c_str()))) {
-    return error;
+}
+
+[[noreturn]] void ChildFail(const ChildPlan& plan, ChildStage stage, int error) {
+  const ChildFailure failure{stage, error};
+  ssize_t ignored = ::write(plan.report_fd, &failure, sizeof failure);
+  (void)ignored;
+  ::_exit(127);
+}
+
+// `fd` moved above 2 (close-on-exec), so that setting up 0..2 cannot clobber
+// it; -1 stays -1.
+int AboveStdio(int fd) { return fd >= 0 && fd <= 2 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd; }
+
+// `fd` on `target`, inherited by exec.
+bool MoveTo(int fd, int target) {
+  if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0;
+  return ::dup2(fd, target) == target;
+}
+
+// Runs in the child between fork and exec: async-signal-safe calls only.
+[[noreturn]] void RunChild(ChildPlan plan) {
+  // Every signal at its default disposition (a handler of the parent must not
+  // run here); they stay blocked until exec.
+  struct sigaction default_action;
+  std::memset(&default_action, 0, sizeof default_action);
+  default_action.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (signal != SIGKILL && signal != SIGSTOP) ::sigaction(signal, &default_action, nullptr);
   }
-  return 0;
+  ::setpgid(0, 0);
+  if (plan.kill_with_parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The parent may have died before prctl: then nobody would send it.
+    if (::getppid() != plan.parent) ::_exit(127);
+  }
+  plan.report_fd = AboveStdio(plan.report_fd);
+  if (plan.cgroup_procs_fd >= 0) {
+    // "0" moves the writer: every process the rank starts is born inside.
+    if (::write(plan.cgroup_procs_fd, "0", 1) != 1) ChildFail(plan, ChildStage::kCgroup, errno);
+  }
+  const int out = AboveStdio(plan.stdout_fd), err = AboveStdio(plan.stderr_fd);
+  const int null_in = AboveStdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (null_in < 0 || !MoveTo(null_in, 0)) ChildFail(plan, ChildStage::kFiles, errno);
+  const int outputs[2] = {out, err};
+  for (int target = 1; target <= 2; ++target) {
+    int fd = outputs[target - 1];
+    if (fd < 0) fd = AboveStdio(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (fd < 0 || !MoveTo(fd, target)) ChildFail(plan, ChildStage::kFiles, errno);
+  }
+  // No other descriptor survives exec.
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0)
+#endif
+  {
+    for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (plan.working_dir != nullptr && ::chdir(plan.working_dir) != 0) {
+    ChildFail(plan, ChildStage::kChdir, errno);
+  }
+  sigset_t no_signals;
+  sigemptyset(&no_signals);
+  ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+  ::execve(plan.program, plan.argv, plan.envp);
+  ChildFail(plan, ChildStage::kExec, errno);
 }
 
 }  // namespace
@@ -121,16 +160,57 @@ absl::StatusOr<pid_t> SpawnInNewProcessGroup(const ChildSpec& spec) {
   for (std::string& entry : env_strings) envp.push_back(entry.data());
   envp.push_back(nullptr);
 
-  SpawnSetup setup;
-  if (int error = Configure(spec, setup)) return ErrnoError("posix_spawn setup", error);
-  pid_t pid = -1;
-  // glibc reports a failed chdir or exec here (the child never runs then).
-  const int error = ::posix_spawn(&pid, program->c_str(), setup.actions(), setup.attr(),
-                                  argv.data(), envp.data());
-  if (error != 0) {
-    std::string what = "cannot execute '" + *program + "'";
-    if (!spec.working_dir.empty()) what += " in '" + spec.working_dir + "'";
-    return ErrnoError(what, error);
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return ErrnoError("pipe", errno);
+  ChildPlan plan{.program = program->c_str(),
+                 .argv = argv.data(),
+                 .envp = envp.data(),
+                 .working_dir = spec.working_dir.empty() ? nullptr : spec.working_dir.c_str(),
+                 .stdout_fd = spec.stdout_fd,
+                 .stderr_fd = spec.stderr_fd,
+                 .cgroup_procs_fd = spec.cgroup_procs_fd,
+                 .kill_with_parent = spec.kill_with_parent,
+                 .parent = ::getpid(),
+                 .report_fd = report[1]};
+  // Signals stay blocked across fork, so that no handler of ours runs in the
+  // child before it has reset them.
+  sigset_t all_signals, saved;
+  sigfillset(&all_signals);
+  ::pthread_sigmask(SIG_SETMASK, &all_signals, &saved);
+  const pid_t pid = ForkProcess();
+  if (pid == 0) RunChild(plan);
+  const int fork_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    return ErrnoError("fork", fork_error);
+  }
+  // EOF: exec succeeded (the pipe closed with it). Otherwise the child says
+  // why it could not, and exits.
+  ChildFailure failure{};
+  ssize_t size;
+  do {
+    size = ::read(report[0], &failure, sizeof failure);
+  } while (size < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (size == static_cast<ssize_t>(sizeof failure)) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::string what;
+    switch (failure.stage) {
+      case ChildStage::kCgroup:
+        what = "cannot move '" + *program + "' into its cgroup";
+        break;
+      case ChildStage::kFiles:
+        what = "cannot set up the standard files of '" + *program + "'";
+        break;
+      default:
+        what = "cannot execute '" + *program + "'";
+        if (!spec.working_dir.empty()) what += " in '" + spec.working_dir + "'";
+    }
+    return ErrnoError(what, failure.error);
   }
   return pid;
 }

@@ -4,7 +4,8 @@
 //
 // Contract: Launch() returns once every rank has started (or failed to
 // start). Exactly one ExitCallback follows per launched trial, after every
-// process of the cluster has ended (ranks and their process groups). Stop()
+// process of the cluster has ended (ranks and their process groups; with the
+// local launcher also their cgroups, or what carries the trial's marks). Stop()
 // ends a cluster as a failure would (SIGTERM to every rank's process group,
 // SIGKILL after the grace period) and reports kStopped. Callbacks run on the
 // launcher's own thread, never inside Launch/Stop; they must not block long.

@@ -15,20 +15,25 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "trial_runner/cgroup.h"
 #include "trial_runner/child_process.h"
 #include "trial_runner/free_port.h"
+#include "trial_runner/launch_watchdog.h"
 #include "trial_runner/log_tail.h"
 #include "trial_runner/process_group.h"
 #include "trial_runner/rank_env.h"
@@ -65,6 +70,28 @@ void WriteAll(int fd, const char* data, size_t size) {
   }
 }
 
+// The environment entry every rank of one launcher carries (the watchdog
+// ends whatever still carries it once the launcher is gone).
+constexpr char kLauncherMark[] = "TUNER_LAUNCHER_ID";
+
+// Whether cgroups are wanted: the option, and TUNER_CGROUPS not "0".
+bool CgroupsWanted(const LocalLauncherOptions& options, std::string* why_not) {
+  if (!options.use_cgroups) {
+    *why_not = "turned off by the launcher's options";
+    return false;
+  }
+  const char* variable = std::getenv("TUNER_CGROUPS");
+  if (variable != nullptr && std::string_view(variable) == "0") {
+    *why_not = "turned off by TUNER_CGROUPS=0";
+    return false;
+  }
+  return true;
+}
+
+std::string CgroupMount(const LocalLauncherOptions& options) {
+  return options.cgroup_mount.empty() ? CurrentCgroup2Mount() : options.cgroup_mount;
+}
+
 // waitpid that retries on EINTR; the pid, 0 (still running) or -1.
 pid_t WaitPid(pid_t pid, int* status, int flags) {
   pid_t result;
@@ -86,6 +113,7 @@ class LocalLauncher::Impl {
     StopAll();
     work_.reset();  // every cluster has ended, so run() returns once idle
     thread_.join();
+    watchdog_.reset();  // waits for it: it removes the run's cgroup
   }
 
   absl::Status Launch(const LaunchRequest& request, MeasurementCallback on_measurement,
@@ -139,6 +167,11 @@ class LocalLauncher::Impl {
         : stdout_pipe(io), timeout_timer(io), grace_timer(io), deadline_timer(io), poll_timer(io) {}
 
     int64_t trial_id = 0;
+    // The trial's cgroup (<run>/trial-<id>), "" = none: then the processes
+    // carrying `marks` (the trial's environment marks) are ended with it.
+    std::string cgroup;
+    std::map<std::string, std::string> marks;
+    std::optional<ResourcesSpec> limits;  // set when applied to every rank's group
     MeasurementCallback on_measurement;
     ExitCallback on_exit;
     Clock::time_point start;
@@ -189,8 +222,12 @@ class LocalLauncher::Impl {
                                       " is already running");
     }
 
+    SetUp();
     auto cluster = std::make_shared<Cluster>(io_);
     cluster->trial_id = request.trial_id;
+    cluster->marks = {{"TUNER_STUDY", request.study},
+                      {"TUNER_TRIAL_ID", std::to_string(request.trial_id)},
+                      {"TUNER_OUTPUT_DIR", request.output_dir}};
     cluster->on_measurement = std::move(on_measurement);
     cluster->on_exit = std::move(on_exit);
     const bool stdout_metrics = trainer.metrics.source == MetricSource::kStdout;
@@ -217,6 +254,32 @@ class LocalLauncher::Impl {
       role.push_back((*ports)[i]);
     }
 
+    if (!run_cgroup_.empty()) {
+      const std::string trial_cgroup = run_cgroup_ + "/trial-" + std::to_string(request.trial_id);
+      absl::Status made = MakeCgroup(trial_cgroup);
+      if (made.ok()) {
+        cluster->cgroup = trial_cgroup;
+      } else {
+        Notice("trial " + std::to_string(request.trial_id) +
+               ": no cgroup, ending its processes through process groups and environment "
+               "marks: " +
+               std::string(made.message()));
+      }
+    }
+    const ResourcesSpec& limits = trainer.resources;
+    if (limits.memory > 0 || limits.cpus_per_rank > 0) {
+      std::vector<std::string> controllers;
+      if (limits.memory > 0) controllers.push_back("memory");
+      if (limits.cpus_per_rank > 0) controllers.push_back("cpu");
+      absl::Status enabled = cluster->cgroup.empty()
+                                 ? absl::FailedPreconditionError("the ranks run without cgroups")
+                                 : EnableControllers(mount_, cluster->cgroup, controllers);
+      if (enabled.ok()) {
+        cluster->limits = limits;
+      } else {
+        NoticeOnce("trainer.resources not applied: " + std::string(enabled.message()));
+      }
+    }
     const std::map<std::string, std::string> base_env = CurrentEnvironment();
     cluster->start = Clock::now();
     for (const RankId& id : ids) {
@@ -278,14 +341,41 @@ class LocalLauncher::Impl {
       return ErrnoError("pipe", saved);
     }
 
+    int cgroup_fd = -1;
+    if (!cluster.cgroup.empty()) {
+      const std::string rank_cgroup =
+          cluster.cgroup + "/" + ToString(rank.id.type) + "-" + std::to_string(rank.id.index);
+      absl::Status made = MakeCgroup(rank_cgroup);
+      if (made.ok() && cluster.limits && cluster.limits->memory > 0) {
+        made = WriteCgroupFile(rank_cgroup, "memory.max", std::to_string(cluster.limits->memory));
+      }
+      if (made.ok() && cluster.limits && cluster.limits->cpus_per_rank > 0) {
+        made = WriteCgroupFile(rank_cgroup, "cpu.max", CpuMax(cluster.limits->cpus_per_rank));
+      }
+      if (made.ok()) {
+        cgroup_fd = ::open((rank_cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+        if (cgroup_fd < 0) made = ErrnoError("cannot open " + rank_cgroup + "/cgroup.procs", errno);
+      }
+      if (!made.ok()) {
+        CloseFd(pipe_fds[0]);
+        CloseFd(pipe_fds[1]);
+        CloseFd(log_fd);
+        return made;
+      }
+    }
+
     RankCommand command = BuildRankCommand(request, ports, rank.id, base_env);
     ChildSpec spec;
     spec.argv = std::move(command.argv);
     spec.env = std::move(command.env);
+    spec.env[kLauncherMark] = launcher_id_;
     spec.working_dir = request.working_dir;
     spec.stdout_fd = piped ? pipe_fds[1] : log_fd;
     spec.stderr_fd = log_fd;
+    spec.kill_with_parent = true;  // this (the loop) thread outlives every rank
+    spec.cgroup_procs_fd = cgroup_fd;
     absl::StatusOr<pid_t> pid = SpawnInNewProcessGroup(spec);
+    CloseFd(cgroup_fd);
     CloseFd(pipe_fds[1]);
     if (!pid.ok()) {
       CloseFd(pipe_fds[0]);
@@ -296,6 +386,7 @@ class LocalLauncher::Impl {
       return pid.status();
     }
     rank.pid = *pid;
+    WatchGroup(rank.pid);
     if (piped) {
       ::fcntl(pipe_fds[0], F_SETFL, ::fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
       cluster.stdout_pipe.assign(pipe_fds[0]);
@@ -310,10 +401,13 @@ class LocalLauncher::Impl {
   // After a failed start: nothing of the cluster may stay behind.
   void KillStartedRanks(Cluster& cluster) {
     for (Rank& rank : cluster.ranks) SignalProcessGroup(rank.pid, SIGKILL);
+    SignalStrays(cluster, SIGKILL);
     for (Rank& rank : cluster.ranks) {
       int status = 0;
       WaitPid(rank.pid, &status, 0);
+      UnwatchGroup(rank.pid);
     }
+    RemoveTrialCgroup(cluster);
     boost::system::error_code ignored;
     cluster.stdout_pipe.close(ignored);
     CloseFd(cluster.stdout_log);
@@ -347,6 +441,7 @@ class LocalLauncher::Impl {
       if (ec || cluster->finished) return;
       if (cluster->killed) {  // whatever forked meanwhile
         for (const Rank& rank : cluster->ranks) SignalProcessGroup(rank.pid, SIGKILL);
+        SignalStrays(*cluster, SIGKILL);
       }
       ReapExited(cluster);
       if (!cluster->finished) SchedulePoll(cluster);
@@ -412,6 +507,7 @@ class LocalLauncher::Impl {
     cluster->exit = std::move(exit);
     cluster->timeout_timer.cancel();
     for (const Rank& rank : cluster->ranks) SignalProcessGroup(rank.pid, SIGTERM);
+    SignalStrays(*cluster, SIGTERM);
     cluster->grace_timer.expires_after(options_.grace_period);
     cluster->grace_timer.async_wait([this, cluster](const boost::system::error_code& ec) {
       if (ec || cluster->finished) return;
@@ -424,6 +520,7 @@ class LocalLauncher::Impl {
   void Kill(const ClusterPtr& cluster) {
     cluster->killed = true;
     for (const Rank& rank : cluster->ranks) SignalProcessGroup(rank.pid, SIGKILL);
+    SignalStrays(*cluster, SIGKILL);
     cluster->deadline_timer.expires_after(options_.kill_wait);
     cluster->deadline_timer.async_wait([this, cluster](const boost::system::error_code& ec) {
       if (ec || cluster->finished) return;
@@ -447,7 +544,101 @@ class LocalLauncher::Impl {
     for (const Rank& rank : cluster->ranks) {
       if (ProcessGroupHasLiveMembers(rank.pid)) return;
     }
+    if (HasStrays(*cluster)) return;
     Finish(cluster);
+  }
+
+  // What a rank started outside its process group: with a cgroup, every
+  // process in it; without, every process carrying the trial's marks.
+  void SignalStrays(const Cluster& cluster, int signal) {
+    if (!cluster.cgroup.empty()) {
+      if (signal == SIGKILL) {
+        (void)KillCgroup(cluster.cgroup);
+      } else {
+        SignalCgroup(cluster.cgroup, signal);
+      }
+      return;
+    }
+    for (pid_t pid : ProcessesCarrying(cluster.marks)) ::kill(pid, signal);
+  }
+
+  bool HasStrays(const Cluster& cluster) {
+    if (!cluster.cgroup.empty()) return CgroupPopulated(cluster.cgroup);
+    return !ProcessesCarrying(cluster.marks).empty();
+  }
+
+  void RemoveTrialCgroup(Cluster& cluster) {
+    if (cluster.cgroup.empty()) return;
+    // A process stuck in the kernel keeps it: the watchdog removes the run's
+    // groups when the launcher ends, or the next launcher does.
+    (void)RemoveCgroup(cluster.cgroup);
+    cluster.cgroup.clear();
+  }
+
+  // ------------------------------------------------------------ set-up
+
+  // Once, on the loop thread, before the first launch: the run's cgroup (or
+  // why there is none) and the watchdog.
+  void SetUp() {
+    if (set_up_) return;
+    set_up_ = true;
+    launcher_id_ =
+        std::to_string(::getpid()) + "-" + std::to_string(Clock::now().time_since_epoch().count());
+    std::string why_not;
+    if (CgroupsWanted(options_, &why_not)) {
+      mount_ = CgroupMount(options_);
+      RemoveDeadRunCgroups(mount_);
+      absl::StatusOr<std::string> run = CreateRunCgroup(mount_, ::getpid());
+      if (run.ok()) {
+        run_cgroup_ = *run;
+      } else {
+        why_not = std::string(run.status().message());
+      }
+    }
+    if (run_cgroup_.empty()) {
+      Notice("cgroups unavailable (" + why_not +
+             "): a trial's processes are ended through their process groups and "
+             "environment marks; what leaves both can outlive its trial");
+    }
+    StartWatchdog();
+  }
+
+  void StartWatchdog() {
+    absl::StatusOr<std::unique_ptr<LaunchWatchdog>> started =
+        LaunchWatchdog::Start(run_cgroup_, std::string(kLauncherMark) + "=" + launcher_id_);
+    if (!started.ok()) {
+      Notice("no launch watchdog (" + std::string(started.status().message()) +
+             "): if this process dies, only the ranks themselves end with it");
+      return;
+    }
+    watchdog_ = std::move(*started);
+    for (pid_t pgid : watched_) (void)watchdog_->Watch(pgid);
+  }
+
+  void WatchGroup(pid_t pgid) {
+    watched_.push_back(pgid);
+    if (watchdog_ && !watchdog_->Watch(pgid).ok()) {  // it was killed: another one
+      Notice("the launch watchdog " + std::to_string(watchdog_->pid()) + " died; starting another");
+      watchdog_.reset();
+      StartWatchdog();
+    }
+  }
+
+  void UnwatchGroup(pid_t pgid) {
+    watched_.erase(std::remove(watched_.begin(), watched_.end(), pgid), watched_.end());
+    if (watchdog_) (void)watchdog_->Unwatch(pgid);
+  }
+
+  void NoticeOnce(const std::string& message) {
+    if (noticed_.insert(message).second) Notice(message);
+  }
+
+  void Notice(const std::string& message) {
+    if (options_.log) {
+      options_.log(message);
+    } else {
+      std::fprintf(stderr, "[warning] local launcher: %s\n", message.c_str());
+    }
   }
 
   // Reports the exit. Every rank has been reaped.
@@ -464,7 +655,9 @@ class LocalLauncher::Impl {
         boost::system::error_code ignored;
         rank.pidfd->close(ignored);
       }
+      UnwatchGroup(rank.pid);
     }
+    RemoveTrialCgroup(*cluster);
 
     ClusterExit exit = std::move(*cluster->exit);
     if (exit.kind == ClusterExit::Kind::kFailed && cluster->failed_rank) {
@@ -557,6 +750,13 @@ class LocalLauncher::Impl {
 
   // Used on the loop thread only.
   std::map<int64_t, ClusterPtr> clusters_;
+  bool set_up_ = false;
+  std::string launcher_id_;  // the value of kLauncherMark
+  std::string mount_;        // the cgroup v2 mount point, when cgroups are wanted
+  std::string run_cgroup_;   // "" = no cgroups
+  std::set<std::string> noticed_;
+  std::vector<pid_t> watched_;  // the groups the watchdog ends
+  std::unique_ptr<LaunchWatchdog> watchdog_;
 
   std::mutex live_mutex_;
   std::condition_variable live_changed_;
@@ -626,14 +826,31 @@ void LocalLauncher::Reap(const LaunchRequest& request, const std::string& handle
       if (*end == '\0' && pgid > 1) groups.push_back(static_cast<pid_t>(pgid));
     }
   }
+  // The trial's cgroups that other launchers left: ours when a process inside
+  // carries the marks. (Empty groups are removed below, those of dead
+  // launchers only: a live one may be about to start a rank in its group.)
+  std::vector<std::string> cgroups;
+  std::string mount, why_not;
+  if (CgroupsWanted(impl_->options(), &why_not)) mount = CgroupMount(impl_->options());
+  for (const std::string& path : ForeignTrialCgroups(mount, request.trial_id, ::getpid())) {
+    const std::vector<pid_t> inside = CgroupProcesses(path);
+    if (std::any_of(inside.begin(), inside.end(),
+                    [&](pid_t pid) { return ProcessCarries(pid, marks); })) {
+      cgroups.push_back(path);
+    }
+  }
   auto ours = [&](pid_t pgid) { return ProcessGroupCarries(pgid, marks); };
   for (pid_t pgid : groups) {
     if (ours(pgid)) SignalProcessGroup(pgid, SIGTERM);
   }
+  for (const std::string& path : cgroups) SignalCgroup(path, SIGTERM);
   const auto deadline = Clock::now() + impl_->options().grace_period;
   auto alive = [&] {
     for (pid_t pgid : groups) {
       if (ours(pgid)) return true;
+    }
+    for (const std::string& path : cgroups) {
+      if (CgroupPopulated(path)) return true;
     }
     return false;
   };
@@ -643,10 +860,13 @@ void LocalLauncher::Reap(const LaunchRequest& request, const std::string& handle
   for (pid_t pgid : groups) {
     if (ours(pgid)) SignalProcessGroup(pgid, SIGKILL);
   }
+  for (const std::string& path : cgroups) (void)KillCgroup(path);
   const auto kill_deadline = Clock::now() + impl_->options().kill_wait;
   while (alive() && Clock::now() < kill_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  for (const std::string& path : cgroups) (void)RemoveCgroup(path);
+  RemoveDeadRunCgroups(mount);
 }
 
 }  // namespace tuner

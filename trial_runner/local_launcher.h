@@ -16,12 +16,37 @@
 // of these wins. Ending = SIGTERM to the process group of every rank (exited
 // ones too: what they started may live on), SIGKILL after
 // options.grace_period; the exit callback fires once every rank has been
-// reaped and no live process is left in their groups (a process that left its
-// group, e.g. with setsid, is out of reach). A rank that cannot be executed
-// makes Launch() fail with nothing left running.
+// reaped and no live process is left in their groups, nor in the trial's
+// cgroup (below), nor carrying its marks without one. A rank that cannot be
+// executed makes Launch() fail with nothing left running.
 //
-// Threads: one internal thread runs a Boost.Asio io_context; it spawns and
-// reaps the ranks (pidfds; polling where the kernel has none), reads the
+// No process outlives its trial (docs/reliability.md):
+// - Cgroups: where a cgroup v2 hierarchy is mounted and writable (root, or a
+//   delegated subtree), each rank runs in a group of its own,
+//   <mount>/tuner/run-<pid>/trial-<id>/<type>-<index> (trial_runner/cgroup.h),
+//   joined before exec, so what it starts with setsid or double forks is in
+//   it too. Ending a trial sends SIGTERM to every process of the trial's
+//   group, then writes cgroup.kill; the groups are removed once empty.
+//   options.use_cgroups = false or TUNER_CGROUPS=0 turns this off. Without
+//   cgroups (said once through options.log), SIGTERM/SIGKILL also go to every
+//   process whose environment carries the trial's TUNER_STUDY,
+//   TUNER_TRIAL_ID and TUNER_OUTPUT_DIR: descendants that left the group but
+//   kept the environment.
+// - The launcher's death, SIGKILL included: every rank gets SIGKILL from the
+//   kernel when the launcher's loop thread ends (ChildSpec::kill_with_parent),
+//   and a watchdog process (trial_runner/launch_watchdog.h) then kills the
+//   ranks' process groups, every process carrying this launcher's
+//   TUNER_LAUNCHER_ID=<pid>-<nonce> (set in each rank's environment) and the
+//   run's cgroup, and removes the run's groups. Within about a second.
+// - Reap() ends what neither could (e.g. the watchdog was killed as well).
+// trainer.resources (memory, cpus_per_rank) become memory.max and cpu.max of
+// each rank's group once the controllers are on from the mount down; where
+// cgroup v2 lacks them, or without cgroups, the ranks run without limits and
+// options.log is told once.
+//
+// Threads: one internal thread runs a Boost.Asio io_context; it spawns (so
+// the ranks' parent-death signal is tied to it, and it ends only after every
+// cluster has) and reaps the ranks (pidfds; polling where the kernel has none), reads the
 // pipes, runs the timers and calls the callbacks, which must not throw nor
 // block long. Public methods may be called from any thread, and Launch() and
 // Stop() also from inside a callback; StopAll() and the destructor must not
@@ -32,6 +57,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -50,6 +76,16 @@ struct LocalLauncherOptions {
   std::chrono::milliseconds kill_wait{5000};
   // How often an ending cluster's process groups are checked.
   std::chrono::milliseconds poll_interval{20};
+  // Each rank in a cgroup v2 group of its own when the machine allows it;
+  // false, or TUNER_CGROUPS=0 in this process's environment, leaves process
+  // groups and environment marks only.
+  bool use_cgroups = true;
+  // The cgroup v2 mount point; "" = found in /proc/self/mountinfo.
+  std::string cgroup_mount;
+  // Receives the launcher's notices (no cgroups and why, a replaced
+  // watchdog), each once; null = a "[warning] local launcher: ..." line on
+  // stderr. Called on the launcher's thread.
+  std::function<void(const std::string&)> log;
 };
 
 class LocalLauncher final : public Launcher {
@@ -76,7 +112,10 @@ class LocalLauncher final : public Launcher {
   // and to every group with a process carrying this trial's TUNER_STUDY,
   // TUNER_TRIAL_ID (and TUNER_OUTPUT_DIR when the request has one), so a
   // recycled pid is never touched; waits until they are gone. Works with an
-  // empty handle (the dead launcher never recorded it).
+  // empty handle (the dead launcher never recorded it). With cgroups, also the
+  // trial's groups that other launchers left when a process inside carries
+  // the marks (cgroup.kill, then removed), and the empty groups of dead
+  // launchers.
   void Reap(const LaunchRequest& request, const std::string& handle) override;
   // From the environment of live processes (TUNER_STUDY, TUNER_TRIAL_ID,
   // TUNER_OUTPUT_DIR), excluding this launcher's running clusters.

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string>
@@ -127,6 +128,22 @@ std::vector<std::map<std::string, std::string>> LiveEnvironments(
     return false;
   });
   return out;
+}
+
+std::vector<pid_t> ProcessesCarrying(const std::map<std::string, std::string>& marks) {
+  std::vector<pid_t> pids;
+  ForEachProcess([&](const char* pid) {
+    if (LiveProcessGroup(pid) && EnvironmentCarries(pid, marks)) {
+      pids.push_back(static_cast<pid_t>(std::atol(pid)));
+    }
+    return false;
+  });
+  return pids;
+}
+
+bool ProcessCarries(pid_t pid, const std::map<std::string, std::string>& marks) {
+  const std::string name = std::to_string(pid);
+  return pid > 1 && LiveProcessGroup(name.c_str()) && EnvironmentCarries(name.c_str(), marks);
 }
 
 std::vector<pid_t> ProcessGroupsCarrying(const std::map<std::string, std::string>& marks) {

@@ -29,6 +29,13 @@ bool ProcessGroupCarries(pid_t pgid, const std::map<std::string, std::string>& m
 std::vector<std::map<std::string, std::string>> LiveEnvironments(
     const std::vector<std::string>& names);
 
+// Every live process that carries all `marks` in its environment, whatever
+// its group: what left a rank's group (setsid) but kept its environment.
+std::vector<pid_t> ProcessesCarrying(const std::map<std::string, std::string>& marks);
+
+// Whether live process `pid` carries all `marks` in its environment.
+bool ProcessCarries(pid_t pid, const std::map<std::string, std::string>& marks);
+
 // The process groups of every live process that carries all `marks` in its
 // environment (a dead launcher's ranks when their handle was never recorded).
 std::vector<pid_t> ProcessGroupsCarrying(const std::map<std::string, std::string>& marks);
