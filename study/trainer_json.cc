@@ -326,7 +326,7 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
     }
   }
   if (const Json* resources = reader.Object("resources")) {
-    if (backend_ok && trainer->backend != "local") {
+    if (backend_ok && trainer->backend != Backend::kLocal) {
       faults->Add(reader.PathOf("resources"),
                   "only allowed with backend \"local\" (with slurm: trainer.slurm.cpus_per_task, "
                   "and extra_args such as \"--mem=4G\")");

@@ -205,7 +205,8 @@ int Run(const RunFlags& flags) {
   if (spec.trainer.backend == Backend::kSlurm) {
     launcher = std::make_unique<SlurmLauncher>();
   } else {
-    launcher = std::make_unique<LocalLauncher>();
+    launcher = std::make_unique<LocalLauncher>(LocalLauncherOptions{
+        .log = [](const std::string& notice) { spdlog::warn("local launcher: {}", notice); }});
   }
   orchestrator = std::make_unique<Orchestrator>(api, launcher.get(), spec, options);
   if (interrupted) orchestrator->Interrupt();
