@@ -11,6 +11,8 @@ import tempfile
 import time
 import unittest
 
+from tests.e2e.study_processes import processes_of_study as processes_of
+
 TUNER = os.environ["TUNER_BIN"]
 # Each rank leaves a grandchild in a session of its own, then sleeps.
 RANK = "setsid sleep 600 </dev/null >/dev/null 2>&1 & exec sleep 600"
@@ -23,26 +25,6 @@ def cgroup2_mount():
             if after.split()[:1] == ["cgroup2"]:
                 return before.split()[4]
     return None
-
-
-def processes_of(study):
-    """Pids of live processes whose environment says TUNER_STUDY=<study>."""
-    found = []
-    needle = ("TUNER_STUDY=" + study).encode()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-            if state in (b"Z", b"X"):
-                continue
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(pid))
-        except (OSError, IndexError):
-            continue
-    return found
 
 
 def wait_for(condition, timeout):
