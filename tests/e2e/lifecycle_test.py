@@ -232,6 +232,10 @@ class Lifecycle(unittest.TestCase):
         again = subprocess.run([TUNER, "db", "backup", db, copy], capture_output=True, text=True,
                                timeout=60)
         self.assertNotEqual(again.returncode, 0)  # never over an existing file
+        busy = subprocess.run([TUNER, "delete", "kept", "--db", db, "--yes"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(busy.returncode, 1, busy.stderr)  # its trials run: not deleted
+        self.assertIn("running trial", busy.stderr)
         out, err = run.communicate(timeout=120)
         self.assertEqual(run.returncode, 0, err)
         foreign = os.path.join(self.dir, "notes.txt")

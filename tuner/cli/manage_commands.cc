@@ -70,6 +70,18 @@ int Delete(const DeleteFlags& flags) {
   if (!api.ok()) return Fail("delete", api.status());
   auto study = (*api)->GetStudy(flags.study);
   if (!study.ok()) return Fail("delete", study.status());
+  // A study whose trials still run is stopped first: deleting it under a
+  // running `tuner run` would end that run in errors.
+  auto running = (*api)->ListTrials(
+      flags.study,
+      {.states = {TrialState::kActive, TrialState::kStopping}, .with_measurements = false});
+  if (!running.ok()) return Fail("delete", running.status());
+  if (!running->empty()) {
+    std::cerr << "tuner delete: study " << flags.study << " has " << running->size()
+              << " running trial(s); stop it first (tuner stop " << flags.study
+              << ") and wait for them to end\n";
+    return 1;
+  }
   const std::string dir = StudyTrialsDir(flags.source, flags.study);
   if (!flags.yes) {
     if (!isatty(STDIN_FILENO)) {
