@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <sstream>
 
 #include "study/trainer_command.h"
 
@@ -11,6 +13,9 @@ namespace tuner {
 namespace {
 
 std::string SlotClient(int slot) { return "tuner-run:" + std::to_string(slot); }
+
+// Between a failure's message and the failing rank's log tail in its reason.
+constexpr char kLogTailMarker[] = "\n--- last lines of its log ---\n";
 
 std::string MetricsText(const Measurement& m) {
   std::string out;
@@ -43,7 +48,7 @@ std::optional<ExitOutcome> OutcomeForExit(const Trial& trial, const ClusterExit&
                          "the chief exited 0 without completing the trial or reporting a metric"};
     case ClusterExit::Kind::kFailed: {
       std::string message = exit.message;
-      if (!exit.log_tail.empty()) message += "\n--- last lines of its log ---\n" + exit.log_tail;
+      if (!exit.log_tail.empty()) message += kLogTailMarker + exit.log_tail;
       return ExitOutcome{ExitOutcome::Kind::kFail, message};
     }
     case ClusterExit::Kind::kTimedOut:
@@ -139,22 +144,12 @@ absl::Status Orchestrator::Finish(int64_t trial_id, const absl::StatusOr<Trial>&
   std::string event = "trial " + std::to_string(trial_id) + " " + ToString(result->state);
   if (result->final_measurement) event += " " + MetricsText(*result->final_measurement);
   if (!result->reason.empty()) {
-    const size_t newline = result->reason.find('\n');
-    event += " (" + result->reason.substr(0, newline) + ")";
+    event += " (" + result->reason.substr(0, result->reason.find('\n')) + ")";
     // A failure's reason ends with the failing rank's log tail: show it.
-    if (result->state == TrialState::kFailed && newline != std::string::npos) {
-      std::string tail = result->reason.substr(newline + 1);
-      if (const size_t marker = tail.find("---\n"); marker != std::string::npos) {
-        tail = tail.substr(marker + 4);
-      }
-      while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-      size_t start = 0;
-      while (start <= tail.size() && !tail.empty()) {
-        const size_t end = tail.find('\n', start);
-        event += "\n    | " + tail.substr(start, end == std::string::npos ? end : end - start);
-        if (end == std::string::npos) break;
-        start = end + 1;
-      }
+    if (const size_t marker = result->reason.find(kLogTailMarker);
+        result->state == TrialState::kFailed && marker != std::string::npos) {
+      std::istringstream tail(result->reason.substr(marker + std::strlen(kLogTailMarker)));
+      for (std::string line; std::getline(tail, line);) event += "\n    | " + line;
     }
   }
   return Report(event);
