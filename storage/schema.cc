@@ -31,7 +31,10 @@ namespace {
 //
 // Version 4: trials.command, the shell command a trial's cluster was launched
 // with (`tuner best` shows it to re-run the trial).
-constexpr std::array<absl::string_view, 4> kMigrations = {
+//
+// Version 5: measurements.report_id, the client's id of a report (NULL for
+// none), unique per trial, so that a retried report is not stored twice.
+constexpr std::array<absl::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -115,6 +118,11 @@ END;
 )sql",
     R"sql(
 ALTER TABLE trials ADD COLUMN command TEXT NOT NULL DEFAULT '';
+)sql",
+    R"sql(
+ALTER TABLE measurements ADD COLUMN report_id TEXT;
+CREATE UNIQUE INDEX measurements_by_report ON measurements (study_id, trial_id, report_id)
+  WHERE report_id IS NOT NULL;
 )sql",
 };
 

@@ -114,6 +114,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<TrialCounts> CountTrials(const std::string& study) override;
   absl::Status AddMeasurements(const std::string& study, int64_t trial_id,
                                const std::vector<Measurement>& measurements) override;
+  absl::StatusOr<bool> AddReport(const std::string& study, int64_t trial_id,
+                                 const Measurement& measurement,
+                                 const std::string& report_id) override;
   absl::Status UpdateTrial(const std::string& study, const Trial& trial) override;
   absl::Status SetTrialRunner(const std::string& study, int64_t trial_id, const std::string& runner,
                               const std::string& command = "") override;
@@ -125,20 +128,27 @@ class SqliteStore final : public Store {
   // FailedPrecondition unless the trial exists and is running.
   absl::Status CheckRunning(int64_t study_row, const std::string& study, int64_t trial_id);
   absl::Status InsertMeasurements(int64_t study_row, int64_t trial_id,
-                                  const std::vector<Measurement>& measurements);
+                                  const std::vector<Measurement>& measurements,
+                                  const std::string& report_id = "");
+  // Whether the trial already has a measurement with this report id.
+  absl::StatusOr<bool> HasReport(int64_t study_row, int64_t trial_id, const std::string& report_id);
   absl::Status LoadMeasurements(int64_t study_row, Trial& trial);
   // Reads the kTrialColumns of the current row (no measurements).
   static absl::StatusOr<Trial> TrialFromRow(const Statement& row);
   static absl::StatusOr<StudyRecord> StudyFromRow(const Statement& row);
 
-  // One AddMeasurements call waiting for its group commit.
+  // One AddMeasurements or AddReport call waiting for its group commit.
   struct PendingWrite {
     const std::string* study;
     int64_t trial_id;
     const std::vector<Measurement>* measurements;
+    const std::string* report_id;  // "" = none
     absl::Status status;
-    bool done = false;  // guarded by group_mu_
+    bool retry = false;  // the report id was stored already: nothing written
+    bool done = false;   // guarded by group_mu_
   };
+  // Queues `write` for the next group commit and waits for its result.
+  absl::Status GroupWrite(PendingWrite& write);
   // Writes the batch in one transaction (takes mu_), setting each status.
   void WriteGroup(const std::vector<PendingWrite*>& batch);
 
@@ -185,19 +195,29 @@ absl::Status SqliteStore::CheckRunning(int64_t study_row, const std::string& stu
 }
 
 absl::Status SqliteStore::InsertMeasurements(int64_t study_row, int64_t trial_id,
-                                             const std::vector<Measurement>& measurements) {
+                                             const std::vector<Measurement>& measurements,
+                                             const std::string& report_id) {
   for (const Measurement& measurement : measurements) {
     TUNER_STORE_RETURN_IF_ERROR(CheckFinite(measurement));
     TUNER_STORE_ASSIGN_OR_RETURN(std::string metrics, EncodeMetrics(measurement.metrics));
     TUNER_STORE_ASSIGN_OR_RETURN(
         Statement insert,
         db_->Prepare("INSERT INTO measurements (study_id, trial_id, step, elapsed_secs, "
-                     "metrics_json) VALUES (?, ?, ?, ?, ?)"));
-    TUNER_STORE_RETURN_IF_ERROR(
-        insert.BindAll(study_row, trial_id, measurement.step, measurement.elapsed_secs, metrics));
+                     "metrics_json, report_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))"));
+    TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial_id, measurement.step,
+                                               measurement.elapsed_secs, metrics, report_id));
     TUNER_STORE_RETURN_IF_ERROR(insert.Run());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SqliteStore::HasReport(int64_t study_row, int64_t trial_id,
+                                            const std::string& report_id) {
+  TUNER_STORE_ASSIGN_OR_RETURN(Statement select,
+                               db_->Prepare("SELECT 1 FROM measurements WHERE study_id = ? AND "
+                                            "trial_id = ? AND report_id = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row, trial_id, report_id));
+  return select.Step();
 }
 
 absl::Status SqliteStore::LoadMeasurements(int64_t study_row, Trial& trial) {
@@ -480,9 +500,26 @@ absl::Status SqliteStore::AddMeasurements(const std::string& study, int64_t tria
   for (const Measurement& measurement : measurements) {
     TUNER_STORE_RETURN_IF_ERROR(CheckFinite(measurement));
   }
+  static const std::string kNoReportId;
+  PendingWrite write{&study, trial_id, &measurements, &kNoReportId};
+  return GroupWrite(write);
+}
+
+absl::StatusOr<bool> SqliteStore::AddReport(const std::string& study, int64_t trial_id,
+                                            const Measurement& measurement,
+                                            const std::string& report_id) {
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("AddReport"));
+  TUNER_STORE_RETURN_IF_ERROR(CheckFinite(measurement));
+  if (report_id.empty()) return absl::InvalidArgumentError("report_id: must not be empty");
+  const std::vector<Measurement> measurements = {measurement};
+  PendingWrite write{&study, trial_id, &measurements, &report_id};
+  TUNER_STORE_RETURN_IF_ERROR(GroupWrite(write));
+  return !write.retry;
+}
+
+absl::Status SqliteStore::GroupWrite(PendingWrite& write) {
   // Group commit: the first caller to find no leader writes every queued
   // write in one transaction (one fsync); the others wait for its result.
-  PendingWrite write{&study, trial_id, &measurements};
   std::unique_lock<std::mutex> group(group_mu_);
   group_queue_.push_back(&write);
   while (!write.done) {
@@ -518,8 +555,13 @@ void SqliteStore::WriteGroup(const std::vector<PendingWrite*>& batch) {
     }
     w->status = [&]() -> absl::Status {
       TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(*w->study));
+      if (!w->report_id->empty()) {
+        // Before the running check: a retry is answered after the trial ends.
+        TUNER_STORE_ASSIGN_OR_RETURN(w->retry, HasReport(study_row, w->trial_id, *w->report_id));
+        if (w->retry) return absl::OkStatus();
+      }
       TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, *w->study, w->trial_id));
-      return InsertMeasurements(study_row, w->trial_id, *w->measurements);
+      return InsertMeasurements(study_row, w->trial_id, *w->measurements, *w->report_id);
     }();
     if (!w->status.ok() && sqlite3_get_autocommit(db_->handle())) {
       // SQLite rolled the whole transaction back by itself (it may on

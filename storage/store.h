@@ -82,6 +82,13 @@ class Store {
   // Durable when it returns OK.
   virtual absl::Status AddMeasurements(const std::string& study, int64_t trial_id,
                                        const std::vector<Measurement>& measurements) = 0;
+  // Appends one measurement like AddMeasurements, kept with the client's
+  // report id (non-empty, unique per trial). A report id the trial already
+  // has is a retry: nothing is written and the result is false, even when the
+  // trial has finished since. True when stored (durable).
+  virtual absl::StatusOr<bool> AddReport(const std::string& study, int64_t trial_id,
+                                         const Measurement& measurement,
+                                         const std::string& report_id) = 0;
 
   // Writes state, reason, final_measurement and end_time of a running trial
   // (parameters, measurements and client_id are not changed).

@@ -2,10 +2,15 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tuner/v1/tuner.grpc.pb.h"
 
 namespace tuner {
@@ -17,19 +22,87 @@ absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
+const absl::Status& StatusOf(const absl::Status& s) { return s; }
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+// Worth retrying: the server cannot be reached, or its disk is full.
+bool Retryable(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         (s.code() == absl::StatusCode::kResourceExhausted &&
+          absl::StrContains(s.message(), "no space left"));
+}
+
+absl::StatusOr<double> RetrySeconds(double configured) {
+  if (configured >= 0) return configured;
+  const char* env = std::getenv("TUNER_RETRY_S");
+  if (env == nullptr || *env == '\0') return 600.0;
+  char* end = nullptr;
+  const double seconds = std::strtod(env, &end);
+  if (*end != '\0' || !(seconds >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TUNER_RETRY_S: expected a number of seconds >= 0, got \"", env, "\""));
+  }
+  return seconds;
+}
+
+std::string RandomNonce() {
+  std::random_device device;
+  return absl::StrCat(absl::Hex(device(), absl::kZeroPad8), absl::Hex(device(), absl::kZeroPad8));
+}
+
 }  // namespace
 
 struct TunerClient::Impl {
+  std::string endpoint;
   std::string authorization;  // "Bearer <token>", "" = none
+  double retry_s = 600;
+  std::function<bool(const absl::Status&)> on_wait;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::StudyService::Stub> stub;
   // The open ReportMetrics stream, if any.
   std::unique_ptr<grpc::ClientContext> stream_context;
   std::unique_ptr<grpc::ClientReaderWriter<v1::ReportMetricsRequest, v1::ReportMetricsResponse>>
       stream;
+  // Report ids: "<nonce>:<sequence>", unique per client and so per trial.
+  std::string report_nonce = RandomNonce();
+  int64_t report_sequence = 0;
+
+  // Runs attempt(retry) until it gives an answer other than "unreachable",
+  // or retry_s has passed (then the error names the server and the wait).
+  template <typename Attempt>
+  auto Retrying(Attempt attempt) -> decltype(attempt(false)) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point start = Clock::now();
+    const auto deadline = start + std::chrono::duration<double>(retry_s);
+    std::chrono::duration<double> delay(0.05);
+    std::minstd_rand jitter(std::random_device{}());
+    bool waiting = false;
+    for (bool retry = false;; retry = true) {
+      auto result = attempt(retry);
+      const absl::Status status = StatusOf(result);
+      if (!Retryable(status)) {
+        if (waiting && on_wait) (void)on_wait(absl::OkStatus());
+        return result;
+      }
+      if (Clock::now() + delay > deadline) {
+        if (!waiting) return result;
+        const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+        return absl::Status(status.code(),
+                            absl::StrCat("server ", endpoint, " unreachable for ",
+                                         static_cast<int>(waited), " s: ", status.message()));
+      }
+      if (on_wait && !on_wait(status)) return result;
+      waiting = true;
+      std::this_thread::sleep_for(delay * std::uniform_real_distribution<double>(0.5, 1)(jitter));
+      delay = std::min<std::chrono::duration<double>>(delay * 2, std::chrono::seconds(1));
+    }
+  }
 
   template <typename Req, typename Resp, typename Method>
-  absl::StatusOr<Resp> Call(Method method, const Req& req) {
+  absl::StatusOr<Resp> CallOnce(Method method, const Req& req) {
     grpc::ClientContext ctx;
     if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -38,6 +111,14 @@ struct TunerClient::Impl {
     grpc::Status s = (stub.get()->*method)(&ctx, req, &resp);
     if (!s.ok()) return FromGrpc(s);
     return resp;
+  }
+
+  // A unary call, retried while the server cannot be reached. Every call
+  // the service has is safe to repeat (docs/reliability.md), except those
+  // the callers below adjust for their retries.
+  template <typename Req, typename Resp, typename Method>
+  absl::StatusOr<Resp> Call(Method method, const Req& req) {
+    return Retrying([&](bool) { return CallOnce<Req, Resp>(method, req); });
   }
 };
 
@@ -53,7 +134,12 @@ absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::Connect(const std::str
                                                                   const ConnectOptions& options) {
   if (endpoint.empty()) return absl::InvalidArgumentError("endpoint: must not be empty");
   auto impl = std::make_unique<Impl>();
+  impl->endpoint = endpoint;
   if (!options.token.empty()) impl->authorization = "Bearer " + options.token;
+  auto retry_s = RetrySeconds(options.retry_s);
+  if (!retry_s.ok()) return retry_s.status();
+  impl->retry_s = *retry_s;
+  impl->on_wait = options.on_wait;
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (!options.ca_file.empty()) {
     std::ifstream in(options.ca_file, std::ios::binary);
@@ -66,6 +152,11 @@ absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::Connect(const std::str
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
+  // Reconnect soon after a restarted server is back (gRPC's default backoff
+  // waits up to two minutes between tries).
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   impl->channel = grpc::CreateCustomChannel(endpoint, credentials, args);
   impl->stub = v1::StudyService::NewStub(impl->channel);
   return std::unique_ptr<TunerClient>(new TunerClient(std::move(impl)));
@@ -101,8 +192,13 @@ void TunerClient::BindTrial(const std::string& study, int64_t trial_id) {
 absl::StatusOr<v1::Study> TunerClient::CreateStudy(const std::string& spec_json, bool resume) {
   v1::CreateStudyRequest req;
   req.set_spec_json(spec_json);
-  req.set_resume(resume);
-  return impl_->Call<v1::CreateStudyRequest, v1::Study>(&v1::StudyService::Stub::CreateStudy, req);
+  return impl_->Retrying([&](bool retry) {
+    // A retry may follow a lost answer to a create that happened: resuming
+    // returns that study (the same spec), where a create would say it exists.
+    req.set_resume(resume || retry);
+    return impl_->CallOnce<v1::CreateStudyRequest, v1::Study>(&v1::StudyService::Stub::CreateStudy,
+                                                              req);
+  });
 }
 
 absl::StatusOr<v1::Study> TunerClient::GetStudy(const std::string& name) {
@@ -121,10 +217,14 @@ absl::StatusOr<std::vector<v1::Study>> TunerClient::ListStudies() {
 absl::Status TunerClient::DeleteStudy(const std::string& name) {
   v1::DeleteStudyRequest req;
   req.set_name(name);
-  return impl_
-      ->Call<v1::DeleteStudyRequest, v1::DeleteStudyResponse>(&v1::StudyService::Stub::DeleteStudy,
-                                                              req)
-      .status();
+  return impl_->Retrying([&](bool retry) {
+    absl::Status s = impl_
+                         ->CallOnce<v1::DeleteStudyRequest, v1::DeleteStudyResponse>(
+                             &v1::StudyService::Stub::DeleteStudy, req)
+                         .status();
+    // Gone on a retry: the first try deleted it and its answer was lost.
+    return retry && absl::IsNotFound(s) ? absl::OkStatus() : s;
+  });
 }
 
 absl::StatusOr<TunerClient::Suggestion> TunerClient::SuggestTrials(const std::string& study,
@@ -163,29 +263,35 @@ absl::StatusOr<bool> TunerClient::Report(int64_t step, const Metrics& metrics) {
 }
 
 absl::StatusOr<bool> TunerClient::Report(const std::string& study, int64_t trial_id, int64_t step,
-                                         const Metrics& metrics) {
-  if (!impl_->stream) {
-    impl_->stream_context = std::make_unique<grpc::ClientContext>();
-    impl_->stream_context->set_wait_for_ready(false);
-    if (!impl_->authorization.empty()) {
-      impl_->stream_context->AddMetadata("authorization", impl_->authorization);
-    }
-    impl_->stream = impl_->stub->ReportMetrics(impl_->stream_context.get());
-  }
+                                         const Metrics& metrics, const std::string& report_id) {
   v1::ReportMetricsRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);
+  req.set_report_id(report_id.empty()
+                        ? absl::StrCat(impl_->report_nonce, ":", ++impl_->report_sequence)
+                        : report_id);
   v1::Measurement* m = req.mutable_measurement();
   m->set_step(step);
   m->set_elapsed_secs(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
   for (const auto& [k, v] : metrics) (*m->mutable_metrics())[k] = v;
-  v1::ReportMetricsResponse resp;
-  if (!impl_->stream->Write(req) || !impl_->stream->Read(&resp)) {
-    absl::Status s = CloseStream();  // the server ended the stream: say why
-    return s.ok() ? absl::UnavailableError("report stream closed") : s;
-  }
-  return resp.decision() == v1::STOP;
+  // The same request (and report id) on each try: the server stores it once.
+  return impl_->Retrying([&](bool) -> absl::StatusOr<bool> {
+    if (!impl_->stream) {
+      impl_->stream_context = std::make_unique<grpc::ClientContext>();
+      impl_->stream_context->set_wait_for_ready(false);
+      if (!impl_->authorization.empty()) {
+        impl_->stream_context->AddMetadata("authorization", impl_->authorization);
+      }
+      impl_->stream = impl_->stub->ReportMetrics(impl_->stream_context.get());
+    }
+    v1::ReportMetricsResponse resp;
+    if (!impl_->stream->Write(req) || !impl_->stream->Read(&resp)) {
+      absl::Status s = CloseStream();  // the server ended the stream: say why
+      return s.ok() ? absl::UnavailableError("report stream closed") : s;
+    }
+    return resp.decision() == v1::STOP;
+  });
 }
 
 absl::Status TunerClient::CloseStream() {
@@ -197,6 +303,13 @@ absl::Status TunerClient::CloseStream() {
   return FromGrpc(s);
 }
 
+absl::Status TunerClient::EndStream() {
+  // A stream the server dropped (a restart) says so here; the next report
+  // opens a new one, so that is no reason to fail the call that ends it.
+  absl::Status s = CloseStream();
+  return Retryable(s) ? absl::OkStatus() : s;
+}
+
 absl::StatusOr<v1::Trial> TunerClient::Complete(const Metrics& metrics) {
   if (study_.empty()) return absl::FailedPreconditionError("no trial bound (see BindTrial)");
   return Complete(study_, trial_id_, metrics);
@@ -204,7 +317,7 @@ absl::StatusOr<v1::Trial> TunerClient::Complete(const Metrics& metrics) {
 
 absl::StatusOr<v1::Trial> TunerClient::Complete(const std::string& study, int64_t trial_id,
                                                 const Metrics& metrics) {
-  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  if (absl::Status s = EndStream(); !s.ok()) return s;
   v1::CompleteTrialRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);
@@ -219,7 +332,7 @@ absl::StatusOr<v1::Trial> TunerClient::Complete(const std::string& study, int64_
 absl::StatusOr<v1::Trial> TunerClient::CompleteInfeasible(const std::string& study,
                                                           int64_t trial_id,
                                                           const std::string& reason) {
-  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  if (absl::Status s = EndStream(); !s.ok()) return s;
   v1::CompleteTrialRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);
@@ -230,7 +343,7 @@ absl::StatusOr<v1::Trial> TunerClient::CompleteInfeasible(const std::string& stu
 
 absl::StatusOr<v1::Trial> TunerClient::CompleteFailed(const std::string& study, int64_t trial_id,
                                                       const std::string& message) {
-  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  if (absl::Status s = EndStream(); !s.ok()) return s;
   v1::CompleteTrialRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);
@@ -242,7 +355,7 @@ absl::StatusOr<v1::Trial> TunerClient::CompleteFailed(const std::string& study, 
 absl::StatusOr<v1::Trial> TunerClient::CompleteInterrupted(const std::string& study,
                                                            int64_t trial_id,
                                                            const std::string& reason) {
-  if (absl::Status s = CloseStream(); !s.ok()) return s;
+  if (absl::Status s = EndStream(); !s.ok()) return s;
   v1::CompleteTrialRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);

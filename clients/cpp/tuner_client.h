@@ -9,8 +9,10 @@
 //
 // Study- and trial-less overloads use the study and trial the client was
 // bound to (from the environment or BindTrial). Errors come back as
-// absl::Status with the server's canonical code and message. Not
-// thread-safe: use one client per thread.
+// absl::Status with the server's canonical code and message. Calls retry
+// while the server cannot be reached, up to ConnectOptions::retry_s
+// (default: $TUNER_RETRY_S, else 10 minutes). Not thread-safe: use one
+// client per thread.
 #ifndef TUNER_CLIENTS_CPP_TUNER_CLIENT_H_
 #define TUNER_CLIENTS_CPP_TUNER_CLIENT_H_
 
@@ -66,10 +68,12 @@ class TunerClient {
   absl::StatusOr<v1::Trial> GetTrial(const std::string& study, int64_t trial_id);
 
   // Streams one measurement of the bound trial; true when it should stop.
-  // The stream stays open between calls.
+  // The stream stays open between calls. Each report carries a report id
+  // (`report_id`, or "<client nonce>:<sequence>" when ""), and a retry after
+  // a lost connection resends it unchanged: stored exactly once.
   absl::StatusOr<bool> Report(int64_t step, const Metrics& metrics);
   absl::StatusOr<bool> Report(const std::string& study, int64_t trial_id, int64_t step,
-                              const Metrics& metrics);
+                              const Metrics& metrics, const std::string& report_id = "");
 
   // Ends the bound trial: with final metrics (empty = the last report), as
   // infeasible, or as failed.
@@ -103,6 +107,8 @@ class TunerClient {
   struct Impl;
   explicit TunerClient(std::unique_ptr<Impl> impl);
   absl::Status CloseStream();
+  // CloseStream, where a dropped stream is no error.
+  absl::Status EndStream();
 
   std::unique_ptr<Impl> impl_;
   std::string study_;

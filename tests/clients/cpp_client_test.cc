@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "clients/cpp/tuner_client.h"
 #include "tuner/server/server.h"
@@ -230,6 +231,77 @@ TEST_CASE("Restarting the server on the same file loses nothing", "[cpp_client]"
   // Running state survives: the client still has its active trial, the stop holds.
   CHECK(f.client->SuggestTrials("cpp", 1, "w")->trials[0].id() == s->trials[2].id());
   CHECK(*f.client->Report("cpp", s->trials[1].id(), 1, {{"loss", 1}}));
+}
+
+TEST_CASE("Calls wait for a restarted server; a retried report is stored once",
+          "[cpp_client][retry]") {
+  Fixture f;
+  REQUIRE(f.client->CreateStudy(kSpec).ok());
+  const int64_t id = f.client->SuggestTrials("cpp", 1, "w")->trials[0].id();
+  REQUIRE(f.client->Report("cpp", id, 1, {{"loss", 0.5}}, "r:1").ok());
+  const std::string address = f.server->address();
+  f.client.reset();
+  f.server.reset();  // the server goes away
+
+  std::vector<absl::Status> waits;
+  auto client =
+      TunerClient::Connect(address, {.retry_s = 60, .on_wait = [&](const absl::Status& s) {
+                                       waits.push_back(s);
+                                       return true;
+                                     }});
+  REQUIRE(client.ok());
+  absl::Status restarted;
+  std::thread restart([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    auto again = Server::Start({.db_path = f.db, .listen = address});
+    restarted = again.status();
+    if (again.ok()) f.server = std::move(*again);
+  });
+  // The report whose answer was "lost" above, sent again while the server is down.
+  auto stop = (*client)->Report("cpp", id, 1, {{"loss", 0.5}}, "r:1");
+  restart.join();
+  REQUIRE(restarted.ok());
+  REQUIRE(stop.ok());
+  CHECK_FALSE(*stop);
+  REQUIRE(waits.size() >= 2);
+  CHECK(waits.front().code() == absl::StatusCode::kUnavailable);
+  CHECK(waits.back().ok());  // said once the server answered
+  auto trial = (*client)->GetTrial("cpp", id);
+  REQUIRE(trial.ok());
+  CHECK(trial->measurements_size() == 1);
+  // Reports without an id of the caller's get the client's own, new ones.
+  REQUIRE((*client)->Report("cpp", id, 2, {{"loss", 0.4}}).ok());
+  REQUIRE((*client)->Report("cpp", id, 2, {{"loss", 0.4}}).ok());
+  CHECK((*client)->GetTrial("cpp", id)->measurements_size() == 3);
+
+  SECTION("after retry_s the call fails, naming the server") {
+    f.server.reset();
+    auto quick = TunerClient::Connect(address, {.retry_s = 0.3});
+    REQUIRE(quick.ok());
+    auto listed = (*quick)->ListStudies();
+    CHECK(listed.status().code() == absl::StatusCode::kUnavailable);
+    CHECK_THAT(std::string(listed.status().message()),
+               Catch::StartsWith("server " + address + " unreachable for 0 s: "));
+  }
+  SECTION("on_wait returning false gives up at once") {
+    f.server.reset();
+    int calls = 0;
+    auto impatient =
+        TunerClient::Connect(address, {.retry_s = 60, .on_wait = [&](const absl::Status&) {
+                                         ++calls;
+                                         return false;
+                                       }});
+    REQUIRE(impatient.ok());
+    CHECK((*impatient)->ListStudies().status().code() == absl::StatusCode::kUnavailable);
+    CHECK(calls == 1);  // asked once, then no more tries
+  }
+  SECTION("TUNER_RETRY_S must be a number") {
+    setenv("TUNER_RETRY_S", "soon", 1);
+    auto bad = TunerClient::Connect(address);
+    unsetenv("TUNER_RETRY_S");
+    CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(bad.status().message()), Catch::Contains("TUNER_RETRY_S"));
+  }
 }
 
 }  // namespace

@@ -183,7 +183,7 @@ TEST_CASE("gRPC with TLS") {
   REQUIRE(server.ok());
   const std::string address = (*server)->address();
   // Plain text to the TLS port: refused, even with the right token.
-  const absl::StatusCode plain = ListCode(address, {.token = kToken});
+  const absl::StatusCode plain = ListCode(address, {.token = kToken, .retry_s = 0});
   CHECK(plain != absl::StatusCode::kOk);
   CHECK(plain == absl::StatusCode::kUnavailable);
   CHECK(ListCode(address, {.ca_file = secrets.cert, .token = kToken}) == absl::StatusCode::kOk);

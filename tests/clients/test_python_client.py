@@ -609,6 +609,60 @@ class RestartTest(ServerTestCase):
         self.assertEqual(self.client.get_study("r1").state, "ACTIVE")  # 2 of 3 done
         self.assertEqual([t.id for t in self.client.best_trials("r1")], [done.id])
 
+    def test_killed_server_restarted_on_the_same_address(self):
+        """kill -9 of the server while a trial streams; the documented loop
+        continues once a new server listens on the same address, and each
+        report is stored once."""
+        self.client.create_study(attached_spec("k", max_trials=1))
+        trial = self.client.suggest("k")[0]
+        self.assertFalse(trial.report(1, acc=0.1))
+        address = self.server.address
+        self.server.proc.kill()
+        self.server.stop()
+        restarted = []
+        timer = threading.Timer(0.7, lambda: restarted.append(
+            ServerProcess(self.db, address, self.server_log)))
+        timer.start()
+        try:
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertFalse(trial.report(2, acc=0.2))  # waits for the new server
+            timer.join()
+            self.server = restarted[0]
+            self.assertIn(f"server {address} unreachable", err.getvalue())
+            self.assertFalse(trial.report(3, acc=0.3))
+            trial.complete()
+        finally:
+            timer.join()
+            if restarted:
+                self.server = restarted[0]
+        stored = self.client.get_trial("k", trial.id)
+        self.assertEqual([m.step for m in stored.measurements], [1, 2, 3])
+        self.assertEqual(stored.metrics, {"acc": 0.3})
+
+    def test_retries_give_up_after_retry_s_naming_the_server(self):
+        address = self.server.address
+        self.stop_server()
+        client = tuner_client.Client(address, retry_s=0.3)
+        self.addCleanup(client.close)
+        with contextlib.redirect_stderr(io.StringIO()):
+            with self.assertRaises(tuner_client.UnavailableError) as caught:
+                client.list_studies()
+        self.assertIn(f"server {address} unreachable for 0 s", str(caught.exception))
+        with mock.patch.dict(os.environ, {"TUNER_RETRY_S": "soon"}):
+            with self.assertRaisesRegex(ValueError, "TUNER_RETRY_S"):
+                tuner_client.Client(address)
+
+    def test_trial_ended_meanwhile_says_stop_with_its_state(self):
+        self.client.create_study(attached_spec("e", max_trials=2))
+        trial = self.client.suggest("e")[0]
+        trial.report(1, acc=0.1)
+        # Another party ends it (as a lease expiring during an outage would).
+        self.client.complete_trial("e", trial.id, failure_message="expired")
+        self.assertTrue(trial.report(2, acc=0.2))
+        self.assertEqual(trial.state, "FAILED")
+        self.assertIn("FAILED: expired", trial.stop_reason)
+        self.assertIs(trial.complete(), trial)  # nothing more to do, no error
+
 
 # ---------------------------------------------------------------- quickstart
 

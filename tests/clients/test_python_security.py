@@ -105,7 +105,7 @@ class TlsTest(SecurityTestBase):
 
     def test_plain_text_to_tls_port_fails(self):
         with self.assertRaises(tuner_client.TunerError) as caught:
-            self.client(token=TOKEN).list_studies()
+            self.client(token=TOKEN, retry_s=0).list_studies()
         self.assertNotIsInstance(caught.exception, tuner_client.UnauthenticatedError)
 
     def test_tls_with_ca_and_token(self):

@@ -462,6 +462,34 @@ TEST_CASE("Store: measurements", "[store][conformance]") {
     TUNER_REQUIRE_OK(store.AddMeasurements("s", 1, {MakeMeasurement(1, 0.8)}));
     CHECK(GetOrDie(store, "s", 1).measurements.size() == 1);
   }
+
+  SECTION("a report id is stored once per trial; a repeat writes nothing, even when finished") {
+    absl::StatusOr<bool> first = store.AddReport("s", 1, MakeMeasurement(1, 0.8), "c:1");
+    TUNER_REQUIRE_OK(first);
+    CHECK(*first);
+    absl::StatusOr<bool> again = store.AddReport("s", 1, MakeMeasurement(1, 0.8), "c:1");
+    TUNER_REQUIRE_OK(again);
+    CHECK_FALSE(*again);
+    // Ids are per trial; reports without one are always stored.
+    CHECK(*store.AddReport("s", 2, MakeMeasurement(1, 0.4), "c:1"));
+    TUNER_REQUIRE_OK(store.AddMeasurements("s", 1, {MakeMeasurement(2, 0.7)}));
+    TUNER_REQUIRE_OK(store.AddMeasurements("s", 1, {MakeMeasurement(2, 0.7)}));
+    CHECK(GetOrDie(store, "s", 1).measurements.size() == 3);
+    CHECK(GetOrDie(store, "s", 2).measurements.size() == 1);
+
+    Trial done = GetOrDie(store, "s", 1);
+    done.state = TrialState::kCompleted;
+    done.final_measurement = MakeMeasurement(2, 0.7);
+    TUNER_REQUIRE_OK(store.UpdateTrial("s", done));
+    absl::StatusOr<bool> late_retry = store.AddReport("s", 1, MakeMeasurement(1, 0.8), "c:1");
+    TUNER_REQUIRE_OK(late_retry);
+    CHECK_FALSE(*late_retry);
+    CHECK(store.AddReport("s", 1, MakeMeasurement(3, 0.6), "c:2").status().code() ==
+          absl::StatusCode::kFailedPrecondition);
+    CHECK(store.AddReport("s", 2, MakeMeasurement(2, 0.3), "").status().code() ==
+          absl::StatusCode::kInvalidArgument);
+    CHECK(GetOrDie(store, "s", 1).measurements.size() == 3);
+  }
 }
 
 TEST_CASE("Store: updating trials; finished trials are immutable", "[store][conformance]") {

@@ -54,15 +54,31 @@ void ProgressPrinter::Show(const RunProgress& p) {
   }
   // Clear the status line, print the event above it, redraw the status.
   status_ = StatusLine(p, metric_, 24);
-  std::fprintf(out_, "\r\033[K%s\n%s", p.event.c_str(), FitToWidth(status_, Width()).c_str());
+  std::fprintf(out_, "\r\033[K%s\n%s", p.event.c_str(), FitToWidth(Status(), Width()).c_str());
   std::fflush(out_);
   line_open_ = true;
+}
+
+std::string ProgressPrinter::Status() const {
+  return condition_.empty() ? status_ : condition_ + " | " + status_;
+}
+
+void ProgressPrinter::Notice(const std::string& event, const std::string& condition) {
+  std::lock_guard<std::mutex> lock(mu_);
+  condition_ = condition;
+  if (!live_) {
+    std::fprintf(out_, "%s\n", event.c_str());
+  } else {
+    std::fprintf(out_, "\r\033[K%s\n%s", event.c_str(), FitToWidth(Status(), Width()).c_str());
+    line_open_ = true;
+  }
+  std::fflush(out_);
 }
 
 void ProgressPrinter::Redraw() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!live_ || !line_open_) return;
-  std::fprintf(out_, "\r\033[K%s", FitToWidth(status_, Width()).c_str());
+  std::fprintf(out_, "\r\033[K%s", FitToWidth(Status(), Width()).c_str());
   std::fflush(out_);
 }
 

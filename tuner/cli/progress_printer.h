@@ -21,6 +21,10 @@ class ProgressPrinter {
   void Show(const RunProgress& progress);
   // Draws the status line again at the terminal's current width (SIGWINCH).
   void Redraw();
+  // Prints `event` as an event line, and shows `condition` at the head of
+  // the status line until a later call clears it with "" (e.g. "server
+  // unreachable since 12:03:04").
+  void Notice(const std::string& event, const std::string& condition);
   // Ends the live line (call once at the end).
   void Close();
 
@@ -34,6 +38,9 @@ class ProgressPrinter {
   std::mutex mu_;
   bool line_open_ = false;  // guarded by mu_
   std::string status_;      // the last status line, uncut; guarded by mu_
+  std::string condition_;   // shown before the status; guarded by mu_
+  // status_ with the condition before it.
+  std::string Status() const;
 };
 
 // `line` cut to at most `width` - 1 columns (the last column is left free so

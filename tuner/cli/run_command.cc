@@ -6,9 +6,11 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -155,7 +157,42 @@ int Run(const RunFlags& flags) {
   if (server) {
     api = &server->service();
   } else {
-    auto connected = ConnectStudyApi(endpoint, *security);
+    // Ride out a restart of the server: a call waits while it cannot be
+    // reached ($TUNER_RETRY_S, default 10 minutes), the status line says
+    // since when, and Ctrl-C gives up at once.
+    ConnectOptions options = *security;
+    options.on_wait = [&, since = std::optional<std::time_t>()](const absl::Status& s) mutable {
+      ProgressPrinter* printer = live_printer.load();
+      auto notice = [&](const std::string& event, const std::string& condition) {
+        if (printer != nullptr) {
+          printer->Notice(event, condition);
+        } else {
+          spdlog::warn(fmt::runtime(event));
+        }
+      };
+      if (s.ok()) {
+        if (since) {
+          notice("server " + endpoint + " answers again after " +
+                     std::to_string(std::time(nullptr) - *since) + " s",
+                 "");
+        }
+        since.reset();
+        return true;
+      }
+      if (!since) {
+        since = std::time(nullptr);
+        std::tm local{};
+        localtime_r(&*since, &local);
+        char clock[16];
+        std::strftime(clock, sizeof clock, "%H:%M:%S", &local);
+        notice("server " + endpoint + " unreachable since " + clock + " (" +
+                   std::string(s.message()) +
+                   "); waiting for it ($TUNER_RETRY_S, default 600 s; Ctrl-C ends the run)",
+               std::string("server unreachable since ") + clock);
+      }
+      return !interrupted.load();
+    };
+    auto connected = ConnectStudyApi(endpoint, options);
     if (!connected.ok()) return Fail(std::string(connected.status().message()));
     remote = std::move(*connected);
     api = remote.get();

@@ -85,8 +85,9 @@ class ReportReactor
 
  private:
   void Handle() {
-    auto decision = service_->ReportMeasurement(request_.study(), request_.trial_id(),
-                                                FromProto(request_.measurement()));
+    auto decision =
+        service_->ReportMeasurement(request_.study(), request_.trial_id(),
+                                    FromProto(request_.measurement()), request_.report_id());
     if (!decision.ok()) {
       Finish(ToGrpc(decision.status()));
       return;

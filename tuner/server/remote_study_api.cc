@@ -71,8 +71,9 @@ class RemoteStudyApi : public StudyApi {
     return Domain(client_->GetTrial(study, trial_id));
   }
   absl::StatusOr<StopDecision> ReportMeasurement(const std::string& study, int64_t trial_id,
-                                                 const Measurement& m) override {
-    auto stop = client_->Report(study, trial_id, m.step, m.metrics);
+                                                 const Measurement& m,
+                                                 const std::string& report_id = "") override {
+    auto stop = client_->Report(study, trial_id, m.step, m.metrics, report_id);
     if (!stop.ok()) return stop.status();
     return StopDecision{*stop, ""};
   }

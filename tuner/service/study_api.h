@@ -93,9 +93,12 @@ class StudyApi {
   virtual absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id) = 0;
 
   // Stores an intermediate measurement (durable when this returns) and says
-  // whether the trial should stop.
+  // whether the trial should stop. `report_id` ("" = none) makes a retry
+  // safe: a report whose id the trial already has is answered again (the
+  // decision now) without a second row, even if the trial finished since.
   virtual absl::StatusOr<StopDecision> ReportMeasurement(const std::string& study, int64_t trial_id,
-                                                         const Measurement& measurement) = 0;
+                                                         const Measurement& measurement,
+                                                         const std::string& report_id = "") = 0;
   virtual absl::StatusOr<Trial> CompleteTrial(const std::string& study, int64_t trial_id,
                                               const TrialOutcome& outcome) = 0;
   // Asks a running trial to stop: it becomes STOPPING, later reports answer

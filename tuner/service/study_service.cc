@@ -13,6 +13,39 @@
 namespace tuner {
 namespace {
 
+constexpr size_t kMaxReportIdLength = 128;  // see ReportMetricsRequest.report_id
+
+// The trial, or FailedPrecondition when it has finished.
+absl::StatusOr<Trial> Running(absl::StatusOr<Trial> trial) {
+  if (!trial.ok()) return trial.status();
+  const int64_t trial_id = trial->id;
+  if (IsFinal(trial->state)) {
+    return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is " +
+                                         ToString(trial->state) +
+                                         "; finished trials are immutable");
+  }
+  return trial;
+}
+
+// Whether a finished trial already ended the way `outcome` asks, so that a
+// retried CompleteTrial (whose answer was lost) is answered again.
+bool EndedAs(const Trial& t, const TrialOutcome& outcome) {
+  switch (outcome.kind) {
+    case TrialOutcome::Kind::kCompleted:
+      if (t.state != TrialState::kCompleted && t.state != TrialState::kStopped) return false;
+      return outcome.final_measurement.metrics.empty() ||
+             (t.final_measurement &&
+              t.final_measurement->metrics == outcome.final_measurement.metrics);
+    case TrialOutcome::Kind::kInfeasible:
+      return t.state == TrialState::kInfeasible && t.reason == outcome.reason;
+    case TrialOutcome::Kind::kFailed:
+      return t.state == TrialState::kFailed && t.reason == outcome.reason;
+    case TrialOutcome::Kind::kInterrupted:
+      return t.state == TrialState::kStale && t.reason == outcome.reason;
+  }
+  return false;
+}
+
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -307,11 +340,16 @@ absl::Status StudyService::CheckMeasurement(const Measurement& m, std::string_vi
 
 absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& study,
                                                              int64_t trial_id,
-                                                             const Measurement& measurement) {
+                                                             const Measurement& measurement,
+                                                             const std::string& report_id) {
   if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
   if (absl::Status s = CheckMeasurement(measurement, "measurement"); !s.ok()) return s;
   if (measurement.metrics.empty()) {
     return absl::InvalidArgumentError("measurement.metrics: must not be empty");
+  }
+  if (report_id.size() > kMaxReportIdLength) {
+    return absl::InvalidArgumentError("report_id: longer than " +
+                                      std::to_string(kMaxReportIdLength) + " bytes");
   }
   auto entry = Entry(study);
   if (!entry.ok()) return entry.status();
@@ -324,14 +362,31 @@ absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& 
       // Not running: say NotFound or FailedPrecondition as the store knows it.
       auto trial = store_->GetTrial(study, trial_id);
       if (!trial.ok()) return trial.status();
-      return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is " +
-                                           ToString(trial->state) +
-                                           "; finished trials are immutable");
+      const std::string state = "trial " + std::to_string(trial_id) + " is " +
+                                ToString(trial->state) +
+                                (trial->reason.empty() ? "" : " (" + trial->reason + ")");
+      // A retry of a report stored before the trial ended: acknowledged again.
+      if (!report_id.empty()) {
+        auto stored = store_->AddReport(study, trial_id, measurement, report_id);
+        if (stored.ok() && !*stored) return StopDecision{true, state};
+      }
+      return absl::FailedPreconditionError(state + "; finished trials are immutable");
     }
     decision = *renewed;
   }
   // Outside the study's mutex, so that concurrent reports share a commit.
-  if (absl::Status s = store_->AddMeasurements(study, trial_id, {measurement}); !s.ok()) return s;
+  if (report_id.empty()) {
+    if (absl::Status s = store_->AddMeasurements(study, trial_id, {measurement}); !s.ok()) {
+      return s;
+    }
+  } else {
+    auto stored = store_->AddReport(study, trial_id, measurement, report_id);
+    if (!stored.ok()) return stored.status();
+    if (!*stored) {  // a retry: answer with the decision now, observe nothing twice
+      std::lock_guard<std::mutex> lock(e.mu);
+      return e.policy->Renew(trial_id).value_or(decision);
+    }
+  }
   if (decision.stop || !e.policy->has_rule()) return decision;
   std::lock_guard<std::mutex> lock(e.mu);
   if (std::optional<StopDecision> now = e.policy->Renew(trial_id); now && now->stop) {
@@ -350,14 +405,7 @@ absl::StatusOr<StopDecision> StudyService::ReportMeasurement(const std::string& 
 }
 
 absl::StatusOr<Trial> StudyService::RunningTrial(const std::string& study, int64_t trial_id) {
-  auto trial = store_->GetTrial(study, trial_id);
-  if (!trial.ok()) return trial.status();
-  if (IsFinal(trial->state)) {
-    return absl::FailedPreconditionError("trial " + std::to_string(trial_id) + " is " +
-                                         ToString(trial->state) +
-                                         "; finished trials are immutable");
-  }
-  return trial;
+  return Running(store_->GetTrial(study, trial_id));
 }
 
 absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int64_t trial_id,
@@ -379,7 +427,10 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
   if (!entry.ok()) return entry.status();
   StudyEntry& e = **entry;
   std::lock_guard<std::mutex> lock(e.mu);
-  auto trial = RunningTrial(study, trial_id);
+  auto trial = store_->GetTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  if (IsFinal(trial->state) && EndedAs(*trial, outcome)) return trial;  // a retried call
+  trial = Running(std::move(trial));
   if (!trial.ok()) return trial.status();
   Trial& t = *trial;
   switch (outcome.kind) {
@@ -395,7 +446,14 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
                                                std::to_string(trial_id) +
                                                " has reported no measurement to use instead");
         }
-        final_m = t.measurements.back();
+        // The last report that has every objective (ranks may report other
+        // metrics after it, e.g. a worker's throughput), else the last one.
+        auto has_objectives = [&](const Measurement& m) {
+          return std::all_of(e.policy->spec().objectives.begin(), e.policy->spec().objectives.end(),
+                             [&](const Objective& o) { return m.metrics.contains(o.metric); });
+        };
+        auto last = std::find_if(t.measurements.rbegin(), t.measurements.rend(), has_objectives);
+        final_m = last != t.measurements.rend() ? *last : t.measurements.back();
       }
       if (t.state != TrialState::kStopping) {
         for (const Objective& o : e.policy->spec().objectives) {
@@ -448,9 +506,12 @@ absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t 
   if (!entry.ok()) return entry.status();
   StudyEntry& e = **entry;
   std::lock_guard<std::mutex> lock(e.mu);
-  auto trial = RunningTrial(study, trial_id);
+  auto trial = store_->GetTrial(study, trial_id);
   if (!trial.ok()) return trial.status();
-  if (trial->state == TrialState::kStopping) return trial;
+  // Asked already (STOPPING), or stopped since: a retried call gets the trial.
+  if (trial->state == TrialState::kStopping || trial->state == TrialState::kStopped) return trial;
+  trial = Running(std::move(trial));
+  if (!trial.ok()) return trial.status();
   trial->state = TrialState::kStopping;
   trial->reason = reason.empty() ? "stopped by StopTrial" : reason;
   if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;

@@ -62,7 +62,8 @@ class StudyService : public StudyApi {
                                     const std::string& client_id) override;
   absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id) override;
   absl::StatusOr<StopDecision> ReportMeasurement(const std::string& study, int64_t trial_id,
-                                                 const Measurement& measurement) override;
+                                                 const Measurement& measurement,
+                                                 const std::string& report_id = "") override;
   absl::StatusOr<Trial> CompleteTrial(const std::string& study, int64_t trial_id,
                                       const TrialOutcome& outcome) override;
   absl::StatusOr<Trial> StopTrial(const std::string& study, int64_t trial_id,

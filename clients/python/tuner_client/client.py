@@ -4,13 +4,21 @@ A ``Client`` is thread-safe: unary calls go straight to the channel, and the
 one ReportMetrics stream it keeps open is guarded by a lock. Every failed call
 raises a ``TunerError`` subclass that carries the gRPC code and the server's
 message.
+
+Calls ride out a server restart: while the server cannot be reached
+(UNAVAILABLE, or its disk is full) they retry with jittered backoff for up to
+``retry_s`` seconds (default ``$TUNER_RETRY_S``, else 600), and the channel
+reconnects at least every second. A retried report carries the same report
+id, so the server stores it once (docs/reliability.md, "Exactly once").
 """
 
 import dataclasses
 import json
 import os
 import queue
+import random
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -19,7 +27,38 @@ from collections.abc import Mapping
 import grpc
 
 from ._stubs import pb, pb_grpc
-from .errors import AlreadyExistsError, UnavailableError, from_rpc_error
+from .errors import (AlreadyExistsError, FailedPreconditionError, TunerError,
+                     UnavailableError, from_rpc_error)
+
+# Channel options: try to reconnect within ~100 ms, and at least every second
+# (gRPC's defaults wait up to two minutes between tries).
+_CHANNEL_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+    ("grpc.max_receive_message_length", 64 << 20),
+)
+
+
+def _default_retry_s():
+    text = os.environ.get("TUNER_RETRY_S", "").strip()
+    if not text:
+        return 600.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"TUNER_RETRY_S: expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _retryable(error):
+    """Whether a TunerError says the server could not be reached (or its
+    disk is full): worth trying again."""
+    return (error.code == grpc.StatusCode.UNAVAILABLE
+            or (error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+                and "no space left" in error.message))
 
 __all__ = ["Client", "Study", "Trial", "Measurement", "Suggestions", "FINAL_STATES"]
 
@@ -149,6 +188,7 @@ class Trial:
         self.should_stop = state == "STOPPING"
         self.stop_reason = ""
         self._reports = 0
+        self._ended_elsewhere_seen = False  # a report found it ended on the server
         self._start = time.monotonic()
 
     @classmethod
@@ -194,22 +234,49 @@ class Trial:
 
     def report(self, step, metrics=None, /, **kwargs):
         """Sends a measurement at ``step`` (metrics as a dict and/or keywords)
-        and returns True when the trial should stop. Raises TunerError."""
+        and returns True when the trial should stop (``stop_reason`` says
+        why). A trial that ended meanwhile on the server (its lease expired
+        while the server was away, or it was stopped) also answers True,
+        with its state in ``stop_reason``. Raises TunerError."""
         values = _metrics(metrics, kwargs)
-        stop, reason = self._client.report_metrics(self.study, self.id, step, values,
-                                                   elapsed_secs=self.elapsed())
+        try:
+            stop, reason = self._client.report_metrics(self.study, self.id, step, values,
+                                                       elapsed_secs=self.elapsed())
+        except FailedPreconditionError:
+            if self.done:
+                raise  # this object ended it: reporting after that is a mistake
+            return self._ended_elsewhere()
         self._reports += 1
         if stop:
             self.should_stop = True
             self.stop_reason = reason
         return stop
 
+    def _ended_elsewhere(self):
+        """After FAILED_PRECONDITION: when the trial has finished on the
+        server, this object takes its state and says stop; otherwise the
+        error stands."""
+        self.refresh()
+        if not self.done:
+            raise FailedPreconditionError(f"trial {self.id} is {self.state}")
+        self.should_stop = True
+        self.stop_reason = (f"trial {self.id} is {self.state}"
+                            + (f": {self.reason}" if self.reason else ""))
+        self._ended_elsewhere_seen = True
+        return True
+
     def heartbeat(self):
         """Renews the trial's lease without a measurement (a trial with no
         report or heartbeat for the server's lease time becomes STALE and is
-        offered again). Returns True when the trial should stop."""
-        response = self._client._call("Heartbeat", pb.HeartbeatRequest(
-            study=self.study, trial_id=int(self.id)))
+        offered again). Returns True when the trial should stop, also when
+        it has ended meanwhile on the server."""
+        try:
+            response = self._client._call("Heartbeat", pb.HeartbeatRequest(
+                study=self.study, trial_id=int(self.id)))
+        except FailedPreconditionError:
+            if self.done:
+                raise
+            return self._ended_elsewhere()
         stop = response.decision == pb.STOP
         if stop:
             self.should_stop = True
@@ -219,7 +286,10 @@ class Trial:
     def complete(self, metrics=None, /, **kwargs):
         """Ends the trial with these final metrics; with none, the last
         reported measurement is used. A trial asked to stop becomes STOPPED,
-        otherwise COMPLETED. Returns self, updated."""
+        otherwise COMPLETED. Returns self, updated. A trial already known to
+        have ended on the server (see report) is returned as it is."""
+        if self._ended_elsewhere_seen:
+            return self
         values = _metrics(metrics, kwargs)
         return self._update(self._client._complete(self.study, self.id, values or None,
                                                    elapsed_secs=self.elapsed()))
@@ -286,10 +356,15 @@ class Client:
     (default: $TUNER_TOKEN); ``ca_file`` is the PEM file of the CA (or
     self-signed certificate) to trust, and turns TLS on (default:
     $TUNER_TLS_CA). See docs/security.md.
+
+    ``retry_s``: how long a call keeps retrying while the server cannot be
+    reached, in seconds (default: $TUNER_RETRY_S, else 600; 0 = fail at
+    once). Settable later as ``client.retry_s``; ``report_metrics`` also
+    takes it per call.
     """
 
     def __init__(self, endpoint=None, *, client_id=None, timeout=30.0, token=None,
-                 ca_file=None):
+                 ca_file=None, retry_s=None):
         endpoint = endpoint or os.environ.get("TUNER_ENDPOINT")
         if not endpoint:
             raise ValueError("tuner_client.Client: no endpoint given and TUNER_ENDPOINT is not set")
@@ -297,15 +372,18 @@ class Client:
         self.client_id = client_id or (
             f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         self.timeout = timeout
+        self.retry_s = _default_retry_s() if retry_s is None else float(retry_s)
+        self._report_nonce = uuid.uuid4().hex[:16]
+        self._report_sequence = 0  # guarded by _stream_lock
         token = token if token is not None else os.environ.get("TUNER_TOKEN", "").strip()
         ca_file = ca_file if ca_file is not None else os.environ.get("TUNER_TLS_CA", "")
         self._metadata = (("authorization", f"Bearer {token}"),) if token else None
         if ca_file:
             with open(ca_file, "rb") as f:
                 credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
-            self._channel = grpc.secure_channel(endpoint, credentials)
+            self._channel = grpc.secure_channel(endpoint, credentials, options=_CHANNEL_OPTIONS)
         else:
-            self._channel = grpc.insecure_channel(endpoint)
+            self._channel = grpc.insecure_channel(endpoint, options=_CHANNEL_OPTIONS)
         self._stub = pb_grpc.StudyServiceStub(self._channel)
         self._stream_lock = threading.Lock()
         self._stream = None  # guarded by _stream_lock
@@ -328,12 +406,38 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
-    def _call(self, method, request):
-        try:
-            return getattr(self._stub, method)(request, timeout=self.timeout,
-                                               metadata=self._metadata)
-        except grpc.RpcError as e:
-            raise from_rpc_error(e) from None
+    def _retrying(self, attempt, retry_s=None):
+        """attempt(retry) until it answers other than "unreachable", or
+        retry_s (default self.retry_s) has passed; then the error names the
+        server and how long it was tried. Says once on stderr that it waits."""
+        retry_s = self.retry_s if retry_s is None else retry_s
+        start = time.monotonic()
+        delay, retry = 0.05, False
+        while True:
+            try:
+                return attempt(retry)
+            except (grpc.RpcError, UnavailableError) as e:
+                error = e if isinstance(e, TunerError) else from_rpc_error(e)
+                if not _retryable(error):
+                    raise error from None
+                waited = time.monotonic() - start
+                if waited + delay > retry_s:
+                    if retry:
+                        error = type(error)(f"server {self.endpoint} unreachable for "
+                                            f"{waited:.0f} s: {error.message}", error.code)
+                    raise error from None
+                if not retry:
+                    print(f"tuner_client: server {self.endpoint} unreachable ({error.message}); "
+                          f"retrying for up to {retry_s:.0f} s", file=sys.stderr, flush=True)
+                retry = True
+                time.sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, 1.0)
+
+    def _call(self, method, request, retry_s=None):
+        """A unary call, retried while the server cannot be reached (every
+        call is safe to repeat; see docs/reliability.md)."""
+        return self._retrying(lambda retry: getattr(self._stub, method)(
+            request, timeout=self.timeout, metadata=self._metadata), retry_s)
 
     def _trial(self, proto):
         return Trial._from_proto(self, proto)
@@ -358,9 +462,13 @@ class Client:
         else:
             raise TypeError(f"create_study: expected a dict, JSON text or a path, "
                             f"got {type(spec).__name__}")
+        def attempt(retry):
+            # A retry may follow a lost answer to a create that happened:
+            # resuming returns that study (same spec) instead of "exists".
+            return self._stub.CreateStudy(pb.CreateStudyRequest(spec_json=text, resume=retry),
+                                          timeout=self.timeout, metadata=self._metadata)
         try:
-            return Study._from_proto(
-                self._call("CreateStudy", pb.CreateStudyRequest(spec_json=text)))
+            return Study._from_proto(self._retrying(attempt))
         except AlreadyExistsError:
             if not exist_ok:
                 raise
@@ -377,7 +485,18 @@ class Client:
 
     def delete_study(self, name):
         """Deletes a study with its trials. Raises NotFoundError."""
-        self._call("DeleteStudy", pb.DeleteStudyRequest(name=_study_name(name)))
+        request = pb.DeleteStudyRequest(name=_study_name(name))
+
+        def attempt(retry):
+            try:
+                return self._stub.DeleteStudy(request, timeout=self.timeout,
+                                              metadata=self._metadata)
+            except grpc.RpcError as e:
+                # Gone on a retry: the first try deleted it, its answer was lost.
+                if retry and e.code() == grpc.StatusCode.NOT_FOUND:
+                    return None
+                raise
+        self._retrying(attempt)
         with self._types_lock:
             self._param_types.pop(_study_name(name), None)
 
@@ -482,31 +601,38 @@ class Client:
                     request.final_measurement.metrics[k] = v
         return self._call("CompleteTrial", request)
 
-    def report_metrics(self, study, trial_id, step, metrics, *, elapsed_secs=0.0):
+    def report_metrics(self, study, trial_id, step, metrics, *, elapsed_secs=0.0, retry_s=None):
         """Sends one measurement over this client's ReportMetrics stream
         (opened on first use, reopened after an error) and returns
-        (should_stop, reason)."""
-        request = pb.ReportMetricsRequest(
-            study=_study_name(study), trial_id=int(trial_id),
-            measurement=pb.Measurement(step=int(step), elapsed_secs=elapsed_secs,
-                                       metrics=_metrics(metrics, {})))
+        (should_stop, reason). The report carries an id of this client's
+        ("<nonce>:<sequence>"); a retry resends it, so it is stored once."""
         with self._stream_lock:
-            if self._stream is not None and self._stream.done():
-                self._stream.close()
-                self._stream = None
-            if self._stream is None:
-                self._stream = _ReportStream(self._stub, self._metadata)
-            try:
-                response = self._stream.send(request)
-            except grpc.RpcError as e:
-                self._stream.close()
-                self._stream = None
-                raise from_rpc_error(e) from None
-            except StopIteration:
-                self._stream.close()
-                self._stream = None
-                raise UnavailableError("the server ended the ReportMetrics stream") from None
+            self._report_sequence += 1
+            request = pb.ReportMetricsRequest(
+                study=_study_name(study), trial_id=int(trial_id),
+                measurement=pb.Measurement(step=int(step), elapsed_secs=elapsed_secs,
+                                           metrics=_metrics(metrics, {})),
+                report_id=f"{self._report_nonce}:{self._report_sequence}")
+            response = self._retrying(lambda retry: self._send_report(request), retry_s)
         return response.decision == pb.STOP, response.reason
+
+    def _send_report(self, request):
+        """One try on the open stream (opening it first); _stream_lock held."""
+        if self._stream is not None and self._stream.done():
+            self._stream.close()
+            self._stream = None
+        if self._stream is None:
+            self._stream = _ReportStream(self._stub, self._metadata)
+        try:
+            return self._stream.send(request)
+        except grpc.RpcError:
+            self._stream.close()
+            self._stream = None
+            raise
+        except StopIteration:
+            self._stream.close()
+            self._stream = None
+            raise UnavailableError("the server ended the ReportMetrics stream") from None
 
     def trials(self, study, client_id=None, count=1, *, poll_secs=0.05, max_poll_secs=1.0):
         """Ask/tell loop: yields ACTIVE trials for ``client_id`` (default:

@@ -49,6 +49,11 @@ class CountingStore : public Store {
                                const std::vector<Measurement>& measurements) override {
     return inner_->AddMeasurements(study, trial_id, measurements);
   }
+  absl::StatusOr<bool> AddReport(const std::string& study, int64_t trial_id,
+                                 const Measurement& measurement,
+                                 const std::string& report_id) override {
+    return inner_->AddReport(study, trial_id, measurement, report_id);
+  }
   absl::Status UpdateTrial(const std::string& study, const Trial& trial) override {
     return inner_->UpdateTrial(study, trial);
   }

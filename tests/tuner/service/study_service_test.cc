@@ -138,13 +138,83 @@ TEST_CASE("Reports, StopTrial and CompleteTrial", "[study_service]") {
   CHECK(done->final_measurement->metrics.at("acc") == 0.5);
   CHECK(done->measurements.size() == 2);
 
-  auto again = f.service.CompleteTrial("svc", t.id, {});
-  CHECK(again.status().code() == absl::StatusCode::kFailedPrecondition);
+  // A finished trial takes no other ending and no new report.
+  CHECK(f.service.CompleteTrial("svc", t.id, TrialOutcome::Failed("crash")).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
   CHECK(f.service.ReportMeasurement("svc", t.id, {.step = 3, .metrics = {{"acc", 1}}})
             .status()
             .code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(f.service.StopTrial("svc", t.id, "").status().code() ==
-        absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("Retried calls are answered again and change nothing", "[study_service][retry]") {
+  Fixture f;
+  Trial t = f.Suggest("a");
+  const Measurement m{.step = 1, .elapsed_secs = 0.5, .metrics = {{"acc", 0.4}}};
+  REQUIRE(f.service.ReportMeasurement("svc", t.id, m, "client:1").ok());
+  auto retried = f.service.ReportMeasurement("svc", t.id, m, "client:1");
+  REQUIRE(retried.ok());
+  CHECK_FALSE(retried->stop);
+  REQUIRE(
+      f.service.ReportMeasurement("svc", t.id, {.step = 2, .metrics = {{"acc", 0.5}}}, "client:2")
+          .ok());
+  CHECK(f.service.GetTrial("svc", t.id)->measurements.size() == 2);
+  CHECK(f.service.ReportMeasurement("svc", t.id, m, std::string(129, 'x')).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+
+  SECTION("completion, and a report retried after it") {
+    Trial done = f.Complete(t.id, 0.9);
+    TrialOutcome same;
+    same.final_measurement.metrics = {{"acc", 0.9}};
+    auto again = f.service.CompleteTrial("svc", t.id, same);
+    REQUIRE(again.ok());
+    CHECK(again->state == TrialState::kCompleted);
+    CHECK(again->end_time == done.end_time);
+    CHECK(f.service.CompleteTrial("svc", t.id, {}).ok());  // "the last report": same end
+    TrialOutcome other;
+    other.final_measurement.metrics = {{"acc", 0.1}};
+    CHECK(f.service.CompleteTrial("svc", t.id, other).status().code() ==
+          absl::StatusCode::kFailedPrecondition);
+    // The ack of report 2 was lost; its retry arrives after the completion.
+    auto late = f.service.ReportMeasurement("svc", t.id, {.step = 2, .metrics = {{"acc", 0.5}}},
+                                            "client:2");
+    REQUIRE(late.ok());
+    CHECK(late->stop);
+    CHECK(late->reason.find("COMPLETED") != std::string::npos);
+    CHECK(f.service.ReportMeasurement("svc", t.id, m, "client:3").status().code() ==
+          absl::StatusCode::kFailedPrecondition);
+    CHECK(f.service.GetTrial("svc", t.id)->measurements.size() == 2);
+  }
+  SECTION("infeasible, failed and stop") {
+    REQUIRE(f.service.CompleteTrial("svc", t.id, TrialOutcome::Infeasible("OOM")).ok());
+    CHECK(f.service.CompleteTrial("svc", t.id, TrialOutcome::Infeasible("OOM")).ok());
+    CHECK(f.service.CompleteTrial("svc", t.id, TrialOutcome::Infeasible("other")).status().code() ==
+          absl::StatusCode::kFailedPrecondition);
+    Trial u = f.Suggest("a");
+    REQUIRE(f.service.CompleteTrial("svc", u.id, TrialOutcome::Failed("exit 3")).ok());
+    CHECK(f.service.CompleteTrial("svc", u.id, TrialOutcome::Failed("exit 3")).ok());
+    CHECK(f.service.StopTrial("svc", u.id, "").status().code() ==
+          absl::StatusCode::kFailedPrecondition);
+    Trial v = f.Suggest("a");
+    REQUIRE(f.service.StopTrial("svc", v.id, "enough").ok());
+    REQUIRE(f.service.CompleteTrial("svc", v.id, {}).ok());  // stopped before any report
+    auto stop_again = f.service.StopTrial("svc", v.id, "enough");
+    REQUIRE(stop_again.ok());
+    CHECK(stop_again->state == TrialState::kStopped);
+  }
+}
+
+TEST_CASE("Completing with the last report takes the last one with the objective",
+          "[study_service]") {
+  Fixture f;
+  Trial t = f.Suggest("a");
+  // The chief reports the objective; a worker reports throughput after it.
+  REQUIRE(f.service.ReportMeasurement("svc", t.id, {.step = 3, .metrics = {{"acc", 0.7}}}).ok());
+  REQUIRE(
+      f.service.ReportMeasurement("svc", t.id, {.step = 3, .metrics = {{"throughput", 90}}}).ok());
+  auto done = f.service.CompleteTrial("svc", t.id, {});
+  REQUIRE(done.ok());
+  CHECK(done->state == TrialState::kCompleted);
+  CHECK(done->final_measurement->metrics == std::map<std::string, double>{{"acc", 0.7}});
 }
 
 TEST_CASE("CompleteTrial needs the objective metric; infeasible and failed keep reasons",
