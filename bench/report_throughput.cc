@@ -5,6 +5,9 @@
 // in the same process tree.
 //
 //   build/bench_report_throughput [--trainers 32] [--reports 400] [--runs 3]
+//
+// Also measures the cost of report ids (exactly-once reports): the same runs
+// with clients that send none, alternating with the normal ones.
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,7 +43,7 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
-RunResult RunOnce(int trainers, int reports, int run) {
+RunResult RunOnce(int trainers, int reports, int run, bool report_ids) {
   const std::string db =
       (std::filesystem::temp_directory_path() /
        ("tuner_bench_reports_" + std::to_string(getpid()) + "_" + std::to_string(run) + ".db"))
@@ -70,7 +73,7 @@ RunResult RunOnce(int trainers, int reports, int run) {
   const auto start = Clock::now();
   for (int w = 0; w < trainers; ++w) {
     threads.emplace_back([&, w] {
-      auto client = tuner::TunerClient::Connect((*server)->address());
+      auto client = tuner::TunerClient::Connect((*server)->address(), {.report_ids = report_ids});
       auto s = (*client)->SuggestTrials("bench", 1, "trainer-" + std::to_string(w));
       const int64_t id = s->trials[0].id();
       std::mt19937_64 local(w);
@@ -113,12 +116,18 @@ int main(int argc, char** argv) {
     if (flag == "--reports") reports = value;
     if (flag == "--runs") runs = value;
   }
-  std::vector<double> rate, p50, p99;
+  // With report ids (the default: exactly once across retries) and without,
+  // alternating so that both see the same machine load.
+  std::vector<double> rate, p50, p99, plain_rate, plain_p50, plain_p99;
   for (int r = 0; r < runs; ++r) {
-    RunResult result = RunOnce(trainers, reports, r);
+    RunResult result = RunOnce(trainers, reports, r, true);
     rate.push_back(result.reports_per_s);
     p50.push_back(result.p50_ms);
     p99.push_back(result.p99_ms);
+    RunResult plain = RunOnce(trainers, reports, r, false);
+    plain_rate.push_back(plain.reports_per_s);
+    plain_p50.push_back(plain.p50_ms);
+    plain_p99.push_back(plain.p99_ms);
   }
   // The peer, in the same run: Optuna 3.1, SQLite storage, MedianPruner.
   double optuna_rate = 0;
@@ -133,6 +142,8 @@ int main(int argc, char** argv) {
   std::printf("%-34s %14s %10s %10s\n", "system", "reports/s", "p50 ms", "p99 ms");
   std::printf("%-34s %14.0f %10.2f %10.2f\n", "tuner (gRPC stream, SQLite WAL)", Median(rate),
               Median(p50), Median(p99));
+  std::printf("%-34s %14.0f %10.2f %10.2f\n", "tuner, reports without report ids",
+              Median(plain_rate), Median(plain_p50), Median(plain_p99));
   if (optuna_rate > 0) {
     std::printf("%-34s %14.0f %10s %10s\n", "optuna 3.1 (SQLite, MedianPruner)", optuna_rate, "-",
                 "-");

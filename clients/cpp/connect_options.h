@@ -27,6 +27,10 @@ struct ConnectOptions {
   // Ctrl-C), and once with OK when it answers again (the result is then
   // ignored). For progress displays; may be empty.
   std::function<bool(const absl::Status&)> on_wait;
+  // false: reports go without a report id, as before report ids existed, so
+  // a retried report may be stored twice. Only for measuring their cost
+  // (bench_report_throughput).
+  bool report_ids = true;
 };
 
 }  // namespace tuner

@@ -69,6 +69,7 @@ struct TunerClient::Impl {
   // Report ids: "<nonce>:<sequence>", unique per client and so per trial.
   std::string report_nonce = RandomNonce();
   int64_t report_sequence = 0;
+  bool report_ids = true;
 
   // Runs attempt(retry) until it gives an answer other than "unreachable",
   // or retry_s has passed (then the error names the server and the wait).
@@ -140,6 +141,7 @@ absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::Connect(const std::str
   if (!retry_s.ok()) return retry_s.status();
   impl->retry_s = *retry_s;
   impl->on_wait = options.on_wait;
+  impl->report_ids = options.report_ids;
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (!options.ca_file.empty()) {
     std::ifstream in(options.ca_file, std::ios::binary);
@@ -267,9 +269,11 @@ absl::StatusOr<bool> TunerClient::Report(const std::string& study, int64_t trial
   v1::ReportMetricsRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);
-  req.set_report_id(report_id.empty()
-                        ? absl::StrCat(impl_->report_nonce, ":", ++impl_->report_sequence)
-                        : report_id);
+  if (!report_id.empty()) {
+    req.set_report_id(report_id);
+  } else if (impl_->report_ids) {
+    req.set_report_id(absl::StrCat(impl_->report_nonce, ":", ++impl_->report_sequence));
+  }
   v1::Measurement* m = req.mutable_measurement();
   m->set_step(step);
   m->set_elapsed_secs(
