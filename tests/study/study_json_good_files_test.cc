@@ -150,7 +150,9 @@ TEST_CASE("the study-format example parses with every value") {
 
   CHECK(p[1].name == "hidden_units");
   CHECK(p[1].type == ParameterType::kDiscrete);
-  CHECK(p[1].values == std::vector<ParameterValue>{32.0, 64.0, 128.0, 256.0});
+  // Whole numbers: integers (an int in Python, 32 in TUNER_PARAMS).
+  CHECK(p[1].values ==
+        std::vector<ParameterValue>{int64_t{32}, int64_t{64}, int64_t{128}, int64_t{256}});
   CHECK(p[1].scale == Scale::kLinear);
 
   CHECK(p[2].name == "layers");
@@ -310,8 +312,8 @@ TEST_CASE("canonical JSON has every field in a fixed order") {
       "name": "d",
       "type": "discrete",
       "values": [
-        1.0,
-        3.0
+        1,
+        3
       ],
       "scale": "linear"
     },
@@ -323,7 +325,7 @@ TEST_CASE("canonical JSON has every field in a fixed order") {
       ],
       "when": {
         "d": [
-          3.0
+          3
         ]
       }
     }

@@ -201,7 +201,9 @@ class Trial:
         self._reports += 1
         if stop:
             self.should_stop = True
-            self.stop_reason = reason
+            self.stop_reason = self.reason = reason
+            if self.state == "ACTIVE":
+                self.state = "STOPPING"  # as the server now has it
         return stop
 
     def heartbeat(self):
