@@ -26,18 +26,17 @@ sys.path.insert(0, str(REPO / "clients" / "python"))
 
 import grpc  # noqa: E402
 import tuner_client  # noqa: E402
-from tuner.v1 import tuner_pb2  # noqa: E402  (found by tuner_client)
+from tuner_client.proto import tuner_pb2  # noqa: E402
 
 TUNER_BIN = os.environ.get("TUNER_BIN", str(REPO / "build" / "tuner"))
-STUBS_DIR = str(pathlib.Path(tuner_pb2.__file__).resolve().parents[2])
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
 
 
 def child_env(**extra):
-    """The environment for Python subprocesses: finds tuner_client and stubs."""
+    """The environment for Python subprocesses: finds tuner_client."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUNER_")}
-    paths = [str(REPO / "clients" / "python"), STUBS_DIR]
+    paths = [str(REPO / "clients" / "python")]
     if os.environ.get("PYTHONPATH"):
         paths.append(os.environ["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
