@@ -255,6 +255,22 @@ TEST_CASE("trainer defaults and a stdout metric pattern") {
   CHECK(spec.trainer.timeout_s == 0);
   CHECK(ToString(spec.trainer.metrics.source) == "stdout");
   CHECK(spec.trainer.metrics.pattern == R"(^(\w+): ([-0-9.e]+)$)");
+  CHECK(spec.trainer.metrics.step_key == "epoch");  // the default
+}
+
+TEST_CASE("trainer.metrics.step_key names the step of stdout lines") {
+  const StudySpec spec = ParseOk(R"({
+    "name": "t", "objective": {"metric": "m", "goal": "maximize"},
+    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+    "trainer": {"command": ["./train"],
+                "metrics": {"source": "stdout", "step_key": "global_step"}}})");
+  CHECK(spec.trainer.metrics.step_key == "global_step");
+  const std::string canonical = ToCanonicalJson(spec);
+  CHECK_THAT(canonical, Catch::Contains(R"("metrics": {
+      "source": "stdout",
+      "step_key": "global_step"
+    })"));
+  CHECK(ToCanonicalJson(ParseOk(canonical)) == canonical);
 }
 
 TEST_CASE("integral numbers are accepted where integers are expected") {
