@@ -282,7 +282,7 @@ class TrialTest(ServerTestCase):
         self.assertFalse(trial.heartbeat())
         self.client.stop_trial("t", trial.id, "from outside")
         self.assertTrue(trial.heartbeat())
-        self.assertEqual(trial.stop_reason, "from outside")
+        self.assertEqual((trial.stop_reason, trial.reason), ("from outside", "from outside"))
         trial.complete(acc=0.1)
         with self.assertRaises(tuner_client.FailedPreconditionError):
             trial.heartbeat()

@@ -215,7 +215,7 @@ class Trial:
         stop = response.decision == pb.STOP
         if stop:
             self.should_stop = True
-            self.stop_reason = response.reason
+            self.stop_reason = self.reason = response.reason
         return stop
 
     def complete(self, metrics=None, /, **kwargs):
