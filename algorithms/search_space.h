@@ -18,8 +18,8 @@
 
 namespace tuner {
 
-// A parameter's value: double for `double` and numeric `discrete`, int64 for
-// `integer`, string for `categorical` (and string-valued `discrete`).
+// A parameter's value: double for `double` and fractional `discrete`, int64
+// for `integer` and whole-number `discrete`, string for `categorical`.
 using ParameterValue = std::variant<double, int64_t, std::string>;
 
 // Parameter name -> value, ordered by name so that iteration is deterministic.

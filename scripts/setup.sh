@@ -11,7 +11,7 @@ PACKAGES=(
   libboost-dev libboost-filesystem-dev libsqlite3-dev sqlite3 libeigen3-dev
   nlohmann-json3-dev libspdlog-dev catch2 libnlopt-cxx-dev libcli11-dev
   libssl-dev openssl
-  python3 python3-grpcio python3-protobuf
+  python3 python3-grpcio python3-protobuf python3-setuptools python3-wheel python3-pip python3-venv
   python3-torch python3-sklearn python3-numpy
 )
 scripts/install_packages.sh "${PACKAGES[@]}"

@@ -39,7 +39,11 @@ std::optional<ParameterValue> CoerceValue(const ParameterSpec& spec, const Json&
                               " parameter), got " + TypeName(value));
         return std::nullopt;
       }
-      return ParameterValue(value.get<double>());
+      const ParameterValue number(value.get<double>());
+      for (const ParameterValue& allowed : spec.values) {
+        if (SameValue(allowed, number)) return allowed;  // 32 for [32, 64], 1.0 for [0.5, 1]
+      }
+      return number;
     }
     case ParameterType::kCategorical: {
       if (!value.is_string()) {

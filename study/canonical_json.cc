@@ -63,6 +63,7 @@ Json TrainerToJson(const TrainerSpec& t) {
   Json metrics = Json::object();
   metrics["source"] = ToString(t.metrics.source);
   if (!t.metrics.pattern.empty()) metrics["pattern"] = t.metrics.pattern;
+  if (t.metrics.source == MetricSource::kStdout) metrics["step_key"] = t.metrics.step_key;
   out["metrics"] = std::move(metrics);
   if (t.backend == Backend::kSlurm) {
     Json slurm = Json::object();
@@ -74,10 +75,11 @@ Json TrainerToJson(const TrainerSpec& t) {
     out["slurm"] = std::move(slurm);
   }
   // Only when set, so that studies without limits keep their canonical form.
-  if (t.resources.memory > 0 || t.resources.cpus_per_rank > 0) {
+  if (t.resources.memory > 0 || t.resources.cpus_per_rank > 0 || t.resources.gpus_per_rank > 0) {
     Json resources = Json::object();
     if (t.resources.memory > 0) resources["memory"] = t.resources.memory;
     if (t.resources.cpus_per_rank > 0) resources["cpus_per_rank"] = t.resources.cpus_per_rank;
+    if (t.resources.gpus_per_rank > 0) resources["gpus_per_rank"] = t.resources.gpus_per_rank;
     out["resources"] = std::move(resources);
   }
   return out;

@@ -1,5 +1,6 @@
 #include "study/parameters_json.h"
 
+#include <cmath>
 #include <limits>
 #include <map>
 #include <optional>
@@ -290,7 +291,19 @@ bool ParametersParser::ParseNumericValues(ObjectReader& reader, ParameterSpec* s
     }
   }
   if (!ok) return false;
-  for (const auto& [v, i] : seen) spec->values.emplace_back(v);  // ascending
+  // Whole numbers only: the values are integers (an int in Python, `32` in
+  // TUNER_PARAMS); any fraction keeps them all doubles.
+  bool whole = true;
+  for (const auto& [v, i] : seen) {
+    whole = whole && v == std::floor(v) && std::abs(v) <= static_cast<double>(kMaxExactInteger);
+  }
+  for (const auto& [v, i] : seen) {  // ascending
+    if (whole) {
+      spec->values.emplace_back(static_cast<int64_t>(v));
+    } else {
+      spec->values.emplace_back(v);
+    }
+  }
   return true;
 }
 
@@ -347,7 +360,8 @@ void ParametersParser::ParseScale(ObjectReader& reader, bool values_ok, Paramete
   const std::string needs = "must be greater than 0 with scale " + Quote(name);
   if (spec->type == ParameterType::kDiscrete) {
     const ParameterValue& smallest = spec->values.front();
-    if (std::get<double>(smallest) <= 0) {
+    if (std::holds_alternative<int64_t>(smallest) ? std::get<int64_t>(smallest) <= 0
+                                                  : std::get<double>(smallest) <= 0) {
       faults_->Add(reader.PathOf("values"),
                    "all values " + needs + " (got " + FormatValue(smallest) + ")");
     }
@@ -471,7 +485,7 @@ std::optional<ParameterValue> ParametersParser::ParseConditionValue(const Json& 
       }
       if (!v) return std::nullopt;
       for (const ParameterValue& allowed : parent.values) {
-        if (SameValue(allowed, *v)) return v;
+        if (SameValue(allowed, *v)) return allowed;  // typed as the parent's values
       }
       faults_->Add(path, Describe(value) + " is not one of " + parent.name + "'s values (" +
                              JoinValues(parent.values) + ")");

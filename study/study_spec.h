@@ -57,6 +57,9 @@ struct MetricsSpec {
   MetricSource source = MetricSource::kGrpc;
   std::string pattern;  // stdout only; "" = name=value pairs; else an
                         // ECMAScript regex, group 1 = name, 2 = value
+  // stdout only: the name whose value is the step; a line without it is
+  // not a measurement (trial_runner/stdout_metrics.h).
+  std::string step_key = "epoch";
 };
 
 // trainer.slurm (docs/slurm.md); only allowed with backend "slurm".
@@ -69,10 +72,13 @@ struct SlurmSpec {
 };
 
 // trainer.resources: limits per rank, through each rank's cgroup (local
-// backend; docs/reliability.md). Only allowed with backend "local".
+// backend; docs/reliability.md), and devices. Only allowed with backend "local".
 struct ResourcesSpec {
   int64_t memory = 0;        // bytes, >= 1 MiB (memory.max); 0 = no limit
   double cpus_per_rank = 0;  // > 0, <= 4096 (cpu.max); 0 = no limit
+  // >= 0: devices of the run's list (`tuner run --devices`) each rank (ps
+  // too, as Slurm's gpus_per_task) gets alone, as CUDA_VISIBLE_DEVICES.
+  int gpus_per_rank = 0;
 };
 
 struct TrainerSpec {

@@ -80,11 +80,33 @@ void ParseEnv(const Json& value, const std::string& path, FaultList* faults,
   }
 }
 
+// A metric name as the default stdout pattern reads it.
+bool IsMetricName(const std::string& text) {
+  static const std::regex* pattern = new std::regex(R"([A-Za-z_][\w./-]*)");
+  return std::regex_match(text, *pattern);
+}
+
 void ParseMetrics(const Json& value, const std::string& path, FaultList* faults,
                   MetricsSpec* metrics) {
-  ObjectReader reader(value, path, {"source", "pattern"}, faults);
+  ObjectReader reader(value, path, {"source", "pattern", "step_key"}, faults);
   const bool source_ok = reader.Find("source") == nullptr ||
                          reader.Choice("source", MetricSourceChoices(), &metrics->source);
+  if (const Json* step_key = reader.Find("step_key")) {
+    const std::string key_path = reader.PathOf("step_key");
+    std::optional<std::string> text = ReadString(*step_key, key_path, faults);
+    if (text && source_ok) {
+      if (metrics->source != MetricSource::kStdout) {
+        faults->Add(key_path, "only allowed with source \"stdout\"");
+      } else if (!IsMetricName(*text)) {
+        faults->Add(key_path,
+                    "expected a name (a letter or '_', then letters, digits, '_', '.', '/' or "
+                    "'-'), got " +
+                        Quote(*text));
+      } else {
+        metrics->step_key = std::move(*text);
+      }
+    }
+  }
   const Json* pattern = reader.Find("pattern");
   if (pattern == nullptr) return;
   const std::string pattern_path = reader.PathOf("pattern");
@@ -264,7 +286,8 @@ std::optional<int64_t> ReadMemory(const Json& value, const std::string& path, Fa
 
 void ParseResources(const Json& value, const std::string& path, FaultList* faults,
                     ResourcesSpec* resources) {
-  ObjectReader reader(value, path, {"memory", "cpus_per_rank"}, faults);
+  ObjectReader reader(value, path, {"memory", "cpus_per_rank", "gpus_per_rank"}, faults);
+  reader.Integer("gpus_per_rank", 0, 1 << 16, &resources->gpus_per_rank);
   if (const Json* memory = reader.Find("memory")) {
     if (std::optional<int64_t> bytes = ReadMemory(*memory, reader.PathOf("memory"), faults)) {
       resources->memory = *bytes;

@@ -36,6 +36,10 @@ struct LaunchRequest {
   std::string working_dir;              // cwd of every rank ("" = inherit)
   std::string output_dir;               // the trial's directory (created); logs in it
   std::string endpoint;                 // TUNER_ENDPOINT, the study server's host:port
+  // The devices the trial holds alone (trainer.resources.gpus_per_rank of
+  // them per rank, in rank order: chief, workers, ps); rank i gets its slice
+  // as CUDA_VISIBLE_DEVICES. Empty = CUDA_VISIBLE_DEVICES left as it is.
+  std::vector<std::string> devices;
 };
 
 struct ClusterExit {

@@ -217,6 +217,14 @@ class LocalLauncher::Impl {
           " ps=" + std::to_string(shape.ps));
     }
     if (request.output_dir.empty()) return absl::InvalidArgumentError("output_dir is empty");
+    if (const int64_t needed =
+            int64_t{trainer.resources.gpus_per_rank} * (shape.chief + shape.worker + shape.ps);
+        needed != static_cast<int64_t>(request.devices.size()) &&
+        (needed > 0 || !request.devices.empty())) {
+      return absl::InvalidArgumentError(
+          "trainer.resources.gpus_per_rank: the cluster needs " + std::to_string(needed) +
+          " devices, the launch request holds " + std::to_string(request.devices.size()));
+    }
     if (clusters_.count(request.trial_id) != 0) {
       return absl::AlreadyExistsError("trial " + std::to_string(request.trial_id) +
                                       " is already running");
@@ -233,7 +241,7 @@ class LocalLauncher::Impl {
     const bool stdout_metrics = trainer.metrics.source == MetricSource::kStdout;
     if (stdout_metrics) {
       absl::StatusOr<StdoutMetricParser> parser =
-          StdoutMetricParser::Create(trainer.metrics.pattern);
+          StdoutMetricParser::Create(trainer.metrics.pattern, trainer.metrics.step_key);
       if (!parser.ok()) return parser.status();
       cluster->parser.emplace(std::move(*parser));
     }

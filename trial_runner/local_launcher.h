@@ -97,7 +97,8 @@ class LocalLauncher final : public Launcher {
   LocalLauncher& operator=(const LocalLauncher&) = delete;
 
   // Errors: InvalidArgument (empty command, a cluster without exactly one
-  // chief, negative counts, no output_dir, a bad metrics pattern),
+  // chief, negative counts, no output_dir, a bad metrics pattern, devices
+  // that are not trainer.resources.gpus_per_rank per rank),
   // AlreadyExists (the trial's cluster is running), FailedPrecondition (the
   // launcher is being destroyed), or the errno-derived error of creating the
   // directories, picking ports or executing a rank (e.g. NotFound for a

@@ -1,5 +1,6 @@
 #include "trial_runner/rank_env.h"
 
+#include <algorithm>
 #include <string>
 #include <variant>
 
@@ -80,6 +81,20 @@ std::string TfConfigJson(const ClusterPorts& ports, const RankId& rank, int64_t 
   return config.dump();
 }
 
+std::string RankDevices(const LaunchRequest& request, const RankId& rank) {
+  const ClusterSpec& cluster = request.trainer.cluster;
+  const size_t per_rank = static_cast<size_t>(std::max(request.trainer.resources.gpus_per_rank, 0));
+  size_t position = static_cast<size_t>(rank.index);
+  if (rank.type != TaskType::kChief) position += static_cast<size_t>(cluster.chief);
+  if (rank.type == TaskType::kPs) position += static_cast<size_t>(cluster.worker);
+  std::string out;
+  for (size_t i = position * per_rank; i < (position + 1) * per_rank; ++i) {
+    if (i >= request.devices.size()) break;
+    out += (out.empty() ? "" : ",") + request.devices[i];
+  }
+  return out;
+}
+
 RankCommand BuildRankCommand(const LaunchRequest& request, const ClusterPorts& ports,
                              const RankId& rank,
                              const std::map<std::string, std::string>& base_env) {
@@ -102,17 +117,24 @@ RankCommand BuildRankCommand(const LaunchRequest& request, const ClusterPorts& p
   env["MASTER_ADDR"] = kLoopback;
   env["MASTER_PORT"] = ports.chief.empty() ? "" : std::to_string(ports.chief.front());
   env["WORLD_SIZE"] = std::to_string(ports.chief.size() + ports.worker.size());
+  // Every rank runs on this machine: the local ranks are the ranks (torchrun's
+  // LOCAL_RANK, LOCAL_WORLD_SIZE).
+  env["LOCAL_WORLD_SIZE"] = env["WORLD_SIZE"];
   switch (rank.type) {
     case TaskType::kChief:
-      env["RANK"] = std::to_string(rank.index);
+      env["RANK"] = env["LOCAL_RANK"] = std::to_string(rank.index);
       break;
     case TaskType::kWorker:
-      env["RANK"] = std::to_string(ports.chief.size() + rank.index);
+      env["RANK"] = env["LOCAL_RANK"] = std::to_string(ports.chief.size() + rank.index);
       break;
     case TaskType::kPs:
-      env.erase("RANK");  // not in the world, even if the server's env has one
+      // Not in the world, even if the server's env has them.
+      env.erase("RANK");
+      env.erase("LOCAL_RANK");
+      env.erase("LOCAL_WORLD_SIZE");
       break;
   }
+  if (!request.devices.empty()) env["CUDA_VISIBLE_DEVICES"] = RankDevices(request, rank);
   env.emplace("PYTHONUNBUFFERED", "1");  // only when neither env set it
   return out;
 }

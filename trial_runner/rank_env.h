@@ -15,8 +15,11 @@
 //         MASTER_ADDR=127.0.0.1, MASTER_PORT (the chief's port, the same one
 //         as the chief's TF_CONFIG address), WORLD_SIZE (chief + workers) and
 //         RANK (chief 0, workers 1..N; none for ps, which are outside the
-//         PyTorch world), and PYTHONUNBUFFERED=1 unless already set, so that
-//         logs and stdout metrics arrive as they are printed.
+//         PyTorch world), LOCAL_RANK = RANK and LOCAL_WORLD_SIZE = WORLD_SIZE
+//         (every rank runs on this machine; none for ps),
+//         CUDA_VISIBLE_DEVICES = RankDevices() when request.devices is set,
+//         and PYTHONUNBUFFERED=1 unless already set, so that logs and stdout
+//         metrics arrive as they are printed.
 #ifndef TUNER_TRIAL_RUNNER_RANK_ENV_H_
 #define TUNER_TRIAL_RUNNER_RANK_ENV_H_
 
@@ -74,6 +77,11 @@ std::string ParamsJson(const Assignment& parameters);
 // {"cluster":{"chief":["127.0.0.1:4000"],"worker":["127.0.0.1:4001"]},
 //  "task":{"type":"worker","index":0,"trial":"7"},"environment":"cloud"}.
 std::string TfConfigJson(const ClusterPorts& ports, const RankId& rank, int64_t trial_id);
+
+// The devices of `rank`, comma-separated: its slice of request.devices,
+// trainer.resources.gpus_per_rank of them per rank in ClusterRanks order
+// (chief, workers, ps). "" when the list is too short.
+std::string RankDevices(const LaunchRequest& request, const RankId& rank);
 
 // Argument vector and full environment of `rank`. `ports` must have an entry
 // for every rank of request.trainer.cluster.

@@ -325,8 +325,8 @@ class SlurmLauncher::Impl {
     job.timeout_s = request.trainer.timeout_s;
     job.chief_log = (fs::path(request.output_dir) / "logs" / "chief-0.log").string();
     if (request.trainer.metrics.source == MetricSource::kStdout) {
-      absl::StatusOr<StdoutMetricParser> parser =
-          StdoutMetricParser::Create(request.trainer.metrics.pattern);
+      absl::StatusOr<StdoutMetricParser> parser = StdoutMetricParser::Create(
+          request.trainer.metrics.pattern, request.trainer.metrics.step_key);
       if (!parser.ok()) return parser.status();
       job.parser.emplace(std::move(*parser));
     }

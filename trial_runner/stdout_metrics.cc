@@ -33,7 +33,11 @@ std::optional<double> ParseFinite(const std::string& text) {
 
 }  // namespace
 
-absl::StatusOr<StdoutMetricParser> StdoutMetricParser::Create(const std::string& pattern) {
+absl::StatusOr<StdoutMetricParser> StdoutMetricParser::Create(const std::string& pattern,
+                                                              const std::string& step_key) {
+  if (step_key.empty()) {
+    return absl::InvalidArgumentError("trainer.metrics.step_key: must not be empty");
+  }
   const std::string& source = pattern.empty() ? std::string(kDefaultPattern) : pattern;
   std::regex regex;
   try {
@@ -47,11 +51,11 @@ absl::StatusOr<StdoutMetricParser> StdoutMetricParser::Create(const std::string&
         "trainer.metrics.pattern: expected two capture groups (name, value), got " +
         std::to_string(regex.mark_count()) + ": " + pattern);
   }
-  return StdoutMetricParser(std::move(regex));
+  return StdoutMetricParser(std::move(regex), step_key);
 }
 
 std::optional<Measurement> StdoutMetricParser::ParseLine(std::string_view line,
-                                                         double elapsed_secs) {
+                                                         double elapsed_secs) const {
   if (line.size() > kMaxLineLength) return std::nullopt;
   std::map<std::string, double> metrics;
   using Iterator = std::regex_iterator<std::string_view::const_iterator>;
@@ -63,22 +67,17 @@ std::optional<Measurement> StdoutMetricParser::ParseLine(std::string_view line,
     metrics[match.str(1)] = *value;
   }
 
-  std::optional<int64_t> step;
-  for (const char* name : {"step", "epoch"}) {
-    auto it = metrics.find(name);
-    if (it == metrics.end()) continue;
-    const double value = it->second;
-    if (value >= -9.2e18 && value <= 9.2e18) step = static_cast<int64_t>(value);
-    metrics.erase(it);
-    break;
-  }
+  auto step = metrics.find(step_key_);
+  if (step == metrics.end()) return std::nullopt;  // a log line
+  const double value = step->second;
+  if (!(value >= 0 && value <= 9.2e18) || value != std::floor(value)) return std::nullopt;
+  metrics.erase(step);
   if (metrics.empty()) return std::nullopt;
 
   Measurement measurement;
-  measurement.step = step ? *step : next_step_;
+  measurement.step = static_cast<int64_t>(value);
   measurement.elapsed_secs = elapsed_secs;
   measurement.metrics = std::move(metrics);
-  next_step_ = measurement.step + 1;
   return measurement;
 }
 

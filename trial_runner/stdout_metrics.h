@@ -8,18 +8,19 @@
 // A custom pattern is an ECMAScript regex matched repeatedly along the line;
 // group 1 is the metric's name and group 2 its value.
 //
-// Each line with at least one metric is one Measurement. Its step is the
-// integer value of a `step` metric, else of an `epoch` metric (that metric is
-// not kept), else one more than the previous measurement's step (1 for the
-// first). Values that do not parse or are not finite are skipped; a line left
-// with no metric gives no measurement, and so does a line over 4096 bytes.
+// Only a line that carries the step key (trainer.metrics.step_key, default
+// `epoch`) is a measurement: its step is that key's value, which must be a
+// whole number >= 0 (the key is not kept as a metric), and its metrics are the
+// other pairs on the line. Lines without the key are log lines and give
+// nothing ("loading data from path=/tmp/data seed=7", "debug: batch=128
+// took=0.10"); so do values that do not parse or are not finite, a line left
+// with no metric, and a line over 4096 bytes.
 //
-// Thread-safety: a parser keeps the step counter; use one per trial from one
-// thread at a time.
+// Thread-safety: a parser holds no state beyond its options; ParseLine is
+// const.
 #ifndef TUNER_TRIAL_RUNNER_STDOUT_METRICS_H_
 #define TUNER_TRIAL_RUNNER_STDOUT_METRICS_H_
 
-#include <cstdint>
 #include <optional>
 #include <regex>
 #include <string>
@@ -33,18 +34,20 @@ namespace tuner {
 class StdoutMetricParser {
  public:
   // InvalidArgument when `pattern` is not a valid ECMAScript regex or has
-  // fewer than two capture groups.
-  static absl::StatusOr<StdoutMetricParser> Create(const std::string& pattern);
+  // fewer than two capture groups, or `step_key` is empty.
+  static absl::StatusOr<StdoutMetricParser> Create(const std::string& pattern,
+                                                   const std::string& step_key = "epoch");
 
   // The measurement of `line` (without its newline), stamped with
-  // `elapsed_secs`; nullopt when the line holds no metric.
-  std::optional<Measurement> ParseLine(std::string_view line, double elapsed_secs);
+  // `elapsed_secs`; nullopt when the line is not a measurement.
+  std::optional<Measurement> ParseLine(std::string_view line, double elapsed_secs) const;
 
  private:
-  explicit StdoutMetricParser(std::regex regex) : regex_(std::move(regex)) {}
+  StdoutMetricParser(std::regex regex, std::string step_key)
+      : regex_(std::move(regex)), step_key_(std::move(step_key)) {}
 
   std::regex regex_;
-  int64_t next_step_ = 1;
+  std::string step_key_;
 };
 
 }  // namespace tuner

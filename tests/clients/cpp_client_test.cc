@@ -102,7 +102,9 @@ TEST_CASE("CreateStudy from JSON built by a program", "[cpp_client]") {
   auto trials = f.client->SuggestTrials("program-form", 1, "w");
   REQUIRE(trials.ok());
   REQUIRE(trials->trials.size() == 1);
-  CHECK(trials->trials[0].parameters().at("units").double_value() >= 32);
+  // Whole-number discrete values travel as integers.
+  CHECK(trials->trials[0].parameters().at("units").kind_case() == v1::ParameterValue::kIntValue);
+  CHECK(trials->trials[0].parameters().at("units").int_value() >= 32);
 
   nlohmann::json bad = spec;
   bad["name"] = "bad-form";

@@ -26,18 +26,17 @@ sys.path.insert(0, str(REPO / "clients" / "python"))
 
 import grpc  # noqa: E402
 import tuner_client  # noqa: E402
-from tuner.v1 import tuner_pb2  # noqa: E402  (found by tuner_client)
+from tuner_client.proto import tuner_pb2  # noqa: E402
 
 TUNER_BIN = os.environ.get("TUNER_BIN", str(REPO / "build" / "tuner"))
-STUBS_DIR = str(pathlib.Path(tuner_pb2.__file__).resolve().parents[2])
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
 
 
 def child_env(**extra):
-    """The environment for Python subprocesses: finds tuner_client and stubs."""
+    """The environment for Python subprocesses: finds tuner_client."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUNER_")}
-    paths = [str(REPO / "clients" / "python"), STUBS_DIR]
+    paths = [str(REPO / "clients" / "python")]
     if os.environ.get("PYTHONPATH"):
         paths.append(os.environ["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
@@ -265,6 +264,8 @@ class TrialTest(ServerTestCase):
         self.assertTrue(trial.report(3, acc=0.7))
         self.assertTrue(trial.should_stop)
         self.assertEqual(trial.stop_reason, "enough")
+        # Set as soon as report() returns True, with no refresh().
+        self.assertEqual((trial.state, trial.reason), ("STOPPING", "enough"))
         trial.complete()
         self.assertEqual(trial.state, "STOPPED")
         self.assertEqual(trial.metrics, {"acc": 0.7})
@@ -281,7 +282,7 @@ class TrialTest(ServerTestCase):
         self.assertFalse(trial.heartbeat())
         self.client.stop_trial("t", trial.id, "from outside")
         self.assertTrue(trial.heartbeat())
-        self.assertEqual(trial.stop_reason, "from outside")
+        self.assertEqual((trial.stop_reason, trial.reason), ("from outside", "from outside"))
         trial.complete(acc=0.1)
         with self.assertRaises(tuner_client.FailedPreconditionError):
             trial.heartbeat()
@@ -377,6 +378,29 @@ class TrialTest(ServerTestCase):
         self.assertEqual((trial.state, trial.client_id), ("ACTIVE", "me"))
         trial.complete(acc=0.25)
         self.assertEqual(self.client.get_trial("t", trial.id).parameters, trial.parameters)
+
+    def test_values_arrive_typed(self):
+        # integer -> int; discrete -> int when every value is a whole number,
+        # else float; double -> float; categorical -> str.
+        self.client.create_study(attached_spec("typed", parameters=[
+            {"name": "lr", "type": "double", "min": 1, "max": 2},
+            {"name": "layers", "type": "integer", "min": 1, "max": 3},
+            {"name": "units", "type": "discrete", "values": [32, 64.0, 128]},
+            {"name": "dropout", "type": "discrete", "values": [0, 0.5]},
+            {"name": "opt", "type": "categorical", "values": ["a", "b"]},
+        ]))
+        types = {"lr": float, "layers": int, "units": int, "dropout": float, "opt": str}
+        suggested = self.client.suggest("typed", 3)
+        made = self.client.create_trial("typed", {"lr": 1, "layers": 2.0, "units": 64.0,
+                                                  "dropout": 0, "opt": "a"})
+        self.assertEqual(made.parameters, {"lr": 1.0, "layers": 2, "units": 64,
+                                           "dropout": 0.0, "opt": "a"})
+        for trial in [*suggested, made, *self.client.list_trials("typed")]:
+            self.assertEqual({k: type(v) for k, v in trial.parameters.items()}, types, trial)
+        listed = self.tuner("trials", "typed", "--server", self.server.address, "--json")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        for row in json.loads(listed.stdout):
+            self.assertEqual({k: type(v) for k, v in row["parameters"].items()}, types, row)
 
     def test_list_trials_pages_and_states(self):
         trials = [self.client.create_trial("t", {"lr": 0.01 * (i + 1), "units": 1, "opt": "a"})

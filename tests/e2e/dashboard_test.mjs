@@ -10,7 +10,7 @@
 // the re-run command line is shell-quoted; saves screenshots; stops every
 // process.
 //
-//   TUNER_BIN=build/tuner PYTHONPATH=clients/python:build/python \
+//   TUNER_BIN=build/tuner PYTHONPATH=clients/python \
 //   SCREENSHOT_DIR=build node tests/e2e/dashboard_test.mjs
 //
 // Chromium: $CHROMIUM or /usr/bin/chromium (Debian's package; scripts/setup.sh

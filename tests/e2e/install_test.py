@@ -101,7 +101,7 @@ class InstallTest(unittest.TestCase):
         prefix = os.path.join(self.tmp, "prefix")
         subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], check=True,
                        stdout=subprocess.DEVNULL)
-        self.assertTrue(os.path.isfile(os.path.join(prefix, "share/tuner/python/tuner/v1/tuner_pb2.py")))
+        self.assertTrue(os.path.isfile(os.path.join(prefix, "share/tuner/python/tuner_client/proto/tuner_pb2.py")))
         self.assertTrue(os.path.isfile(os.path.join(prefix, "share/doc/tuner/README.md")))
         self.check_copy(os.path.join(prefix, "bin", "tuner"), prefix)
 

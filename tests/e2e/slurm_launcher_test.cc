@@ -86,6 +86,7 @@ TEST_CASE("a chief and 2 workers run as one Slurm job; the chief's exit ends it"
                   "if [ \"$TUNER_TASK_TYPE\" = chief ]; then sleep 1; echo 'step=1 loss=0.5';"
                   " echo 'step=2 loss=0.25'; else exec sleep 300; fi");
   request.trainer.metrics.source = MetricSource::kStdout;
+  request.trainer.metrics.step_key = "step";
   SlurmLauncher launcher(FastOptions());
   Recorder recorder;
   REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());

@@ -24,7 +24,7 @@ TEST_CASE("ParseAssignment coerces JSON numbers to each parameter's type") {
   REQUIRE(a.ok());
   CHECK(a->at("lr") == ParameterValue(1.0));
   CHECK(a->at("layers") == ParameterValue(int64_t{2}));
-  CHECK(a->at("units") == ParameterValue(64.0));
+  CHECK(a->at("units") == ParameterValue(int64_t{64}));  // the values are whole numbers
   CHECK(a->at("opt") == ParameterValue(std::string("sgd")));
   CHECK(Space().Validate(*a).ok());
 
@@ -33,6 +33,30 @@ TEST_CASE("ParseAssignment coerces JSON numbers to each parameter's type") {
   CHECK(b->at("layers") == ParameterValue(int64_t{3}));
   CHECK(b->at("lr") == ParameterValue(0.25));
   CHECK(ParseAssignment(Space(), "{}").ok());
+}
+
+TEST_CASE("Discrete values are integers when every value is a whole number, else doubles") {
+  absl::StatusOr<StudySpec> spec = ParseStudyOrError(R"({
+    "name": "s", "objective": {"metric": "m", "goal": "maximize"},
+    "parameters": [
+      {"name": "units", "type": "discrete", "values": [64, 32.0], "scale": "log"},
+      {"name": "frac", "type": "discrete", "values": [0.5, 1, 2]},
+      {"name": "opt", "type": "categorical", "values": ["a"], "when": {"units": [32.0]}}
+    ]})");
+  REQUIRE(spec.ok());
+  const std::vector<ParameterSpec>& p = spec->space.parameters;
+  CHECK(p[0].values == std::vector<ParameterValue>{int64_t{32}, int64_t{64}});
+  CHECK(p[1].values == std::vector<ParameterValue>{0.5, 1.0, 2.0});
+  CHECK(p[2].when->values == std::vector<ParameterValue>{int64_t{32}});
+  // A number of either type reads as the declared value.
+  absl::StatusOr<Assignment> a =
+      ParseAssignment(spec->space, R"({"units": 32.0, "frac": 1, "opt": "a"})");
+  REQUIRE(a.ok());
+  CHECK(a->at("units") == ParameterValue(int64_t{32}));
+  CHECK(a->at("frac") == ParameterValue(1.0));
+  CHECK(AssignmentToJson(*a) == R"({"frac":1.0,"opt":"a","units":32})");
+  // Every suggestion of a designer comes from the values, so it is typed too.
+  CHECK(FromUnit(p[0], 0.9) == ParameterValue(int64_t{64}));
 }
 
 TEST_CASE("ParseAssignment rejects wrong types and unknown names, naming the parameter") {

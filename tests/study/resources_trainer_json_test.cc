@@ -62,6 +62,17 @@ TEST_CASE("trainer.resources in canonical JSON, only when set, and read back") {
     })"));
 }
 
+TEST_CASE("trainer.resources.gpus_per_rank, in canonical JSON only when set") {
+  const StudySpec spec = ParseOk(WithResources(R"({"gpus_per_rank": 2})"));
+  CHECK(spec.trainer.resources.gpus_per_rank == 2);
+  const std::string canonical = ToCanonicalJson(spec);
+  CHECK_THAT(canonical, Catch::Contains(R"("resources": {
+      "gpus_per_rank": 2
+    })"));
+  CHECK(ToCanonicalJson(ParseOk(canonical)) == canonical);
+  CHECK(ParseOk(WithTrainer(R"("backend": "local")")).trainer.resources.gpus_per_rank == 0);
+}
+
 struct BadResources {
   std::string json;
   std::string path;
@@ -88,6 +99,8 @@ TEST_CASE("each bad trainer.resources value gets one fault with its path") {
       {WithResources(R"({"cpus_per_rank": 5000})"), "trainer.resources.cpus_per_rank",
        "must be more than 0 and at most 4096"},
       {WithResources(R"({"cpus_per_rank": "2"})"), "trainer.resources.cpus_per_rank", "expected"},
+      {WithResources(R"({"gpus_per_rank": -1})"), "trainer.resources.gpus_per_rank", ""},
+      {WithResources(R"({"gpus_per_rank": 1.5})"), "trainer.resources.gpus_per_rank", ""},
   };
   for (const BadResources& b : bad) {
     const StudyParseResult result = ParseStudy(b.json);

@@ -321,6 +321,12 @@ const std::vector<BadFile>& BadFiles() {
        "trainer.metrics.pattern", "not a valid regular expression (ECMAScript)"},
       {WithTrainer(R"("metrics": {"source": "stdout", "pattern": ""})"), "trainer.metrics.pattern",
        "must not be empty"},
+      {WithTrainer(R"("metrics": {"step_key": "step"})"), "trainer.metrics.step_key",
+       R"(only allowed with source "stdout")"},
+      {WithTrainer(R"("metrics": {"source": "stdout", "step_key": "the step"})"),
+       "trainer.metrics.step_key", R"(expected a name (a letter or '_', then letters)"},
+      {WithTrainer(R"("metrics": {"source": "stdout", "step_key": 1})"), "trainer.metrics.step_key",
+       "expected a string"},
   };
   return *files;
 }

@@ -150,7 +150,9 @@ TEST_CASE("the study-format example parses with every value") {
 
   CHECK(p[1].name == "hidden_units");
   CHECK(p[1].type == ParameterType::kDiscrete);
-  CHECK(p[1].values == std::vector<ParameterValue>{32.0, 64.0, 128.0, 256.0});
+  // Whole numbers: integers (an int in Python, 32 in TUNER_PARAMS).
+  CHECK(p[1].values ==
+        std::vector<ParameterValue>{int64_t{32}, int64_t{64}, int64_t{128}, int64_t{256}});
   CHECK(p[1].scale == Scale::kLinear);
 
   CHECK(p[2].name == "layers");
@@ -253,6 +255,22 @@ TEST_CASE("trainer defaults and a stdout metric pattern") {
   CHECK(spec.trainer.timeout_s == 0);
   CHECK(ToString(spec.trainer.metrics.source) == "stdout");
   CHECK(spec.trainer.metrics.pattern == R"(^(\w+): ([-0-9.e]+)$)");
+  CHECK(spec.trainer.metrics.step_key == "epoch");  // the default
+}
+
+TEST_CASE("trainer.metrics.step_key names the step of stdout lines") {
+  const StudySpec spec = ParseOk(R"({
+    "name": "t", "objective": {"metric": "m", "goal": "maximize"},
+    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+    "trainer": {"command": ["./train"],
+                "metrics": {"source": "stdout", "step_key": "global_step"}}})");
+  CHECK(spec.trainer.metrics.step_key == "global_step");
+  const std::string canonical = ToCanonicalJson(spec);
+  CHECK_THAT(canonical, Catch::Contains(R"("metrics": {
+      "source": "stdout",
+      "step_key": "global_step"
+    })"));
+  CHECK(ToCanonicalJson(ParseOk(canonical)) == canonical);
 }
 
 TEST_CASE("integral numbers are accepted where integers are expected") {
@@ -310,8 +328,8 @@ TEST_CASE("canonical JSON has every field in a fixed order") {
       "name": "d",
       "type": "discrete",
       "values": [
-        1.0,
-        3.0
+        1,
+        3
       ],
       "scale": "linear"
     },
@@ -323,7 +341,7 @@ TEST_CASE("canonical JSON has every field in a fixed order") {
       ],
       "when": {
         "d": [
-          3.0
+          3
         ]
       }
     }

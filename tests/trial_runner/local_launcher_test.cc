@@ -421,12 +421,13 @@ TEST_CASE("metrics printed by the chief are reported before the exit") {
   const std::string marker = UniqueMarker();
   const std::string script = R"(
     if [ "$TUNER_TASK_TYPE" != chief ]; then echo "loss=123"; exec sleep 1000; fi
-    echo "starting"
+    echo "starting from path=/tmp/data seed=7"
     echo "epoch=1 loss=0.5"
     sleep 0.1
     echo "warning: slow" >&2
     echo "epoch=2 loss=0.25 acc=0.9 bad=inf"
-    printf 'loss=0.125'
+    echo "debug: batch=128 took=0.10"
+    printf 'epoch=3 loss=0.125'
   )";
   LaunchRequest request = ShellTrial(dir, marker, script, {1, 1, 0});
   request.trainer.metrics.source = MetricSource::kStdout;
@@ -449,8 +450,8 @@ TEST_CASE("metrics printed by the chief are reported before the exit") {
   CHECK(measurements[0].elapsed_secs >= 0);
   CHECK(measurements[1].elapsed_secs >= measurements[0].elapsed_secs + 0.09);
   CHECK(ReadFile(request.output_dir + "/logs/chief-0.log") ==
-        "starting\nepoch=1 loss=0.5\nwarning: slow\nepoch=2 loss=0.25 acc=0.9 bad=inf\n"
-        "loss=0.125");
+        "starting from path=/tmp/data seed=7\nepoch=1 loss=0.5\nwarning: slow\n"
+        "epoch=2 loss=0.25 acc=0.9 bad=inf\ndebug: batch=128 took=0.10\nepoch=3 loss=0.125");
   CHECK(CountMarkedProcesses(marker) == 0);
 }
 

@@ -120,6 +120,41 @@ TEST_CASE("PyTorch variables: world of chief + workers, ps outside it") {
                      {"chief:0", "0"}, {"worker:0", "1"}, {"worker:1", "2"}, {"ps:0", "<none>"}});
 }
 
+TEST_CASE("LOCAL_RANK and LOCAL_WORLD_SIZE as torchrun sets them, none for ps") {
+  const LaunchRequest request = ClusterRequest();
+  std::map<std::string, std::string> local;
+  for (const RankId& rank : ClusterRanks(request.trainer.cluster)) {
+    std::map<std::string, std::string> server_env = kServerEnv;
+    server_env["LOCAL_RANK"] = "9";
+    const auto env = BuildRankCommand(request, kPorts, rank, server_env).env;
+    local[rank.Name()] = env.count("LOCAL_RANK")
+                             ? env.at("LOCAL_RANK") + "/" + env.at("LOCAL_WORLD_SIZE")
+                             : "<none>";
+    CHECK(env.count("LOCAL_WORLD_SIZE") == env.count("LOCAL_RANK"));
+  }
+  CHECK(local ==
+        std::map<std::string, std::string>{
+            {"chief:0", "0/3"}, {"worker:0", "1/3"}, {"worker:1", "2/3"}, {"ps:0", "<none>"}});
+}
+
+TEST_CASE("CUDA_VISIBLE_DEVICES: each rank its own slice of the trial's devices") {
+  LaunchRequest request = ClusterRequest();  // chief, 2 workers, 1 ps
+  std::map<std::string, std::string> server_env = kServerEnv;
+  server_env["CUDA_VISIBLE_DEVICES"] = "0,1,2,3,4,5,6,7";
+  // No devices in the request: the variable is left as it is.
+  CHECK(BuildRankCommand(request, kPorts, {TaskType::kChief, 0}, server_env)
+            .env.at("CUDA_VISIBLE_DEVICES") == "0,1,2,3,4,5,6,7");
+  request.trainer.resources.gpus_per_rank = 2;
+  request.devices = {"7", "6", "5", "4", "3", "2", "1", "0"};
+  std::map<std::string, std::string> got;
+  for (const RankId& rank : ClusterRanks(request.trainer.cluster)) {
+    got[rank.Name()] =
+        BuildRankCommand(request, kPorts, rank, server_env).env.at("CUDA_VISIBLE_DEVICES");
+  }
+  CHECK(got == std::map<std::string, std::string>{
+                   {"chief:0", "7,6"}, {"worker:0", "5,4"}, {"worker:1", "3,2"}, {"ps:0", "1,0"}});
+}
+
 TEST_CASE("TUNER_PARAMS of no parameters is an empty object") { CHECK(ParamsJson({}) == "{}"); }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -62,7 +63,17 @@ std::optional<ExitOutcome> OutcomeForExit(const Trial& trial, const ClusterExit&
 
 Orchestrator::Orchestrator(StudyApi* api, Launcher* launcher, StudySpec spec,
                            OrchestratorOptions options)
-    : api_(api), launcher_(launcher), spec_(std::move(spec)), options_(std::move(options)) {}
+    : api_(api),
+      launcher_(launcher),
+      spec_(std::move(spec)),
+      options_(std::move(options)),
+      devices_(options_.devices) {}
+
+size_t Orchestrator::DevicesPerTrial() const {
+  const ClusterSpec& c = spec_.trainer.cluster;
+  return static_cast<size_t>(std::max(spec_.trainer.resources.gpus_per_rank, 0)) *
+         static_cast<size_t>(c.chief + c.worker + c.ps);
+}
 
 void Orchestrator::Push(Event event) {
   {
@@ -88,6 +99,11 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   request.output_dir = TrialDir(trial.id);
   request.endpoint = options_.endpoint;
   const int64_t id = trial.id;
+  if (DevicesPerTrial() > 0) {
+    // FillSlots saw them free; an adopted cluster keeps the devices it was
+    // given, and holds as many of the pool's here.
+    request.devices = devices_.Acquire(id, DevicesPerTrial()).value_or(std::vector<std::string>{});
+  }
   auto on_measurement = [this](int64_t t, const Measurement& m) { Push({t, false, {}, m}); };
   auto on_exit = [this](int64_t t, const ClusterExit& e) { Push({t, true, e, {}}); };
   if (!trial.runner.empty() || trial.create_time < run_start_) {
@@ -102,6 +118,7 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   }
   absl::Status launched = launcher_->Launch(request, on_measurement, on_exit);
   if (!launched.ok()) {
+    devices_.Release(id);
     spdlog::warn("trial {}: cannot launch: {}", id, std::string(launched.message()));
     return Finish(id, api_->CompleteTrial(spec_.name, id,
                                           TrialOutcome::Failed("cannot launch: " +
@@ -126,6 +143,9 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
 absl::Status Orchestrator::FillSlots(bool* study_done) {
   for (int slot = 0; slot < spec_.max_parallel_trials && !interrupted_; ++slot) {
     if (slots_.contains(slot)) continue;
+    // Not enough free devices: the slot waits (no trial is suggested) until a
+    // running trial ends and frees its own.
+    if (devices_.free() < DevicesPerTrial()) return absl::OkStatus();
     auto suggestion = api_->SuggestTrials(spec_.name, 1, SlotClient(slot));
     if (!suggestion.ok()) return suggestion.status();
     *study_done = suggestion->study_done;
@@ -163,6 +183,7 @@ absl::Status Orchestrator::HandleExit(int64_t trial_id, const ClusterExit& exit)
     }
   }
   stop_sent_.erase(trial_id);
+  devices_.Release(trial_id);  // every process of the cluster has ended
   auto trial = api_->GetTrial(spec_.name, trial_id);
   if (!trial.ok()) return trial.status();
   std::optional<ExitOutcome> outcome = OutcomeForExit(*trial, exit, spec_.trainer.timeout_s);
@@ -299,6 +320,13 @@ absl::StatusOr<RunSummary> Orchestrator::Run() {
   RunSummary summary;
   run_start_ =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (DevicesPerTrial() > devices_.size()) {
+    return absl::FailedPreconditionError(
+        "trainer.resources.gpus_per_rank: a trial needs " + std::to_string(DevicesPerTrial()) +
+        " devices (" + std::to_string(spec_.trainer.resources.gpus_per_rank) +
+        " per rank) and the run has " + std::to_string(devices_.size()) +
+        " (give them with --devices, e.g. --devices 0,1,2,3)");
+  }
   if (absl::Status s = Recover(); !s.ok()) return s;
   bool study_done = false;
   auto last_poll = std::chrono::steady_clock::now();

@@ -21,10 +21,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "storage/store.h"
 #include "study/study_spec.h"
+#include "trial_runner/device_pool.h"
 #include "trial_runner/launcher.h"
 #include "tuner/service/study_api.h"
 
@@ -43,6 +45,10 @@ struct OrchestratorOptions {
   std::string output_root;  // trial directories: <output_root>/<study>/trial-<id>
   std::string endpoint;     // the server address trainers report to
   std::map<std::string, std::string> extra_env;  // added to every rank
+  // The machine's devices (`tuner run --devices`), handed out to trials
+  // with trainer.resources.gpus_per_rank > 0 so that no two running trials
+  // share one; a slot waits (no trial is suggested) until enough are free.
+  std::vector<std::string> devices;
   std::chrono::milliseconds poll_interval{200};  // how often StopTrial is noticed
   // How often the lease of every running trial is renewed (Heartbeat).
   std::chrono::milliseconds heartbeat_interval{10000};
@@ -94,7 +100,11 @@ class Orchestrator {
   const StudySpec spec_;
   const OrchestratorOptions options_;
 
+  // trainer.resources.gpus_per_rank x ranks: the devices each trial holds.
+  size_t DevicesPerTrial() const;
+
   std::map<int, int64_t> slots_;  // slot -> running trial id (Run's thread only)
+  DevicePool devices_;            // options.devices; held by running trials (Run's thread only)
   std::set<int64_t> stop_sent_;   // trials whose cluster was told to stop
   std::atomic<bool> interrupted_{false};
   double run_start_ = 0;  // seconds since the epoch; older ACTIVE trials were launched before

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "study/study_json.h"
+#include "trial_runner/device_pool.h"
 #include "trial_runner/local_launcher.h"
 #include "trial_runner/slurm_launcher.h"
 #include "tuner/cli/commands.h"
@@ -42,6 +43,8 @@ struct RunFlags {
   std::string tls_ca;      // clients' CA; default: tls_cert
   double lease_seconds = 600;
   bool json = false;
+  std::string devices;  // --devices: the machine's device ids
+  bool devices_given = false;
 };
 
 int Fail(const std::string& message) {
@@ -106,6 +109,28 @@ int Run(const RunFlags& flags) {
     return Fail(flags.study_file +
                 ": the study has no trainer; add \"trainer\" or attach trainers with the "
                 "clients (ask/tell)");
+  }
+
+  // Devices for trainer.resources.gpus_per_rank: --devices, else found.
+  std::vector<std::string> devices;
+  if (spec.trainer.resources.gpus_per_rank > 0) {
+    std::string source = "--devices";
+    if (flags.devices_given) {
+      auto parsed_devices = ParseDeviceList(flags.devices);
+      if (!parsed_devices.ok()) {
+        return Fail("--devices: " + std::string(parsed_devices.status().message()));
+      }
+      devices = std::move(*parsed_devices);
+    } else {
+      auto found = FindDevices();
+      if (!found.ok()) return Fail(std::string(found.status().message()));
+      devices = std::move(found->devices);
+      source = found->source;
+    }
+    std::string list;
+    for (const std::string& d : devices) list += (list.empty() ? "" : ",") + d;
+    spdlog::info("devices {} (from {}); {} per rank", list.empty() ? "none" : list, source,
+                 spec.trainer.resources.gpus_per_rank);
   }
 
   // Signals are blocked from here on in every thread the run creates.
@@ -211,6 +236,7 @@ int Run(const RunFlags& flags) {
   options.working_dir = study_dir.string();
   options.output_root = output_root;
   options.endpoint = endpoint;
+  options.devices = devices;
   // Python trainers find the client package and its generated stubs.
   std::string pythonpath;
   for (const std::string& dir : PythonClientPath()) {
@@ -334,7 +360,15 @@ void AddRunCommand(CLI::App& app, CliAction* run) {
       "--output-dir", flags->output_dir,
       "Trial directories (logs, TUNER_OUTPUT_DIR); default: tuner_trials beside the db");
   cmd->add_flag("--json", flags->json, "Print one JSON object at the end (progress on stderr)");
-  cmd->callback([run, flags] { *run = [flags] { return Run(*flags); }; });
+  auto* devices = cmd->add_option(
+      "--devices", flags->devices,
+      "The machine's GPU ids, e.g. 0,1,2,3, handed out to trials with "
+      "trainer.resources.gpus_per_rank (no two running trials share one); default: $TUNER_GPUS, "
+      "else $CUDA_VISIBLE_DEVICES, else what nvidia-smi -L lists");
+  cmd->callback([run, flags, devices] {
+    flags->devices_given = devices->count() > 0;
+    *run = [flags] { return Run(*flags); };
+  });
 }
 
 }  // namespace tuner

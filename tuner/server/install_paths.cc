@@ -32,8 +32,7 @@ std::string DashboardDir() {
 std::vector<std::string> PythonClientPath() {
   const std::string data = InstalledDataDir();
   if (!data.empty()) return {data + "/python"};
-  return {std::string(TUNER_SOURCE_DIR) + "/clients/python",
-          std::string(TUNER_BINARY_DIR) + "/python"};
+  return {std::string(TUNER_SOURCE_DIR) + "/clients/python"};  // the stubs are in it
 }
 
 std::string VersionString() {

@@ -4,14 +4,14 @@
 //   <prefix>/bin/tuner                       the binary
 //   <prefix>/share/tuner/dashboard/          the dashboard (www/ and the
 //                                            charting library under node_modules/)
-//   <prefix>/share/tuner/python/             the Python client tuner_client and
-//                                            its generated stubs (tuner/v1/*_pb2*.py)
+//   <prefix>/share/tuner/python/             the Python client tuner_client, with
+//                                            its gRPC stubs (tuner_client/proto/)
 //
 // The data directory is $TUNER_DATA_DIR when set, else <dir of the running
 // binary>/../share/tuner when it exists (an install: `cmake --install`, the
 // .deb), else the build tree's own layout (a binary run from its build
-// directory: the source tree's dashboard/ and clients/python, the build's
-// python/ stubs). Reads /proc/self/exe; no other I/O.
+// directory: the source tree's dashboard/ and clients/python). Reads
+// /proc/self/exe; no other I/O.
 #ifndef TUNER_TUNER_SERVER_INSTALL_PATHS_H_
 #define TUNER_TUNER_SERVER_INSTALL_PATHS_H_
 

@@ -59,6 +59,19 @@ absl::Status CheckName(std::string_view value, std::string_view path, int max_le
   return absl::OkStatus();
 }
 
+// A valid assignment with each discrete value as the spec declares it (an
+// integer when the values are whole numbers), whichever number type came in.
+Assignment AsDeclared(const SearchSpace& space, Assignment parameters) {
+  for (auto& [name, value] : parameters) {
+    const ParameterSpec* spec = space.Find(name);
+    if (spec == nullptr || spec->type != ParameterType::kDiscrete) continue;
+    for (const ParameterValue& allowed : spec->values) {
+      if (SameValue(allowed, value)) value = allowed;
+    }
+  }
+  return parameters;
+}
+
 }  // namespace
 
 StudyService::StudyService(Store* store, StudyServiceOptions options)
@@ -301,7 +314,7 @@ absl::StatusOr<Trial> StudyService::CreateTrial(const std::string& study,
   std::lock_guard<std::mutex> lock(e.mu);
   if (absl::Status s = e.policy->spec().space.Validate(parameters); !s.ok()) return s;
   Trial t;
-  t.parameters = parameters;
+  t.parameters = AsDeclared(e.policy->spec().space, parameters);
   t.client_id = client_id;
   t.create_time = Now();
   auto stored = store_->AddTrials(study, {std::move(t)});

@@ -249,7 +249,9 @@ class Trial:
         self._reports += 1
         if stop:
             self.should_stop = True
-            self.stop_reason = reason
+            self.stop_reason = self.reason = reason
+            if self.state == "ACTIVE":
+                self.state = "STOPPING"  # as the server now has it
         return stop
 
     def _ended_elsewhere(self):
@@ -280,7 +282,7 @@ class Trial:
         stop = response.decision == pb.STOP
         if stop:
             self.should_stop = True
-            self.stop_reason = response.reason
+            self.stop_reason = self.reason = response.reason
         return stop
 
     def complete(self, metrics=None, /, **kwargs):

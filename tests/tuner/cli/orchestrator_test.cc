@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "clients/cpp/tuner_client.h"
@@ -56,9 +58,10 @@ struct Fixture {
     REQUIRE(s.ok());
     return *spec;
   }
-  RunSummary RunWith(FakeLauncher& launcher, const StudySpec& spec,
-                     Orchestrator** handle = nullptr) {
+  RunSummary RunWith(FakeLauncher& launcher, const StudySpec& spec, Orchestrator** handle = nullptr,
+                     std::vector<std::string> devices = {}) {
     OrchestratorOptions options;
+    options.devices = std::move(devices);
     options.endpoint = server->address();
     options.output_root = std::filesystem::temp_directory_path().string();
     options.poll_interval = 20ms;
@@ -98,6 +101,65 @@ TEST_CASE("Keeps max_parallel_trials clusters running until max_trials are done"
   CHECK(launcher.launched().size() == 9);
   CHECK(launcher.max_running() == 3);
   CHECK_FALSE(summary.interrupted);
+}
+
+std::string WithGpus(std::string json) {
+  const std::string command = R"("command": ["true"]})";
+  json.replace(json.find(command), command.size(),
+               R"("command": ["true"], "cluster": {"worker": 1},
+                  "resources": {"gpus_per_rank": 1}})");
+  return json;
+}
+
+TEST_CASE("Devices: running trials hold disjoint sets, freed when they end; a slot waits",
+          "[orchestrator]") {
+  Fixture f("devices");
+  // 3 slots, 2 ranks x 1 device per trial, 5 devices: 2 trials at a time.
+  StudySpec spec = f.Create(WithGpus(Spec(6, 3, 0)));
+  std::mutex mu;
+  std::map<int64_t, std::vector<std::string>> running;  // guarded by mu
+  std::set<std::string> used;                           // guarded by mu
+  bool shared = false;                                  // guarded by mu
+  FakeLauncher::Script trainer = ReportingTrainer(f, 30ms);
+  FakeLauncher launcher([&](FakeLauncher::Context& ctx) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& [id, devices] : running) {
+        for (const std::string& d : devices) {
+          for (const std::string& mine : ctx.request.devices) shared |= d == mine;
+        }
+      }
+      CHECK(ctx.request.devices.size() == 2);
+      running[ctx.request.trial_id] = ctx.request.devices;
+      used.insert(ctx.request.devices.begin(), ctx.request.devices.end());
+    }
+    ClusterExit exit = trainer(ctx);
+    std::lock_guard<std::mutex> lock(mu);
+    running.erase(ctx.request.trial_id);
+    return exit;
+  });
+  RunSummary summary = f.RunWith(launcher, spec, nullptr, {"0", "1", "2", "3", "4"});
+  CHECK(summary.counts.completed == 6);
+  CHECK(launcher.max_running() == 2);  // not 3: the third slot waited for devices
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK_FALSE(shared);
+  CHECK(used == std::set<std::string>{"0", "1", "2", "3"});  // freed ones were handed out again
+}
+
+TEST_CASE("Devices: a trial that needs more than the run has is an error", "[orchestrator]") {
+  Fixture f("few_devices");
+  StudySpec spec = f.Create(WithGpus(Spec(2, 1, 0)));
+  FakeLauncher launcher(ReportingTrainer(f));
+  OrchestratorOptions options;
+  options.endpoint = f.server->address();
+  options.devices = {"0"};
+  Orchestrator orchestrator(f.api.get(), &launcher, spec, options);
+  auto summary = orchestrator.Run();
+  REQUIRE_FALSE(summary.ok());
+  CHECK(summary.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(summary.status().message()),
+             Catch::Contains("a trial needs 2 devices (1 per rank) and the run has 1"));
+  CHECK(launcher.launched().empty());
 }
 
 TEST_CASE("Failed clusters fail their trials; max_failed_trials ends the run", "[orchestrator]") {

@@ -293,6 +293,30 @@ TEST_CASE("CreateTrial validates against the search space", "[study_service]") {
   CHECK(f.service.CreateTrial("svc", missing_child, "").ok());
 }
 
+TEST_CASE("CreateTrial stores discrete values as the spec declares them", "[study_service]") {
+  auto store = *OpenSqliteStore(":memory:");
+  StudyService service(store.get());
+  REQUIRE(service
+              .CreateStudy(R"({"name": "d", "objective": {"metric": "m", "goal": "maximize"},
+                "parameters": [{"name": "units", "type": "discrete", "values": [32, 64]},
+                               {"name": "frac", "type": "discrete", "values": [0.5, 1]}]})")
+              .ok());
+  // A client that sends 32.0 and 1 (another number type) gets 32 and 1.0.
+  auto t = service.CreateTrial("d", {{"units", 32.0}, {"frac", int64_t{1}}}, "");
+  REQUIRE(t.ok());
+  CHECK(t->parameters.at("units") == ParameterValue(int64_t{32}));
+  CHECK(t->parameters.at("frac") == ParameterValue(1.0));
+  auto read = service.GetTrial("d", t->id);
+  REQUIRE(read.ok());
+  CHECK(read->parameters == t->parameters);
+  // Suggested trials too.
+  auto s = service.SuggestTrials("d", 1, "c");
+  REQUIRE(s.ok());
+  REQUIRE(s->trials.size() == 1);
+  CHECK(std::holds_alternative<int64_t>(s->trials[0].parameters.at("units")));
+  CHECK(std::holds_alternative<double>(s->trials[0].parameters.at("frac")));
+}
+
 TEST_CASE("Several objectives: GetBestTrials returns the Pareto front", "[study_service]") {
   auto store = *OpenSqliteStore(":memory:");
   StudyService service(store.get());
