@@ -12,12 +12,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include "clients/cpp/tuner_client.h"
 #include "tuner/server/auth.h"
 #include "tuner/server/http_server.h"
 #include "tuner/server/server.h"
+#include "tuner/server/token_scope.h"
 
 namespace tuner {
 namespace {
@@ -171,6 +173,144 @@ TEST_CASE("gRPC with a token refuses calls without it") {
   unsetenv("TUNER_TOKEN");
   REQUIRE(from_env.ok());
   CHECK((*from_env)->ListStudies().ok());
+}
+
+TEST_CASE("Roles: every RPC and dashboard route against admin, worker and trial tokens") {
+  Secrets secrets;
+  auto server = Server::Start({.db_path = secrets.Db(),
+                               .listen = "127.0.0.1:0",
+                               .http_listen = "127.0.0.1:0",
+                               .token_file = secrets.token_file});
+  REQUIRE(server.ok());
+  const std::string address = (*server)->address();
+  const std::string spec = R"({"name": "NAME", "objective": {"metric": "loss", "goal": "minimize"},
+    "max_trials": 10, "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})";
+  auto spec_of = [&](const std::string& name) {
+    std::string text = spec;
+    return text.replace(text.find("NAME"), 4, name);
+  };
+  auto admin = *TunerClient::Connect(address, {.token = kToken});
+  REQUIRE(admin->CreateStudy(spec_of("a")).ok());
+  REQUIRE(admin->CreateStudy(spec_of("c")).ok());
+  const int64_t mine = admin->SuggestTrials("a", 1, "launcher")->trials[0].id();
+  const int64_t other = admin->SuggestTrials("a", 1, "someone")->trials[0].id();
+
+  const std::map<std::string, std::string> tokens = {{"admin", kToken},
+                                                     {"worker", MintWorkerToken(kToken, {"a"})},
+                                                     {"trial", MintTrialToken(kToken, "a", mine)}};
+  using Code = absl::StatusCode;
+  constexpr Code kOk = Code::kOk, kNo = Code::kPermissionDenied;
+  struct Rpc {
+    std::string name;
+    std::function<absl::Status(TunerClient&)> call;
+    Code admin, worker, trial;
+  };
+  const std::vector<Rpc> rpcs = {
+      {"CreateStudy", [&](TunerClient& c) { return c.CreateStudy(spec_of("new"), true).status(); },
+       kOk, kNo, kNo},
+      {"GetStudy a", [](TunerClient& c) { return c.GetStudy("a").status(); }, kOk, kOk, kOk},
+      {"GetStudy c", [](TunerClient& c) { return c.GetStudy("c").status(); }, kOk, kNo, kNo},
+      {"ListStudies", [](TunerClient& c) { return c.ListStudies().status(); }, kOk, kNo, kNo},
+      {"SuggestTrials a",
+       [](TunerClient& c) { return c.SuggestTrials("a", 1, "launcher").status(); }, kOk, kOk, kNo},
+      {"SuggestTrials c", [](TunerClient& c) { return c.SuggestTrials("c", 1, "w").status(); }, kOk,
+       kNo, kNo},
+      {"CreateTrial a",
+       [](TunerClient& c) {
+         v1::ParameterValue x;
+         x.set_double_value(0.5);
+         return c.CreateTrial("a", {{"x", x}}).status();
+       },
+       kOk, kOk, kNo},
+      {"GetTrial own", [&](TunerClient& c) { return c.GetTrial("a", mine).status(); }, kOk, kOk,
+       kOk},
+      {"GetTrial other", [&](TunerClient& c) { return c.GetTrial("a", other).status(); }, kOk, kOk,
+       kNo},
+      {"ReportMetrics own",
+       [&](TunerClient& c) {
+         return c.Report("a", mine, 1, {{"loss", 1}}).status();
+       },
+       kOk, kOk, kOk},
+      {"ReportMetrics other",
+       [&](TunerClient& c) {
+         return c.Report("a", other, 1, {{"loss", 1}}).status();
+       },
+       kOk, kOk, kNo},
+      {"Heartbeat own", [&](TunerClient& c) { return c.Heartbeat("a", mine).status(); }, kOk, kOk,
+       kOk},
+      {"Heartbeat other", [&](TunerClient& c) { return c.Heartbeat("a", other).status(); }, kOk,
+       kOk, kNo},
+      {"SetTrialRunner", [&](TunerClient& c) { return c.SetTrialRunner("a", mine, "x").status(); },
+       kOk, kOk, kNo},
+      {"ListTrials a", [](TunerClient& c) { return c.ListTrials("a").status(); }, kOk, kOk, kNo},
+      {"ListTrials c", [](TunerClient& c) { return c.ListTrials("c").status(); }, kOk, kNo, kNo},
+      {"GetBestTrials a", [](TunerClient& c) { return c.GetBestTrials("a").status(); }, kOk, kOk,
+       kNo},
+      {"StopTrial other", [&](TunerClient& c) { return c.StopTrial("a", other, "r").status(); },
+       kOk, kOk, kNo},
+      {"CompleteTrial own",
+       [&](TunerClient& c) {
+         return c.Complete("a", mine, {{"loss", 0.5}}).status();
+       },
+       kOk, kOk, kOk},
+      {"StopStudy c", [](TunerClient& c) { return c.StopStudy("c").status(); }, kOk, kNo, kNo},
+      {"DeleteStudy c", [](TunerClient& c) { return c.DeleteStudy("c"); }, kOk, kNo, kNo},
+  };
+  // Least rights first, so that the admin's changes (deleting c) come last.
+  for (const std::string role : {"trial", "worker", "admin"}) {
+    auto client = TunerClient::Connect(address, {.token = tokens.at(role)});
+    REQUIRE(client.ok());
+    for (const Rpc& rpc : rpcs) {
+      const Code want = role == "admin" ? rpc.admin : role == "worker" ? rpc.worker : rpc.trial;
+      INFO(role << " token: " << rpc.name);
+      // Allowed calls may still fail for their own reasons (the trial was
+      // completed by an earlier role's turn); only refusals are compared.
+      const absl::Status got = rpc.call(**client);
+      CHECK((got.code() == kNo) == (want == kNo));
+      CHECK(got.code() != Code::kUnauthenticated);
+      if (want == kNo) CHECK_THAT(std::string(got.message()), Catch::Contains("token may only"));
+    }
+  }
+
+  // The dashboard's routes.
+  const std::string url = (*server)->http_url();
+  const std::string http_address = url.substr(7, url.size() - 8);
+  struct Route {
+    std::string target;
+    int admin, worker, trial;
+  };
+  const std::string own = "/api/studies/a/trials/" + std::to_string(mine);
+  const std::vector<Route> routes = {
+      {"/", 200, 200, 200},
+      {"/api/studies", 200, 403, 403},
+      {"/api/studies/a", 200, 200, 200},
+      {"/api/studies/new", 200, 403, 403},
+      {"/api/studies/a/trials", 200, 200, 403},
+      {"/api/studies/a/columns", 200, 200, 403},
+      {"/api/studies/a/curves?metric=loss", 200, 200, 403},
+      {"/api/studies/a/importance?metric=loss", 200, 200, 403},
+      {"/api/studies/a/best", 200, 200, 403},
+      {own, 200, 200, 200},
+      {own + "/measurements", 200, 200, 200},
+      {"/api/studies/a/trials/" + std::to_string(other), 200, 200, 403},
+  };
+  for (const std::string role : {"admin", "worker", "trial"}) {
+    for (const Route& route : routes) {
+      INFO(role << " token: GET " << route.target);
+      const int want = role == "admin"    ? route.admin
+                       : role == "worker" ? route.worker
+                                          : route.trial;
+      const Fetched got =
+          Fetch(http_address, route.target, {{"Authorization", "Bearer " + tokens.at(role)}});
+      CHECK(got.status == want);
+      if (want == 403) CHECK(got.body.find("PERMISSION_DENIED") != std::string::npos);
+    }
+  }
+  // A minted token works as the dashboard's cookie too, with the same limits.
+  CHECK(Fetch(http_address, "/api/studies/a", {{"Cookie", "tuner_token=" + tokens.at("worker")}})
+            .status == 200);
+  CHECK(Fetch(http_address, "/api/studies", {{"Cookie", "tuner_token=" + tokens.at("worker")}})
+            .status == 403);
 }
 
 TEST_CASE("gRPC with TLS") {

@@ -4,6 +4,7 @@
 The server binary comes from $TUNER_BIN (default: <repo>/build/tuner).
 """
 
+import json
 import os
 import pathlib
 import selectors
@@ -120,6 +121,65 @@ class TlsTest(SecurityTestBase):
         os.environ["TUNER_TOKEN"] = TOKEN
         os.environ["TUNER_TLS_CA"] = str(self.server.cert)
         self.assertEqual(self.client().list_studies(), [])
+
+
+TRAINER = """
+import os, tuner_client
+token = os.environ["TUNER_TOKEN"]
+client = tuner_client.Client()
+try:
+    client.list_studies()
+    verdict = "listed"
+except tuner_client.PermissionDeniedError:
+    verdict = "denied"
+with open(os.path.join(os.environ["TUNER_OUTPUT_DIR"], "verdict.txt"), "w") as f:
+    f.write(token.split(":")[1] + " " + verdict)
+tuner_client.report(1, loss=0.5)
+tuner_client.complete()
+"""
+
+
+class RoleTest(SecurityTestBase):
+
+    def tuner(self, *args):
+        return subprocess.run([TUNER_BIN, *args], capture_output=True, text=True, timeout=120)
+
+    def test_launched_trials_get_a_token_for_their_trial_only(self):
+        tmp = pathlib.Path(self._tmp.name)
+        (tmp / "trainer.py").write_text(TRAINER)
+        (tmp / "study.json").write_text(json.dumps({
+            "name": "scoped", "objective": {"metric": "loss", "goal": "minimize"},
+            "max_trials": 2, "max_parallel_trials": 2,
+            "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+            "trainer": {"command": ["/usr/bin/python3", str(tmp / "trainer.py")]}}))
+        run = self.tuner("run", str(tmp / "study.json"), "--server", self.server.address,
+                         "--token-file", str(self.server.token_file),
+                         "--output-dir", str(tmp / "trials"), "--json")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        verdicts = sorted(p.read_text() for p in (tmp / "trials").rglob("verdict.txt"))
+        self.assertEqual(verdicts, ["trial denied", "trial denied"])
+        self.assertEqual(json.loads(run.stdout)["trials"]["completed"], 2)
+
+    def test_worker_token_from_tuner_token(self):
+        admin = self.client(token=TOKEN)
+        admin.create_study({"name": "w", "objective": {"metric": "acc", "goal": "maximize"},
+                            "max_trials": 3,
+                            "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})
+        made = self.tuner("token", "worker", "--study", "w",
+                          "--token-file", str(self.server.token_file))
+        self.assertEqual(made.returncode, 0, made.stderr)
+        worker = self.client(token=made.stdout.strip())
+        for trial in worker.trials("w"):
+            trial.report(1, acc=trial.parameters["x"])
+        self.assertEqual(len(worker.list_trials("w", "COMPLETED")), 3)
+        with self.assertRaises(tuner_client.PermissionDeniedError):
+            worker.list_studies()
+        with self.assertRaises(tuner_client.PermissionDeniedError):
+            worker.delete_study("w")
+        # Tokens are minted from the admin token only.
+        refused = self.tuner("token", "worker", "--study", "w")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("no admin token", refused.stderr)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ void AddLogsCommand(CLI::App& app, CliAction* run);
 void AddRerunCommand(CLI::App& app, CliAction* run);
 // db check, db backup
 void AddDbCommands(CLI::App& app, CliAction* run);
+// token worker, token trial: scoped tokens
+void AddTokenCommand(CLI::App& app, CliAction* run);
 
 }  // namespace tuner
 

@@ -94,6 +94,7 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   request.trial_id = trial.id;
   request.trainer = spec_.trainer;
   for (const auto& [k, v] : options_.extra_env) request.trainer.env.emplace(k, v);
+  if (options_.trial_token) request.trainer.env["TUNER_TOKEN"] = options_.trial_token(trial.id);
   request.parameters = trial.parameters;
   request.working_dir = options_.working_dir;
   request.output_dir = TrialDir(trial.id);

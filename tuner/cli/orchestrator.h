@@ -45,6 +45,9 @@ struct OrchestratorOptions {
   std::string output_root;  // trial directories: <output_root>/<study>/trial-<id>
   std::string endpoint;     // the server address trainers report to
   std::map<std::string, std::string> extra_env;  // added to every rank
+  // When set, each trial's ranks get TUNER_TOKEN = trial_token(trial id): a
+  // token for that trial only (tuner/server/token_scope.h).
+  std::function<std::string(int64_t trial_id)> trial_token;
   // The machine's devices (`tuner run --devices`), handed out to trials
   // with trainer.resources.gpus_per_rank > 0 so that no two running trials
   // share one; a slot waits (no trial is suggested) until enough are free.

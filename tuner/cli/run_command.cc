@@ -26,6 +26,7 @@
 #include "tuner/server/install_paths.h"
 #include "tuner/server/remote_study_api.h"
 #include "tuner/server/server.h"
+#include "tuner/server/token_scope.h"
 #include "tuner/service/study_service.h"
 
 namespace tuner {
@@ -246,7 +247,14 @@ int Run(const RunFlags& flags) {
     pythonpath += std::string(":") + existing;
   }
   options.extra_env["PYTHONPATH"] = pythonpath;
-  if (!security->token.empty()) options.extra_env["TUNER_TOKEN"] = security->token;
+  if (IsMintedToken(security->token)) {
+    options.extra_env["TUNER_TOKEN"] = security->token;  // a worker token: passed on as it is
+  } else if (!security->token.empty()) {
+    // The admin token stays with the run; each trial's ranks get their own.
+    options.trial_token = [admin = security->token, study = spec.name](int64_t id) {
+      return MintTrialToken(admin, study, id);
+    };
+  }
   if (!security->ca_file.empty()) options.extra_env["TUNER_TLS_CA"] = security->ca_file;
   const bool live = !flags.json && isatty(STDOUT_FILENO);
   std::FILE* progress_out = flags.json ? stderr : stdout;

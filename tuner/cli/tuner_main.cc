@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   tuner::AddLogsCommand(app, &run);
   tuner::AddRerunCommand(app, &run);
   tuner::AddDbCommands(app, &run);
+  tuner::AddTokenCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

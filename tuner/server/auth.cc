@@ -51,14 +51,18 @@ bool TokensEqual(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-bool BearerMatches(std::string_view authorization, std::string_view token) {
+std::string_view BearerToken(std::string_view authorization) {
   authorization = Trim(authorization);
   constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() < kScheme.size()) return false;
+  if (authorization.size() < kScheme.size()) return "";
   for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return false;
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return "";
   }
-  return !token.empty() && TokensEqual(Trim(authorization.substr(kScheme.size())), token);
+  return Trim(authorization.substr(kScheme.size()));
+}
+
+bool BearerMatches(std::string_view authorization, std::string_view token) {
+  return !token.empty() && TokensEqual(BearerToken(authorization), token);
 }
 
 std::string CookieValue(std::string_view cookie_header, std::string_view name) {

@@ -28,6 +28,8 @@ bool TokensEqual(std::string_view a, std::string_view b);
 
 // True when the `Authorization` header's value is "Bearer <token>".
 bool BearerMatches(std::string_view authorization, std::string_view token);
+// The token of a "Bearer <token>" header value ("" for another scheme).
+std::string_view BearerToken(std::string_view authorization);
 
 // The value of cookie `name` in a `Cookie` header ("" when absent).
 std::string CookieValue(std::string_view cookie_header, std::string_view name);

@@ -8,6 +8,7 @@
 
 #include "tuner/server/auth.h"
 #include "tuner/server/proto_convert.h"
+#include "tuner/server/token_scope.h"
 #include "tuner/service/study_service.h"
 #include "tuner/v1/tuner.grpc.pb.h"
 
@@ -30,6 +31,8 @@ grpc::Status ToGrpc(const absl::Status& s) {
       return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
     case absl::StatusCode::kPermissionDenied:
       return {grpc::StatusCode::PERMISSION_DENIED, message};
+    case absl::StatusCode::kUnauthenticated:
+      return {grpc::StatusCode::UNAUTHENTICATED, message};
     case absl::StatusCode::kUnavailable:
       return {grpc::StatusCode::UNAVAILABLE, message};
     case absl::StatusCode::kDataLoss:  // a damaged db: the message says how to recover
@@ -60,8 +63,8 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Fn&& fn) {
 class ReportReactor
     : public grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse> {
  public:
-  ReportReactor(StudyService* service, boost::asio::thread_pool* workers)
-      : service_(service), workers_(workers) {
+  ReportReactor(StudyService* service, boost::asio::thread_pool* workers, Grant grant)
+      : service_(service), workers_(workers), grant_(std::move(grant)) {
     StartRead(&request_);
   }
 
@@ -85,6 +88,12 @@ class ReportReactor
 
  private:
   void Handle() {
+    if (absl::Status allowed =
+            Authorize(grant_, Action::kReportTrial, request_.study(), request_.trial_id());
+        !allowed.ok()) {
+      Finish(ToGrpc(allowed));
+      return;
+    }
     auto decision =
         service_->ReportMeasurement(request_.study(), request_.trial_id(),
                                     FromProto(request_.measurement()), request_.report_id());
@@ -102,6 +111,7 @@ class ReportReactor
 
   StudyService* const service_;
   boost::asio::thread_pool* const workers_;
+  const Grant grant_;  // what the stream's token may do
   v1::ReportMetricsRequest request_;
   v1::ReportMetricsResponse response_;
 };
@@ -125,7 +135,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* ctx,
                                         const v1::CreateStudyRequest* req,
                                         v1::Study* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kManageStudies, "", [&]() -> absl::Status {
       if (req->spec_json().empty()) return absl::InvalidArgumentError("spec_json: required");
       auto study = s_->CreateStudy(req->spec_json(), req->resume());
       if (!study.ok()) return study.status();
@@ -136,7 +146,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
 
   grpc::ServerUnaryReactor* GetStudy(grpc::CallbackServerContext* ctx,
                                      const v1::GetStudyRequest* req, v1::Study* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kReadStudy, req->name(), [&]() -> absl::Status {
       auto study = s_->GetStudy(req->name());
       if (!study.ok()) return study.status();
       *resp = ToProto(*study);
@@ -147,7 +157,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* ListStudies(grpc::CallbackServerContext* ctx,
                                         const v1::ListStudiesRequest*,
                                         v1::ListStudiesResponse* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kManageStudies, "", [&]() -> absl::Status {
       auto studies = s_->ListStudies();
       if (!studies.ok()) return studies.status();
       for (const StudyRecord& s : *studies) *resp->add_studies() = ToProto(s);
@@ -158,13 +168,13 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* DeleteStudy(grpc::CallbackServerContext* ctx,
                                         const v1::DeleteStudyRequest* req,
                                         v1::DeleteStudyResponse*) override {
-    return Unary(ctx, [&] { return s_->DeleteStudy(req->name()); });
+    return Unary(ctx, Action::kManageStudies, "", [&] { return s_->DeleteStudy(req->name()); });
   }
 
   grpc::ServerUnaryReactor* SuggestTrials(grpc::CallbackServerContext* ctx,
                                           const v1::SuggestTrialsRequest* req,
                                           v1::SuggestTrialsResponse* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kRunTrials, req->study(), [&]() -> absl::Status {
       auto suggestion = s_->SuggestTrials(req->study(), req->count(), req->client_id());
       if (!suggestion.ok()) return suggestion.status();
       for (const Trial& t : suggestion->trials) *resp->add_trials() = ToProto(req->study(), t);
@@ -176,7 +186,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* CreateTrial(grpc::CallbackServerContext* ctx,
                                         const v1::CreateTrialRequest* req,
                                         v1::Trial* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kRunTrials, req->study(), [&]() -> absl::Status {
       auto parameters = FromProto(req->parameters());
       if (!parameters.ok()) return parameters.status();
       auto trial = s_->CreateTrial(req->study(), *parameters, req->client_id());
@@ -188,7 +198,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
 
   grpc::ServerUnaryReactor* GetTrial(grpc::CallbackServerContext* ctx,
                                      const v1::GetTrialRequest* req, v1::Trial* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kReadTrial, req->study(), req->trial_id(), [&]() -> absl::Status {
       auto trial = s_->GetTrial(req->study(), req->trial_id());
       if (!trial.ok()) return trial.status();
       *resp = ToProto(req->study(), *trial);
@@ -198,14 +208,15 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
 
   grpc::ServerBidiReactor<v1::ReportMetricsRequest, v1::ReportMetricsResponse>* ReportMetrics(
       grpc::CallbackServerContext* ctx) override {
-    if (grpc::Status refused = CheckToken(ctx); !refused.ok()) return new RefusedStream(refused);
-    return new ReportReactor(s_, &report_workers_);
+    auto grant = Authenticated(ctx);
+    if (!grant.ok()) return new RefusedStream(ToGrpc(grant.status()));
+    return new ReportReactor(s_, &report_workers_, *grant);
   }
 
   grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* ctx,
                                           const v1::CompleteTrialRequest* req,
                                           v1::Trial* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kReportTrial, req->study(), req->trial_id(), [&]() -> absl::Status {
       TrialOutcome outcome;
       switch (req->outcome_case()) {
         case v1::CompleteTrialRequest::kInfeasibleReason:
@@ -232,7 +243,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
 
   grpc::ServerUnaryReactor* StopStudy(grpc::CallbackServerContext* ctx,
                                       const v1::StopStudyRequest* req, v1::Study* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kManageStudies, "", [&]() -> absl::Status {
       auto study = s_->StopStudy(req->name(), req->reason());
       if (!study.ok()) return study.status();
       *resp = ToProto(*study);
@@ -242,7 +253,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
 
   grpc::ServerUnaryReactor* StopTrial(grpc::CallbackServerContext* ctx,
                                       const v1::StopTrialRequest* req, v1::Trial* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kRunTrials, req->study(), req->trial_id(), [&]() -> absl::Status {
       auto trial = s_->StopTrial(req->study(), req->trial_id(), req->reason());
       if (!trial.ok()) return trial.status();
       *resp = ToProto(req->study(), *trial);
@@ -253,7 +264,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
                                       const v1::HeartbeatRequest* req,
                                       v1::HeartbeatResponse* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kReportTrial, req->study(), req->trial_id(), [&]() -> absl::Status {
       auto decision = s_->Heartbeat(req->study(), req->trial_id());
       if (!decision.ok()) return decision.status();
       resp->set_decision(decision->stop ? v1::STOP : v1::CONTINUE);
@@ -266,7 +277,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* SetTrialRunner(grpc::CallbackServerContext* ctx,
                                            const v1::SetTrialRunnerRequest* req,
                                            v1::Trial* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kRunTrials, req->study(), req->trial_id(), [&]() -> absl::Status {
       auto trial = s_->SetTrialRunner(req->study(), req->trial_id(), req->runner(), req->command());
       if (!trial.ok()) return trial.status();
       *resp = ToProto(req->study(), *trial);
@@ -277,7 +288,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext* ctx,
                                        const v1::ListTrialsRequest* req,
                                        v1::ListTrialsResponse* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kReadTrials, req->study(), [&]() -> absl::Status {
       TrialFilter filter;
       for (int state : req->states()) {
         auto s = FromProto(static_cast<v1::TrialState>(state));
@@ -307,7 +318,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   grpc::ServerUnaryReactor* GetBestTrials(grpc::CallbackServerContext* ctx,
                                           const v1::GetBestTrialsRequest* req,
                                           v1::GetBestTrialsResponse* resp) override {
-    return Unary(ctx, [&]() -> absl::Status {
+    return Unary(ctx, Action::kReadTrials, req->study(), [&]() -> absl::Status {
       auto best = s_->GetBestTrials(req->study());
       if (!best.ok()) return best.status();
       for (const Trial& t : *best) *resp->add_trials() = ToProto(req->study(), t);
@@ -316,29 +327,39 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
   }
 
  private:
-  // Every unary handler calls Unary(ctx, fn): this member hides the free
-  // function above and refuses calls without the token first.
+  // Every unary handler calls Unary(ctx, action, study, trial, fn): this
+  // member hides the free function above and refuses, first, calls without
+  // a valid token (UNAUTHENTICATED) and calls the token's role may not make
+  // on that study or trial (PERMISSION_DENIED; tuner/server/token_scope.h).
   template <typename Fn>
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Fn&& fn) {
-    if (grpc::Status refused = CheckToken(ctx); !refused.ok()) {
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Action action,
+                                  const std::string& study, int64_t trial_id, Fn&& fn) {
+    absl::StatusOr<Grant> grant = Authenticated(ctx);
+    absl::Status allowed = grant.ok() ? Authorize(*grant, action, study, trial_id) : grant.status();
+    if (!allowed.ok()) {
       grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-      reactor->Finish(refused);
+      reactor->Finish(ToGrpc(allowed));
       return reactor;
     }
     return tuner::Unary(ctx, std::forward<Fn>(fn));
   }
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, Action action,
+                                  const std::string& study, Fn&& fn) {
+    return Unary(ctx, action, study, 0, std::forward<Fn>(fn));
+  }
 
-  // OK without a token, or when `authorization: Bearer <token>` matches.
-  grpc::Status CheckToken(grpc::CallbackServerContext* ctx) const {
-    if (token_.empty()) return grpc::Status::OK;
+  // Admin without a token configured; else the grant of the
+  // `authorization: Bearer <token>` sent, or UNAUTHENTICATED.
+  absl::StatusOr<Grant> Authenticated(grpc::CallbackServerContext* ctx) const {
+    if (token_.empty()) return Grant{};
     const auto& metadata = ctx->client_metadata();
     for (auto [it, end] = metadata.equal_range("authorization"); it != end; ++it) {
-      if (BearerMatches(std::string_view(it->second.data(), it->second.size()), token_)) {
-        return grpc::Status::OK;
-      }
+      const std::string_view header(it->second.data(), it->second.size());
+      if (std::optional<Grant> grant = Authenticate(token_, BearerToken(header))) return *grant;
     }
-    return {grpc::StatusCode::UNAUTHENTICATED,
-            "missing or wrong token (send `authorization: Bearer <token>`)"};
+    return absl::UnauthenticatedError(
+        "missing or wrong token (send `authorization: Bearer <token>`)");
   }
 
   StudyService* const s_;

@@ -14,12 +14,14 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "tuner/server/auth.h"
+#include "tuner/server/token_scope.h"
 
 namespace tuner {
 
@@ -65,38 +67,57 @@ struct Shared {
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
-// The token check (HttpServerOptions::token). Returns nullopt to go on to
-// the API, else the response to send instead: 401, or a redirect that sets
-// the cookie for /?token=....
-std::optional<HttpResponse> Authenticate(const Shared& shared,
-                                         const http::request<http::string_body>& req) {
+// A token's answer to a request it may not make: 403.
+HttpResponse Forbidden(const absl::Status& denied) {
+  HttpResponse r;
+  r.status = 403;
+  r.body = nlohmann::json{{"error", {{"code", "PERMISSION_DENIED"}, {"message", denied.message()}}}}
+               .dump();
+  r.headers = {{"Cache-Control", "no-store"}};
+  return r;
+}
+
+// The token check (HttpServerOptions::token) and the token's role
+// (tuner/server/token_scope.h). Returns nullopt to go on to the API, else
+// the response to send instead: 401, 403, or a redirect that sets the cookie
+// for /?token=....
+std::optional<HttpResponse> CheckAccess(const Shared& shared,
+                                        const http::request<http::string_body>& req) {
   if (shared.token.empty()) return std::nullopt;
-  if (auto it = req.find(http::field::authorization);
-      it != req.end() && BearerMatches(View(it->value()), shared.token)) {
-    return std::nullopt;
+  const std::string_view target(req.target().data(), req.target().size());
+  auto allowed = [&](const Grant& grant) -> std::optional<HttpResponse> {
+    const HttpScope scope = ScopeOfHttpTarget(target);
+    absl::Status ok = Authorize(grant, scope.action, scope.study, scope.trial_id);
+    if (ok.ok()) return std::nullopt;
+    return Forbidden(ok);
+  };
+  if (auto it = req.find(http::field::authorization); it != req.end()) {
+    if (auto grant = Authenticate(shared.token, BearerToken(View(it->value())))) {
+      return allowed(*grant);
+    }
   }
-  if (auto it = req.find(http::field::cookie);
-      it != req.end() && TokensEqual(CookieValue(View(it->value()), kTokenCookie), shared.token)) {
-    return std::nullopt;
+  if (auto it = req.find(http::field::cookie); it != req.end()) {
+    if (auto grant = Authenticate(shared.token, CookieValue(View(it->value()), kTokenCookie))) {
+      return allowed(*grant);
+    }
   }
   // ?token=...: set the cookie and redirect to the same target without it.
-  const std::string_view target(req.target().data(), req.target().size());
   const size_t q = target.find('?');
   if (q != std::string_view::npos) {
     std::string_view rest = target.substr(q + 1);
     std::string kept;
-    bool matched = false;
+    std::string matched;  // the valid token given
     while (!rest.empty()) {
       const size_t amp = rest.find('&');
       const std::string_view part = rest.substr(0, amp);
       rest = amp == std::string_view::npos ? "" : rest.substr(amp + 1);
       if (part.starts_with("token=")) {
-        matched = matched || TokensEqual(part.substr(6), shared.token);
+        if (Authenticate(shared.token, part.substr(6))) matched = part.substr(6);
       } else if (!part.empty()) {
         kept += (kept.empty() ? "" : "&") + std::string(part);
       }
     }
-    if (matched) {
+    if (!matched.empty()) {
       HttpResponse r;
       r.status = 302;
       r.content_type = "";
@@ -104,7 +125,7 @@ std::optional<HttpResponse> Authenticate(const Shared& shared,
           std::string(target.substr(0, q)) + (kept.empty() ? "" : "?" + kept);
       r.headers = {{"Location", location},
                    {"Cache-Control", "no-store"},
-                   {"Set-Cookie", std::string(kTokenCookie) + "=" + shared.token +
+                   {"Set-Cookie", std::string(kTokenCookie) + "=" + matched +
                                       "; Path=/; HttpOnly; SameSite=Strict" +
                                       (shared.tls ? "; Secure" : "")}};
       return r;
@@ -173,7 +194,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     HttpResponse answer;
     try {
-      if (auto refused = Authenticate(*shared_, req)) {
+      if (auto refused = CheckAccess(*shared_, req)) {
         answer = std::move(*refused);
       } else {
         answer = api_->Handle(request);
