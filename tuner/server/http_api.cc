@@ -347,6 +347,8 @@ struct HttpApi::Impl {
   HttpResponse Curves(const Snapshot& s, const std::map<std::string, std::string>& query);
   HttpResponse Importance(const Snapshot& s, const std::map<std::string, std::string>& query);
   HttpResponse Static(const std::string& path);
+  HttpResponse Health();
+  HttpResponse Metrics();
 };
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> HttpApi::Impl::Load(const std::string& name) {
@@ -634,11 +636,75 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
   return r;
 }
 
+HttpResponse HttpApi::Impl::Health() {
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  auto studies = service->ListStudies();
+  if (studies.ok()) {
+    r.body = "ok\n";
+  } else {
+    r.status = 503;
+    r.body =
+        "unavailable: the store does not answer: " + std::string(studies.status().message()) + "\n";
+  }
+  return r;
+}
+
+HttpResponse HttpApi::Impl::Metrics() {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.body = options.metrics->Render();
+  // Studies and trials by state, summed over studies (no per-study labels).
+  static constexpr TrialState kStates[] = {
+      TrialState::kActive, TrialState::kStopping,   TrialState::kCompleted, TrialState::kStopped,
+      TrialState::kFailed, TrialState::kInfeasible, TrialState::kStale};
+  std::map<std::string, int64_t> studies_by_state;
+  std::map<std::string, int64_t> trials_by_state;
+  for (TrialState t : kStates) trials_by_state[ToString(t)] = 0;
+  bool up = true;
+  auto studies = service->ListStudies();
+  if (!studies.ok()) {
+    up = false;
+  } else {
+    for (const tuner::Study& study : *studies) {
+      ++studies_by_state[ToString(study.state)];
+      auto trials = service->ListTrials(study.name, {.with_measurements = false});
+      if (!trials.ok()) {
+        if (trials.status().code() == absl::StatusCode::kNotFound) continue;  // deleted meanwhile
+        up = false;
+        break;
+      }
+      for (const Trial& t : *trials) ++trials_by_state[ToString(t.state)];
+    }
+  }
+  r.body += "# HELP tuner_store_up 1 when the store answered this scrape, else 0.\n";
+  r.body += "# TYPE tuner_store_up gauge\n";
+  r.body += std::string("tuner_store_up ") + (up ? "1" : "0") + "\n";
+  if (up) {
+    r.body += "# HELP tuner_studies Studies in the store, by state.\n# TYPE tuner_studies gauge\n";
+    for (const auto& [state, n] : studies_by_state) {
+      r.body +=
+          "tuner_studies{state=\"" + PrometheusLabel(state) + "\"} " + std::to_string(n) + "\n";
+    }
+    r.body += "# HELP tuner_trials Trials of every study, by state.\n# TYPE tuner_trials gauge\n";
+    for (const auto& [state, n] : trials_by_state) {
+      r.body +=
+          "tuner_trials{state=\"" + PrometheusLabel(state) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  return r;
+}
+
 HttpApi::HttpApi(StudyApi* service, HttpApiOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->service = service;
   impl_->options = std::move(options);
   if (impl_->options.dashboard_dir.empty()) impl_->options.dashboard_dir = DefaultDashboardDir();
+  if (!impl_->options.metrics) impl_->options.metrics = std::make_shared<ServerMetrics>();
 }
+
+ServerMetrics& HttpApi::metrics() { return *impl_->options.metrics; }
 
 HttpApi::~HttpApi() = default;
 
@@ -678,6 +744,8 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) {
     path.push_back(decoded);
   }
   while (!path.empty() && path.back().empty()) path.pop_back();
+  if (path.size() == 1 && path[0] == "healthz") return impl_->Health();
+  if (path.size() == 1 && path[0] == "metrics") return impl_->Metrics();
   if (!path.empty() && path[0] == "api") {
     if (path.size() < 2 || path[1] != "studies") {
       return Error(404, "no such route: " + raw_path + " (the API is under /api/studies)");

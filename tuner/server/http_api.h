@@ -16,6 +16,10 @@
 //   /api/studies/{s}/columns                  every trial, column by column (for plots)
 //   /api/studies/{s}/curves?metric=M          intermediate values of every trial
 //   /api/studies/{s}/importance?metric=M      parameter importance, with its method
+//   /healthz                                  200 "ok" when the store answers, else 503
+//                                             (text; no token needed, tuner/http_server.h)
+//   /metrics                                  Prometheus text: ServerMetrics, plus studies
+//                                             and trials by state read from the store
 //   /                                         the single-page dashboard (www/index.html)
 //   /{file}                                   the other files of the dashboard's www/
 //   /vendor/echarts.min.js                    the charting library, from the dashboard's
@@ -38,6 +42,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tuner/server/server_metrics.h"
 
 namespace tuner {
 
@@ -64,6 +70,9 @@ struct HttpApiOptions {
   std::string dashboard_dir;
   // Reuse a study's cached trials for this long before asking the store.
   double refresh_interval_s = 0.25;
+  // The counters /metrics shows (shared with the gRPC server); null = a new
+  // one. The HTTP server records its requests in it.
+  std::shared_ptr<ServerMetrics> metrics;
 };
 
 class HttpApi {
@@ -76,6 +85,7 @@ class HttpApi {
 
   // The directory the dashboard's files are served from.
   const std::string& dashboard_dir() const;
+  ServerMetrics& metrics();
 
  private:
   struct Impl;

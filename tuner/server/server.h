@@ -1,5 +1,6 @@
 // The study server: a Store on an SQLite file, the StudyService on it, and
-// the gRPC endpoint. Start() returns once the port is bound.
+// the gRPC endpoint (its RPCs counted for GET /metrics, tuner/server/grpc_metrics.h).
+// Start() returns once the port is bound.
 //
 // Thread-safety: Shutdown() may be called from any thread, once or more.
 #ifndef TUNER_TUNER_SERVER_SERVER_H_

@@ -357,21 +357,22 @@ TEST_CASE("the HTTP server answers on a socket, with keep-alive", "[http_api]") 
   CHECK((*server)->url() == "http://" + address + "/");
 
   const int fd = Connect(address);
-  std::string r1 = Exchange(fd, "GET /api/studies HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r1 = Exchange(fd, "GET /api/studies HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r1.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(r1.find("Content-Type: application/json") != std::string::npos);
   CHECK(json::parse(Body(r1))["studies"][0]["name"] == "web");
   // The same connection serves the next request.
-  std::string r2 = Exchange(fd, "GET /api/studies/web/trials/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r2 =
+      Exchange(fd, "GET /api/studies/web/trials/2 HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r2.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(json::parse(Body(r2))["metrics"]["acc"] == 0.875);
-  std::string r3 = Exchange(fd, "GET /api/studies/nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r3 = Exchange(fd, "GET /api/studies/nope HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r3.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
-  std::string r4 = Exchange(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r4 = Exchange(fd, "HEAD / HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r4.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(Body(r4).empty());
-  std::string r5 =
-      Exchange(fd, "GET /%2e%2e/secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string r5 = Exchange(
+      fd, "GET /%2e%2e/secret.txt HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
   CHECK(r5.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
   ::close(fd);
 
@@ -380,8 +381,25 @@ TEST_CASE("the HTTP server answers on a socket, with keep-alive", "[http_api]") 
   Exchange(bad, "NONSENSE\r\n\r\n");
   ::close(bad);
   const int fd2 = Connect(address);
-  CHECK(Exchange(fd2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").rfind("HTTP/1.1 200 OK", 0) == 0);
+  CHECK(Exchange(fd2, "GET / HTTP/1.1\r\nHost: " + address + "\r\n\r\n")
+            .rfind("HTTP/1.1 200 OK", 0) == 0);
   ::close(fd2);
+
+  // Without a token, a Host that does not name the server (DNS rebinding)
+  // gets 421 with a clear body; localhost with the port is fine.
+  const std::string port = address.substr(address.rfind(':') + 1);
+  const int fd3 = Connect(address);
+  std::string foreign =
+      Exchange(fd3, "GET /api/studies HTTP/1.1\r\nHost: evil.example:" + port + "\r\n\r\n");
+  CHECK(foreign.rfind("HTTP/1.1 421 Misdirected Request\r\n", 0) == 0);
+  CHECK(json::parse(Body(foreign))["error"]["code"] == "MISDIRECTED_REQUEST");
+  CHECK(Body(foreign).find("evil.example") != std::string::npos);
+  CHECK(Body(foreign).find("studies") == std::string::npos);
+  CHECK(Exchange(fd3, "GET /api/studies HTTP/1.1\r\nHost: localhost:" + port + "\r\n\r\n")
+            .rfind("HTTP/1.1 200 OK", 0) == 0);
+  CHECK(Exchange(fd3, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").rfind("HTTP/1.1 421", 0) ==
+        0);  // the wrong port
+  ::close(fd3);
   (*server)->Shutdown();
   (*server)->Shutdown();  // idempotent
 }
@@ -457,6 +475,85 @@ TEST_CASE("10,000 trials: paging and sorting stay fast", "[http_api][perf]") {
   // Generous bounds: sanitizers and a busy CI machine are slow.
   CHECK(page_ms < 1000);
   CHECK(columns_ms < 5000);
+}
+
+}  // namespace
+}  // namespace tuner
+
+namespace tuner {
+namespace {
+
+// A service whose store stops answering when told to.
+class FlakyService : public StudyService {
+ public:
+  using StudyService::StudyService;
+  bool down = false;
+  absl::StatusOr<std::vector<Study>> ListStudies() override {
+    if (down) return absl::UnavailableError("database is locked");
+    return StudyService::ListStudies();
+  }
+};
+
+TEST_CASE("GET /healthz and /metrics", "[http_api]") {
+  DashboardDir dir;
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  FlakyService service(store.get());
+  HttpApi api{&service, {.dashboard_dir = dir.root.string(), .refresh_interval_s = 0}};
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  auto t = service.CreateTrial("web", {{"lr", 0.01}, {"opt", std::string("adam")}}, "");
+  REQUIRE(t.ok());
+  REQUIRE(service.CreateTrial("web", {{"lr", 0.02}, {"opt", std::string("adam")}}, "").ok());
+  REQUIRE(service.CompleteTrial("web", t->id, TrialOutcome::Completed({.metrics = {{"acc", 0.5}}}))
+              .ok());
+  api.metrics().RecordRpc("SuggestTrials", 0, 0.003);
+  api.metrics().RecordMessage("ReportMetrics");
+  api.metrics().RecordMessage("ReportMetrics");
+
+  HttpResponse health = api.Handle({.target = "/healthz"});
+  CHECK(health.status == 200);
+  CHECK(health.body == "ok\n");
+  HttpResponse m = api.Handle({.target = "/metrics"});
+  CHECK(m.status == 200);
+  CHECK(m.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(m.body.find("tuner_studies{state=\"ACTIVE\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_trials{state=\"COMPLETED\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_trials{state=\"ACTIVE\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_trials{state=\"FAILED\"} 0\n") != std::string::npos);
+  CHECK(m.body.find("tuner_reports_received_total 2\n") != std::string::npos);
+  CHECK(m.body.find("tuner_grpc_requests_total{method=\"SuggestTrials\",code=\"OK\"} 1\n") !=
+        std::string::npos);
+  CHECK(m.body.find("tuner_grpc_request_duration_seconds_bucket{method=\"SuggestTrials\","
+                    "le=\"0.0025\"} 0\n") != std::string::npos);
+  CHECK(m.body.find("tuner_grpc_request_duration_seconds_bucket{method=\"SuggestTrials\","
+                    "le=\"0.005\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_store_up 1\n") != std::string::npos);
+  // No label names a study or a trial.
+  CHECK(m.body.find("web") == std::string::npos);
+
+  service.down = true;
+  HttpResponse sick = api.Handle({.target = "/healthz"});
+  CHECK(sick.status == 503);
+  CHECK(sick.body.find("database is locked") != std::string::npos);
+  HttpResponse m2 = api.Handle({.target = "/metrics"});
+  CHECK(m2.status == 200);
+  CHECK(m2.body.find("tuner_store_up 0\n") != std::string::npos);
+}
+
+TEST_CASE("ServerMetrics: bounded method labels, storage errors", "[http_api]") {
+  ServerMetrics metrics;
+  for (int i = 0; i < 100; ++i) metrics.RecordRpc("Method" + std::to_string(i), 0, 0.001);
+  metrics.RecordRpc("CompleteTrial", 8, 0.001);  // RESOURCE_EXHAUSTED: disk full
+  metrics.RecordHttp("api", 503, 0.001);
+  metrics.RecordHttp("api", 200, 0.001);
+  const std::string text = metrics.Render();
+  CHECK(text.find("method=\"Method63\"") != std::string::npos);
+  CHECK(text.find("method=\"Method64\"") == std::string::npos);
+  CHECK(text.find("tuner_grpc_requests_total{method=\"other\",code=\"OK\"} 36\n") !=
+        std::string::npos);
+  CHECK(text.find("tuner_grpc_requests_total{method=\"other\",code=\"RESOURCE_EXHAUSTED\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("tuner_storage_errors_total 2\n") != std::string::npos);
+  CHECK(PrometheusLabel("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
 }
 
 }  // namespace
