@@ -122,12 +122,16 @@ int Run(const RunFlags& flags) {
 
   std::unique_ptr<Server> server;
   std::string endpoint = flags.server;
+  // The dashboard's logs route reads the trial directories ("" = beside the db).
+  const std::string trials_dir =
+      flags.output_dir.empty() ? "" : std::filesystem::absolute(flags.output_dir).string();
   if (endpoint.empty()) {
     auto started = Server::Start({.db_path = flags.db,
                                   .owner = "tuner run " + flags.study_file,
                                   .listen = "127.0.0.1:0",
                                   .lease_seconds = flags.lease_seconds,
                                   .http_listen = flags.http,
+                                  .trials_dir = trials_dir,
                                   .tls_cert_file = flags.tls_cert,
                                   .tls_key_file = flags.tls_key,
                                   .token_file = flags.token_file});

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "algorithms/best_trials.h"
 #include "study/assignment_json.h"
@@ -85,6 +86,11 @@ std::string ResolveStaticPath(const std::string& root, const std::string& url_pa
 namespace {
 
 constexpr int64_t kMaxCachedStudies = 32;
+// Parameter importance needs at least max(this, 2 x parameters) completed trials.
+constexpr int64_t kMinImportanceTrials = 10;
+// A trial's log, as served: at most this much of its end.
+constexpr int64_t kDefaultLogTailBytes = 64 * 1024;
+constexpr int64_t kMaxLogTailBytes = 1024 * 1024;
 
 // A study's trials as last read, with what the routes derive from them.
 struct Snapshot {
@@ -348,6 +354,8 @@ struct HttpApi::Impl {
   HttpResponse Importance(const Snapshot& s, const std::map<std::string, std::string>& query);
   HttpResponse Static(const std::string& path);
   HttpResponse Health();
+  HttpResponse Logs(const Snapshot& s, const Trial& t,
+                    const std::map<std::string, std::string>& query);
   HttpResponse Metrics();
 };
 
@@ -412,6 +420,11 @@ HttpResponse HttpApi::Impl::Study(const Snapshot& s) {
   out["max_parallel_trials"] = s.spec->max_parallel_trials;
   out["early_stopping"] = ToString(s.spec->early_stopping.rule);
   out["parameters"] = ParametersJson(s.spec->space);
+  // Hyperband's budget parameter (also in `parameters`): the page keeps it out
+  // of importance and colours results by it.
+  if (s.spec->algorithm.name == AlgorithmName::kHyperband) {
+    out["resource"] = s.spec->algorithm.resource.name;
+  }
   out["metrics"] = s.metrics;
   out["best"] = BestJson(s);
   out["spec"] = json::parse(s.record.spec_json, nullptr, /*allow_exceptions=*/false);
@@ -544,7 +557,14 @@ HttpResponse HttpApi::Impl::Importance(const Snapshot& s,
   if (auto it = query.find("metric"); it != query.end() && !it->second.empty()) {
     metric = it->second;
   }
-  std::vector<ParameterImportance> imps = ParameterImportances(s.spec->space, s.ptrs, metric);
+  // Hyperband's resource is the budget, not a hyperparameter: leave it out.
+  SearchSpace space = s.spec->space;
+  std::string excluded;
+  if (s.spec->algorithm.name == AlgorithmName::kHyperband) {
+    excluded = s.spec->algorithm.resource.name;
+    std::erase_if(space.parameters, [&](const ParameterSpec& p) { return p.name == excluded; });
+  }
+  std::vector<ParameterImportance> imps = ParameterImportances(space, s.ptrs, metric);
   std::stable_sort(imps.begin(), imps.end(),
                    [](const auto& a, const auto& b) { return a.importance > b.importance; });
   int64_t used = 0;
@@ -559,11 +579,19 @@ HttpResponse HttpApi::Impl::Importance(const Snapshot& s,
                       {"variance_explained", p.variance_explained},
                       {"groups", p.groups}});
   }
-  return JsonResponse({{"version", s.version},
-                       {"method", std::string(kImportanceMethod)},
-                       {"metric", metric},
-                       {"trials_used", used},
-                       {"parameters", std::move(params)}});
+  // Below this many completed trials the shares are mostly noise (one
+  // parameter "explains 100%" of 6 values): the page says so instead.
+  const int64_t min_trials =
+      std::max<int64_t>(kMinImportanceTrials, 2 * static_cast<int64_t>(space.parameters.size()));
+  json out = {{"version", s.version},
+              {"method", std::string(kImportanceMethod)},
+              {"metric", metric},
+              {"trials_used", used},
+              {"min_trials", min_trials},
+              {"enough", used >= min_trials},
+              {"parameters", std::move(params)}};
+  if (!excluded.empty()) out["excluded"] = json::array({excluded});
+  return JsonResponse(out);
 }
 
 HttpResponse HttpApi::Impl::Static(const std::string& path) {
@@ -590,6 +618,20 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
   auto snap = Load(name);
   if (!snap.ok()) return Error(snap.status());
   const Snapshot& s = **snap;
+  const size_t n = path.size();
+  auto find_trial = [&s](int64_t id) -> const Trial* {
+    auto it = std::lower_bound(s.ptrs.begin(), s.ptrs.end(), id,
+                               [](const Trial* t, int64_t v) { return t->id < v; });
+    return it == s.ptrs.end() || (*it)->id != id ? nullptr : *it;
+  };
+  // A log grows without changing the study's version: no ETag, no 304.
+  if (n == 6 && path[3] == "trials" && path[5] == "logs") {
+    auto id = ParseInt(path[4]);
+    if (!id) return Error(400, "trial id: expected a positive integer, got \"" + path[4] + "\"");
+    const Trial* t = find_trial(*id);
+    if (!t) return Error(404, "study " + name + " has no trial " + path[4]);
+    return Logs(s, *t, query);
+  }
   const std::string etag = "\"" + s.version + "\"";
   if (!request.if_none_match.empty() && request.if_none_match == etag) {
     HttpResponse r;
@@ -599,7 +641,6 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
     return r;
   }
   HttpResponse r;
-  const size_t n = path.size();
   if (n == 3) {
     r = Study(s);
   } else if (n == 4 && path[3] == "trials") {
@@ -633,6 +674,101 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
     return Error(404, "no such route: " + request.target);
   }
   if (r.status == 200) r.headers.emplace_back("ETag", etag);
+  return r;
+}
+
+// "chief:0" or "chief-0" -> "chief-0"; "" for anything that is not a rank.
+std::string RankFileStem(const std::string& rank) {
+  const size_t sep = rank.find_first_of(":-");
+  if (sep == std::string::npos || sep + 1 == rank.size() || rank.size() - sep - 1 > 6) return "";
+  const std::string type = rank.substr(0, sep);
+  if (type != "chief" && type != "worker" && type != "ps") return "";
+  for (size_t i = sep + 1; i < rank.size(); ++i) {
+    if (rank[i] < '0' || rank[i] > '9') return "";
+  }
+  return type + "-" + rank.substr(sep + 1);
+}
+
+HttpResponse HttpApi::Impl::Logs(const Snapshot& s, const Trial& t,
+                                 const std::map<std::string, std::string>& query) {
+  namespace fs = std::filesystem;
+  if (options.trials_dir.empty()) {
+    return Error(404, "this server does not know where the trial directories are");
+  }
+  const std::string& study = s.record.name;
+  if (study.empty() || study == "." || study == ".." || study.find('/') != std::string::npos) {
+    return Error(400, "the study's name cannot be a directory name");
+  }
+  const fs::path dir =
+      fs::path(options.trials_dir) / study / ("trial-" + std::to_string(t.id)) / "logs";
+  // The rank logs there, chief first, then workers, then ps, each by index.
+  std::vector<std::pair<std::tuple<int, int64_t>, std::string>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 5 || name.substr(name.size() - 4) != ".log") continue;
+    const std::string stem = RankFileStem(name.substr(0, name.size() - 4));
+    if (stem.empty() || stem != name.substr(0, name.size() - 4)) continue;
+    const size_t dash = stem.find('-');
+    const std::string type = stem.substr(0, dash);
+    found.push_back({{type == "chief"    ? 0
+                      : type == "worker" ? 1
+                                         : 2,
+                      std::stoll(stem.substr(dash + 1))},
+                     stem});
+  }
+  std::sort(found.begin(), found.end());
+  json ranks = json::array();
+  for (const auto& [order, stem] : found) ranks.push_back(stem);
+  if (found.empty()) {  // not launched by a run (ask/tell), or not started yet
+    return JsonResponse({{"trial", t.id},
+                         {"state", ToString(t.state)},
+                         {"ranks", json::array()},
+                         {"text", ""},
+                         {"message", "no logs in " + dir.string() +
+                                         " (a trial that `tuner run` did not launch has none)"}});
+  }
+  std::string rank = found.front().second;
+  if (auto it = query.find("rank"); it != query.end() && !it->second.empty()) {
+    rank = RankFileStem(it->second);
+    if (rank.empty()) {
+      return Error(400, "rank: expected chief:N, worker:N or ps:N, got \"" + it->second + "\"");
+    }
+  }
+  int64_t tail = kDefaultLogTailBytes;
+  if (auto it = query.find("tail_bytes"); it != query.end()) {
+    auto n = ParseInt(it->second);
+    if (!n || *n < 1 || *n > kMaxLogTailBytes) {
+      return Error(
+          400, "tail_bytes: expected an integer in [1, " + std::to_string(kMaxLogTailBytes) + "]");
+    }
+    tail = *n;
+  }
+  // Only a regular file inside the trials directory (no symbolic link out).
+  const fs::path file = dir / (rank + ".log");
+  const fs::path root = fs::canonical(options.trials_dir, ec);
+  const fs::path real = ec ? fs::path() : fs::canonical(file, ec);
+  if (ec || !fs::is_regular_file(real, ec) || real.string().rfind(root.string() + "/", 0) != 0) {
+    return Error(404, "trial " + std::to_string(t.id) + " has no log for rank " + rank);
+  }
+  std::ifstream in(real, std::ios::binary);
+  in.seekg(0, std::ios::end);
+  const int64_t size = static_cast<int64_t>(in.tellg());
+  const bool truncated = size > tail;
+  in.seekg(truncated ? size - tail : 0);
+  std::string text(static_cast<size_t>(std::min(size, tail)), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  if (truncated) {  // start on a whole line
+    if (size_t nl = text.find('\n'); nl != std::string::npos) text.erase(0, nl + 1);
+  }
+  const json out = {
+      {"trial", t.id}, {"state", ToString(t.state)}, {"rank", rank},           {"ranks", ranks},
+      {"size", size},  {"truncated", truncated},     {"text", std::move(text)}};
+  HttpResponse r;
+  // A log is any bytes: invalid UTF-8 becomes U+FFFD rather than an error.
+  r.body = out.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -100,7 +101,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     auto http = HttpServer::Start(
         impl->service.get(),
         {.listen = options.http_listen,
-         .api = {.dashboard_dir = options.dashboard_dir, .metrics = impl->metrics},
+         .api = {.dashboard_dir = options.dashboard_dir,
+                 .trials_dir = options.trials_dir.empty()
+                                   ? (std::filesystem::absolute(options.db_path).parent_path() /
+                                      "tuner_trials")
+                                         .string()
+                                   : options.trials_dir,
+                 .metrics = impl->metrics},
          .tls_cert_file = options.tls_cert_file,
          .tls_key_file = options.tls_key_file,
          .token = token});

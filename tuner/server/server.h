@@ -29,6 +29,8 @@ struct ServerOptions {
   // this host:port; "" = no HTTP.
   std::string http_listen = "";
   std::string dashboard_dir = "";  // "" = the default (tuner/http_api.h)
+  // The trial directories, for the dashboard's logs; "" = tuner_trials beside the db.
+  std::string trials_dir = "";
   // TLS for gRPC and HTTP: PEM certificate (chain) and private key files,
   // both or neither. docs/security.md.
   std::string tls_cert_file = "";

@@ -261,6 +261,106 @@ TEST_CASE("GET columns, curves and importance for the plots", "[http_api]") {
   CHECK(imp["metric"] == "acc");
   CHECK(imp["trials_used"] == 2);
   CHECK(imp["parameters"].size() == 3);
+  // 2 completed trials are far from enough: max(10, 2 x 3 parameters).
+  CHECK(imp["min_trials"] == 10);
+  CHECK(imp["enough"] == false);
+  CHECK_FALSE(imp.contains("excluded"));
+}
+
+TEST_CASE("importance leaves Hyperband's budget out; the summary names it", "[http_api]") {
+  DashboardDir dir;
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get()};
+  HttpApi api{&service, {.dashboard_dir = dir.root.string(), .refresh_interval_s = 0}};
+  REQUIRE(service
+              .CreateStudy(R"({"name": "hb", "objective": {"metric": "acc", "goal": "maximize"},
+                 "algorithm": {"name": "hyperband", "seed": 1, "eta": 3,
+                               "resource": {"name": "epochs", "min": 1, "max": 9}},
+                 "max_trials": 100,
+                 "parameters": [{"name": "lr", "type": "double", "min": 0.001, "max": 1}]})")
+              .ok());
+  // The accuracy follows the budget exactly; lr is noise.
+  for (int i = 0; i < 12; ++i) {
+    const int64_t epochs = i % 3 == 0 ? 1 : i % 3 == 1 ? 3 : 9;
+    auto t = service.CreateTrial("hb", {{"lr", 0.01 * (i + 1)}, {"epochs", epochs}}, "");
+    REQUIRE(t.ok());
+    REQUIRE(service
+                .CompleteTrial("hb", t->id,
+                               TrialOutcome::Completed({.metrics = {{"acc", 0.1 * epochs}}}))
+                .ok());
+  }
+  HttpResponse r = api.Handle({.target = "/api/studies/hb/importance"});
+  REQUIRE(r.status == 200);
+  json imp = json::parse(r.body);
+  REQUIRE(imp["parameters"].size() == 1);
+  CHECK(imp["parameters"][0]["name"] == "lr");
+  CHECK(imp["excluded"] == json({"epochs"}));
+  CHECK(imp["min_trials"] == 10);
+  CHECK(imp["enough"] == true);
+  json summary = json::parse(api.Handle({.target = "/api/studies/hb"}).body);
+  CHECK(summary["resource"] == "epochs");
+}
+
+TEST_CASE("GET a trial's logs: the tail of one rank, only inside the trials directory",
+          "[http_api]") {
+  DashboardDir dir;
+  const fs::path trials = dir.root / "trials";
+  const fs::path logs = trials / "web" / "trial-1" / "logs";
+  fs::create_directories(logs);
+  std::ofstream(logs / "chief-0.log") << "step 1\n<img src=x onerror=alert(1)>\n";
+  {
+    std::ofstream worker(logs / "worker-1.log");
+    for (int i = 0; i < 1000; ++i) worker << "line " << i << "\n";
+  }
+  std::ofstream(logs / "notes.txt") << "not a rank log";
+  fs::create_symlink(dir.root / "secret.txt", logs / "worker-2.log");  // leads out
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get()};
+  HttpApi api{
+      &service,
+      {.dashboard_dir = dir.root.string(), .refresh_interval_s = 0, .trials_dir = trials.string()}};
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  REQUIRE(service.CreateTrial("web", {{"lr", 0.01}, {"opt", std::string("adam")}}, "").ok());
+  REQUIRE(service.CreateTrial("web", {{"lr", 0.02}, {"opt", std::string("adam")}}, "").ok());
+  auto get = [&](const std::string& target) { return api.Handle({.target = target}); };
+
+  HttpResponse chief = get("/api/studies/web/trials/1/logs");
+  REQUIRE(chief.status == 200);
+  CHECK(chief.headers.end() == std::find_if(chief.headers.begin(), chief.headers.end(),
+                                            [](const auto& h) { return h.first == "ETag"; }));
+  json c = json::parse(chief.body);
+  CHECK(c["rank"] == "chief-0");
+  CHECK(c["ranks"] == json({"chief-0", "worker-1", "worker-2"}));
+  CHECK(c["text"] == "step 1\n<img src=x onerror=alert(1)>\n");  // as text, JSON-escaped
+  CHECK(c["truncated"] == false);
+
+  // The tail, from a whole line on.
+  json w = json::parse(get("/api/studies/web/trials/1/logs?rank=worker:1&tail_bytes=20").body);
+  CHECK(w["rank"] == "worker-1");
+  CHECK(w["truncated"] == true);
+  CHECK(w["text"] == "line 998\nline 999\n");
+  CHECK(w["size"] == 8890);
+
+  // Nothing outside the trial's own logs.
+  CHECK(get("/api/studies/web/trials/1/logs?rank=worker:2").status == 404);  // symlink out
+  CHECK(json::parse(get("/api/studies/web/trials/1/logs?rank=worker:2").body)
+            .dump()
+            .find("TOP-SECRET") == std::string::npos);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=../../../secret").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=chief-0/../../x").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=notes").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=ps:3").status == 404);
+  CHECK(get("/api/studies/web/trials/1/logs?tail_bytes=0").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?tail_bytes=99999999").status == 400);
+  HttpResponse none = get("/api/studies/web/trials/2/logs");  // no logs (yet)
+  CHECK(none.status == 200);
+  CHECK(json::parse(none.body)["ranks"] == json::array());
+  CHECK(json::parse(none.body)["message"].get<std::string>().find("no logs") == 0);
+  CHECK(get("/api/studies/web/trials/9/logs").status == 404);  // no such trial
+  CHECK(get("/api/studies/web/trials/..%2F..%2Fx/logs").status == 400);
+  // A server that does not know the trial directories says so.
+  HttpApi bare{&service, {.dashboard_dir = dir.root.string()}};
+  CHECK(bare.Handle({.target = "/api/studies/web/trials/1/logs"}).status == 404);
 }
 
 TEST_CASE("errors are JSON with 404, 400 and 405", "[http_api]") {
