@@ -17,6 +17,7 @@
 #include "trial_runner/slurm_launcher.h"
 #include "tuner/cli/commands.h"
 #include "tuner/cli/orchestrator.h"
+#include "tuner/cli/initial_design_notice.h"
 #include "tuner/cli/progress_printer.h"
 #include "tuner/cli/result_format.h"
 #include "tuner/server/auth.h"
@@ -198,6 +199,7 @@ int Run(const RunFlags& flags) {
     std::fprintf(progress_out, "study %s: %s on %s, up to %d clusters in parallel\n",
                  spec.name.c_str(), ToString(spec.algorithm.name).c_str(), endpoint.c_str(),
                  spec.max_parallel_trials);
+    std::fputs(InitialDesignNotice(spec).c_str(), progress_out);
   }
   if (server && !server->http_url().empty()) {
     std::fprintf(progress_out, "dashboard: %s\n", server->http_url().c_str());
