@@ -56,7 +56,7 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("--tls-key", options->tls_key_file, "TLS: PEM private key file");
   cmd->add_option("--token-file", options->token_file,
                   "Require the token on the file's first line on every RPC and HTTP request "
-                  "(docs/security.md)");
+                  "but GET /healthz (docs/security.md)");
   cmd->add_option("--dashboard-dir", options->dashboard_dir,
                   "The dashboard's files (default: $TUNER_DASHBOARD_DIR, else the installed "
                   "or the build tree's dashboard/)");
