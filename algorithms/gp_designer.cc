@@ -115,9 +115,13 @@ GpDesigner::GpDesigner(SearchSpace space, std::vector<Objective> objectives,
       options_(options),
       sobol_(std::move(space), SobolDesignerOptions{options.seed, true}) {}
 
+int GpInitialTrials(const SearchSpace& space, int initial_trials) {
+  if (initial_trials > 0) return initial_trials;
+  return std::max(5, 2 * static_cast<int>(space.parameters.size()));
+}
+
 int GpDesigner::InitialTrials() const {
-  if (options_.initial_trials > 0) return options_.initial_trials;
-  return std::max(5, 2 * encoding_.num_parameters());
+  return GpInitialTrials(encoding_.space(), options_.initial_trials);
 }
 
 void GpDesigner::Update(const std::vector<const Trial*>& finished,

@@ -79,6 +79,10 @@ inline constexpr int kMaxGpFeatures = 1024;
 // GpEncoding(space).num_features().
 int GpFeatureCount(const SearchSpace& space);
 
+// How many quasi-random (scrambled Sobol) trials come before the model:
+// `initial_trials` when > 0, else max(5, 2 x the space's parameters).
+int GpInitialTrials(const SearchSpace& space, int initial_trials);
+
 struct GpDesignerOptions {
   uint64_t seed = 0;
   GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several use UCB

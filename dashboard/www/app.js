@@ -192,16 +192,24 @@ function paramSpec(name) {
   return S.summary.parameters.find((p) => p.name === name);
 }
 
-// An axis for a parameter: log for log-scaled numbers, categories for choices.
+// An axis for a parameter: categories for choices; for numbers the spec's
+// range (not from 0) on its scale (log where the spec says log), whole steps
+// for integers.
 function paramAxis(p, extra = {}) {
   if (p.type === 'categorical' || (p.type === 'discrete' && p.values.some((v) => typeof v === 'string'))) {
     return { type: 'category', data: p.values.map(String), ...extra };
   }
-  if (p.scale === 'log' && (p.min > 0 || (p.values && p.values.every((v) => v > 0)))) {
-    return { type: 'log', ...extra };
-  }
-  return { type: 'value', scale: true, ...extra };
+  const min = p.min !== undefined ? p.min : Math.min(...p.values);
+  const max = p.max !== undefined ? p.max : Math.max(...p.values);
+  const range = min < max ? { min, max } : {};
+  const whole = p.type === 'integer' || (p.values && p.values.every((v) => Number.isInteger(v)));
+  if (p.scale === 'log' && min > 0) return { type: 'log', ...range, ...extra };
+  return { type: 'value', ...range, ...(whole ? { minInterval: 1 } : {}), ...extra };
 }
+
+// Hyperband's budget parameter (e.g. epochs), or null.
+const budgetParam = () => (S.summary && S.summary.resource) || null;
+const BUDGET_COLORS = ['#93c5fd', '#60a5fa', '#2563eb', '#1d4ed8', '#1e3a8a', '#0f172a'];
 
 // ------------------------------------------------------------------ studies
 
@@ -246,6 +254,7 @@ async function selectStudy(name) {
     S.table = { offset: 0, limit: Number($('page-size').value), sort: 'id', order: 'asc', states: new Set(), filter: '' };
     $('table-filter').value = '';
     for (const id of Object.keys(S.charts)) { S.charts[id].dispose(); delete S.charts[id]; }
+    showLoading(name);
   }
   renderStudyList();
   $('empty').hidden = !!name;
@@ -254,6 +263,28 @@ async function selectStudy(name) {
   if (!name) return;
   $('crumbs').append('studies / ', el('b', { text: name }));
   await pollStudy();
+}
+
+// Until a study's data arrives its panels say that it is loading.
+function showLoading(name) {
+  if (!name) return;
+  $('study-name').textContent = name;
+  $('study-meta').textContent = '';
+  $('study-counts').textContent = '';
+  for (const id of ['chart-history', 'chart-curves', 'chart-importance', 'chart-parallel', 'chart-slice', 'chart-pareto']) {
+    const node = $(id);
+    node.textContent = '';
+    node.append(el('div', { class: 'nodata loading', text: 'Loading…' }));
+    node.dataset.rendered = 'loading';
+  }
+  $('importance-method').textContent = '';
+  $('best-body').textContent = '';
+  $('best-body').append(el('p', { class: 'hint loading', text: 'Loading…' }));
+  $('trials-table').tHead.textContent = '';
+  $('trials-table').tBodies[0].textContent = '';
+  $('trials-table').tBodies[0].append(el('tr', {}, el('td', { class: 'hint loading', text: 'Loading trials…' })));
+  $('table-summary').textContent = '';
+  $('pager').textContent = '';
 }
 
 // Fetches the summary (cheap; 304 while unchanged) and, when the version
@@ -412,33 +443,49 @@ function renderHistory() {
   const o = objective();
   const values = cols.metrics[o.metric] || [];
   const completed = [], other = [], best = [];
+  // Hyperband: results at different budgets are not comparable; one series
+  // (colour) per budget.
+  const budget = budgetParam();
+  const byBudget = new Map();
   let bestSoFar = null;
   for (let i = 0; i < cols.ids.length; i++) {
     const v = values[i];
     if (v === null || v === undefined) continue;
     const st = cols.states[i];
     if (st === 'COMPLETED') {
-      completed.push([cols.ids[i], v]);
+      if (budget) {
+        const b = cols.params[budget][i];
+        if (!byBudget.has(b)) byBudget.set(b, []);
+        byBudget.get(b).push([cols.ids[i], v]);
+      } else {
+        completed.push([cols.ids[i], v]);
+      }
       if (bestSoFar === null || better(o.goal, v, bestSoFar)) bestSoFar = v;
       best.push([cols.ids[i], bestSoFar]);
     } else {
       other.push({ value: [cols.ids[i], v], itemStyle: { color: COLORS[st] || '#999' }, state: st });
     }
   }
-  if (!completed.length && !other.length) return noData('chart-history', 'No trial has a final value yet.');
-  const large = completed.length > 2000;
+  if (!best.length && !other.length) return noData('chart-history', 'No trial has a final value yet.');
+  const large = best.length > 2000;
+  const budgets = [...byBudget.keys()].sort((a, b) => a - b);
+  const completedSeries = budget
+    ? budgets.map((b, k) => ({ name: `${budget}=${b}`, type: 'scatter', data: byBudget.get(b), symbolSize: large ? 3 : 8, large,
+      itemStyle: { color: BUDGET_COLORS[Math.min(BUDGET_COLORS.length - 1, Math.round(k * (BUDGET_COLORS.length - 1) / Math.max(1, budgets.length - 1)))], opacity: 0.85 } }))
+    : [{ name: 'completed', type: 'scatter', data: completed, symbolSize: large ? 3 : 8, large,
+      itemStyle: { color: COLORS.COMPLETED, opacity: 0.75 } }];
   draw('chart-history', {
     animation: !large,
     grid: baseGrid,
-    legend: { top: 0, right: 0, data: ['completed', 'stopped / other', 'best so far'] },
+    legend: { top: 0, right: 0, data: [...completedSeries.map((c) => c.name), 'stopped / other', 'best so far'] },
     tooltip: { trigger: 'item', formatter: (p) => `trial #${esc(p.value[0])}<br>${esc(o.metric)}: <b>${esc(fmt(p.value[1]))}</b>` +
-      (p.seriesName === 'best so far' ? ' (best so far)' : p.data && p.data.state ? ` (${esc(p.data.state.toLowerCase())})` : '') },
+      (p.seriesName === 'best so far' ? ' (best so far)' : p.data && p.data.state ? ` (${esc(p.data.state.toLowerCase())})`
+        : budget ? ` (${esc(p.seriesName)})` : '') },
     xAxis: { type: 'value', min: 'dataMin', max: 'dataMax', minInterval: 1, ...axisName('trial') },
     yAxis: { type: 'value', scale: true, ...axisName(o.metric), nameGap: 44 },
     dataZoom: [{ type: 'inside' }],
     series: [
-      { name: 'completed', type: 'scatter', data: completed, symbolSize: large ? 3 : 8, large,
-        itemStyle: { color: COLORS.COMPLETED, opacity: 0.75 } },
+      ...completedSeries,
       { name: 'stopped / other', type: 'scatter', data: other, symbolSize: large ? 3 : 8, symbol: 'diamond',
         itemStyle: { color: COLORS.STOPPED, opacity: 0.8 } },
       { name: 'best so far', type: 'line', step: 'end', data: best, showSymbol: false,
@@ -516,10 +563,15 @@ function renderCurves() {
 function renderImportance() {
   const imp = S.importance;
   const none = imp && imp.parameters.every((p) => p.importance === 0);
+  const left = imp && imp.excluded ? ` ${imp.excluded.join(', ')} (the Hyperband budget) is left out.` : '';
   $('importance-method').textContent = imp
-    ? (none && imp.trials_used >= 3 ? 'No parameter explains more of the variance than chance would. ' : '') +
-      `Method: ${imp.method}. ${imp.trials_used} completed trials, objective ${imp.metric}.` : '';
-  if (!imp || imp.trials_used < 3) return noData('chart-importance', 'Needs at least 3 completed trials.');
+    ? (none && imp.enough ? 'No parameter explains more of the variance than chance would. ' : '') +
+      `Method: ${imp.method}. ${imp.trials_used} completed trials, objective ${imp.metric}.${left}` : '';
+  if (!imp) return noData('chart-importance', 'Loading…');
+  if (!imp.enough) {
+    return noData('chart-importance', `Not enough data: ${imp.trials_used} completed trials, importance needs at least ` +
+      `${imp.min_trials} (2 per parameter, 10 at least). With fewer, one parameter can seem to explain everything by chance.`);
+  }
   const rows = imp.parameters.slice().reverse();
   draw('chart-importance', {
     animation: false,
@@ -749,6 +801,7 @@ function renderTable(page) {
       const v = c.get(t);
       const td = el('td', { class: c.reason ? 'reason' : c.num ? 'num' : '', 'data-key': c.key });
       if (c.cell) td.append(c.cell(t));
+      else if (c.reason) td.append(el('div', { class: 'reason-text', title: v || null, text: v }));
       else { td.textContent = c.key === 'id' ? `#${v}` : fmt(v); if (typeof v === 'number') td.title = String(v); }
       tr.append(td);
     }
@@ -793,6 +846,7 @@ async function openTrial(id) {
   body.append(el('h4', { text: 'Parameters' }), kv(t.params));
   if (Object.keys(t.metrics).length) body.append(el('h4', { text: 'Final metrics' }), kv(t.metrics));
   body.append(el('h4', { text: 'Command line' }), commandBox(commandLine(t.params, t.command_line)));
+  body.append(el('h4', { text: 'Logs' }), logsView(t.id));
   body.append(el('h4', { text: `Measurements (${t.measurements.length})` }));
   const chartDiv = el('div', { class: 'chart short', id: 'chart-trial' });
   body.append(chartDiv);
@@ -811,6 +865,41 @@ async function openTrial(id) {
     mt.append(el('tr', {}, el('td', { text: String(m.step) }), ...names.map((n) => el('td', { text: fmt(m.metrics[n]) }))));
   }
   body.append(mt);
+}
+
+function fmtBytes(n) {
+  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+// A trial's logs, one rank at a time: the end of the file the trainer wrote
+// (/api/.../trials/{id}/logs, the files `tuner logs` reads), shown as text.
+function logsView(id) {
+  const select = el('select', { 'aria-label': 'Rank', id: 'logs-rank', hidden: true });
+  const note = el('span', { class: 'hint', id: 'logs-note' });
+  const pre = el('pre', { class: 'log', id: 'logs-text', text: 'Loading…' });
+  const load = async (rank) => {
+    try {
+      const l = await api(`${studyPath(S.study)}/trials/${id}/logs${rank ? `?rank=${encodeURIComponent(rank)}` : ''}`);
+      const key = l.ranks.join(',');
+      if (select.dataset.key !== key) {
+        select.textContent = '';
+        for (const r of l.ranks) select.append(el('option', { value: r, text: r.replace('-', ':') }));
+        select.dataset.key = key;
+      }
+      select.hidden = !l.ranks.length;
+      if (l.rank) select.value = l.rank;
+      pre.textContent = l.message || l.text || '(empty)';
+      note.textContent = !l.ranks.length ? '' : l.truncated ? `the last ${fmtBytes(l.text.length)} of ${fmtBytes(l.size)}` : fmtBytes(l.size);
+      pre.scrollTop = pre.scrollHeight;
+    } catch (e) {
+      pre.textContent = e.message;
+      note.textContent = '';
+    }
+  };
+  select.addEventListener('change', () => load(select.value));
+  load('');
+  return el('div', { class: 'logs', id: 'trial-logs' },
+    el('div', { class: 'logs-head' }, select, el('button', { text: 'refresh', onclick: () => load(select.value) }), note), pre);
 }
 
 function closeDrawer() {

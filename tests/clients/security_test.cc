@@ -77,7 +77,7 @@ Fetched Fetch(const std::string& address, const std::string& target,
   tcp::socket socket(ioc);
   socket.connect(tcp::endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port)));
   http::request<http::empty_body> req(http::verb::get, target, 11);
-  req.set(http::field::host, host);
+  req.set(http::field::host, address);
   for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(false);
   http::response<http::string_body> res;
@@ -364,6 +364,28 @@ TEST_CASE("HTTP with a token") {
   CHECK(visit.headers["Location"] == "/?x=1");
   CHECK(visit.headers["Set-Cookie"].find(std::string("tuner_token=") + kToken) == 0);
   CHECK(visit.headers["Set-Cookie"].find("HttpOnly") != std::string::npos);
+
+  // /healthz is a liveness probe: no token. /metrics needs it (Prometheus
+  // sends it with `authorization: {credentials_file: ...}`).
+  Fetched health = Fetch(address, "/healthz", {});
+  CHECK(health.status == 200);
+  CHECK(health.body == "ok\n");
+  CHECK(Fetch(address, "/metrics", {}).status == 401);
+  auto client = TunerClient::Connect((*server)->address(), {.token = kToken});
+  REQUIRE(client.ok());
+  REQUIRE((*client)->ListStudies().ok());
+  Fetched metrics =
+      Fetch(address, "/metrics", {{"Authorization", std::string("Bearer ") + kToken}});
+  CHECK(metrics.status == 200);
+  CHECK(metrics.headers["Content-Type"].rfind("text/plain; version=0.0.4", 0) == 0);
+  // The gRPC call above and the HTTP requests before this one are counted.
+  CHECK(metrics.body.find("tuner_grpc_requests_total{method=\"ListStudies\",code=\"OK\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("tuner_http_requests_total{route=\"api\",status=\"401\"} 4\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("tuner_http_requests_total{route=\"healthz\",status=\"200\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("tuner_store_up 1\n") != std::string::npos);
 }
 
 TEST_CASE("HTTP with TLS") {
@@ -374,6 +396,7 @@ TEST_CASE("HTTP with TLS") {
                                .tls_cert_file = secrets.cert,
                                .tls_key_file = secrets.key,
                                .token_file = secrets.token_file});
+  INFO(server.status().message());
   REQUIRE(server.ok());
   const std::string url = (*server)->http_url();
   REQUIRE(url.rfind("https://", 0) == 0);
@@ -396,7 +419,15 @@ TEST_CASE("HTTP without a token still serves") {
       {.db_path = secrets.Db(), .listen = "127.0.0.1:0", .http_listen = "127.0.0.1:0"});
   REQUIRE(server.ok());
   const std::string url = (*server)->http_url();
-  CHECK(Fetch(url.substr(7, url.size() - 8), "/api/studies", {}).status == 200);
+  const std::string address = url.substr(7, url.size() - 8);
+  CHECK(Fetch(address, "/api/studies", {}).status == 200);
+  CHECK(Fetch(address, "/metrics", {}).status == 200);
+  CHECK(Fetch(address, "/healthz", {}).status == 200);
+  // ... but only to a Host that names it (DNS-rebinding defence).
+  Fetched foreign = Fetch(address, "/api/studies", {{"Host", "evil.example"}});
+  CHECK(foreign.status == 421);
+  CHECK(foreign.body.find("MISDIRECTED_REQUEST") != std::string::npos);
+  CHECK(foreign.headers["Content-Security-Policy"].find("script-src 'self'") != std::string::npos);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@ Prints one JSON object on stdout: what the dashboard should show.
   dash_e2e     one objective (val_accuracy, maximize), ask/tell; COMPLETED trials
                with 5 intermediate values each, one STOPPED and one FAILED trial.
   dash_pareto  two objectives (accuracy max, latency_ms min); a known Pareto front.
+  dash_hb      Hyperband (budget `epochs` 1/3/9) with 12 completed trials: the
+               budget stays out of importance and colours the history.
   dash_xss     every string a study can carry (metric names, categorical values,
                reasons, client ids) is an HTML/JS payload that sets window.__xss
                if the page ever runs it; one value needs shell quoting.
@@ -45,6 +47,35 @@ PARETO = {
     ],
 }
 
+# Long on purpose: the table must keep the row one line high.
+STOP_REASON = ("median rule: val_accuracy 0.3125 at step 2 is below the median 0.61 of the "
+               "completed trials at that step (min_trials 5, grace_steps 1); stopped early")
+
+HYPERBAND = {
+    "name": "dash_hb",
+    "objective": {"metric": "val_accuracy", "goal": "maximize"},
+    "algorithm": {"name": "hyperband", "seed": 4, "eta": 3,
+                  "resource": {"name": "epochs", "min": 1, "max": 9}},
+    "max_trials": 100,
+    "parameters": [
+        {"name": "learning_rate", "type": "double", "min": 1e-3, "max": 1.0, "scale": "log"},
+        {"name": "layers", "type": "integer", "min": 2, "max": 6},
+    ],
+}
+
+
+def hyperband_study(client):
+    client.create_study(HYPERBAND)
+    budgets = {}
+    for i in range(12):
+        epochs = [1, 3, 9][i % 3]
+        trial = client.create_trial("dash_hb", {"learning_rate": [0.001, 0.01, 0.1, 1.0][i % 4],
+                                                "layers": 2 + i % 5, "epochs": epochs})
+        trial.complete(val_accuracy=0.5 + 0.03125 * epochs + 0.0078125 * (i % 4))
+        budgets.setdefault(epochs, []).append(trial.id)
+    return {"name": "dash_hb", "budgets": {str(k): v for k, v in budgets.items()}}
+
+
 # Dyadic fractions print the same everywhere (no rounding in any language).
 BEST_ACCURACY = 0.9375
 
@@ -71,9 +102,10 @@ def single_study(client, n):
         if i == 4:  # stopped early after two steps
             trial.report(1, val_accuracy=0.25)
             trial.report(2, val_accuracy=0.3125)
-            trial.stop("median rule: below the median at step 2")
+            trial.stop(STOP_REASON)
             trial.complete()
-            expected["stopped"].append({"id": trial.id, "val_accuracy": 0.3125})
+            expected["stopped"].append({"id": trial.id, "val_accuracy": 0.3125,
+                                        "reason": STOP_REASON})
             continue
         if i == 9:  # crashed after one step
             trial.report(1, val_accuracy=0.125)
@@ -169,7 +201,7 @@ def main():
             out = add_best(client)
         else:
             out = {"single": single_study(client, args.trials), "pareto": pareto_study(client),
-                   "xss": xss_study(client)}
+                   "xss": xss_study(client), "hyperband": hyperband_study(client)}
     print(json.dumps(out))
 
 

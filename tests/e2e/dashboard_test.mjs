@@ -229,7 +229,7 @@ async function main() {
   // ---- the API, as the page will read it
   const studies = await getJson(`${url}api/studies`);
   assert.equal(studies.status, 200);
-  assert.deepEqual(studies.body.studies.map((s) => s.name), ['dash_e2e', 'dash_pareto', 'dash_xss']);
+  assert.deepEqual(studies.body.studies.map((s) => s.name), ['dash_e2e', 'dash_hb', 'dash_pareto', 'dash_xss']);
   assert.equal(studies.body.studies[0].best_value, single.best.val_accuracy);
   const missing = await getJson(`${url}api/studies/nope`);
   assert.equal(missing.status, 404);
@@ -245,7 +245,7 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-dev-shm-usage'],
   });
-  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, deviceScaleFactor: 1 });
   page = await context.newPage();
   const outside = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -255,8 +255,18 @@ async function main() {
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) outside.push(r.url()); });
 
-  await page.goto(`${url}#/study/dash_e2e`);
+  // While the study's data is on its way, its panels say "Loading…" (the
+  // columns are held back here for a moment).
+  const slowColumns = async (r) => { await new Promise((res) => setTimeout(res, 1500)); await r.continue().catch(() => {}); };
+  await page.route('**/api/studies/dash_e2e/columns', slowColumns);
+  const first = await page.goto(`${url}#/study/dash_e2e`);
+  assert.match(first.headers()['content-security-policy'] || '', /script-src 'self';/);
   await page.waitForFunction(() => window.echarts !== undefined, null, { timeout: 20_000 });
+  await page.locator('#chart-history .loading').waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#chart-history .loading').textContent(), 'Loading…');
+  assert.equal(await page.locator('#chart-parallel').getAttribute('data-rendered'), 'loading');
+  await page.waitForFunction(() => document.getElementById('chart-history').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  await page.unroute('**/api/studies/dash_e2e/columns', slowColumns);
 
   // The best value and configuration.
   const bestValue = page.locator('#best-value');
@@ -320,6 +330,31 @@ async function main() {
     const lr = page.locator(`#trials-table tr[data-trial="${t.id}"] td[data-key="params.learning_rate"]`);
     assert.equal(await lr.textContent(), shown(t.params.learning_rate));
   }
+  // The table grows with the page (no inner scroll box), and a long reason
+  // stays on one line, cut with an ellipsis, whole on hover.
+  const wrap = await page.evaluate(() => {
+    const w = document.querySelector('.table-wrap');
+    return { maxHeight: getComputedStyle(w).maxHeight, scroll: w.scrollHeight, client: w.clientHeight };
+  });
+  assert.equal(wrap.maxHeight, 'none');
+  assert.ok(wrap.scroll <= wrap.client + 1, `the table scrolls inside its box: ${JSON.stringify(wrap)}`);
+  const stoppedRow = page.locator(`#trials-table tr[data-trial="${single.stopped[0].id}"]`);
+  const rowBox = await stoppedRow.boundingBox();
+  assert.ok(rowBox.height < 45, `the stopped row is ${rowBox.height} px tall`);
+  const reason = stoppedRow.locator('td[data-key="reason"] .reason-text');
+  assert.equal(await reason.getAttribute('title'), single.stopped[0].reason);
+  assert.ok(await reason.evaluate((n) => n.scrollWidth > n.clientWidth && getComputedStyle(n).textOverflow === 'ellipsis'),
+    'the long reason is not cut with an ellipsis');
+
+  // Numeric axes follow the spec: an integer from its min to its max (not
+  // from 0), a log-scaled double on a log axis.
+  await page.selectOption('#slice-param', { label: 'input_buckets' });
+  const intAxis = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById('chart-slice')).getOption().xAxis[0]);
+  assert.deepEqual([intAxis.type, intAxis.min, intAxis.max, intAxis.minInterval], ['value', 2, 16, 1]);
+  await page.selectOption('#slice-param', { label: 'learning_rate' });
+  const logAxis = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById('chart-slice')).getOption().xAxis[0]);
+  assert.deepEqual([logAxis.type, logAxis.min, logAxis.max], ['log', 1e-4, 0.3]);
+
   const failedRow = page.locator(`#trials-table tr[data-trial="${single.failed[0].id}"]`);
   assert.match(await failedRow.textContent(), /failed/);
   assert.match(await failedRow.textContent(), new RegExp(single.failed[0].reason));
@@ -340,10 +375,23 @@ async function main() {
   await page.waitForFunction((n) => document.querySelectorAll('#trials-table tbody tr[data-trial]').length === n,
     single.completed.length + 2, { timeout: 10_000 });
 
-  // A trial's details.
+  // A trial's details, with its logs (the files `tuner logs` reads, beside
+  // the db), shown as text.
+  const logDir = path.join(tmp, 'tuner_trials', 'dash_e2e', `trial-${single.best.id}`, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const chiefLog = 'epoch 1 loss=0.5\n<img src=x onerror=window.__xss=7> & done\n';
+  fs.writeFileSync(path.join(logDir, 'chief-0.log'), chiefLog);
+  fs.writeFileSync(path.join(logDir, 'worker-0.log'), 'worker says hi\n');
   await page.locator(`#trials-table tr[data-trial="${single.best.id}"]`).click();
   await page.locator('#drawer-body h3').waitFor({ timeout: 10_000 });
   assert.match(await page.locator('#drawer-body h3').textContent(), new RegExp(`Trial #${single.best.id}`));
+  await page.waitForFunction(() => document.getElementById('logs-text')?.textContent.startsWith('epoch 1'), null, { timeout: 10_000 });
+  assert.equal(await page.locator('#logs-text').textContent(), chiefLog);
+  assert.deepEqual(await page.locator('#logs-rank option').allTextContents(), ['chief:0', 'worker:0']);
+  await page.selectOption('#logs-rank', 'worker-0');
+  await page.waitForFunction(() => document.getElementById('logs-text').textContent === 'worker says hi\n', null, { timeout: 10_000 });
+  assert.equal(await page.evaluate(() => typeof window.__xss), 'undefined', 'a log line ran');
+  assert.equal(await page.locator('#drawer-body img').count(), 0);
   await page.waitForFunction(() => document.getElementById('chart-trial')?.dataset.rendered === 'chart', null, { timeout: 10_000 });
   await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_trial.png') });
   await page.keyboard.press('Escape');
@@ -368,6 +416,27 @@ async function main() {
   assert.deepEqual(front, expected.pareto.front);
   assert.equal(await page.locator('#best-title').textContent(), `Pareto front · ${expected.pareto.front.length} trials`);
   await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e_pareto.png'));
+
+  // Five completed trials are too few for importance: the page says so.
+  await page.waitForFunction(() => document.getElementById('chart-importance').dataset.rendered === 'empty', null, { timeout: 20_000 });
+  assert.match(await page.locator('#chart-importance').textContent(), /Not enough data: 5 completed trials, importance needs at least 10/);
+
+  // ---- Hyperband: the budget is not a hyperparameter, and results are
+  // coloured by budget in the history.
+  await page.goto(`${url}#/study/dash_hb`);
+  await page.waitForFunction(() => document.getElementById('chart-importance').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  await page.waitForFunction(() => document.getElementById('chart-history').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  const hbImportance = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById('chart-importance')).getOption().yAxis[0].data);
+  assert.deepEqual([...hbImportance].sort(), ['layers', 'learning_rate']);
+  assert.match(await page.locator('#importance-method').textContent(), /epochs \(the Hyperband budget\) is left out/);
+  const hbHistory = await seriesData(page, 'chart-history');
+  for (const [budget, ids] of Object.entries(expected.hyperband.budgets)) {
+    const series = hbHistory.find((s) => s.name === `epochs=${budget}`);
+    assert.ok(series, `no history series for epochs=${budget}: ${hbHistory.map((s) => s.name)}`);
+    assert.deepEqual(series.data.map((d) => d[0]), ids);
+  }
+  assert.equal(hbHistory.find((s) => s.name === 'completed'), undefined);
+  await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e_hyperband.png'));
 
   // ---- payloads: nothing a study carries may run in the page
   await checkNoXss(page, expected.xss, dialogs);

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "storage/sqlite_store.h"
@@ -23,7 +24,14 @@ struct DashboardFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string token_file;
+  std::string output_dir;  // "" = tuner_trials beside the db
 };
+
+std::string TrialsDir(const DashboardFlags& flags) {
+  namespace fs = std::filesystem;
+  return flags.output_dir.empty() ? (fs::absolute(flags.db).parent_path() / "tuner_trials").string()
+                                  : fs::absolute(flags.output_dir).string();
+}
 
 int Dashboard(const DashboardFlags& flags) {
   // Block the stop signals in every thread; this one waits for them.
@@ -47,11 +55,12 @@ int Dashboard(const DashboardFlags& flags) {
     token = std::move(*read);
   }
   StudyService service(store->get());
-  auto server = HttpServer::Start(&service, {.listen = flags.http,
-                                             .api = {.dashboard_dir = flags.dashboard_dir},
-                                             .tls_cert_file = flags.tls_cert,
-                                             .tls_key_file = flags.tls_key,
-                                             .token = token});
+  auto server = HttpServer::Start(
+      &service, {.listen = flags.http,
+                 .api = {.dashboard_dir = flags.dashboard_dir, .trials_dir = TrialsDir(flags)},
+                 .tls_cert_file = flags.tls_cert,
+                 .tls_key_file = flags.tls_key,
+                 .token = token});
   if (!server.ok()) {
     std::cerr << "tuner dashboard: " << server.status().message() << "\n";
     return 1;
@@ -83,6 +92,9 @@ void AddDashboardCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("--token-file", flags->token_file,
                   "Require the token on the file's first line (open the dashboard once with "
                   "?token=...; docs/security.md)");
+  cmd->add_option("--output-dir", flags->output_dir,
+                  "Where the trial directories are, for the trials' logs (default: tuner_trials "
+                  "beside the db)");
   cmd->callback([run, flags] { *run = [flags] { return Dashboard(*flags); }; });
 }
 

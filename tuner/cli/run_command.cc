@@ -19,6 +19,7 @@
 #include "trial_runner/local_launcher.h"
 #include "trial_runner/slurm_launcher.h"
 #include "tuner/cli/commands.h"
+#include "tuner/cli/initial_design_notice.h"
 #include "tuner/cli/orchestrator.h"
 #include "tuner/cli/progress_printer.h"
 #include "tuner/cli/result_format.h"
@@ -150,12 +151,16 @@ int Run(const RunFlags& flags) {
 
   std::unique_ptr<Server> server;
   std::string endpoint = flags.server;
+  // The dashboard's logs route reads the trial directories ("" = beside the db).
+  const std::string trials_dir =
+      flags.output_dir.empty() ? "" : std::filesystem::absolute(flags.output_dir).string();
   if (endpoint.empty()) {
     auto started = Server::Start({.db_path = flags.db,
                                   .owner = "tuner run " + flags.study_file,
                                   .listen = "127.0.0.1:0",
                                   .lease_seconds = flags.lease_seconds,
                                   .http_listen = flags.http,
+                                  .trials_dir = trials_dir,
                                   .tls_cert_file = flags.tls_cert,
                                   .tls_key_file = flags.tls_key,
                                   .token_file = flags.token_file});
@@ -265,6 +270,7 @@ int Run(const RunFlags& flags) {
     std::fprintf(progress_out, "study %s: %s on %s, up to %d clusters in parallel\n",
                  spec.name.c_str(), ToString(spec.algorithm.name).c_str(), endpoint.c_str(),
                  spec.max_parallel_trials);
+    std::fputs(InitialDesignNotice(spec).c_str(), progress_out);
   }
   if (server && !server->http_url().empty()) {
     std::fprintf(progress_out, "dashboard: %s\n", server->http_url().c_str());

@@ -1,4 +1,4 @@
-// `tuner serve --db FILE --listen ADDR`
+// `tuner serve --db FILE --listen ADDR [--config FILE]`
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +10,31 @@
 #include "tuner/server/server.h"
 
 namespace tuner {
+namespace {
+
+// Fills the options of `cmd` that the command line did not give from the
+// TOML file `path`, read with CLI11's own parser (CLI11 reads a config file
+// only for the top-level app, not for a subcommand). An unknown key or a
+// [section] is an error; values go through each option's checks.
+void ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+  for (const CLI::ConfigItem& item : CLI::ConfigTOML().from_file(path)) {
+    if (item.name == "++" || item.name == "--") continue;  // CLI11's section markers
+    if (!item.parents.empty()) {
+      throw CLI::ConfigError(path + ": [" + item.parents.front() +
+                             "]: sections are not supported; put every key at the top");
+    }
+    CLI::Option* option = cmd->get_option_no_throw("--" + item.name);
+    if (option == nullptr || item.name == "config" || item.name == "help") {
+      throw CLI::ConfigError(path + ": unknown key \"" + item.name +
+                             "\" (the keys are the long options of tuner serve, without --)");
+    }
+    if (option->count() > 0) continue;  // the command line wins
+    option->add_result(item.inputs);
+    option->run_callback();
+  }
+}
+
+}  // namespace
 
 void AddServeCommand(CLI::App& app, CliAction* run) {
   auto* cmd = app.add_subcommand("serve", "Run the study server until SIGINT or SIGTERM");
@@ -31,8 +56,19 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("--tls-key", options->tls_key_file, "TLS: PEM private key file");
   cmd->add_option("--token-file", options->token_file,
                   "Require the token on the file's first line on every RPC and HTTP request "
-                  "(docs/security.md)");
-  cmd->callback([run, options] {
+                  "but GET /healthz (docs/security.md)");
+  cmd->add_option("--dashboard-dir", options->dashboard_dir,
+                  "The dashboard's files (default: $TUNER_DASHBOARD_DIR, else the installed "
+                  "or the build tree's dashboard/)");
+  // Every option above as a key of a TOML file (`listen = "0.0.0.0:50051"`,
+  // `lease-s = 300`); options on the command line win. docs/observability.md.
+  auto config = std::make_shared<std::string>();
+  cmd->add_option("--config", *config,
+                  "Read options from this TOML file (keys: the long option names without --, "
+                  "e.g. http = \"127.0.0.1:8080\"); flags override it (docs/observability.md)")
+      ->check(CLI::ExistingFile);
+  cmd->callback([run, options, cmd, config] {
+    if (!config->empty()) ApplyConfigFile(cmd, *config);
     *run = [options] {
       // Block the stop signals in every thread; this one waits for them.
       sigset_t signals;

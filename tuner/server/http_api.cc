@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "algorithms/best_trials.h"
 #include "study/assignment_json.h"
@@ -85,6 +86,11 @@ std::string ResolveStaticPath(const std::string& root, const std::string& url_pa
 namespace {
 
 constexpr int64_t kMaxCachedStudies = 32;
+// Parameter importance needs at least max(this, 2 x parameters) completed trials.
+constexpr int64_t kMinImportanceTrials = 10;
+// A trial's log, as served: at most this much of its end.
+constexpr int64_t kDefaultLogTailBytes = 64 * 1024;
+constexpr int64_t kMaxLogTailBytes = 1024 * 1024;
 
 // A study's trials as last read, with what the routes derive from them.
 struct Snapshot {
@@ -347,6 +353,10 @@ struct HttpApi::Impl {
   HttpResponse Curves(const Snapshot& s, const std::map<std::string, std::string>& query);
   HttpResponse Importance(const Snapshot& s, const std::map<std::string, std::string>& query);
   HttpResponse Static(const std::string& path);
+  HttpResponse Health();
+  HttpResponse Logs(const Snapshot& s, const Trial& t,
+                    const std::map<std::string, std::string>& query);
+  HttpResponse Metrics();
 };
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> HttpApi::Impl::Load(const std::string& name) {
@@ -410,6 +420,11 @@ HttpResponse HttpApi::Impl::Study(const Snapshot& s) {
   out["max_parallel_trials"] = s.spec->max_parallel_trials;
   out["early_stopping"] = ToString(s.spec->early_stopping.rule);
   out["parameters"] = ParametersJson(s.spec->space);
+  // Hyperband's budget parameter (also in `parameters`): the page keeps it out
+  // of importance and colours results by it.
+  if (s.spec->algorithm.name == AlgorithmName::kHyperband) {
+    out["resource"] = s.spec->algorithm.resource.name;
+  }
   out["metrics"] = s.metrics;
   out["best"] = BestJson(s);
   out["spec"] = json::parse(s.record.spec_json, nullptr, /*allow_exceptions=*/false);
@@ -542,7 +557,14 @@ HttpResponse HttpApi::Impl::Importance(const Snapshot& s,
   if (auto it = query.find("metric"); it != query.end() && !it->second.empty()) {
     metric = it->second;
   }
-  std::vector<ParameterImportance> imps = ParameterImportances(s.spec->space, s.ptrs, metric);
+  // Hyperband's resource is the budget, not a hyperparameter: leave it out.
+  SearchSpace space = s.spec->space;
+  std::string excluded;
+  if (s.spec->algorithm.name == AlgorithmName::kHyperband) {
+    excluded = s.spec->algorithm.resource.name;
+    std::erase_if(space.parameters, [&](const ParameterSpec& p) { return p.name == excluded; });
+  }
+  std::vector<ParameterImportance> imps = ParameterImportances(space, s.ptrs, metric);
   std::stable_sort(imps.begin(), imps.end(),
                    [](const auto& a, const auto& b) { return a.importance > b.importance; });
   int64_t used = 0;
@@ -557,11 +579,19 @@ HttpResponse HttpApi::Impl::Importance(const Snapshot& s,
                       {"variance_explained", p.variance_explained},
                       {"groups", p.groups}});
   }
-  return JsonResponse({{"version", s.version},
-                       {"method", std::string(kImportanceMethod)},
-                       {"metric", metric},
-                       {"trials_used", used},
-                       {"parameters", std::move(params)}});
+  // Below this many completed trials the shares are mostly noise (one
+  // parameter "explains 100%" of 6 values): the page says so instead.
+  const int64_t min_trials =
+      std::max<int64_t>(kMinImportanceTrials, 2 * static_cast<int64_t>(space.parameters.size()));
+  json out = {{"version", s.version},
+              {"method", std::string(kImportanceMethod)},
+              {"metric", metric},
+              {"trials_used", used},
+              {"min_trials", min_trials},
+              {"enough", used >= min_trials},
+              {"parameters", std::move(params)}};
+  if (!excluded.empty()) out["excluded"] = json::array({excluded});
+  return JsonResponse(out);
 }
 
 HttpResponse HttpApi::Impl::Static(const std::string& path) {
@@ -588,6 +618,20 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
   auto snap = Load(name);
   if (!snap.ok()) return Error(snap.status());
   const Snapshot& s = **snap;
+  const size_t n = path.size();
+  auto find_trial = [&s](int64_t id) -> const Trial* {
+    auto it = std::lower_bound(s.ptrs.begin(), s.ptrs.end(), id,
+                               [](const Trial* t, int64_t v) { return t->id < v; });
+    return it == s.ptrs.end() || (*it)->id != id ? nullptr : *it;
+  };
+  // A log grows without changing the study's version: no ETag, no 304.
+  if (n == 6 && path[3] == "trials" && path[5] == "logs") {
+    auto id = ParseInt(path[4]);
+    if (!id) return Error(400, "trial id: expected a positive integer, got \"" + path[4] + "\"");
+    const Trial* t = find_trial(*id);
+    if (!t) return Error(404, "study " + name + " has no trial " + path[4]);
+    return Logs(s, *t, query);
+  }
   const std::string etag = "\"" + s.version + "\"";
   if (!request.if_none_match.empty() && request.if_none_match == etag) {
     HttpResponse r;
@@ -597,7 +641,6 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
     return r;
   }
   HttpResponse r;
-  const size_t n = path.size();
   if (n == 3) {
     r = Study(s);
   } else if (n == 4 && path[3] == "trials") {
@@ -634,11 +677,170 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
   return r;
 }
 
+// "chief:0" or "chief-0" -> "chief-0"; "" for anything that is not a rank.
+std::string RankFileStem(const std::string& rank) {
+  const size_t sep = rank.find_first_of(":-");
+  if (sep == std::string::npos || sep + 1 == rank.size() || rank.size() - sep - 1 > 6) return "";
+  const std::string type = rank.substr(0, sep);
+  if (type != "chief" && type != "worker" && type != "ps") return "";
+  for (size_t i = sep + 1; i < rank.size(); ++i) {
+    if (rank[i] < '0' || rank[i] > '9') return "";
+  }
+  return type + "-" + rank.substr(sep + 1);
+}
+
+HttpResponse HttpApi::Impl::Logs(const Snapshot& s, const Trial& t,
+                                 const std::map<std::string, std::string>& query) {
+  namespace fs = std::filesystem;
+  if (options.trials_dir.empty()) {
+    return Error(404, "this server does not know where the trial directories are");
+  }
+  const std::string& study = s.record.name;
+  if (study.empty() || study == "." || study == ".." || study.find('/') != std::string::npos) {
+    return Error(400, "the study's name cannot be a directory name");
+  }
+  const fs::path dir =
+      fs::path(options.trials_dir) / study / ("trial-" + std::to_string(t.id)) / "logs";
+  // The rank logs there, chief first, then workers, then ps, each by index.
+  std::vector<std::pair<std::tuple<int, int64_t>, std::string>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 5 || name.substr(name.size() - 4) != ".log") continue;
+    const std::string stem = RankFileStem(name.substr(0, name.size() - 4));
+    if (stem.empty() || stem != name.substr(0, name.size() - 4)) continue;
+    const size_t dash = stem.find('-');
+    const std::string type = stem.substr(0, dash);
+    found.push_back({{type == "chief"    ? 0
+                      : type == "worker" ? 1
+                                         : 2,
+                      std::stoll(stem.substr(dash + 1))},
+                     stem});
+  }
+  std::sort(found.begin(), found.end());
+  json ranks = json::array();
+  for (const auto& [order, stem] : found) ranks.push_back(stem);
+  if (found.empty()) {  // not launched by a run (ask/tell), or not started yet
+    return JsonResponse({{"trial", t.id},
+                         {"state", ToString(t.state)},
+                         {"ranks", json::array()},
+                         {"text", ""},
+                         {"message", "no logs in " + dir.string() +
+                                         " (a trial that `tuner run` did not launch has none)"}});
+  }
+  std::string rank = found.front().second;
+  if (auto it = query.find("rank"); it != query.end() && !it->second.empty()) {
+    rank = RankFileStem(it->second);
+    if (rank.empty()) {
+      return Error(400, "rank: expected chief:N, worker:N or ps:N, got \"" + it->second + "\"");
+    }
+  }
+  int64_t tail = kDefaultLogTailBytes;
+  if (auto it = query.find("tail_bytes"); it != query.end()) {
+    auto n = ParseInt(it->second);
+    if (!n || *n < 1 || *n > kMaxLogTailBytes) {
+      return Error(
+          400, "tail_bytes: expected an integer in [1, " + std::to_string(kMaxLogTailBytes) + "]");
+    }
+    tail = *n;
+  }
+  // Only a regular file inside the trials directory (no symbolic link out).
+  const fs::path file = dir / (rank + ".log");
+  const fs::path root = fs::canonical(options.trials_dir, ec);
+  const fs::path real = ec ? fs::path() : fs::canonical(file, ec);
+  if (ec || !fs::is_regular_file(real, ec) || real.string().rfind(root.string() + "/", 0) != 0) {
+    return Error(404, "trial " + std::to_string(t.id) + " has no log for rank " + rank);
+  }
+  std::ifstream in(real, std::ios::binary);
+  in.seekg(0, std::ios::end);
+  const int64_t size = static_cast<int64_t>(in.tellg());
+  const bool truncated = size > tail;
+  in.seekg(truncated ? size - tail : 0);
+  std::string text(static_cast<size_t>(std::min(size, tail)), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  if (truncated) {  // start on a whole line
+    if (size_t nl = text.find('\n'); nl != std::string::npos) text.erase(0, nl + 1);
+  }
+  const json out = {
+      {"trial", t.id}, {"state", ToString(t.state)}, {"rank", rank},           {"ranks", ranks},
+      {"size", size},  {"truncated", truncated},     {"text", std::move(text)}};
+  HttpResponse r;
+  // A log is any bytes: invalid UTF-8 becomes U+FFFD rather than an error.
+  r.body = out.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse HttpApi::Impl::Health() {
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  auto studies = service->ListStudies();
+  if (studies.ok()) {
+    r.body = "ok\n";
+  } else {
+    r.status = 503;
+    r.body =
+        "unavailable: the store does not answer: " + std::string(studies.status().message()) + "\n";
+  }
+  return r;
+}
+
+HttpResponse HttpApi::Impl::Metrics() {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.body = options.metrics->Render();
+  // Studies and trials by state, summed over studies (no per-study labels).
+  static constexpr TrialState kStates[] = {
+      TrialState::kActive, TrialState::kStopping,   TrialState::kCompleted, TrialState::kStopped,
+      TrialState::kFailed, TrialState::kInfeasible, TrialState::kStale};
+  std::map<std::string, int64_t> studies_by_state;
+  std::map<std::string, int64_t> trials_by_state;
+  for (TrialState t : kStates) trials_by_state[ToString(t)] = 0;
+  bool up = true;
+  auto studies = service->ListStudies();
+  if (!studies.ok()) {
+    up = false;
+  } else {
+    for (const tuner::Study& study : *studies) {
+      ++studies_by_state[ToString(study.state)];
+      auto trials = service->ListTrials(study.name, {.with_measurements = false});
+      if (!trials.ok()) {
+        if (trials.status().code() == absl::StatusCode::kNotFound) continue;  // deleted meanwhile
+        up = false;
+        break;
+      }
+      for (const Trial& t : *trials) ++trials_by_state[ToString(t.state)];
+    }
+  }
+  r.body += "# HELP tuner_store_up 1 when the store answered this scrape, else 0.\n";
+  r.body += "# TYPE tuner_store_up gauge\n";
+  r.body += std::string("tuner_store_up ") + (up ? "1" : "0") + "\n";
+  if (up) {
+    r.body += "# HELP tuner_studies Studies in the store, by state.\n# TYPE tuner_studies gauge\n";
+    for (const auto& [state, n] : studies_by_state) {
+      r.body +=
+          "tuner_studies{state=\"" + PrometheusLabel(state) + "\"} " + std::to_string(n) + "\n";
+    }
+    r.body += "# HELP tuner_trials Trials of every study, by state.\n# TYPE tuner_trials gauge\n";
+    for (const auto& [state, n] : trials_by_state) {
+      r.body +=
+          "tuner_trials{state=\"" + PrometheusLabel(state) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  return r;
+}
+
 HttpApi::HttpApi(StudyApi* service, HttpApiOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->service = service;
   impl_->options = std::move(options);
   if (impl_->options.dashboard_dir.empty()) impl_->options.dashboard_dir = DefaultDashboardDir();
+  if (!impl_->options.metrics) impl_->options.metrics = std::make_shared<ServerMetrics>();
 }
+
+ServerMetrics& HttpApi::metrics() { return *impl_->options.metrics; }
 
 HttpApi::~HttpApi() = default;
 
@@ -678,6 +880,8 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) {
     path.push_back(decoded);
   }
   while (!path.empty() && path.back().empty()) path.pop_back();
+  if (path.size() == 1 && path[0] == "healthz") return impl_->Health();
+  if (path.size() == 1 && path[0] == "metrics") return impl_->Metrics();
   if (!path.empty() && path[0] == "api") {
     if (path.size() < 2 || path[1] != "studies") {
       return Error(404, "no such route: " + raw_path + " (the API is under /api/studies)");

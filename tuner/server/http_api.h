@@ -15,7 +15,20 @@
 //                                             objectives) with their command lines
 //   /api/studies/{s}/columns                  every trial, column by column (for plots)
 //   /api/studies/{s}/curves?metric=M          intermediate values of every trial
-//   /api/studies/{s}/importance?metric=M      parameter importance, with its method
+//   /api/studies/{s}/importance?metric=M      parameter importance, with its method, the
+//                                             trials it needs to mean anything, and the
+//                                             parameters left out (Hyperband's budget)
+//   /api/studies/{s}/trials/{id}/logs?rank=chief:0&tail_bytes=N
+//                                             the end of one rank's log (default 64 KiB,
+//                                             at most 1 MiB) and the ranks that have one,
+//                                             read from <trials_dir>/<study>/trial-<id>/logs/
+//                                             (what `tuner logs` reads); only files inside
+//                                             trials_dir; no ETag (a log grows); no logs:
+//                                             200 with no ranks and a `message`
+//   /healthz                                  200 "ok" when the store answers, else 503
+//                                             (text; no token needed, tuner/http_server.h)
+//   /metrics                                  Prometheus text: ServerMetrics, plus studies
+//                                             and trials by state read from the store
 //   /                                         the single-page dashboard (www/index.html)
 //   /{file}                                   the other files of the dashboard's www/
 //   /vendor/echarts.min.js                    the charting library, from the dashboard's
@@ -38,6 +51,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tuner/server/server_metrics.h"
 
 namespace tuner {
 
@@ -64,6 +79,12 @@ struct HttpApiOptions {
   std::string dashboard_dir;
   // Reuse a study's cached trials for this long before asking the store.
   double refresh_interval_s = 0.25;
+  // Where the trial directories are (<trials_dir>/<study>/trial-<id>/), for
+  // the logs route; "" = no logs.
+  std::string trials_dir;
+  // The counters /metrics shows (shared with the gRPC server); null = a new
+  // one. The HTTP server records its requests in it.
+  std::shared_ptr<ServerMetrics> metrics;
 };
 
 class HttpApi {
@@ -76,6 +97,7 @@ class HttpApi {
 
   // The directory the dashboard's files are served from.
   const std::string& dashboard_dir() const;
+  ServerMetrics& metrics();
 
  private:
   struct Impl;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tuner/server/auth.h"
+#include "tuner/server/host_check.h"
 #include "tuner/server/token_scope.h"
 
 namespace tuner {
@@ -56,6 +57,14 @@ namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 
+// Scripts, styles, data and frames only from this server; no inline script,
+// no eval, no plugins, not framed. Inline style attributes are allowed: the
+// charting library styles its tooltips with them.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'";
+
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // What every connection shares.
@@ -63,9 +72,21 @@ struct Shared {
   HttpApi* api;
   std::string token;  // "" = no authentication
   bool tls = false;
+  std::string bound_host;  // as given in HttpServerOptions::listen
+  int bound_port = 0;
 };
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+// The label of a request in ServerMetrics: "api", "metrics", "healthz" or
+// "static" (a bounded set, whatever the path).
+std::string_view RouteClass(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/healthz" || path == "/healthz/") return "healthz";
+  if (path == "/metrics" || path == "/metrics/") return "metrics";
+  if (path.starts_with("/api/") || path == "/api") return "api";
+  return "static";
+}
 
 // A token's answer to a request it may not make: 403.
 HttpResponse Forbidden(const absl::Status& denied) {
@@ -85,6 +106,7 @@ std::optional<HttpResponse> CheckAccess(const Shared& shared,
                                         const http::request<http::string_body>& req) {
   if (shared.token.empty()) return std::nullopt;
   const std::string_view target(req.target().data(), req.target().size());
+  if (RouteClass(target) == "healthz") return std::nullopt;  // a liveness probe
   auto allowed = [&](const Grant& grant) -> std::optional<HttpResponse> {
     const HttpScope scope = ScopeOfHttpTarget(target);
     absl::Status ok = Authorize(grant, scope.action, scope.study, scope.trial_id);
@@ -136,6 +158,32 @@ std::optional<HttpResponse> CheckAccess(const Shared& shared,
   r.body = R"({"error":{"code":"UNAUTHENTICATED","message":"missing or wrong token: send )"
            R"(Authorization: Bearer <token>, or open the dashboard once with ?token=<token>"}})";
   r.headers = {{"WWW-Authenticate", "Bearer"}, {"Cache-Control", "no-store"}};
+  return r;
+}
+
+// Without a token, a request whose Host does not name this server
+// (tuner/server/host_check.h) gets 421 instead of an answer.
+std::optional<HttpResponse> CheckHost(const Shared& shared,
+                                      const http::request<http::string_body>& req) {
+  if (!shared.token.empty()) return std::nullopt;
+  const auto it = req.find(http::field::host);
+  const std::string_view host = it == req.end() ? std::string_view() : View(it->value());
+  if (HostAllowed(host, shared.bound_host, shared.bound_port, shared.tls ? 443 : 80)) {
+    return std::nullopt;
+  }
+  const std::string port = std::to_string(shared.bound_port);
+  HttpResponse r;
+  r.status = 421;
+  r.body =
+      nlohmann::json{
+          {"error",
+           {{"code", "MISDIRECTED_REQUEST"},
+            {"message", "Host \"" + std::string(host) + "\" is not this server: without a token " +
+                            "it answers only Host " + shared.bound_host + ":" + port +
+                            " or localhost:" + port + " (DNS-rebinding defence; use one of " +
+                            "those, or --token-file: docs/security.md)"}}}}
+          .dump();
+  r.headers = {{"Cache-Control", "no-store"}};
   return r;
 }
 
@@ -192,9 +240,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (auto it = req.find(http::field::if_none_match); it != req.end()) {
       request.if_none_match = std::string(it->value());
     }
+    const auto started = std::chrono::steady_clock::now();
     HttpResponse answer;
     try {
-      if (auto refused = CheckAccess(*shared_, req)) {
+      if (auto misdirected = CheckHost(*shared_, req)) {
+        answer = std::move(*misdirected);
+      } else if (auto refused = CheckAccess(*shared_, req)) {
         answer = std::move(*refused);
       } else {
         answer = api_->Handle(request);
@@ -205,12 +256,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       spdlog::error("http: {} {}: {}", request.method, request.target, e.what());
     }
     spdlog::debug("http: {} {} -> {}", request.method, request.target, answer.status);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    api_->metrics().RecordHttp(RouteClass(request.target), answer.status, took.count());
 
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(answer.status), req.version());
     res->set(http::field::server, "tuner");
     if (!answer.content_type.empty()) res->set(http::field::content_type, answer.content_type);
     res->set("X-Content-Type-Options", "nosniff");
+    res->set("Content-Security-Policy", kContentSecurityPolicy);
     for (const auto& [name, value] : answer.headers) res->set(name, value);
     res->keep_alive(req.keep_alive());
     if (req.method() == http::verb::head) {
@@ -331,6 +385,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(StudyApi* service,
   const unsigned short bound = acceptor.local_endpoint().port();
   const bool v6 = endpoint.address().is_v6();
   impl->address = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(bound);
+  impl->shared.bound_host = v6 ? "[" + host + "]" : host;
+  impl->shared.bound_port = bound;
 
   impl->Accept();
   Impl* raw = impl.get();

@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
 #include "storage/sqlite_store.h"
 #include "storage/writer_lock.h"
 #include "tuner/server/auth.h"
+#include "tuner/server/grpc_metrics.h"
 #include "tuner/server/grpc_service.h"
 #include "tuner/server/http_server.h"
 #include "tuner/service/study_service.h"
@@ -21,6 +23,7 @@ namespace tuner {
 struct Server::Impl {
   std::unique_ptr<WriterLock> lock;  // first in, last out: held while anything writes
   std::unique_ptr<Store> store;
+  std::shared_ptr<ServerMetrics> metrics = std::make_shared<ServerMetrics>();  // GET /metrics
   std::unique_ptr<StudyService> service;
   std::unique_ptr<grpc::Service> grpc_service;
   std::unique_ptr<grpc::Server> server;
@@ -83,6 +86,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   // default, and a second server would take half of the connections).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(impl->grpc_service.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counting;
+  counting.push_back(MakeGrpcMetricsFactory(impl->metrics.get()));
+  builder.experimental().SetInterceptorCreators(std::move(counting));
   impl->server = builder.BuildAndStart();
   if (!impl->server || port == 0) {
     return absl::UnavailableError("cannot listen on " + options.listen +
@@ -92,12 +98,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   impl->address = host + ":" + std::to_string(port);
   impl->lock->SetAddress(impl->address);
   if (!options.http_listen.empty()) {
-    auto http =
-        HttpServer::Start(impl->service.get(), {.listen = options.http_listen,
-                                                .api = {.dashboard_dir = options.dashboard_dir},
-                                                .tls_cert_file = options.tls_cert_file,
-                                                .tls_key_file = options.tls_key_file,
-                                                .token = token});
+    auto http = HttpServer::Start(
+        impl->service.get(),
+        {.listen = options.http_listen,
+         .api = {.dashboard_dir = options.dashboard_dir,
+                 .trials_dir = options.trials_dir.empty()
+                                   ? (std::filesystem::absolute(options.db_path).parent_path() /
+                                      "tuner_trials")
+                                         .string()
+                                   : options.trials_dir,
+                 .metrics = impl->metrics},
+         .tls_cert_file = options.tls_cert_file,
+         .tls_key_file = options.tls_key_file,
+         .token = token});
     if (!http.ok()) {
       impl->server->Shutdown();
       return http.status();

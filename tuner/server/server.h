@@ -1,5 +1,6 @@
 // The study server: a Store on an SQLite file, the StudyService on it, and
-// the gRPC endpoint. Start() returns once the port is bound.
+// the gRPC endpoint (its RPCs counted for GET /metrics, tuner/server/grpc_metrics.h).
+// Start() returns once the port is bound.
 //
 // Thread-safety: Shutdown() may be called from any thread, once or more.
 #ifndef TUNER_TUNER_SERVER_SERVER_H_
@@ -28,6 +29,8 @@ struct ServerOptions {
   // this host:port; "" = no HTTP.
   std::string http_listen = "";
   std::string dashboard_dir = "";  // "" = the default (tuner/http_api.h)
+  // The trial directories, for the dashboard's logs; "" = tuner_trials beside the db.
+  std::string trials_dir = "";
   // TLS for gRPC and HTTP: PEM certificate (chain) and private key files,
   // both or neither. docs/security.md.
   std::string tls_cert_file = "";

@@ -178,6 +178,7 @@ absl::Status Authorize(const Grant& grant, Action action, std::string_view study
 HttpScope ScopeOfHttpTarget(std::string_view target) {
   target = target.substr(0, target.find('?'));
   HttpScope scope;
+  if (target == "/metrics" || target == "/metrics/") return scope;  // the whole server's figures
   if (!target.starts_with("/api/")) {
     scope.action = Action::kOpenDashboard;
     return scope;

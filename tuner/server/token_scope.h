@@ -62,7 +62,7 @@ absl::Status Authorize(const Grant& grant, Action action, std::string_view study
                        int64_t trial_id = 0);
 
 // The action, study and trial of a dashboard HTTP target ("/api/studies/s/
-// trials/3?x=y"): study-less API routes need kManageStudies, the dashboard's
+// trials/3?x=y"): study-less API routes and /metrics need kManageStudies, the dashboard's
 // own files (not /api/) kOpenDashboard.
 struct HttpScope {
   Action action = Action::kManageStudies;

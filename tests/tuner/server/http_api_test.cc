@@ -261,6 +261,106 @@ TEST_CASE("GET columns, curves and importance for the plots", "[http_api]") {
   CHECK(imp["metric"] == "acc");
   CHECK(imp["trials_used"] == 2);
   CHECK(imp["parameters"].size() == 3);
+  // 2 completed trials are far from enough: max(10, 2 x 3 parameters).
+  CHECK(imp["min_trials"] == 10);
+  CHECK(imp["enough"] == false);
+  CHECK_FALSE(imp.contains("excluded"));
+}
+
+TEST_CASE("importance leaves Hyperband's budget out; the summary names it", "[http_api]") {
+  DashboardDir dir;
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get()};
+  HttpApi api{&service, {.dashboard_dir = dir.root.string(), .refresh_interval_s = 0}};
+  REQUIRE(service
+              .CreateStudy(R"({"name": "hb", "objective": {"metric": "acc", "goal": "maximize"},
+                 "algorithm": {"name": "hyperband", "seed": 1, "eta": 3,
+                               "resource": {"name": "epochs", "min": 1, "max": 9}},
+                 "max_trials": 100,
+                 "parameters": [{"name": "lr", "type": "double", "min": 0.001, "max": 1}]})")
+              .ok());
+  // The accuracy follows the budget exactly; lr is noise.
+  for (int i = 0; i < 12; ++i) {
+    const int64_t epochs = i % 3 == 0 ? 1 : i % 3 == 1 ? 3 : 9;
+    auto t = service.CreateTrial("hb", {{"lr", 0.01 * (i + 1)}, {"epochs", epochs}}, "");
+    REQUIRE(t.ok());
+    REQUIRE(service
+                .CompleteTrial("hb", t->id,
+                               TrialOutcome::Completed({.metrics = {{"acc", 0.1 * epochs}}}))
+                .ok());
+  }
+  HttpResponse r = api.Handle({.target = "/api/studies/hb/importance"});
+  REQUIRE(r.status == 200);
+  json imp = json::parse(r.body);
+  REQUIRE(imp["parameters"].size() == 1);
+  CHECK(imp["parameters"][0]["name"] == "lr");
+  CHECK(imp["excluded"] == json({"epochs"}));
+  CHECK(imp["min_trials"] == 10);
+  CHECK(imp["enough"] == true);
+  json summary = json::parse(api.Handle({.target = "/api/studies/hb"}).body);
+  CHECK(summary["resource"] == "epochs");
+}
+
+TEST_CASE("GET a trial's logs: the tail of one rank, only inside the trials directory",
+          "[http_api]") {
+  DashboardDir dir;
+  const fs::path trials = dir.root / "trials";
+  const fs::path logs = trials / "web" / "trial-1" / "logs";
+  fs::create_directories(logs);
+  std::ofstream(logs / "chief-0.log") << "step 1\n<img src=x onerror=alert(1)>\n";
+  {
+    std::ofstream worker(logs / "worker-1.log");
+    for (int i = 0; i < 1000; ++i) worker << "line " << i << "\n";
+  }
+  std::ofstream(logs / "notes.txt") << "not a rank log";
+  fs::create_symlink(dir.root / "secret.txt", logs / "worker-2.log");  // leads out
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get()};
+  HttpApi api{
+      &service,
+      {.dashboard_dir = dir.root.string(), .refresh_interval_s = 0, .trials_dir = trials.string()}};
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  REQUIRE(service.CreateTrial("web", {{"lr", 0.01}, {"opt", std::string("adam")}}, "").ok());
+  REQUIRE(service.CreateTrial("web", {{"lr", 0.02}, {"opt", std::string("adam")}}, "").ok());
+  auto get = [&](const std::string& target) { return api.Handle({.target = target}); };
+
+  HttpResponse chief = get("/api/studies/web/trials/1/logs");
+  REQUIRE(chief.status == 200);
+  CHECK(chief.headers.end() == std::find_if(chief.headers.begin(), chief.headers.end(),
+                                            [](const auto& h) { return h.first == "ETag"; }));
+  json c = json::parse(chief.body);
+  CHECK(c["rank"] == "chief-0");
+  CHECK(c["ranks"] == json({"chief-0", "worker-1", "worker-2"}));
+  CHECK(c["text"] == "step 1\n<img src=x onerror=alert(1)>\n");  // as text, JSON-escaped
+  CHECK(c["truncated"] == false);
+
+  // The tail, from a whole line on.
+  json w = json::parse(get("/api/studies/web/trials/1/logs?rank=worker:1&tail_bytes=20").body);
+  CHECK(w["rank"] == "worker-1");
+  CHECK(w["truncated"] == true);
+  CHECK(w["text"] == "line 998\nline 999\n");
+  CHECK(w["size"] == 8890);
+
+  // Nothing outside the trial's own logs.
+  CHECK(get("/api/studies/web/trials/1/logs?rank=worker:2").status == 404);  // symlink out
+  CHECK(json::parse(get("/api/studies/web/trials/1/logs?rank=worker:2").body)
+            .dump()
+            .find("TOP-SECRET") == std::string::npos);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=../../../secret").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=chief-0/../../x").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=notes").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?rank=ps:3").status == 404);
+  CHECK(get("/api/studies/web/trials/1/logs?tail_bytes=0").status == 400);
+  CHECK(get("/api/studies/web/trials/1/logs?tail_bytes=99999999").status == 400);
+  HttpResponse none = get("/api/studies/web/trials/2/logs");  // no logs (yet)
+  CHECK(none.status == 200);
+  CHECK(json::parse(none.body)["ranks"] == json::array());
+  CHECK(json::parse(none.body)["message"].get<std::string>().find("no logs") == 0);
+  CHECK(get("/api/studies/web/trials/9/logs").status == 404);  // no such trial
+  CHECK(get("/api/studies/web/trials/..%2F..%2Fx/logs").status == 400);
+  // A server that does not know the trial directories says so.
+  HttpApi bare{&service, {.dashboard_dir = dir.root.string()}};
+  CHECK(bare.Handle({.target = "/api/studies/web/trials/1/logs"}).status == 404);
 }
 
 TEST_CASE("errors are JSON with 404, 400 and 405", "[http_api]") {
@@ -357,21 +457,22 @@ TEST_CASE("the HTTP server answers on a socket, with keep-alive", "[http_api]") 
   CHECK((*server)->url() == "http://" + address + "/");
 
   const int fd = Connect(address);
-  std::string r1 = Exchange(fd, "GET /api/studies HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r1 = Exchange(fd, "GET /api/studies HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r1.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(r1.find("Content-Type: application/json") != std::string::npos);
   CHECK(json::parse(Body(r1))["studies"][0]["name"] == "web");
   // The same connection serves the next request.
-  std::string r2 = Exchange(fd, "GET /api/studies/web/trials/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r2 =
+      Exchange(fd, "GET /api/studies/web/trials/2 HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r2.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(json::parse(Body(r2))["metrics"]["acc"] == 0.875);
-  std::string r3 = Exchange(fd, "GET /api/studies/nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r3 = Exchange(fd, "GET /api/studies/nope HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r3.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
-  std::string r4 = Exchange(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r4 = Exchange(fd, "HEAD / HTTP/1.1\r\nHost: " + address + "\r\n\r\n");
   CHECK(r4.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(Body(r4).empty());
-  std::string r5 =
-      Exchange(fd, "GET /%2e%2e/secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string r5 = Exchange(
+      fd, "GET /%2e%2e/secret.txt HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
   CHECK(r5.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
   ::close(fd);
 
@@ -380,8 +481,25 @@ TEST_CASE("the HTTP server answers on a socket, with keep-alive", "[http_api]") 
   Exchange(bad, "NONSENSE\r\n\r\n");
   ::close(bad);
   const int fd2 = Connect(address);
-  CHECK(Exchange(fd2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").rfind("HTTP/1.1 200 OK", 0) == 0);
+  CHECK(Exchange(fd2, "GET / HTTP/1.1\r\nHost: " + address + "\r\n\r\n")
+            .rfind("HTTP/1.1 200 OK", 0) == 0);
   ::close(fd2);
+
+  // Without a token, a Host that does not name the server (DNS rebinding)
+  // gets 421 with a clear body; localhost with the port is fine.
+  const std::string port = address.substr(address.rfind(':') + 1);
+  const int fd3 = Connect(address);
+  std::string foreign =
+      Exchange(fd3, "GET /api/studies HTTP/1.1\r\nHost: evil.example:" + port + "\r\n\r\n");
+  CHECK(foreign.rfind("HTTP/1.1 421 Misdirected Request\r\n", 0) == 0);
+  CHECK(json::parse(Body(foreign))["error"]["code"] == "MISDIRECTED_REQUEST");
+  CHECK(Body(foreign).find("evil.example") != std::string::npos);
+  CHECK(Body(foreign).find("studies") == std::string::npos);
+  CHECK(Exchange(fd3, "GET /api/studies HTTP/1.1\r\nHost: localhost:" + port + "\r\n\r\n")
+            .rfind("HTTP/1.1 200 OK", 0) == 0);
+  CHECK(Exchange(fd3, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").rfind("HTTP/1.1 421", 0) ==
+        0);  // the wrong port
+  ::close(fd3);
   (*server)->Shutdown();
   (*server)->Shutdown();  // idempotent
 }
@@ -457,6 +575,85 @@ TEST_CASE("10,000 trials: paging and sorting stay fast", "[http_api][perf]") {
   // Generous bounds: sanitizers and a busy CI machine are slow.
   CHECK(page_ms < 1000);
   CHECK(columns_ms < 5000);
+}
+
+}  // namespace
+}  // namespace tuner
+
+namespace tuner {
+namespace {
+
+// A service whose store stops answering when told to.
+class FlakyService : public StudyService {
+ public:
+  using StudyService::StudyService;
+  bool down = false;
+  absl::StatusOr<std::vector<Study>> ListStudies() override {
+    if (down) return absl::UnavailableError("database is locked");
+    return StudyService::ListStudies();
+  }
+};
+
+TEST_CASE("GET /healthz and /metrics", "[http_api]") {
+  DashboardDir dir;
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  FlakyService service(store.get());
+  HttpApi api{&service, {.dashboard_dir = dir.root.string(), .refresh_interval_s = 0}};
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  auto t = service.CreateTrial("web", {{"lr", 0.01}, {"opt", std::string("adam")}}, "");
+  REQUIRE(t.ok());
+  REQUIRE(service.CreateTrial("web", {{"lr", 0.02}, {"opt", std::string("adam")}}, "").ok());
+  REQUIRE(service.CompleteTrial("web", t->id, TrialOutcome::Completed({.metrics = {{"acc", 0.5}}}))
+              .ok());
+  api.metrics().RecordRpc("SuggestTrials", 0, 0.003);
+  api.metrics().RecordMessage("ReportMetrics");
+  api.metrics().RecordMessage("ReportMetrics");
+
+  HttpResponse health = api.Handle({.target = "/healthz"});
+  CHECK(health.status == 200);
+  CHECK(health.body == "ok\n");
+  HttpResponse m = api.Handle({.target = "/metrics"});
+  CHECK(m.status == 200);
+  CHECK(m.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(m.body.find("tuner_studies{state=\"ACTIVE\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_trials{state=\"COMPLETED\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_trials{state=\"ACTIVE\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_trials{state=\"FAILED\"} 0\n") != std::string::npos);
+  CHECK(m.body.find("tuner_reports_received_total 2\n") != std::string::npos);
+  CHECK(m.body.find("tuner_grpc_requests_total{method=\"SuggestTrials\",code=\"OK\"} 1\n") !=
+        std::string::npos);
+  CHECK(m.body.find("tuner_grpc_request_duration_seconds_bucket{method=\"SuggestTrials\","
+                    "le=\"0.0025\"} 0\n") != std::string::npos);
+  CHECK(m.body.find("tuner_grpc_request_duration_seconds_bucket{method=\"SuggestTrials\","
+                    "le=\"0.005\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("tuner_store_up 1\n") != std::string::npos);
+  // No label names a study or a trial.
+  CHECK(m.body.find("web") == std::string::npos);
+
+  service.down = true;
+  HttpResponse sick = api.Handle({.target = "/healthz"});
+  CHECK(sick.status == 503);
+  CHECK(sick.body.find("database is locked") != std::string::npos);
+  HttpResponse m2 = api.Handle({.target = "/metrics"});
+  CHECK(m2.status == 200);
+  CHECK(m2.body.find("tuner_store_up 0\n") != std::string::npos);
+}
+
+TEST_CASE("ServerMetrics: bounded method labels, storage errors", "[http_api]") {
+  ServerMetrics metrics;
+  for (int i = 0; i < 100; ++i) metrics.RecordRpc("Method" + std::to_string(i), 0, 0.001);
+  metrics.RecordRpc("CompleteTrial", 8, 0.001);  // RESOURCE_EXHAUSTED: disk full
+  metrics.RecordHttp("api", 503, 0.001);
+  metrics.RecordHttp("api", 200, 0.001);
+  const std::string text = metrics.Render();
+  CHECK(text.find("method=\"Method63\"") != std::string::npos);
+  CHECK(text.find("method=\"Method64\"") == std::string::npos);
+  CHECK(text.find("tuner_grpc_requests_total{method=\"other\",code=\"OK\"} 36\n") !=
+        std::string::npos);
+  CHECK(text.find("tuner_grpc_requests_total{method=\"other\",code=\"RESOURCE_EXHAUSTED\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("tuner_storage_errors_total 2\n") != std::string::npos);
+  CHECK(PrometheusLabel("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
 }
 
 }  // namespace

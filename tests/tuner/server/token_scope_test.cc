@@ -94,6 +94,7 @@ TEST_CASE("Dashboard targets map to actions", "[token_scope]") {
   CHECK(ScopeOfHttpTarget("/api/studies/s/trials?offset=0").action == Action::kReadTrials);
   CHECK(ScopeOfHttpTarget("/api/studies/s/curves").action == Action::kReadTrials);
   CHECK(ScopeOfHttpTarget("/api/other").action == Action::kManageStudies);
+  CHECK(ScopeOfHttpTarget("/metrics").action == Action::kManageStudies);
   CHECK(ScopeOfHttpTarget("/").action == Action::kOpenDashboard);
   CHECK(ScopeOfHttpTarget("/app.js").action == Action::kOpenDashboard);
 }
