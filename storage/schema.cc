@@ -31,7 +31,12 @@ namespace {
 //
 // Version 4: trials.command, the shell command a trial's cluster was launched
 // with (`tuner best` shows it to re-run the trial).
-constexpr std::array<absl::string_view, 4> kMigrations = {
+//
+// Version 5: trials.attempts_json, a trial's earlier attempts (retries). A
+// final trial may be updated only to start its next attempt (RestartTrial,
+// which appends to attempts_json), so the trigger is recreated with that
+// exception.
+constexpr std::array<absl::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -115,6 +120,17 @@ END;
 )sql",
     R"sql(
 ALTER TABLE trials ADD COLUMN command TEXT NOT NULL DEFAULT '';
+)sql",
+    R"sql(
+ALTER TABLE trials ADD COLUMN attempts_json TEXT NOT NULL DEFAULT '[]';
+DROP TRIGGER finished_trials_are_immutable;
+CREATE TRIGGER finished_trials_are_immutable
+BEFORE UPDATE ON trials
+WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
+  AND (NEW.state != 'ACTIVE' OR length(NEW.attempts_json) <= length(OLD.attempts_json))
+BEGIN
+  SELECT RAISE(ABORT, 'finished trials are immutable');
+END;
 )sql",
 };
 
