@@ -28,6 +28,20 @@ enum class TrialState { kActive, kStopping, kCompleted, kStopped, kFailed, kInfe
 const char* ToString(TrialState state);
 bool IsFinal(TrialState state);
 
+// One earlier attempt of a trial: a run of its cluster that failed and was
+// retried (trainer.max_retries), or a FAILED or interrupted trial requeued by
+// hand (`tuner retry`). Its reports are not kept with the trial (the next
+// attempt starts afresh); `reports` and `last_step` say how far it got.
+struct TrialAttempt {
+  int number = 1;           // 1, 2, ...
+  double start_time = 0.0;  // seconds since the Unix epoch
+  double end_time = 0.0;
+  std::string outcome;  // how it ended: "FAILED", "STOPPED", "STALE"
+  std::string reason;   // its exit reason
+  int64_t reports = 0;
+  int64_t last_step = 0;
+};
+
 struct Trial {
   int64_t id = 0;  // 1, 2, ... within its study
   TrialState state = TrialState::kActive;
@@ -42,6 +56,9 @@ struct Trial {
   std::string command;
   double create_time = 0.0;  // seconds since the Unix epoch
   double end_time = 0.0;     // 0 while running
+  // Earlier attempts, oldest first; the current one is attempts.size() + 1.
+  std::vector<TrialAttempt> attempts;
+  int attempt() const { return static_cast<int>(attempts.size()) + 1; }
 };
 
 }  // namespace tuner

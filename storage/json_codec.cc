@@ -154,6 +154,47 @@ absl::StatusOr<Measurement> DecodeMeasurement(absl::string_view text) {
   return measurement;
 }
 
+absl::StatusOr<std::string> EncodeAttempts(const std::vector<TrialAttempt>& attempts) {
+  Json json = Json::array();
+  for (const TrialAttempt& a : attempts) {
+    if (!std::isfinite(a.start_time) || !std::isfinite(a.end_time)) {
+      return absl::InvalidArgumentError("attempt times must be finite");
+    }
+    json.push_back({{"number", a.number},
+                    {"start_time", a.start_time},
+                    {"end_time", a.end_time},
+                    {"outcome", a.outcome},
+                    {"reason", a.reason},
+                    {"reports", a.reports},
+                    {"last_step", a.last_step}});
+  }
+  return Dump(json, "attempt");
+}
+
+absl::StatusOr<std::vector<TrialAttempt>> DecodeAttempts(absl::string_view text) {
+  absl::StatusOr<Json> json = Parse(text, "attempts");
+  if (!json.ok()) return json.status();
+  if (!json->is_array()) return Corrupt("attempts", text);
+  std::vector<TrialAttempt> out;
+  for (const Json& a : *json) {
+    if (!a.is_object()) return Corrupt("attempts", text);
+    TrialAttempt attempt;
+    try {
+      attempt.number = a.at("number").get<int>();
+      attempt.start_time = a.at("start_time").get<double>();
+      attempt.end_time = a.at("end_time").get<double>();
+      attempt.outcome = a.at("outcome").get<std::string>();
+      attempt.reason = a.at("reason").get<std::string>();
+      attempt.reports = a.at("reports").get<int64_t>();
+      attempt.last_step = a.at("last_step").get<int64_t>();
+    } catch (const Json::exception&) {
+      return Corrupt("attempts", text);
+    }
+    out.push_back(std::move(attempt));
+  }
+  return out;
+}
+
 absl::Status CheckFinite(const Measurement& measurement) {
   if (!std::isfinite(measurement.elapsed_secs)) {
     return absl::InvalidArgumentError(absl::StrCat("measurement elapsed_secs is ",

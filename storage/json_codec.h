@@ -15,6 +15,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -30,6 +31,11 @@ absl::StatusOr<std::map<std::string, double>> DecodeMetrics(absl::string_view js
 
 absl::StatusOr<std::string> EncodeMeasurement(const Measurement& measurement);
 absl::StatusOr<Measurement> DecodeMeasurement(absl::string_view json);
+
+// A trial's earlier attempts: a JSON array of {"number", "start_time",
+// "end_time", "outcome", "reason", "reports", "last_step"}.
+absl::StatusOr<std::string> EncodeAttempts(const std::vector<TrialAttempt>& attempts);
+absl::StatusOr<std::vector<TrialAttempt>> DecodeAttempts(absl::string_view json);
 
 // InvalidArgument naming the first non-finite number of `measurement`
 // (elapsed_secs or a metric), e.g. `metric "loss" is nan`.

@@ -34,7 +34,12 @@ namespace {
 //
 // Version 5: measurements.report_id, the client's id of a report (NULL for
 // none), unique per trial, so that a retried report is not stored twice.
-constexpr std::array<absl::string_view, 5> kMigrations = {
+//
+// Version 6: trials.attempts_json, a trial's earlier attempts (retries). A
+// final trial may be updated only to start its next attempt (RestartTrial,
+// which appends to attempts_json), so the trigger is recreated with that
+// exception.
+constexpr std::array<absl::string_view, 6> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -123,6 +128,17 @@ ALTER TABLE trials ADD COLUMN command TEXT NOT NULL DEFAULT '';
 ALTER TABLE measurements ADD COLUMN report_id TEXT;
 CREATE UNIQUE INDEX measurements_by_report ON measurements (study_id, trial_id, report_id)
   WHERE report_id IS NOT NULL;
+)sql",
+    R"sql(
+ALTER TABLE trials ADD COLUMN attempts_json TEXT NOT NULL DEFAULT '[]';
+DROP TRIGGER finished_trials_are_immutable;
+CREATE TRIGGER finished_trials_are_immutable
+BEFORE UPDATE ON trials
+WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
+  AND (NEW.state != 'ACTIVE' OR length(NEW.attempts_json) <= length(OLD.attempts_json))
+BEGIN
+  SELECT RAISE(ABORT, 'finished trials are immutable');
+END;
 )sql",
 };
 

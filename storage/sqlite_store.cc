@@ -59,7 +59,7 @@ namespace {
 
 constexpr char kTrialColumns[] =
     "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
-    "end_time, runner, command";
+    "end_time, runner, command, attempts_json";
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -120,6 +120,10 @@ class SqliteStore final : public Store {
   absl::Status UpdateTrial(const std::string& study, const Trial& trial) override;
   absl::Status SetTrialRunner(const std::string& study, int64_t trial_id, const std::string& runner,
                               const std::string& command = "") override;
+  absl::Status RestartTrial(const std::string& study, int64_t trial_id, const TrialAttempt& ended,
+                            const std::string& client_id) override;
+  absl::Status AssignTrial(const std::string& study, int64_t trial_id,
+                           const std::string& client_id) override;
 
  private:
   // The helpers below expect mu_ to be held.
@@ -250,6 +254,7 @@ absl::StatusOr<Trial> SqliteStore::TrialFromRow(const Statement& row) {
   trial.end_time = row.Double(7);
   trial.runner = row.Text(8);
   trial.command = row.Text(9);
+  TUNER_STORE_ASSIGN_OR_RETURN(trial.attempts, DecodeAttempts(row.Text(10)));
   return trial;
 }
 
@@ -334,6 +339,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
   // Encode first: an invalid trial fails the call before anything is written.
   struct Encoded {
     std::string parameters;
+    std::string attempts;
     std::optional<std::string> final_measurement;
   };
   std::vector<Encoded> encoded(trials.size());
@@ -341,6 +347,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
   for (size_t i = 0; i < trials.size(); ++i) {
     Trial& trial = trials[i];
     TUNER_STORE_ASSIGN_OR_RETURN(encoded[i].parameters, EncodeAssignment(trial.parameters));
+    TUNER_STORE_ASSIGN_OR_RETURN(encoded[i].attempts, EncodeAttempts(trial.attempts));
     if (trial.final_measurement) {
       TUNER_STORE_ASSIGN_OR_RETURN(encoded[i].final_measurement,
                                    EncodeMeasurement(*trial.final_measurement));
@@ -373,7 +380,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_ASSIGN_OR_RETURN(
           Statement insert,
           db_->Prepare(absl::StrCat("INSERT INTO trials (study_id, ", kTrialColumns,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
       TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial.id, ToString(trial.state),
                                                  encoded[i].parameters, trial.client_id,
                                                  trial.reason));
@@ -386,6 +393,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(9, trial.end_time));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(10, trial.runner));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(11, trial.command));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(12, encoded[i].attempts));
       TUNER_STORE_RETURN_IF_ERROR(insert.Run());
     }
     TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial.id, trial.measurements));
@@ -596,6 +604,65 @@ absl::Status SqliteStore::SetTrialRunner(const std::string& study, int64_t trial
                    "END WHERE study_id = ? AND trial_id = ?"));
   TUNER_STORE_RETURN_IF_ERROR(update.BindAll(runner, command, command, study_row, trial_id));
   TUNER_STORE_RETURN_IF_ERROR(update.Run());
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::RestartTrial(const std::string& study, int64_t trial_id,
+                                       const TrialAttempt& ended, const std::string& client_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("RestartTrial"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  std::vector<TrialAttempt> attempts;
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement select,
+        db_->Prepare("SELECT attempts_json FROM trials WHERE study_id = ? AND trial_id = ?"));
+    TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row, trial_id));
+    TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return TrialNotFound(study, trial_id);
+    TUNER_STORE_ASSIGN_OR_RETURN(attempts, DecodeAttempts(select.Text(0)));
+  }
+  attempts.push_back(ended);
+  TUNER_STORE_ASSIGN_OR_RETURN(std::string attempts_json, EncodeAttempts(attempts));
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement update,
+        db_->Prepare("UPDATE trials SET state = 'ACTIVE', reason = '', final_measurement_json = "
+                     "NULL, end_time = 0, runner = '', client_id = ?, attempts_json = ? WHERE "
+                     "study_id = ? AND trial_id = ?"));
+    TUNER_STORE_RETURN_IF_ERROR(update.BindAll(client_id, attempts_json, study_row, trial_id));
+    TUNER_STORE_RETURN_IF_ERROR(update.Run());
+  }
+  {
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement remove,
+        db_->Prepare("DELETE FROM measurements WHERE study_id = ? AND trial_id = ?"));
+    TUNER_STORE_RETURN_IF_ERROR(remove.BindAll(study_row, trial_id));
+    TUNER_STORE_RETURN_IF_ERROR(remove.Run());
+  }
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::AssignTrial(const std::string& study, int64_t trial_id,
+                                      const std::string& client_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("AssignTrial"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement update,
+      db_->Prepare("UPDATE trials SET client_id = ? WHERE study_id = ? AND trial_id = ? AND "
+                   "state = 'ACTIVE' AND client_id = ''"));
+  TUNER_STORE_RETURN_IF_ERROR(update.BindAll(client_id, study_row, trial_id));
+  TUNER_STORE_RETURN_IF_ERROR(update.Run());
+  if (update.Changes() != 1) {
+    TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, study, trial_id));
+    return absl::FailedPreconditionError(
+        absl::StrCat("trial ", trial_id, " is not ACTIVE without a client"));
+  }
   return txn.Commit();
 }
 

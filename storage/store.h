@@ -6,7 +6,8 @@
 // store opened read-only), InvalidArgument (a NaN or infinite number, which
 // the store cannot keep faithfully; nothing is written), Internal (the
 // storage itself failed; the message says what). Finished trials are
-// immutable: once a trial is in a final state no method changes it.
+// immutable: once a trial is in a final state no method changes it, except
+// RestartTrial (a new attempt, which keeps the earlier one in Trial::attempts).
 // A method that fails writes nothing: each call is one transaction.
 // Times of 0 are filled in with the current time: create_time on
 // CreateStudy/AddTrials, end_time when a trial is stored in a final state.
@@ -93,6 +94,18 @@ class Store {
   // Writes state, reason, final_measurement and end_time of a running trial
   // (parameters, measurements and client_id are not changed).
   virtual absl::Status UpdateTrial(const std::string& study, const Trial& trial) = 0;
+
+  // Starts the next attempt of a trial, running or final: appends `ended`
+  // (the attempt that ended) to its attempts, removes its measurements (the
+  // next attempt reports afresh), and makes it ACTIVE for `client_id` with no
+  // reason, final measurement, end time or runner. NotFound for an unknown
+  // trial.
+  virtual absl::Status RestartTrial(const std::string& study, int64_t trial_id,
+                                    const TrialAttempt& ended, const std::string& client_id) = 0;
+  // Hands an ACTIVE trial that has no client to `client_id`;
+  // FailedPrecondition when it is not ACTIVE or has a client already.
+  virtual absl::Status AssignTrial(const std::string& study, int64_t trial_id,
+                                   const std::string& client_id) = 0;
 
   // Records the launcher's handle of a running trial's cluster
   // (Trial::runner) and, unless "", the command it was launched with

@@ -60,6 +60,8 @@ Json TrainerToJson(const TrainerSpec& t) {
   out["env"] = std::move(env);
   out["backend"] = ToString(t.backend);
   out["timeout_s"] = t.timeout_s;
+  // Only when set, so that studies without retries keep their canonical form.
+  if (t.max_retries > 0) out["max_retries"] = t.max_retries;
   Json metrics = Json::object();
   metrics["source"] = ToString(t.metrics.source);
   if (!t.metrics.pattern.empty()) metrics["pattern"] = t.metrics.pattern;

@@ -81,12 +81,17 @@ struct ResourcesSpec {
   int gpus_per_rank = 0;
 };
 
+inline constexpr int kMaxTrainerRetries = 100;
+
 struct TrainerSpec {
   std::vector<std::string> command;  // required, non-empty
   ClusterSpec cluster;
   std::map<std::string, std::string> env;
   Backend backend = Backend::kLocal;
   double timeout_s = 0;  // >= 0; 0 = no timeout
+  // A trial whose cluster fails is launched again, with the same parameters,
+  // up to this many times before it is FAILED (0..kMaxTrainerRetries).
+  int max_retries = 0;
   MetricsSpec metrics;
   SlurmSpec slurm;          // backend slurm only
   ResourcesSpec resources;  // backend local only

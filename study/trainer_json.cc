@@ -314,10 +314,10 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
     faults->Add(path, "expected an object, got " + TypeName(value));
     return;
   }
-  ObjectReader reader(
-      value, path,
-      {"command", "cluster", "env", "backend", "timeout_s", "metrics", "slurm", "resources"},
-      faults);
+  ObjectReader reader(value, path,
+                      {"command", "cluster", "env", "backend", "timeout_s", "max_retries",
+                       "metrics", "slurm", "resources"},
+                      faults);
   ParseCommand(reader, faults, trainer);
   if (const Json* cluster = reader.Object("cluster")) {
     ParseCluster(*cluster, reader.PathOf("cluster"), faults, &trainer->cluster);
@@ -338,6 +338,8 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
       }
     }
   }
+  // Integer() names the path and the bounds in its fault.
+  reader.Integer("max_retries", 0, kMaxTrainerRetries, &trainer->max_retries);
   if (const Json* metrics = reader.Object("metrics")) {
     ParseMetrics(*metrics, reader.PathOf("metrics"), faults, &trainer->metrics);
   }

@@ -346,12 +346,13 @@ absl::StatusOr<v1::Trial> TunerClient::CompleteInfeasible(const std::string& stu
 }
 
 absl::StatusOr<v1::Trial> TunerClient::CompleteFailed(const std::string& study, int64_t trial_id,
-                                                      const std::string& message) {
+                                                      const std::string& message, bool retriable) {
   if (absl::Status s = EndStream(); !s.ok()) return s;
   v1::CompleteTrialRequest req;
   req.set_study(study);
   req.set_trial_id(trial_id);
   req.set_failure_message(message);
+  req.set_retriable(retriable);
   return impl_->Call<v1::CompleteTrialRequest, v1::Trial>(&v1::StudyService::Stub::CompleteTrial,
                                                           req);
 }
@@ -435,6 +436,17 @@ absl::StatusOr<std::vector<v1::Trial>> TunerClient::GetBestTrials(const std::str
   req.set_study(study);
   auto resp = impl_->Call<v1::GetBestTrialsRequest, v1::GetBestTrialsResponse>(
       &v1::StudyService::Stub::GetBestTrials, req);
+  if (!resp.ok()) return resp.status();
+  return std::vector<v1::Trial>(resp->trials().begin(), resp->trials().end());
+}
+
+absl::StatusOr<std::vector<v1::Trial>> TunerClient::RetryTrials(
+    const std::string& study, const std::vector<int64_t>& trial_ids) {
+  v1::RetryTrialsRequest req;
+  req.set_study(study);
+  for (int64_t id : trial_ids) req.add_trial_ids(id);
+  auto resp = impl_->Call<v1::RetryTrialsRequest, v1::RetryTrialsResponse>(
+      &v1::StudyService::Stub::RetryTrials, req);
   if (!resp.ok()) return resp.status();
   return std::vector<v1::Trial>(resp->trials().begin(), resp->trials().end());
 }

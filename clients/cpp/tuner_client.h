@@ -82,8 +82,9 @@ class TunerClient {
                                      const Metrics& metrics);
   absl::StatusOr<v1::Trial> CompleteInfeasible(const std::string& study, int64_t trial_id,
                                                const std::string& reason);
+  // `retriable`: the failure is the cluster's (CompleteTrialRequest.retriable).
   absl::StatusOr<v1::Trial> CompleteFailed(const std::string& study, int64_t trial_id,
-                                           const std::string& message);
+                                           const std::string& message, bool retriable = false);
   // The launching run was interrupted: the trial becomes STALE (not counted
   // toward max_trials) and its parameters are offered again.
   absl::StatusOr<v1::Trial> CompleteInterrupted(const std::string& study, int64_t trial_id,
@@ -102,6 +103,9 @@ class TunerClient {
                                                     bool with_measurements = true);
   absl::StatusOr<v1::ListTrialsResponse> ListTrialsPage(const v1::ListTrialsRequest& request);
   absl::StatusOr<std::vector<v1::Trial>> GetBestTrials(const std::string& study);
+  // See RetryTrials in tuner.proto.
+  absl::StatusOr<std::vector<v1::Trial>> RetryTrials(const std::string& study,
+                                                     const std::vector<int64_t>& trial_ids);
 
  private:
   struct Impl;

@@ -213,6 +213,87 @@ class Lifecycle(unittest.TestCase):
         self.assertNotEqual(gone.returncode, 0)
         self.assertIn("managed", gone.stderr)
 
+    def test_failed_attempts_are_retried_then_requeued_by_hand(self):
+        # trainer.max_retries 1: each trial fails once, then succeeds. With
+        # max_failed_trials 1 a counted failure would end the study.
+        spec = study_spec("flaky", 3, 2)
+        spec["max_failed_trials"] = 1
+        spec["trainer"]["command"] = ["/usr/bin/python3", os.path.join(HERE, "retry_trainer.py")]
+        spec["trainer"]["max_retries"] = 1
+        study = self.write_study(spec)
+        db = os.path.join(self.dir, "flaky.db")
+        run = subprocess.run([TUNER, "run", study, "--db", db], capture_output=True, text=True,
+                             timeout=240)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertRegex(run.stdout, r"trial \d+ attempt 1 FAILED, retrying \(attempt 2 of 2\)")
+        self.assertIn("failing on purpose (attempt 1)", run.stdout)  # the failed rank's log tail
+        trials = self.trials("flaky", db)
+        self.assertEqual([t["state"] for t in trials], ["COMPLETED"] * 3)  # exactly max_trials
+        for t in trials:
+            self.assertEqual(t["attempt"], 2)
+            self.assertEqual(len(t["attempts"]), 1)
+            first = t["attempts"][0]
+            self.assertEqual(first["outcome"], "FAILED")
+            self.assertIn("rank chief:0 exited with code 3", first["reason"])
+            self.assertEqual(first["reports"], 1)
+            self.assertEqual(t["steps"], 2)  # the reports of the attempt that completed
+        trial_dir = os.path.join(self.dir, "tuner_trials", "flaky", "trial-1")
+        self.assertTrue(os.path.isfile(os.path.join(trial_dir, "logs", "chief-0.log")))
+        self.assertTrue(os.path.isfile(os.path.join(trial_dir, "attempt-2", "logs",
+                                                    "chief-0.log")))
+        logs = subprocess.run([TUNER, "logs", "flaky", "1", "--db", db, "--rank", "chief:0"],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(logs.returncode, 0, logs.stderr)
+        self.assertRegex(logs.stdout, r"(?s)=== attempt 1 of 2: FAILED \(rank chief:0 exited "
+                         r"with code 3.*\) ===\nattempt 1 x=.*failing on purpose \(attempt 1\)"
+                         r".*=== attempt 2 of 2: COMPLETED ===\nattempt 2 x=")
+        second = subprocess.run([TUNER, "logs", "flaky", "1", "--db", db, "--attempt", "2",
+                                 "--rank", "chief:0"], capture_output=True, text=True, timeout=30)
+        self.assertTrue(second.stdout.startswith("=== attempt 2 of 2"), second.stdout)
+        self.assertNotIn("attempt 1 x=", second.stdout)
+
+        # No retries left: FAILED; `tuner retry` (through a server here) requeues
+        # them and the next run completes them, with no new trial.
+        marker = os.path.join(self.dir, "broken")
+        open(marker, "w").close()
+        spec = study_spec("by-hand", 2, 1)
+        spec["trainer"]["command"] = ["/usr/bin/python3", os.path.join(HERE, "retry_trainer.py")]
+        spec["trainer"]["env"] = {"RETRY_FAIL_FIRST": "0", "RETRY_FAIL_WHILE": marker}
+        study = self.write_study(spec)
+        served_db = os.path.join(self.dir, "served.db")
+        serve = subprocess.Popen([TUNER, "serve", "--db", served_db, "--listen", "127.0.0.1:0"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            address = re.search(r"(127\.0\.0\.1:\d+)", serve.stdout.readline()).group(1)
+            remote = ["--server", address]
+            out_dir = ["--output-dir", os.path.join(self.dir, "out")]
+            run = subprocess.run([TUNER, "run", study, "--json"] + remote + out_dir,
+                                 capture_output=True, text=True, timeout=240)
+            self.assertEqual(json.loads(run.stdout)["trials"]["failed"], 2, run.stderr)
+            refused = subprocess.run([TUNER, "retry", "by-hand", "7"] + remote,
+                                     capture_output=True, text=True, timeout=30)
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("trial 7", refused.stderr)
+            os.remove(marker)
+            retry = subprocess.run([TUNER, "retry", "by-hand", "--json"] + remote,
+                                   capture_output=True, text=True, timeout=30)
+            self.assertEqual(retry.returncode, 0, retry.stderr)
+            self.assertEqual(json.loads(retry.stdout)["requeued"],
+                             [{"trial": 1, "attempt": 2}, {"trial": 2, "attempt": 2}])
+            run = subprocess.run([TUNER, "run", study, "--json"] + remote + out_dir,
+                                 capture_output=True, text=True, timeout=240)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual(json.loads(run.stdout)["trials"]["completed"], 2)
+            trials = json.loads(subprocess.run(
+                [TUNER, "trials", "by-hand", "--json"] + remote, capture_output=True, text=True,
+                check=True).stdout)
+            self.assertEqual([(t["trial"], t["state"], t["attempt"]) for t in trials],
+                             [(1, "COMPLETED", 2), (2, "COMPLETED", 2)])
+            self.assertTrue(trials[0]["attempts"][0]["reason"].startswith("requeued by hand: "))
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.communicate(timeout=30)
+
     def test_db_check_and_backup_while_in_use(self):
         study = self.write_study(study_spec("kept", 2, 2))
         db = os.path.join(self.dir, "kept.db")

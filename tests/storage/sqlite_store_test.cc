@@ -319,3 +319,46 @@ TEST_CASE("SqliteStore: two connections on one file never share a trial id", "[s
 
 }  // namespace
 }  // namespace tuner
+
+namespace tuner {
+namespace {
+
+// Runs one statement through a separate raw connection; "" or SQLite's error.
+std::string RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string message = rc == SQLITE_OK ? "" : (error != nullptr ? error : "error");
+  sqlite3_free(error);
+  sqlite3_close(db);
+  return message;
+}
+
+TEST_CASE("SqliteStore: a final trial changes only to start its next attempt, even by hand",
+          "[sqlite]") {
+  TempDir dir("trigger");
+  const std::string path = dir.File("store.db");
+  {
+    std::unique_ptr<Store> store = OpenOrDie(path);
+    TUNER_REQUIRE_OK(store->CreateStudy(MakeStudy("s")));
+    TUNER_REQUIRE_OK(store->AddTrials("s", {MakeTrial(1)}).status());
+    Trial failed = *store->GetTrial("s", 1);
+    failed.state = TrialState::kFailed;
+    TUNER_REQUIRE_OK(store->UpdateTrial("s", failed));
+  }
+  CHECK(RawExec(path, "UPDATE trials SET state = 'ACTIVE'") == "finished trials are immutable");
+  CHECK(RawExec(path, "UPDATE trials SET reason = 'x', attempts_json = '[1, 2]'") ==
+        "finished trials are immutable");  // still FAILED
+  CHECK(RawExec(path, "UPDATE trials SET state = 'ACTIVE', attempts_json = '[]'") ==
+        "finished trials are immutable");  // no attempt added
+  CHECK(RawQuery(path, "SELECT state FROM trials") == "FAILED");
+  CHECK(RawExec(path, "UPDATE trials SET state = 'ACTIVE', attempts_json = "
+                      "'[{\"number\":1,\"start_time\":0,\"end_time\":0,\"outcome\":\"FAILED\","
+                      "\"reason\":\"\",\"reports\":0,\"last_step\":0}]'")
+            .empty());
+  CHECK(OpenOrDie(path)->GetTrial("s", 1)->attempt() == 2);
+}
+
+}  // namespace
+}  // namespace tuner

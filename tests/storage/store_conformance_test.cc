@@ -806,3 +806,64 @@ TEST_CASE("Store: concurrent measurement writes share commits, each with its own
 
 }  // namespace
 }  // namespace tuner
+
+namespace tuner {
+namespace {
+
+TEST_CASE("Store: RestartTrial starts the next attempt; AssignTrial hands out a clientless one",
+          "[store][conformance]") {
+  const std::string kind = GENERATE(as<std::string>{}, STORE_KINDS);
+  INFO("store " << kind);
+  StoreUnderTest under_test = OpenStore(kind);
+  Store& store = *under_test.store;
+  TUNER_REQUIRE_OK(store.CreateStudy(MakeStudy("s")));
+  AddOrDie(store, "s", {MakeTrial(0.1, 1, "client-a")});
+  TUNER_REQUIRE_OK(store.AddMeasurements("s", 1, {MakeMeasurement(1, 0.8)}));
+  TUNER_REQUIRE_OK(store.SetTrialRunner("s", 1, "local:42", "train --lr=0.1"));
+
+  const TrialAttempt first{.number = 1,
+                           .start_time = 1700000100.25,
+                           .end_time = 1700000200.5,
+                           .outcome = "FAILED",
+                           .reason = "rank chief:0 exited with code 1",
+                           .reports = 1,
+                           .last_step = 1};
+  // A running trial: the next attempt for the same client.
+  TUNER_REQUIRE_OK(store.RestartTrial("s", 1, first, "client-a"));
+  Trial got = GetOrDie(store, "s", 1);
+  CHECK(got.state == TrialState::kActive);
+  CHECK(got.client_id == "client-a");
+  CHECK(got.measurements.empty());
+  CHECK(got.runner.empty());
+  CHECK(got.command == "train --lr=0.1");
+  REQUIRE(got.attempts.size() == 1);
+  CHECK(got.attempts[0].number == 1);
+  CHECK(got.attempts[0].end_time == 1700000200.5);
+  CHECK(got.attempts[0].reason == first.reason);
+  CHECK(got.attempt() == 2);
+  CHECK(store.AssignTrial("s", 1, "client-b").code() == absl::StatusCode::kFailedPrecondition);
+
+  // A FAILED trial (final): the only change a final trial accepts.
+  got.state = TrialState::kFailed;
+  got.reason = "again";
+  TUNER_REQUIRE_OK(store.UpdateTrial("s", got));
+  TrialAttempt second = first;
+  second.number = 2;
+  TUNER_REQUIRE_OK(store.RestartTrial("s", 1, second, ""));
+  got = GetOrDie(store, "s", 1);
+  CHECK(got.state == TrialState::kActive);
+  CHECK(got.reason.empty());
+  CHECK(got.end_time == 0);
+  CHECK(got.client_id.empty());
+  CHECK(got.attempt() == 3);
+  TUNER_REQUIRE_OK(store.AssignTrial("s", 1, "client-b"));
+  CHECK(GetOrDie(store, "s", 1).client_id == "client-b");
+  CHECK(store.AssignTrial("s", 1, "client-c").code() == absl::StatusCode::kFailedPrecondition);
+
+  CHECK(store.RestartTrial("s", 9, first, "").code() == absl::StatusCode::kNotFound);
+  CHECK(store.AssignTrial("s", 9, "x").code() == absl::StatusCode::kNotFound);
+  CHECK(store.RestartTrial("nope", 1, first, "").code() == absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tuner

@@ -22,7 +22,7 @@ void AddRunCommand(CLI::App& app, CliAction* run);
 void AddInspectCommands(CLI::App& app, CliAction* run);
 // dashboard: the web dashboard of a db file, read-only
 void AddDashboardCommand(CLI::App& app, CliAction* run);
-// stop, delete
+// stop, retry, delete
 void AddManageCommands(CLI::App& app, CliAction* run);
 // logs: a trial's rank logs
 void AddLogsCommand(CLI::App& app, CliAction* run);

@@ -1,4 +1,5 @@
-// `tuner stop STUDY [TRIAL...]` and `tuner delete STUDY`: change a study
+// `tuner stop STUDY [TRIAL...]`, `tuner retry STUDY [TRIAL...]` and
+// `tuner delete STUDY`: change a study
 // through the server that owns it (--server, or the one writing --db), or
 // through the db file itself when nothing runs on it (tuner/cli/study_source.h).
 #include <unistd.h>
@@ -55,6 +56,36 @@ int Stop(const StopFlags& flags) {
     }
   }
   if (flags.source.json) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+struct RetryFlags {
+  SourceFlags source;
+  std::string study;
+  std::vector<int64_t> trials;
+};
+
+int Retry(const RetryFlags& flags) {
+  auto api = OpenForChanges(flags.source, "tuner retry");
+  if (!api.ok()) return Fail("retry", api.status());
+  auto requeued = (*api)->RetryTrials(flags.study, flags.trials);
+  if (!requeued.ok()) return Fail("retry", requeued.status());
+  if (flags.source.json) {
+    nlohmann::json out = {{"study", flags.study}, {"requeued", nlohmann::json::array()}};
+    for (const Trial& t : *requeued) {
+      out["requeued"].push_back({{"trial", t.id}, {"attempt", t.attempt()}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (requeued->empty()) {
+    std::cout << "study " << flags.study << ": no FAILED trial to retry\n";
+    return 0;
+  }
+  for (const Trial& t : *requeued) {
+    std::cout << "trial " << t.id << ": requeued as attempt " << t.attempt() << "\n";
+  }
+  std::cout << "the study's next `tuner run` (or a running one) runs them\n";
   return 0;
 }
 
@@ -131,6 +162,16 @@ void AddManageCommands(CLI::App& app, CliAction* run) {
   s->add_option("--reason", stop->reason, "Why (kept with each trial)");
   AddSourceFlags(s, &stop->source);
   s->callback([run, stop] { *run = [stop] { return Stop(*stop); }; });
+
+  auto retry = std::make_shared<RetryFlags>();
+  auto* r = app.add_subcommand(
+      "retry",
+      "Requeue FAILED (or interrupted) trials: each runs again with the same parameters as its "
+      "next attempt");
+  r->add_option("study", retry->study, "Study name")->required();
+  r->add_option("trials", retry->trials, "Trial ids (default: every FAILED trial)");
+  AddSourceFlags(r, &retry->source);
+  r->callback([run, retry] { *run = [retry] { return Retry(*retry); }; });
 
   auto del = std::make_shared<DeleteFlags>();
   auto* d = app.add_subcommand(

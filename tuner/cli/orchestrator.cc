@@ -26,6 +26,11 @@ std::string MetricsText(const Measurement& m) {
 
 }  // namespace
 
+std::string TrialAttemptDir(const std::string& trial_dir, int attempt) {
+  if (attempt <= 1) return trial_dir;
+  return (std::filesystem::path(trial_dir) / ("attempt-" + std::to_string(attempt))).string();
+}
+
 std::string LaunchCommand(const LaunchRequest& request,
                           const std::map<std::string, std::string>& env) {
   std::string line;
@@ -97,7 +102,7 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   if (options_.trial_token) request.trainer.env["TUNER_TOKEN"] = options_.trial_token(trial.id);
   request.parameters = trial.parameters;
   request.working_dir = options_.working_dir;
-  request.output_dir = TrialDir(trial.id);
+  request.output_dir = AttemptDir(trial);
   request.endpoint = options_.endpoint;
   const int64_t id = trial.id;
   if (DevicesPerTrial() > 0) {
@@ -121,9 +126,7 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   if (!launched.ok()) {
     devices_.Release(id);
     spdlog::warn("trial {}: cannot launch: {}", id, std::string(launched.message()));
-    return Finish(id, api_->CompleteTrial(spec_.name, id,
-                                          TrialOutcome::Failed("cannot launch: " +
-                                                               std::string(launched.message()))));
+    return FailAttempt(slot, id, "cannot launch: " + std::string(launched.message()));
   }
   slots_[slot] = id;
   if (const std::string handle = launcher_->Handle(id); !handle.empty()) {
@@ -138,15 +141,24 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
       return recorded.status();
     }
   }
-  return Report("trial " + std::to_string(id) + " started");
+  return Report("trial " + std::to_string(id) + " started" +
+                (trial.attempt() > 1 ? " (attempt " + std::to_string(trial.attempt()) + ")" : ""));
 }
 
 absl::Status Orchestrator::FillSlots(bool* study_done) {
-  for (int slot = 0; slot < spec_.max_parallel_trials && !interrupted_; ++slot) {
+  // Slots whose trial a previous run left come first: a slot with nothing
+  // to run ends the pass, and must not keep them waiting.
+  std::vector<int> order(resume_slots_.begin(), resume_slots_.end());
+  for (int slot = 0; slot < spec_.max_parallel_trials; ++slot) {
+    if (!resume_slots_.contains(slot)) order.push_back(slot);
+  }
+  for (int slot : order) {
+    if (interrupted_) break;
     if (slots_.contains(slot)) continue;
     // Not enough free devices: the slot waits (no trial is suggested) until a
     // running trial ends and frees its own.
     if (devices_.free() < DevicesPerTrial()) return absl::OkStatus();
+    resume_slots_.erase(slot);
     auto suggestion = api_->SuggestTrials(spec_.name, 1, SlotClient(slot));
     if (!suggestion.ok()) return suggestion.status();
     *study_done = suggestion->study_done;
@@ -163,13 +175,25 @@ absl::Status Orchestrator::Finish(int64_t trial_id, const absl::StatusOr<Trial>&
     return result.status();
   }
   std::string event = "trial " + std::to_string(trial_id) + " " + ToString(result->state);
+  std::string reason = result->reason;
+  bool failed = result->state == TrialState::kFailed;
+  if (result->state == TrialState::kActive && !result->attempts.empty()) {
+    // A failed attempt the server retries: the slot launches the next one.
+    const TrialAttempt& ended = result->attempts.back();
+    event = "trial " + std::to_string(trial_id) + " attempt " + std::to_string(ended.number) +
+            " FAILED, retrying (attempt " + std::to_string(result->attempt()) + " of " +
+            std::to_string(spec_.trainer.max_retries + 1) + ")";
+    reason = ended.reason;
+    failed = true;
+  } else if (!result->attempts.empty()) {
+    event += " after " + std::to_string(result->attempt()) + " attempts";
+  }
   if (result->final_measurement) event += " " + MetricsText(*result->final_measurement);
-  if (!result->reason.empty()) {
-    event += " (" + result->reason.substr(0, result->reason.find('\n')) + ")";
+  if (!reason.empty()) {
+    event += " (" + reason.substr(0, reason.find('\n')) + ")";
     // A failure's reason ends with the failing rank's log tail: show it.
-    if (const size_t marker = result->reason.find(kLogTailMarker);
-        result->state == TrialState::kFailed && marker != std::string::npos) {
-      std::istringstream tail(result->reason.substr(marker + std::strlen(kLogTailMarker)));
+    if (const size_t marker = reason.find(kLogTailMarker); failed && marker != std::string::npos) {
+      std::istringstream tail(reason.substr(marker + std::strlen(kLogTailMarker)));
       for (std::string line; std::getline(tail, line);) event += "\n    | " + line;
     }
   }
@@ -177,8 +201,10 @@ absl::Status Orchestrator::Finish(int64_t trial_id, const absl::StatusOr<Trial>&
 }
 
 absl::Status Orchestrator::HandleExit(int64_t trial_id, const ClusterExit& exit) {
+  int slot = -1;
   for (auto it = slots_.begin(); it != slots_.end(); ++it) {
     if (it->second == trial_id) {
+      slot = it->first;
       slots_.erase(it);
       break;
     }
@@ -194,10 +220,24 @@ absl::Status Orchestrator::HandleExit(int64_t trial_id, const ClusterExit& exit)
     if (done.ok() || done.status().code() != absl::StatusCode::kInvalidArgument) {
       return Finish(trial_id, done);
     }
-    outcome = ExitOutcome{ExitOutcome::Kind::kFail, std::string(done.status().message())};
+    // The trainer's own fault (e.g. its last report lacks the objective): a
+    // retry would end the same way.
+    return Finish(trial_id,
+                  api_->CompleteTrial(spec_.name, trial_id,
+                                      TrialOutcome::Failed(std::string(done.status().message()))));
   }
-  return Finish(trial_id,
-                api_->CompleteTrial(spec_.name, trial_id, TrialOutcome::Failed(outcome->message)));
+  return FailAttempt(slot, trial_id, outcome->message);
+}
+
+absl::Status Orchestrator::FailAttempt(int slot, int64_t trial_id, const std::string& message) {
+  auto result = api_->CompleteTrial(spec_.name, trial_id, TrialOutcome::ClusterFailed(message));
+  if (absl::Status s = Finish(trial_id, result); !s.ok()) return s;
+  // Retried: the slot launches the next attempt now (another slot's
+  // SuggestTrials would not hand it out: it is this slot's client's).
+  if (!result.ok() || result->state != TrialState::kActive || interrupted_ || slot < 0) {
+    return absl::OkStatus();
+  }
+  return LaunchTrial(slot, *result);
 }
 
 absl::Status Orchestrator::HandleMeasurement(int64_t trial_id, const Measurement& m) {
@@ -274,6 +314,10 @@ absl::Status Orchestrator::Report(const std::string& event) {
   return absl::OkStatus();
 }
 
+std::string Orchestrator::AttemptDir(const Trial& trial) const {
+  return TrialAttemptDir(TrialDir(trial.id), trial.attempt());
+}
+
 std::string Orchestrator::TrialDir(int64_t trial_id) const {
   return (std::filesystem::path(options_.output_root) / spec_.name /
           ("trial-" + std::to_string(trial_id)))
@@ -289,7 +333,8 @@ absl::Status Orchestrator::Recover() {
     LaunchRequest request;
     request.study = spec_.name;
     request.trial_id = id;
-    request.output_dir = TrialDir(id);
+    auto trial = api_->GetTrial(spec_.name, id);
+    request.output_dir = trial.ok() ? AttemptDir(*trial) : TrialDir(id);
     spdlog::info("trial {}: ending the processes a previous run left", id);
     launcher_->Reap(request, "");
   }
@@ -301,11 +346,14 @@ absl::Status Orchestrator::Recover() {
   for (const Trial& t : *running) {
     if (t.client_id.rfind(prefix, 0) != 0) continue;  // not a run's trial
     const int slot = std::atoi(t.client_id.c_str() + prefix.size());
-    if (t.state == TrialState::kActive && slot < spec_.max_parallel_trials) continue;  // relaunched
+    if (t.state == TrialState::kActive && slot < spec_.max_parallel_trials) {
+      resume_slots_.insert(slot);  // FillSlots relaunches it first
+      continue;
+    }
     LaunchRequest request;
     request.study = spec_.name;
     request.trial_id = t.id;
-    request.output_dir = TrialDir(t.id);
+    request.output_dir = AttemptDir(t);
     launcher_->Reap(request, t.runner);
     if (t.state == TrialState::kActive) {
       (void)api_->StopTrial(spec_.name, t.id, "abandoned: max_parallel_trials was lowered");

@@ -6,8 +6,11 @@
 //
 // It talks to the study only through a StudyApi (the in-process service of
 // an embedded server, or a remote one), using one client id per slot ("tuner-run:<slot>"), so a
-// restarted run gets each slot's unfinished trial back from SuggestTrials and relaunches it. Run()
-// is single-threaded; Interrupt() may be called from any thread.
+// restarted run gets each slot's unfinished trial back from SuggestTrials and relaunches it. A
+// cluster failure is reported as retriable: while the trial has retries left
+// (trainer.max_retries) the server keeps it ACTIVE for the slot, which
+// launches it again as its next attempt, in its own directory. Run() is
+// single-threaded; Interrupt() may be called from any thread.
 #ifndef TUNER_TUNER_CLI_ORCHESTRATOR_H_
 #define TUNER_TUNER_CLI_ORCHESTRATOR_H_
 
@@ -87,9 +90,15 @@ class Orchestrator {
   // trials of slots beyond max_parallel_trials (their clusters are reaped).
   absl::Status Recover();
   std::string TrialDir(int64_t trial_id) const;
+  // The directory of the trial's current attempt: TrialDir for the first,
+  // <TrialDir>/attempt-<k> for attempt k >= 2 (TrialAttemptDir).
+  std::string AttemptDir(const Trial& trial) const;
   absl::Status FillSlots(bool* study_done);
   absl::Status LaunchTrial(int slot, const Trial& trial);
   absl::Status HandleExit(int64_t trial_id, const ClusterExit& exit);
+  // Reports a failed attempt of `slot`'s trial as the cluster's; when the
+  // server retries it (ACTIVE again), launches the next attempt in the slot.
+  absl::Status FailAttempt(int slot, int64_t trial_id, const std::string& message);
   absl::Status HandleMeasurement(int64_t trial_id, const Measurement& m);
   absl::Status StopStoppingTrials();
   absl::Status Heartbeats();
@@ -109,6 +118,7 @@ class Orchestrator {
   std::map<int, int64_t> slots_;  // slot -> running trial id (Run's thread only)
   DevicePool devices_;            // options.devices; held by running trials (Run's thread only)
   std::set<int64_t> stop_sent_;   // trials whose cluster was told to stop
+  std::set<int> resume_slots_;    // slots with an ACTIVE trial a previous run left
   std::atomic<bool> interrupted_{false};
   double run_start_ = 0;  // seconds since the epoch; older ACTIVE trials were launched before
 
@@ -116,6 +126,10 @@ class Orchestrator {
   std::condition_variable cv_;
   std::deque<Event> events_;  // guarded by mu_
 };
+
+// Where attempt `attempt` of a trial keeps its files (logs/ in it):
+// `trial_dir` itself for the first, `trial_dir`/attempt-<attempt> after.
+std::string TrialAttemptDir(const std::string& trial_dir, int attempt);
 
 // The shell command that re-runs a launch outside the study: `cd` into its
 // working directory, `env` (NAME=value), then the argv the launcher execs

@@ -19,6 +19,21 @@ nlohmann::json TrialJson(const Trial& t) {
                         {"steps", t.measurements.size()}};
   if (!t.reason.empty()) out["reason"] = t.reason;
   if (!t.command.empty()) out["command"] = t.command;
+  if (!t.attempts.empty()) {
+    // Earlier attempts (retries), oldest first; "attempt" is the current one.
+    out["attempt"] = t.attempt();
+    nlohmann::json attempts = nlohmann::json::array();
+    for (const TrialAttempt& a : t.attempts) {
+      attempts.push_back({{"attempt", a.number},
+                          {"outcome", a.outcome},
+                          {"reason", a.reason},
+                          {"start_time", a.start_time},
+                          {"end_time", a.end_time},
+                          {"reports", a.reports},
+                          {"last_step", a.last_step}});
+    }
+    out["attempts"] = std::move(attempts);
+  }
   return out;
 }
 

@@ -226,6 +226,7 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
         case v1::CompleteTrialRequest::kFailureMessage:
           outcome.kind = TrialOutcome::Kind::kFailed;
           outcome.reason = req->failure_message();
+          outcome.retriable = req->retriable();
           break;
         case v1::CompleteTrialRequest::kInterruptedReason:
           outcome.kind = TrialOutcome::Kind::kInterrupted;
@@ -322,6 +323,18 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
       auto best = s_->GetBestTrials(req->study());
       if (!best.ok()) return best.status();
       for (const Trial& t : *best) *resp->add_trials() = ToProto(req->study(), t);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* RetryTrials(grpc::CallbackServerContext* ctx,
+                                        const v1::RetryTrialsRequest* req,
+                                        v1::RetryTrialsResponse* resp) override {
+    return Unary(ctx, Action::kRunTrials, req->study(), [&]() -> absl::Status {
+      auto trials = s_->RetryTrials(
+          req->study(), std::vector<int64_t>(req->trial_ids().begin(), req->trial_ids().end()));
+      if (!trials.ok()) return trials.status();
+      for (const Trial& t : *trials) *resp->add_trials() = ToProto(req->study(), t);
       return absl::OkStatus();
     });
   }

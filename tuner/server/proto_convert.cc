@@ -61,6 +61,16 @@ v1::Trial ToProto(const std::string& study, const Trial& trial) {
   out.set_end_time(trial.end_time);
   out.set_runner(trial.runner);
   out.set_command(trial.command);
+  for (const TrialAttempt& a : trial.attempts) {
+    v1::TrialAttempt* w = out.add_attempts();
+    w->set_number(a.number);
+    w->set_start_time(a.start_time);
+    w->set_end_time(a.end_time);
+    w->set_outcome(a.outcome);
+    w->set_reason(a.reason);
+    w->set_reports(a.reports);
+    w->set_last_step(a.last_step);
+  }
   return out;
 }
 
@@ -140,6 +150,15 @@ absl::StatusOr<Trial> FromProto(const v1::Trial& trial) {
   out.command = trial.command();
   out.create_time = trial.create_time();
   out.end_time = trial.end_time();
+  for (const v1::TrialAttempt& w : trial.attempts()) {
+    out.attempts.push_back({.number = w.number(),
+                            .start_time = w.start_time(),
+                            .end_time = w.end_time(),
+                            .outcome = w.outcome(),
+                            .reason = w.reason(),
+                            .reports = w.reports(),
+                            .last_step = w.last_step()});
+  }
   return out;
 }
 

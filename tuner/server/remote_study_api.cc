@@ -83,7 +83,7 @@ class RemoteStudyApi : public StudyApi {
       case TrialOutcome::Kind::kInfeasible:
         return Domain(client_->CompleteInfeasible(study, trial_id, outcome.reason));
       case TrialOutcome::Kind::kFailed:
-        return Domain(client_->CompleteFailed(study, trial_id, outcome.reason));
+        return Domain(client_->CompleteFailed(study, trial_id, outcome.reason, outcome.retriable));
       case TrialOutcome::Kind::kInterrupted:
         return Domain(client_->CompleteInterrupted(study, trial_id, outcome.reason));
       case TrialOutcome::Kind::kCompleted:
@@ -123,6 +123,10 @@ class RemoteStudyApi : public StudyApi {
   }
   absl::StatusOr<std::vector<Trial>> GetBestTrials(const std::string& study) override {
     return Domain(client_->GetBestTrials(study));
+  }
+  absl::StatusOr<std::vector<Trial>> RetryTrials(const std::string& study,
+                                                 const std::vector<int64_t>& trial_ids) override {
+    return Domain(client_->RetryTrials(study, trial_ids));
   }
 
  private:

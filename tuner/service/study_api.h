@@ -44,6 +44,10 @@ struct TrialOutcome {
   // kCompleted: final metrics; when empty, the last reported measurement.
   Measurement final_measurement;
   std::string reason;  // kInfeasible, kFailed, kInterrupted
+  // kFailed: the failure is the trial's cluster's (the run that launched it
+  // says so). With retries left (trainer.max_retries) the trial is not
+  // FAILED: it stays ACTIVE, for the same client, as its next attempt.
+  bool retriable = false;
 
   static TrialOutcome Completed(Measurement final_measurement) {
     TrialOutcome o;
@@ -53,6 +57,9 @@ struct TrialOutcome {
   static TrialOutcome Infeasible(std::string reason) { return {Kind::kInfeasible, {}, reason}; }
   static TrialOutcome Failed(std::string message) { return {Kind::kFailed, {}, message}; }
   static TrialOutcome Interrupted(std::string reason) { return {Kind::kInterrupted, {}, reason}; }
+  static TrialOutcome ClusterFailed(std::string message) {
+    return {Kind::kFailed, {}, message, true};
+  }
 };
 
 struct StopDecision {
@@ -65,9 +72,10 @@ class StudyApi {
   virtual ~StudyApi() = default;
 
   // AlreadyExists for a duplicate name unless `resume`: then an existing
-  // study with the same spec is returned, with max_trials updated to the new
-  // one (raising it reopens a finished study); a different spec is
-  // FailedPrecondition naming the top-level fields that differ.
+  // study with the same spec is returned, with max_trials and
+  // trainer.max_retries updated to the new ones (raising max_trials reopens a
+  // finished study); a different spec is FailedPrecondition naming the
+  // top-level fields that differ.
   virtual absl::StatusOr<Study> CreateStudy(std::string_view spec_json, bool resume = false) = 0;
   virtual absl::StatusOr<Study> GetStudy(const std::string& name) = 0;
   virtual absl::StatusOr<std::vector<Study>> ListStudies() = 0;  // by name
@@ -112,6 +120,17 @@ class StudyApi {
   virtual absl::StatusOr<Trial> SetTrialRunner(const std::string& study, int64_t trial_id,
                                                const std::string& runner,
                                                const std::string& command = "") = 0;
+
+  // Requeues trials by hand (`tuner retry`): FAILED ones, and STOPPED or
+  // STALE ones that were interrupted and will not run again by themselves.
+  // Each becomes ACTIVE with no client as its next attempt (same id and
+  // parameters; the earlier attempt is kept in Trial::attempts), and the next
+  // SuggestTrials of any client hands it out first. `trial_ids` empty: every
+  // FAILED trial. Reopens a COMPLETED study whose budget is not spent.
+  // FailedPrecondition naming the trial for one that cannot be requeued
+  // (nothing is changed then).
+  virtual absl::StatusOr<std::vector<Trial>> RetryTrials(const std::string& study,
+                                                         const std::vector<int64_t>& trial_ids) = 0;
 
   // Trials by ascending id.
   virtual absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,

@@ -48,7 +48,9 @@ absl::StatusOr<std::unique_ptr<StudyPolicy>> StudyPolicy::Create(StudySpec spec,
   };
   std::vector<Event> events;
   for (const Trial& t : trials) {
-    if (!IsFinal(t.state)) p->running_[t.id] = {t.state, t.reason, p->LeaseDeadline()};
+    if (!IsFinal(t.state) && !IsQueued(t)) {
+      p->running_[t.id] = {t.state, t.reason, p->LeaseDeadline()};
+    }
     if (!p->rule_) continue;
     for (const Measurement& m : t.measurements) {
       events.push_back({t.create_time + m.elapsed_secs, &t, &m});
@@ -95,6 +97,53 @@ std::chrono::steady_clock::time_point StudyPolicy::LeaseDeadline() const {
 
 void StudyPolicy::Started(int64_t trial_id) {
   running_[trial_id] = {TrialState::kActive, "", LeaseDeadline()};
+}
+
+bool StudyPolicy::IsQueued(const Trial& t) {
+  return t.state == TrialState::kActive && t.client_id.empty() && !t.attempts.empty();
+}
+
+std::vector<int64_t> StudyPolicy::Queued() const {
+  std::vector<int64_t> out;
+  for (const auto& t : history_.trials()) {
+    if (IsQueued(*t)) out.push_back(t->id);
+  }
+  return out;
+}
+
+bool StudyPolicy::ShouldRetry(const Trial& trial, const TrialOutcome& outcome) const {
+  if (outcome.kind != TrialOutcome::Kind::kFailed || !outcome.retriable) return false;
+  if (trial.state != TrialState::kActive || stopped_) return false;
+  // Automatic retries since the last requeue by hand (which grants a fresh set).
+  int used = 0;
+  for (const TrialAttempt& a : trial.attempts) {
+    used = a.reason.rfind(kRequeuedByHand, 0) == 0 ? 0 : used + 1;
+  }
+  return used < spec_.trainer.max_retries;
+}
+
+TrialAttempt StudyPolicy::EndedAttempt(const Trial& trial, const std::string& outcome,
+                                       const std::string& reason, double now) {
+  TrialAttempt a;
+  a.number = trial.attempt();
+  a.start_time = trial.attempts.empty() ? trial.create_time : trial.attempts.back().end_time;
+  a.end_time = trial.end_time > 0 ? trial.end_time : now;
+  a.outcome = outcome;
+  a.reason = reason;
+  a.reports = static_cast<int64_t>(trial.measurements.size());
+  if (!trial.measurements.empty()) a.last_step = trial.measurements.back().step;
+  return a;
+}
+
+std::optional<std::string> StudyPolicy::WhyNotRequeue(const Trial& t) {
+  if (t.state == TrialState::kFailed) return std::nullopt;
+  if ((t.state == TrialState::kStopped || t.state == TrialState::kStale) &&
+      t.reason.rfind("interrupted", 0) == 0) {
+    return std::nullopt;
+  }
+  return "trial " + std::to_string(t.id) + " is " + ToString(t.state) +
+         (t.reason.empty() ? "" : " (" + t.reason.substr(0, t.reason.find('\n')) + ")") +
+         "; only FAILED or interrupted trials can be retried";
 }
 
 std::optional<StopDecision> StudyPolicy::Renew(int64_t trial_id) {

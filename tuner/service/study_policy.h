@@ -51,6 +51,7 @@ class StudyPolicy {
 
   const StudySpec& spec() const { return spec_; }
   void set_max_trials(int64_t max_trials) { spec_.max_trials = max_trials; }
+  void set_max_retries(int max_retries) { spec_.trainer.max_retries = max_retries; }
   void set_stopped(bool stopped) { stopped_ = stopped; }
   // The trials as last refreshed (the designer's view).
   StudyHistory& history() { return history_; }
@@ -62,8 +63,27 @@ class StudyPolicy {
   // (or none) when the designer has exhausted the space.
   std::vector<Assignment> NextAssignments(int want);
 
-  // A new trial is running, with a fresh lease.
+  // A new trial (or a new attempt of one) is running, with a fresh lease.
   void Started(int64_t trial_id);
+
+  // Retries (trainer.max_retries). Whether a running trial whose cluster
+  // failed (`outcome` kFailed and retriable) runs again as its next attempt
+  // rather than becoming FAILED: it is ACTIVE (not asked to stop) and has
+  // used fewer automatic retries than the spec allows since it was last
+  // requeued by hand.
+  bool ShouldRetry(const Trial& trial, const TrialOutcome& outcome) const;
+  // The record of the attempt that just ended (`outcome`: "FAILED", ...).
+  static TrialAttempt EndedAttempt(const Trial& trial, const std::string& outcome,
+                                   const std::string& reason, double now);
+  // Whether `tuner retry` may requeue the trial: FAILED, or STOPPED/STALE
+  // because its run was interrupted. The reason why not otherwise.
+  static std::optional<std::string> WhyNotRequeue(const Trial& trial);
+  // Trials requeued by hand that no client has taken yet (ACTIVE, no client,
+  // with earlier attempts), by id, as of the last history refresh.
+  std::vector<int64_t> Queued() const;
+  static bool IsQueued(const Trial& trial);
+  // The reason prefix of an attempt requeued by hand.
+  static constexpr char kRequeuedByHand[] = "requeued by hand: ";
   bool IsRunning(int64_t trial_id) const { return running_.contains(trial_id); }
   // Renews the lease of a running trial and says whether it should stop (it
   // was asked to); nullopt when the trial is not running.

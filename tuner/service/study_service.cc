@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <utility>
 
 #include "algorithms/best_trials.h"
@@ -150,6 +151,7 @@ absl::StatusOr<Study> StudyService::Resume(const StudySpec& spec) {
   const StudySpec* existing = stored->spec.get();
   StudySpec same_budget = spec;
   same_budget.max_trials = existing->max_trials;
+  same_budget.trainer.max_retries = existing->trainer.max_retries;
   const std::string old_json = ToCanonicalJson(*existing);
   const std::string new_json = ToCanonicalJson(same_budget);
   if (old_json != new_json) {
@@ -174,13 +176,15 @@ absl::StatusOr<Study> StudyService::Resume(const StudySpec& spec) {
   if (!counts.ok()) return counts.status();
   const StudyState state =
       BudgetSpent(spec, *counts) ? StudyState::kCompleted : StudyState::kActive;
-  if (existing->max_trials == spec.max_trials && record->state == state) {
+  if (existing->max_trials == spec.max_trials &&
+      existing->trainer.max_retries == spec.trainer.max_retries && record->state == state) {
     return specs_.With(std::move(*record));
   }
   record->spec_json = ToCanonicalJson(spec);
   record->state = state;
   if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
   (*entry)->policy->set_max_trials(spec.max_trials);
+  (*entry)->policy->set_max_retries(spec.trainer.max_retries);
   (*entry)->policy->set_stopped(state == StudyState::kCompleted);
   return specs_.With(std::move(*record));
 }
@@ -230,6 +234,7 @@ absl::StatusOr<Study> StudyService::StopStudy(const std::string& name, const std
     if (absl::Status s = store_->UpdateTrial(name, *trial); !s.ok()) return s;
     e.policy->MarkStopping(id, why);
   }
+  if (absl::Status s = SetQueuedAside(name, e, why); !s.ok()) return s;
   auto record = store_->GetStudy(name);
   if (!record.ok()) return record.status();
   if (record->state != StudyState::kCompleted) {
@@ -267,6 +272,16 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
 
   StudyPolicy& policy = *e.policy;
   if (absl::Status s = policy.history().Refresh(store_, study); !s.ok()) return s;
+  // Trials requeued by hand (RetryTrials) first: they hold budget already.
+  for (int64_t id : policy.Queued()) {
+    if (static_cast<int>(out.trials.size()) >= count || policy.Done()) break;
+    if (absl::Status s = store_->AssignTrial(study, id, client_id); !s.ok()) return s;
+    auto trial = store_->GetTrial(study, id);
+    if (!trial.ok()) return trial.status();
+    policy.Started(id);
+    out.trials.push_back(std::move(*trial));
+  }
+  if (!out.trials.empty()) return out;
   if (policy.Done()) {
     out.study_done = true;
     return out;
@@ -486,6 +501,15 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
       t.reason = outcome.reason;
       break;
     case TrialOutcome::Kind::kFailed:
+      if (e.policy->ShouldRetry(t, outcome)) {
+        // Its next attempt, for the same client (whose run launches it again).
+        const TrialAttempt ended = StudyPolicy::EndedAttempt(t, "FAILED", outcome.reason, Now());
+        if (absl::Status s = store_->RestartTrial(study, trial_id, ended, t.client_id); !s.ok()) {
+          return s;
+        }
+        e.policy->Started(trial_id);
+        return store_->GetTrial(study, trial_id);
+      }
       t.state = TrialState::kFailed;
       t.reason = outcome.reason;
       break;
@@ -501,9 +525,25 @@ absl::StatusOr<Trial> StudyService::CompleteTrial(const std::string& study, int6
   return t;
 }
 
+absl::Status StudyService::SetQueuedAside(const std::string& study, StudyEntry& e,
+                                          const std::string& why) {
+  if (absl::Status s = e.policy->history().Refresh(store_, study); !s.ok()) return s;
+  for (int64_t id : e.policy->Queued()) {
+    auto trial = store_->GetTrial(study, id);
+    if (!trial.ok()) return trial.status();
+    trial->state = TrialState::kStale;
+    trial->reason = "interrupted: " + why + " before its retry ran";
+    trial->end_time = Now();
+    if (absl::Status s = store_->UpdateTrial(study, *trial); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status StudyService::MaybeCompleteStudy(const std::string& study, StudyEntry& e) {
   if (absl::Status s = e.policy->history().Refresh(store_, study); !s.ok()) return s;
   if (!BudgetSpent(e.policy->spec(), e.policy->history().counts())) return absl::OkStatus();
+  // No run takes a requeued trial any more: set it aside (a new budget runs it).
+  if (absl::Status s = SetQueuedAside(study, e, "the budget was spent"); !s.ok()) return s;
   auto record = store_->GetStudy(study);
   if (!record.ok()) return record.status();
   if (record->state == StudyState::kCompleted) return absl::OkStatus();
@@ -587,6 +627,57 @@ absl::StatusOr<std::vector<Trial>> StudyService::ListTrials(const std::string& s
                                                             const TrialFilter& filter) {
   if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
   return store_->ListTrials(study, filter);
+}
+
+absl::StatusOr<std::vector<Trial>> StudyService::RetryTrials(
+    const std::string& study, const std::vector<int64_t>& trial_ids) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  std::vector<Trial> chosen;
+  if (trial_ids.empty()) {
+    auto failed = store_->ListTrials(study, {.states = {TrialState::kFailed}});
+    if (!failed.ok()) return failed.status();
+    chosen = std::move(*failed);
+  }
+  for (int64_t id : std::set<int64_t>(trial_ids.begin(), trial_ids.end())) {
+    auto trial = store_->GetTrial(study, id);
+    if (!trial.ok()) return trial.status();
+    if (std::optional<std::string> why = StudyPolicy::WhyNotRequeue(*trial)) {
+      return absl::FailedPreconditionError(*why);
+    }
+    chosen.push_back(std::move(*trial));
+  }
+  // Nothing would run them: refuse rather than leave them waiting.
+  if (absl::Status s = e.policy->history().Refresh(store_, study); !s.ok()) return s;
+  if (const int64_t done = e.policy->history().counts().done();
+      !chosen.empty() && done >= e.policy->spec().max_trials) {
+    return absl::FailedPreconditionError(
+        "study \"" + study + "\" has done its max_trials (" + std::to_string(done) +
+        "); raise max_trials in the study file and run it again to retry trials");
+  }
+  std::vector<Trial> out;
+  for (const Trial& t : chosen) {
+    const TrialAttempt ended = StudyPolicy::EndedAttempt(
+        t, ToString(t.state), StudyPolicy::kRequeuedByHand + t.reason, Now());
+    if (absl::Status s = store_->RestartTrial(study, t.id, ended, ""); !s.ok()) return s;
+    auto requeued = store_->GetTrial(study, t.id);
+    if (!requeued.ok()) return requeued.status();
+    out.push_back(std::move(*requeued));
+  }
+  // A study finished (or stopped) with budget left runs again.
+  if (absl::Status s = e.policy->history().Refresh(store_, study); !s.ok()) return s;
+  auto record = store_->GetStudy(study);
+  if (!record.ok()) return record.status();
+  if (!out.empty() && record->state == StudyState::kCompleted &&
+      !BudgetSpent(e.policy->spec(), e.policy->history().counts())) {
+    record->state = StudyState::kActive;
+    if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
+    e.policy->set_stopped(false);
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<Trial>> StudyService::GetBestTrials(const std::string& study) {

@@ -75,6 +75,8 @@ class StudyService : public StudyApi {
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const TrialFilter& filter) override;
   absl::StatusOr<std::vector<Trial>> GetBestTrials(const std::string& study) override;
+  absl::StatusOr<std::vector<Trial>> RetryTrials(const std::string& study,
+                                                 const std::vector<int64_t>& trial_ids) override;
 
   // Marks every running trial whose lease has expired STALE; returns how many.
   // The server calls it periodically; a no-op without leases.
@@ -91,6 +93,10 @@ class StudyService : public StudyApi {
   absl::StatusOr<Study> Resume(const StudySpec& spec);
   absl::Status CheckMeasurement(const Measurement& m, std::string_view path) const;
   absl::StatusOr<Trial> RunningTrial(const std::string& study, int64_t trial_id);
+  // Requeued trials that no client has taken become STALE ("interrupted:
+  // <why> before its retry ran"), so that nothing waits for a run that will
+  // not come; needs e.mu held.
+  absl::Status SetQueuedAside(const std::string& study, StudyEntry& e, const std::string& why);
   // Marks the study COMPLETED once its budget is spent; needs e.mu held.
   absl::Status MaybeCompleteStudy(const std::string& study, StudyEntry& e);
 

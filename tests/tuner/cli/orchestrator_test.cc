@@ -182,6 +182,45 @@ TEST_CASE("Failed clusters fail their trials; max_failed_trials ends the run", "
   }
 }
 
+TEST_CASE("A failed cluster with retries left runs again in its attempt's directory",
+          "[orchestrator]") {
+  Fixture f("retries");
+  std::string json = Spec(3, 2, 1);  // one counted failure would end the study
+  const std::string command = R"("command": ["true"])";
+  json.replace(json.find(command), command.size(), command + R"(, "max_retries": 1)");
+  StudySpec spec = f.Create(json);
+  std::mutex mu;
+  std::vector<std::string> dirs;
+  FakeLauncher launcher([&](FakeLauncher::Context& ctx) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      dirs.push_back(ctx.request.output_dir);
+    }
+    const std::string trial_dir = "/orch/trial-" + std::to_string(ctx.request.trial_id);
+    if (ctx.request.output_dir.ends_with(trial_dir)) {  // the first attempt fails
+      return ClusterExit{ClusterExit::Kind::kFailed, "rank chief:0 exited with code 3", "boom"};
+    }
+    CHECK(ctx.request.output_dir.ends_with(trial_dir + "/attempt-2"));
+    auto c = f.TrainerClient();
+    (void)c->Complete(ctx.request.study, ctx.request.trial_id, {{"acc", 0.5}});
+    return ClusterExit{ClusterExit::Kind::kSucceeded};
+  });
+  RunSummary summary = f.RunWith(launcher, spec);
+  CHECK(summary.counts.completed == 3);
+  CHECK(summary.counts.failed == 0);
+  CHECK(launcher.launched().size() == 6);  // each trial twice, no new trial
+  CHECK(dirs.size() == 6);
+  auto trials = f.client->ListTrials("orch");
+  REQUIRE(trials->size() == 3);
+  for (const auto& t : *trials) {
+    CHECK(t.state() == v1::COMPLETED);
+    REQUIRE(t.attempts_size() == 1);
+    CHECK(t.attempts(0).outcome() == "FAILED");
+    CHECK(t.attempts(0).reason().find("rank chief:0 exited with code 3") != std::string::npos);
+    CHECK(t.attempts(0).reason().find("boom") != std::string::npos);
+  }
+}
+
 TEST_CASE("Exits without a completion: last report, or a clear failure", "[orchestrator]") {
   Fixture f("exits");
   StudySpec spec = f.Create(Spec(4, 1, 0));

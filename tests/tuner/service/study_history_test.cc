@@ -61,6 +61,14 @@ class CountingStore : public Store {
                               const std::string& command = "") override {
     return inner_->SetTrialRunner(study, trial_id, runner, command);
   }
+  absl::Status RestartTrial(const std::string& study, int64_t trial_id, const TrialAttempt& ended,
+                            const std::string& client_id) override {
+    return inner_->RestartTrial(study, trial_id, ended, client_id);
+  }
+  absl::Status AssignTrial(const std::string& study, int64_t trial_id,
+                           const std::string& client_id) override {
+    return inner_->AssignTrial(study, trial_id, client_id);
+  }
 
  private:
   std::unique_ptr<Store> inner_;

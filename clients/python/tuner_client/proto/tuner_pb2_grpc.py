@@ -89,6 +89,11 @@ class StudyServiceStub(object):
                 request_serializer=tuner_dot_v1_dot_tuner__pb2.GetBestTrialsRequest.SerializeToString,
                 response_deserializer=tuner_dot_v1_dot_tuner__pb2.GetBestTrialsResponse.FromString,
                 )
+        self.RetryTrials = channel.unary_unary(
+                '/tuner.v1.StudyService/RetryTrials',
+                request_serializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsRequest.SerializeToString,
+                response_deserializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsResponse.FromString,
+                )
 
 
 class StudyServiceServicer(object):
@@ -190,6 +195,15 @@ class StudyServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RetryTrials(self, request, context):
+        """Requeues FAILED trials, or interrupted ones that will not run again by
+        themselves, as a new attempt with the same parameters: ACTIVE with no
+        client until a run's SuggestTrials takes it. Reopens a finished study.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -267,6 +281,11 @@ def add_StudyServiceServicer_to_server(servicer, server):
                     servicer.GetBestTrials,
                     request_deserializer=tuner_dot_v1_dot_tuner__pb2.GetBestTrialsRequest.FromString,
                     response_serializer=tuner_dot_v1_dot_tuner__pb2.GetBestTrialsResponse.SerializeToString,
+            ),
+            'RetryTrials': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryTrials,
+                    request_deserializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsRequest.FromString,
+                    response_serializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -530,5 +549,22 @@ class StudyService(object):
         return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/GetBestTrials',
             tuner_dot_v1_dot_tuner__pb2.GetBestTrialsRequest.SerializeToString,
             tuner_dot_v1_dot_tuner__pb2.GetBestTrialsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RetryTrials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/RetryTrials',
+            tuner_dot_v1_dot_tuner__pb2.RetryTrialsRequest.SerializeToString,
+            tuner_dot_v1_dot_tuner__pb2.RetryTrialsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
