@@ -253,6 +253,10 @@ TEST_CASE("Roles: every RPC and dashboard route against admin, worker and trial 
          return c.Complete("a", mine, {{"loss", 0.5}}).status();
        },
        kOk, kOk, kOk},
+      {"RetryTrials a", [&](TunerClient& c) { return c.RetryTrials("a", {other}).status(); }, kOk,
+       kOk, kNo},
+      {"RetryTrials c", [](TunerClient& c) { return c.RetryTrials("c", {}).status(); }, kOk, kNo,
+       kNo},
       {"StopStudy c", [](TunerClient& c) { return c.StopStudy("c").status(); }, kOk, kNo, kNo},
       {"DeleteStudy c", [](TunerClient& c) { return c.DeleteStudy("c"); }, kOk, kNo, kNo},
   };
