@@ -27,8 +27,10 @@ void CompletedCurves::Finish(int64_t trial_id, bool as_evidence) {
   if (points.empty()) return;
 
   // Stored steps this curve introduces start as a copy of the set at the
-  // stored step below them: no completed trial reported in between.
+  // stored step below them: no completed trial reported in between. Up to
+  // kMaxEvidenceSteps of them (see the header).
   for (const auto& [step, aggregate] : points) {
+    if (by_step_.size() >= kMaxEvidenceSteps) break;
     auto it = by_step_.lower_bound(step);
     if (it != by_step_.end() && it->first == step) continue;
     OrderStatisticsSet carried;

@@ -10,10 +10,19 @@
 // reported in between, so the sets agree); a query beyond the last stored
 // step uses the last one (every completed trial, with its final aggregate).
 //
-// Costs: Observe and EvidenceAt O(log n) (n trials, K distinct steps among
-// completed trials); Complete O(K log n) to insert the curve at every stored
-// step at or after its first report, plus O(n log n) per step it is the first
-// completed trial to report at. Memory O(K n). Not thread-safe.
+// At most kMaxEvidenceSteps steps are stored: once that many distinct steps
+// are, a completed curve adds no new ones and is inserted only at the stored
+// steps (with its aggregate as of each), so a query at a step between or
+// beyond stored steps compares with the completed trials as of the nearest
+// stored step below. Studies with up to that many distinct steps (epochs,
+// evaluation points) are unaffected.
+//
+// Costs: Observe and EvidenceAt O(log n) (n trials, K <= kMaxEvidenceSteps
+// distinct steps among completed trials); Complete O(K log n) to insert the
+// curve at every stored step at or after its first report, plus O(n log n) per
+// step it is the first completed trial to report at. Memory O(K n): at most
+// 1024 entries (~48 B each) per completed trial, whatever steps clients use.
+// Not thread-safe.
 #ifndef TUNER_ALGORITHMS_STOPPING_COMPLETED_CURVES_H_
 #define TUNER_ALGORITHMS_STOPPING_COMPLETED_CURVES_H_
 
@@ -31,6 +40,8 @@ namespace tuner::stopping_internal {
 
 class CompletedCurves {
  public:
+  static constexpr size_t kMaxEvidenceSteps = 1024;
+
   explicit CompletedCurves(bool use_running_average) : use_running_average_(use_running_average) {}
 
   // Records `score` for the running trial and returns its aggregate at `step`;
@@ -48,6 +59,8 @@ class CompletedCurves {
 
   // Completed trials that reported at least once.
   int64_t completed() const { return completed_; }
+  // Distinct steps holding evidence (<= kMaxEvidenceSteps).
+  size_t stored_steps() const { return by_step_.size(); }
 
  private:
   struct RunningCurve {

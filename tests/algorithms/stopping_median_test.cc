@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "algorithms/stopping_completed_curves.h"
 #include "algorithms/stopping_rule.h"
 
 namespace tuner {
@@ -334,6 +335,30 @@ TEST_CASE("median and percentile agree with a brute-force recomputation", "[stop
       }
     }
   }
+}
+
+TEST_CASE("completed curves keep at most kMaxEvidenceSteps steps, whatever steps clients use",
+          "[stopping][bounds]") {
+  using stopping_internal::CompletedCurves;
+  CompletedCurves curves(/*use_running_average=*/false);
+  // Three completed trials, each reporting at 1500 steps no other uses: the
+  // unbounded evidence would hold 4500 steps x 3 trials.
+  for (int64_t id = 1; id <= 3; ++id) {
+    for (int64_t k = 1; k <= 1500; ++k) curves.Observe(id, k * 3 + id, static_cast<double>(k));
+    curves.Finish(id, /*as_evidence=*/true);
+  }
+  CHECK(curves.stored_steps() == CompletedCurves::kMaxEvidenceSteps);
+  CHECK(curves.completed() == 3);
+  // Evidence beyond the stored steps still holds every completed trial, each
+  // with its aggregate as of the last stored step.
+  const auto* late = curves.EvidenceAt(1'000'000);
+  REQUIRE(late != nullptr);
+  CHECK(late->size() == 3);
+  // Below the cap nothing changes: steps 1..10 of a fresh instance are all kept.
+  CompletedCurves small(false);
+  for (int64_t step = 1; step <= 10; ++step) small.Observe(1, step, 0.5);
+  small.Finish(1, true);
+  CHECK(small.stored_steps() == 10);
 }
 
 }  // namespace
