@@ -207,7 +207,8 @@ absl::Status SqliteStore::InsertMeasurements(int64_t study_row, int64_t trial_id
     TUNER_STORE_ASSIGN_OR_RETURN(
         Statement insert,
         db_->Prepare("INSERT INTO measurements (study_id, trial_id, step, elapsed_secs, "
-                     "metrics_json, report_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))"));
+                     "metrics_json, report_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, '')) "
+                     "ON CONFLICT DO NOTHING"));
     TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial_id, measurement.step,
                                                measurement.elapsed_secs, metrics, report_id));
     TUNER_STORE_RETURN_IF_ERROR(insert.Run());
@@ -563,13 +564,17 @@ void SqliteStore::WriteGroup(const std::vector<PendingWrite*>& batch) {
     }
     w->status = [&]() -> absl::Status {
       TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(*w->study));
-      if (!w->report_id->empty()) {
-        // Before the running check: a retry is answered after the trial ends.
+      if (absl::Status running = CheckRunning(study_row, *w->study, w->trial_id); !running.ok()) {
+        // A retry is answered even after the trial ended.
+        if (w->report_id->empty() || !absl::IsFailedPrecondition(running)) return running;
         TUNER_STORE_ASSIGN_OR_RETURN(w->retry, HasReport(study_row, w->trial_id, *w->report_id));
-        if (w->retry) return absl::OkStatus();
+        return w->retry ? absl::OkStatus() : running;
       }
-      TUNER_STORE_RETURN_IF_ERROR(CheckRunning(study_row, *w->study, w->trial_id));
-      return InsertMeasurements(study_row, w->trial_id, *w->measurements, *w->report_id);
+      TUNER_STORE_RETURN_IF_ERROR(
+          InsertMeasurements(study_row, w->trial_id, *w->measurements, *w->report_id));
+      // A report id the trial has already: the unique index kept the insert out.
+      w->retry = !w->report_id->empty() && sqlite3_changes(db_->handle()) == 0;
+      return absl::OkStatus();
     }();
     if (!w->status.ok() && sqlite3_get_autocommit(db_->handle())) {
       // SQLite rolled the whole transaction back by itself (it may on
