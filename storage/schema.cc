@@ -39,7 +39,10 @@ namespace {
 // final trial may be updated only to start its next attempt (RestartTrial,
 // which appends to attempts_json), so the trigger is recreated with that
 // exception.
-constexpr std::array<absl::string_view, 6> kMigrations = {
+//
+// Version 7: study_runs, the `tuner run`s working on a study: its owner and
+// the runs that joined it, each with the heartbeat that keeps its claim.
+constexpr std::array<absl::string_view, 7> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -139,6 +142,18 @@ WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
 BEGIN
   SELECT RAISE(ABORT, 'finished trials are immutable');
 END;
+)sql",
+    R"sql(
+CREATE TABLE study_runs (
+  study_id INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  run_id TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  joined INTEGER NOT NULL,
+  start_time REAL NOT NULL,
+  heartbeat_time REAL NOT NULL,
+  PRIMARY KEY (study_id, run_id)
+) WITHOUT ROWID;
 )sql",
 };
 

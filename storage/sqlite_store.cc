@@ -117,6 +117,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<bool> AddReport(const std::string& study, int64_t trial_id,
                                  const Measurement& measurement,
                                  const std::string& report_id) override;
+  absl::StatusOr<std::vector<RunRecord>> ListRuns(const std::string& study) override;
+  absl::Status PutRun(const std::string& study, const RunRecord& run) override;
+  absl::Status DeleteRun(const std::string& study, const std::string& run_id) override;
   absl::Status UpdateTrial(const std::string& study, const Trial& trial) override;
   absl::Status SetTrialRunner(const std::string& study, int64_t trial_id, const std::string& runner,
                               const std::string& command = "") override;
@@ -593,6 +596,60 @@ void SqliteStore::WriteGroup(const std::vector<PendingWrite*>& batch) {
       if (w->status.ok()) w->status = committed;
     }
   }
+}
+
+absl::StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const std::string& study) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_, Transaction::Kind::kRead));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select,
+      db_->Prepare("SELECT run_id, host, pid, joined, start_time, heartbeat_time FROM study_runs "
+                   "WHERE study_id = ? ORDER BY start_time, run_id"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row));
+  std::vector<RunRecord> runs;
+  while (true) {
+    TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    runs.push_back({.run_id = select.Text(0),
+                    .host = select.Text(1),
+                    .pid = select.Int(2),
+                    .joined = select.Int(3) != 0,
+                    .start_time = select.Double(4),
+                    .heartbeat_time = select.Double(5)});
+  }
+  TUNER_STORE_RETURN_IF_ERROR(txn.Commit());
+  return runs;
+}
+
+absl::Status SqliteStore::PutRun(const std::string& study, const RunRecord& run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("PutRun"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement insert,
+      db_->Prepare("INSERT OR REPLACE INTO study_runs (study_id, run_id, host, pid, joined, "
+                   "start_time, heartbeat_time) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, run.run_id, run.host, run.pid,
+                                             static_cast<int64_t>(run.joined ? 1 : 0),
+                                             run.start_time, run.heartbeat_time));
+  TUNER_STORE_RETURN_IF_ERROR(insert.Run());
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::DeleteRun(const std::string& study, const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("DeleteRun"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement remove, db_->Prepare("DELETE FROM study_runs WHERE study_id = ? AND run_id = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(remove.BindAll(study_row, run_id));
+  TUNER_STORE_RETURN_IF_ERROR(remove.Run());
+  return txn.Commit();
 }
 
 absl::Status SqliteStore::SetTrialRunner(const std::string& study, int64_t trial_id,

@@ -35,6 +35,16 @@ struct StudyRecord {
   double create_time = 0.0;  // seconds since the Unix epoch
 };
 
+// A `tuner run` working on a study (docs/lifecycle.md, "One owner per study").
+struct RunRecord {
+  std::string run_id;  // unique per run
+  std::string host;
+  int64_t pid = 0;
+  bool joined = false;  // false: the study's owner
+  double start_time = 0.0;
+  double heartbeat_time = 0.0;
+};
+
 struct TrialFilter {
   std::vector<TrialState> states;  // empty = all states
   std::string client_id;           // "" = any client
@@ -83,6 +93,13 @@ class Store {
   // Durable when it returns OK.
   virtual absl::Status AddMeasurements(const std::string& study, int64_t trial_id,
                                        const std::vector<Measurement>& measurements) = 0;
+  // The runs recorded for a study, by start time.
+  virtual absl::StatusOr<std::vector<RunRecord>> ListRuns(const std::string& study) = 0;
+  // Inserts the run, or replaces the one with its run_id.
+  virtual absl::Status PutRun(const std::string& study, const RunRecord& run) = 0;
+  // Removes the run (OK when there is none).
+  virtual absl::Status DeleteRun(const std::string& study, const std::string& run_id) = 0;
+
   // Appends one measurement like AddMeasurements, kept with the client's
   // report id (non-empty, unique per trial). A report id the trial already
   // has is a retry: nothing is written and the result is false, even when the

@@ -231,11 +231,13 @@ absl::Status TunerClient::DeleteStudy(const std::string& name) {
 
 absl::StatusOr<TunerClient::Suggestion> TunerClient::SuggestTrials(const std::string& study,
                                                                    int count,
-                                                                   const std::string& client_id) {
+                                                                   const std::string& client_id,
+                                                                   int max_running) {
   v1::SuggestTrialsRequest req;
   req.set_study(study);
   req.set_count(count);
   req.set_client_id(client_id);
+  req.set_max_running(max_running);
   auto resp = impl_->Call<v1::SuggestTrialsRequest, v1::SuggestTrialsResponse>(
       &v1::StudyService::Stub::SuggestTrials, req);
   if (!resp.ok()) return resp.status();
@@ -449,6 +451,22 @@ absl::StatusOr<std::vector<v1::Trial>> TunerClient::RetryTrials(
       &v1::StudyService::Stub::RetryTrials, req);
   if (!resp.ok()) return resp.status();
   return std::vector<v1::Trial>(resp->trials().begin(), resp->trials().end());
+}
+
+absl::StatusOr<v1::ClaimStudyResponse> TunerClient::ClaimStudy(
+    const v1::ClaimStudyRequest& request) {
+  return impl_->Call<v1::ClaimStudyRequest, v1::ClaimStudyResponse>(
+      &v1::StudyService::Stub::ClaimStudy, request);
+}
+
+absl::Status TunerClient::ReleaseStudy(const std::string& study, const std::string& run_id) {
+  v1::ReleaseStudyRequest req;
+  req.set_study(study);
+  req.set_run_id(run_id);
+  return impl_
+      ->Call<v1::ReleaseStudyRequest, v1::ReleaseStudyResponse>(
+          &v1::StudyService::Stub::ReleaseStudy, req)
+      .status();
 }
 
 }  // namespace tuner

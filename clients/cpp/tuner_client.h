@@ -60,8 +60,12 @@ class TunerClient {
     std::vector<v1::Trial> trials;
     bool study_done = false;
   };
+  // `max_running`: see SuggestTrialsRequest.max_running (0 = no cap).
   absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,
-                                           const std::string& client_id);
+                                           const std::string& client_id, int max_running = 0);
+  // See ClaimStudy and ReleaseStudy in tuner.proto.
+  absl::StatusOr<v1::ClaimStudyResponse> ClaimStudy(const v1::ClaimStudyRequest& request);
+  absl::Status ReleaseStudy(const std::string& study, const std::string& run_id);
   absl::StatusOr<v1::Trial> CreateTrial(const std::string& study,
                                         const std::map<std::string, v1::ParameterValue>& params,
                                         const std::string& client_id = "");

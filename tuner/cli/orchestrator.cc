@@ -13,8 +13,6 @@
 namespace tuner {
 namespace {
 
-std::string SlotClient(int slot) { return "tuner-run:" + std::to_string(slot); }
-
 // Between a failure's message and the failing rank's log tail in its reason.
 constexpr char kLogTailMarker[] = "\n--- last lines of its log ---\n";
 
@@ -159,7 +157,9 @@ absl::Status Orchestrator::FillSlots(bool* study_done) {
     // running trial ends and frees its own.
     if (devices_.free() < DevicesPerTrial()) return absl::OkStatus();
     resume_slots_.erase(slot);
-    auto suggestion = api_->SuggestTrials(spec_.name, 1, SlotClient(slot));
+    // max_parallel_trials holds for every run of the study together.
+    auto suggestion = api_->SuggestTrials(
+        spec_.name, 1, options_.client_prefix + std::to_string(slot), spec_.max_parallel_trials);
     if (!suggestion.ok()) return suggestion.status();
     *study_done = suggestion->study_done;
     if (suggestion->trials.empty()) return absl::OkStatus();  // nothing to run now
@@ -334,6 +334,8 @@ absl::Status Orchestrator::Recover() {
     request.study = spec_.name;
     request.trial_id = id;
     auto trial = api_->GetTrial(spec_.name, id);
+    // A joined run's trials are that run's own business (it may be alive).
+    if (trial.ok() && trial->client_id.rfind(kJoinedPrefix, 0) == 0) continue;
     request.output_dir = trial.ok() ? AttemptDir(*trial) : TrialDir(id);
     spdlog::info("trial {}: ending the processes a previous run left", id);
     launcher_->Reap(request, "");
@@ -342,7 +344,7 @@ absl::Status Orchestrator::Recover() {
       spec_.name,
       {.states = {TrialState::kActive, TrialState::kStopping}, .with_measurements = false});
   if (!running.ok()) return running.status();
-  const std::string prefix = SlotClient(0).substr(0, SlotClient(0).size() - 1);
+  const std::string& prefix = options_.client_prefix;
   for (const Trial& t : *running) {
     if (t.client_id.rfind(prefix, 0) != 0) continue;  // not a run's trial
     const int slot = std::atoi(t.client_id.c_str() + prefix.size());
@@ -376,7 +378,9 @@ absl::StatusOr<RunSummary> Orchestrator::Run() {
         " per rank) and the run has " + std::to_string(devices_.size()) +
         " (give them with --devices, e.g. --devices 0,1,2,3)");
   }
-  if (absl::Status s = Recover(); !s.ok()) return s;
+  if (options_.recover) {
+    if (absl::Status s = Recover(); !s.ok()) return s;
+  }
   bool study_done = false;
   auto last_poll = std::chrono::steady_clock::now();
   auto last_heartbeat = last_poll;
@@ -411,6 +415,9 @@ absl::StatusOr<RunSummary> Orchestrator::Run() {
     if (std::chrono::steady_clock::now() - last_heartbeat >= options_.heartbeat_interval) {
       last_heartbeat = std::chrono::steady_clock::now();
       if (absl::Status s = Heartbeats(); !s.ok()) return s;
+      if (options_.on_heartbeat) {
+        if (absl::Status s = options_.on_heartbeat(); !s.ok()) return s;
+      }
     }
   }
 

@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,11 +44,24 @@ struct RunProgress {
   std::string event;  // what just happened, e.g. "trial 4 COMPLETED val_accuracy=0.93"
 };
 
+// Client ids of the slots of a run that joined a study start with this,
+// then the run's id (see OrchestratorOptions::client_prefix).
+inline constexpr std::string_view kJoinedPrefix = "tuner-join:";
+
 struct OrchestratorOptions {
   std::string working_dir;  // cwd of the ranks (the study file's directory)
   std::string output_root;  // trial directories: <output_root>/<study>/trial-<id>
   std::string endpoint;     // the server address trainers report to
   std::map<std::string, std::string> extra_env;  // added to every rank
+  // Slot client ids are client_prefix + slot. The study's owner uses
+  // "tuner-run:", so that it gets back the trials a dead owner left (and
+  // ends their clusters); a run that joined uses a prefix of its own and
+  // `recover` false: it never touches other runs' trials or processes.
+  std::string client_prefix = "tuner-run:";
+  bool recover = true;
+  // Called with every heartbeat round (the run renews its claim on the
+  // study there); an error ends the run.
+  std::function<absl::Status()> on_heartbeat;
   // When set, each trial's ranks get TUNER_TOKEN = trial_token(trial id): a
   // token for that trial only (tuner/server/token_scope.h).
   std::function<std::string(int64_t trial_id)> trial_token;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -47,7 +48,36 @@ struct RunFlags {
   bool json = false;
   std::string devices;  // --devices: the machine's device ids
   bool devices_given = false;
+  bool join = false;  // run beside the study's owner (with --server)
 };
+
+std::string ClockTime(double epoch_seconds) {
+  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+  return text;
+}
+
+// Claims the study for this run (docs/lifecycle.md, "One owner per study"):
+// the result, or the message to exit with (code 2) when another live run
+// owns it. An owner on this host whose process is gone is taken over.
+absl::StatusOr<StudyApi::ClaimResult> ClaimForRun(StudyApi& api, const std::string& study,
+                                                  StudyApi::RunClaim claim) {
+  auto result = api.ClaimStudy(study, claim);
+  if (result.ok() && !result->granted && result->held_by.host == claim.host &&
+      kill(static_cast<pid_t>(result->held_by.pid), 0) == -1 && errno == ESRCH) {
+    claim.take_over = result->held_by.run_id;
+    result = api.ClaimStudy(study, claim);
+  }
+  if (!result.ok() || result->granted) return result;
+  const RunRecord& owner = result->held_by;
+  return absl::FailedPreconditionError(
+      "study \"" + study + "\" is being run by `tuner run` pid " + std::to_string(owner.pid) +
+      " on " + owner.host + " since " + ClockTime(owner.start_time) + " (run " + owner.run_id +
+      "); wait for it to end, or add --join (with --server) to run trials beside it");
+}
 
 int Fail(const std::string& message) {
   std::cerr << "tuner run: " << (message.empty() ? "failed (no message)" : message) << "\n";
@@ -149,6 +179,9 @@ int Run(const RunFlags& flags) {
     if (orchestrator) orchestrator->Interrupt();
   });
 
+  if (flags.join && flags.server.empty()) {
+    return Fail("--join needs --server ADDR: an embedded server belongs to its run alone");
+  }
   std::unique_ptr<Server> server;
   std::string endpoint = flags.server;
   // The dashboard's logs route reads the trial directories ("" = beside the db).
@@ -231,6 +264,27 @@ int Run(const RunFlags& flags) {
   auto study = api->CreateStudy(text.str(), /*resume=*/true);
   if (!study.ok()) return Fail(std::string(study.status().message()));
 
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const StudyApi::RunClaim claim = {
+      .run_id = std::string(host) + ":" + std::to_string(getpid()) + ":" +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count()),
+      .host = host,
+      .pid = getpid(),
+      .join = flags.join};
+  auto claimed = ClaimForRun(*api, spec.name, claim);
+  if (!claimed.ok()) {
+    Fail(std::string(claimed.status().message()));
+    return claimed.status().code() == absl::StatusCode::kFailedPrecondition ? 2 : 1;
+  }
+  struct ReleaseOnExit {
+    StudyApi* api;
+    std::string study, run_id;
+    ~ReleaseOnExit() { (void)api->ReleaseStudy(study, run_id); }
+  } release{api, spec.name, claim.run_id};
+
   const std::filesystem::path study_dir = std::filesystem::absolute(flags.study_file).parent_path();
   // Absolute: Slurm's compute nodes do not share this process's cwd.
   std::string output_root =
@@ -285,6 +339,16 @@ int Run(const RunFlags& flags) {
     launcher = std::make_unique<LocalLauncher>(LocalLauncherOptions{
         .log = [](const std::string& notice) { spdlog::warn("local launcher: {}", notice); }});
   }
+  if (!claimed->owner) {
+    // Joined: slots of its own, no reaping (the owner's trials are not ours).
+    options.client_prefix = std::string(kJoinedPrefix) + claim.run_id + ":";
+    options.recover = false;
+    std::fprintf(progress_out, "joined: running trials beside the study's owner\n");
+  }
+  options.on_heartbeat = [&api, &spec, claim]() -> absl::Status {
+    auto renewed = ClaimForRun(*api, spec.name, claim);
+    return renewed.ok() ? absl::OkStatus() : renewed.status();
+  };
   orchestrator = std::make_unique<Orchestrator>(api, launcher.get(), spec, options);
   if (interrupted) orchestrator->Interrupt();
   auto summary = orchestrator->Run();
@@ -379,6 +443,9 @@ void AddRunCommand(CLI::App& app, CliAction* run) {
       "The machine's GPU ids, e.g. 0,1,2,3, handed out to trials with "
       "trainer.resources.gpus_per_rank (no two running trials share one); default: $TUNER_GPUS, "
       "else $CUDA_VISIBLE_DEVICES, else what nvidia-smi -L lists");
+  cmd->add_flag("--join", flags->join,
+                "With --server: run trials beside the run that owns the study (its slots add up "
+                "under max_parallel_trials), instead of being refused");
   cmd->callback([run, flags, devices] {
     flags->devices_given = devices->count() > 0;
     *run = [flags] { return Run(*flags); };

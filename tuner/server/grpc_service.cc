@@ -175,7 +175,8 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
                                           const v1::SuggestTrialsRequest* req,
                                           v1::SuggestTrialsResponse* resp) override {
     return Unary(ctx, Action::kRunTrials, req->study(), [&]() -> absl::Status {
-      auto suggestion = s_->SuggestTrials(req->study(), req->count(), req->client_id());
+      auto suggestion =
+          s_->SuggestTrials(req->study(), req->count(), req->client_id(), req->max_running());
       if (!suggestion.ok()) return suggestion.status();
       for (const Trial& t : suggestion->trials) *resp->add_trials() = ToProto(req->study(), t);
       resp->set_study_done(suggestion->study_done);
@@ -337,6 +338,30 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
       for (const Trial& t : *trials) *resp->add_trials() = ToProto(req->study(), t);
       return absl::OkStatus();
     });
+  }
+
+  grpc::ServerUnaryReactor* ClaimStudy(grpc::CallbackServerContext* ctx,
+                                       const v1::ClaimStudyRequest* req,
+                                       v1::ClaimStudyResponse* resp) override {
+    return Unary(ctx, Action::kRunTrials, req->study(), [&]() -> absl::Status {
+      auto result = s_->ClaimStudy(req->study(), {.run_id = req->run_id(),
+                                                  .host = req->host(),
+                                                  .pid = req->pid(),
+                                                  .join = req->join(),
+                                                  .take_over = req->take_over()});
+      if (!result.ok()) return result.status();
+      resp->set_granted(result->granted);
+      resp->set_owner(result->owner);
+      if (!result->granted) *resp->mutable_held_by() = ToProto(result->held_by);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ReleaseStudy(grpc::CallbackServerContext* ctx,
+                                         const v1::ReleaseStudyRequest* req,
+                                         v1::ReleaseStudyResponse*) override {
+    return Unary(ctx, Action::kRunTrials, req->study(),
+                 [&] { return s_->ReleaseStudy(req->study(), req->run_id()); });
   }
 
  private:

@@ -162,4 +162,24 @@ absl::StatusOr<Trial> FromProto(const v1::Trial& trial) {
   return out;
 }
 
+v1::StudyRun ToProto(const RunRecord& run) {
+  v1::StudyRun out;
+  out.set_run_id(run.run_id);
+  out.set_host(run.host);
+  out.set_pid(run.pid);
+  out.set_joined(run.joined);
+  out.set_start_time(run.start_time);
+  out.set_heartbeat_time(run.heartbeat_time);
+  return out;
+}
+
+RunRecord FromProto(const v1::StudyRun& run) {
+  return {.run_id = run.run_id(),
+          .host = run.host(),
+          .pid = run.pid(),
+          .joined = run.joined(),
+          .start_time = run.start_time(),
+          .heartbeat_time = run.heartbeat_time()};
+}
+
 }  // namespace tuner

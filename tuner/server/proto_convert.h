@@ -17,8 +17,10 @@ v1::Trial ToProto(const std::string& study, const Trial& trial);
 v1::Measurement ToProto(const Measurement& m);
 v1::ParameterValue ToProto(const ParameterValue& value);
 v1::TrialState ToProto(TrialState state);
+v1::StudyRun ToProto(const RunRecord& run);
 
 Measurement FromProto(const v1::Measurement& m);
+RunRecord FromProto(const v1::StudyRun& run);
 StudyRecord FromProto(const v1::Study& study);
 // InvalidArgument for a parameter without a value or an unknown state.
 absl::StatusOr<Trial> FromProto(const v1::Trial& trial);

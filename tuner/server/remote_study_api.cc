@@ -54,8 +54,9 @@ class RemoteStudyApi : public StudyApi {
   }
 
   absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,
-                                           const std::string& client_id) override {
-    auto s = client_->SuggestTrials(study, count, client_id);
+                                           const std::string& client_id,
+                                           int max_running = 0) override {
+    auto s = client_->SuggestTrials(study, count, client_id, max_running);
     if (!s.ok()) return s.status();
     auto trials = Domain(std::move(s->trials));
     if (!trials.ok()) return trials.status();
@@ -123,6 +124,21 @@ class RemoteStudyApi : public StudyApi {
   }
   absl::StatusOr<std::vector<Trial>> GetBestTrials(const std::string& study) override {
     return Domain(client_->GetBestTrials(study));
+  }
+  absl::StatusOr<ClaimResult> ClaimStudy(const std::string& study, const RunClaim& claim) override {
+    v1::ClaimStudyRequest req;
+    req.set_study(study);
+    req.set_run_id(claim.run_id);
+    req.set_host(claim.host);
+    req.set_pid(claim.pid);
+    req.set_join(claim.join);
+    req.set_take_over(claim.take_over);
+    auto resp = client_->ClaimStudy(req);
+    if (!resp.ok()) return resp.status();
+    return ClaimResult{resp->granted(), resp->owner(), FromProto(resp->held_by())};
+  }
+  absl::Status ReleaseStudy(const std::string& study, const std::string& run_id) override {
+    return client_->ReleaseStudy(study, run_id);
   }
   absl::StatusOr<std::vector<Trial>> RetryTrials(const std::string& study,
                                                  const std::vector<int64_t>& trial_ids) override {

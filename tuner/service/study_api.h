@@ -93,8 +93,11 @@ class StudyApi {
   };
   // Idempotent per client: a client with ACTIVE trials gets those back
   // (at most `count`) instead of new ones.
+  // `max_running` > 0: new trials only while fewer than that many of the
+  // study's trials run (decided with the suggestion, atomically).
   virtual absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,
-                                                   const std::string& client_id) = 0;
+                                                   const std::string& client_id,
+                                                   int max_running = 0) = 0;
   // A user-supplied assignment, validated against the search space.
   virtual absl::StatusOr<Trial> CreateTrial(const std::string& study, const Assignment& parameters,
                                             const std::string& client_id) = 0;
@@ -131,6 +134,28 @@ class StudyApi {
   // (nothing is changed then).
   virtual absl::StatusOr<std::vector<Trial>> RetryTrials(const std::string& study,
                                                          const std::vector<int64_t>& trial_ids) = 0;
+
+  // One owner per study (docs/lifecycle.md): a `tuner run` claims its study,
+  // and renews the claim by claiming again with the same run id. Granted as
+  // the owner when no live run owns the study; with `join`, granted beside
+  // a live owner; otherwise refused with the owner in `held_by`. A claim
+  // not renewed within the server's run lease expires.
+  struct RunClaim {
+    std::string run_id;  // unique per run
+    std::string host;
+    int64_t pid = 0;
+    bool join = false;
+    std::string take_over;  // run id of an owner known to be dead: dropped first
+  };
+  struct ClaimResult {
+    bool granted = false;
+    bool owner = false;  // granted as the owner
+    RunRecord held_by;   // not granted: the live owner
+  };
+  virtual absl::StatusOr<ClaimResult> ClaimStudy(const std::string& study,
+                                                 const RunClaim& claim) = 0;
+  // Ends a claim (OK when there is none).
+  virtual absl::Status ReleaseStudy(const std::string& study, const std::string& run_id) = 0;
 
   // Trials by ascending id.
   virtual absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,

@@ -247,7 +247,8 @@ absl::StatusOr<Study> StudyService::StopStudy(const std::string& name, const std
 
 absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::string& study,
                                                                      int count,
-                                                                     const std::string& client_id) {
+                                                                     const std::string& client_id,
+                                                                     int max_running) {
   if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
   if (auto s = CheckName(client_id, "client_id", options_.max_name_length); !s.ok()) return s;
   if (count < 1 || count > options_.max_suggest_count) {
@@ -288,8 +289,10 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
   }
   const TrialCounts& counts = policy.history().counts();
   const int64_t running = counts.running();
-  const int64_t room = policy.spec().max_trials - counts.done() - running;
+  int64_t room = policy.spec().max_trials - counts.done() - running;
   if (room <= 0) return out;  // every remaining trial is running somewhere
+  if (max_running > 0) room = std::min<int64_t>(room, max_running - running);
+  if (room <= 0) return out;  // as many running as the caller allows: ask again later
 
   std::vector<Assignment> assignments =
       policy.NextAssignments(static_cast<int>(std::min<int64_t>(count, room)));
@@ -549,6 +552,63 @@ absl::Status StudyService::MaybeCompleteStudy(const std::string& study, StudyEnt
   if (record->state == StudyState::kCompleted) return absl::OkStatus();
   record->state = StudyState::kCompleted;
   return store_->UpdateStudy(*record);
+}
+
+absl::StatusOr<StudyService::ClaimResult> StudyService::ClaimStudy(const std::string& study,
+                                                                   const RunClaim& claim) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  if (auto s = CheckName(claim.run_id, "run_id", options_.max_name_length); !s.ok()) return s;
+  if (claim.host.size() > static_cast<size_t>(options_.max_name_length)) {
+    return absl::InvalidArgumentError("host: too long");
+  }
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto runs = store_->ListRuns(study);
+  if (!runs.ok()) return runs.status();
+  const double now = Now();
+  std::optional<RunRecord> mine, owner;
+  for (const RunRecord& run : *runs) {
+    if (run.run_id == claim.run_id) {
+      mine = run;
+    } else if (now - run.heartbeat_time > options_.run_lease_seconds ||
+               run.run_id == claim.take_over) {
+      // Gone: its claim lapsed, or the caller saw its process is dead.
+      if (absl::Status s = store_->DeleteRun(study, run.run_id); !s.ok()) return s;
+    } else if (!run.joined) {
+      owner = run;
+    }
+  }
+  ClaimResult result;
+  RunRecord record = mine.value_or(RunRecord{.run_id = claim.run_id,
+                                             .host = claim.host,
+                                             .pid = claim.pid,
+                                             .joined = owner.has_value(),
+                                             .start_time = now});
+  if (!mine || !mine->joined) {
+    // A new claim, or an owner's renewal: refused while another run owns it
+    // (the caller's claim lapsed and another run took the study over).
+    if (owner && !record.joined) record.joined = true;
+    if (owner && !claim.join) {
+      result.held_by = *owner;
+      if (mine) (void)store_->DeleteRun(study, claim.run_id);
+      return result;
+    }
+  }
+  record.heartbeat_time = now;
+  if (absl::Status s = store_->PutRun(study, record); !s.ok()) return s;
+  result.granted = true;
+  result.owner = !record.joined;
+  return result;
+}
+
+absl::Status StudyService::ReleaseStudy(const std::string& study, const std::string& run_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  std::lock_guard<std::mutex> lock((*entry)->mu);
+  return store_->DeleteRun(study, run_id);
 }
 
 absl::StatusOr<Trial> StudyService::StopTrial(const std::string& study, int64_t trial_id,

@@ -40,6 +40,9 @@ struct StudyServiceOptions {
   // A running trial's lease: a trial with no report or heartbeat for this
   // long becomes STALE (see ExpireLeases). 0 = no leases.
   double lease_seconds = 0;
+  // A run's claim on its study (ClaimStudy) expires when not renewed for
+  // this long; `tuner run` renews it with every heartbeat round (10 s).
+  double run_lease_seconds = 30;
   int max_retries = 2;  // how often a STALE trial's parameters are offered again
   // The clock of leases (tests inject their own).
   std::function<std::chrono::steady_clock::time_point()> clock = std::chrono::steady_clock::now;
@@ -57,7 +60,8 @@ class StudyService : public StudyApi {
   absl::Status DeleteStudy(const std::string& name) override;
   absl::StatusOr<Study> StopStudy(const std::string& name, const std::string& reason) override;
   absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,
-                                           const std::string& client_id) override;
+                                           const std::string& client_id,
+                                           int max_running = 0) override;
   absl::StatusOr<Trial> CreateTrial(const std::string& study, const Assignment& parameters,
                                     const std::string& client_id) override;
   absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t trial_id) override;
@@ -75,6 +79,8 @@ class StudyService : public StudyApi {
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const TrialFilter& filter) override;
   absl::StatusOr<std::vector<Trial>> GetBestTrials(const std::string& study) override;
+  absl::StatusOr<ClaimResult> ClaimStudy(const std::string& study, const RunClaim& claim) override;
+  absl::Status ReleaseStudy(const std::string& study, const std::string& run_id) override;
   absl::StatusOr<std::vector<Trial>> RetryTrials(const std::string& study,
                                                  const std::vector<int64_t>& trial_ids) override;
 

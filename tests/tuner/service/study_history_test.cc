@@ -49,6 +49,15 @@ class CountingStore : public Store {
                                const std::vector<Measurement>& measurements) override {
     return inner_->AddMeasurements(study, trial_id, measurements);
   }
+  absl::StatusOr<std::vector<RunRecord>> ListRuns(const std::string& study) override {
+    return inner_->ListRuns(study);
+  }
+  absl::Status PutRun(const std::string& study, const RunRecord& run) override {
+    return inner_->PutRun(study, run);
+  }
+  absl::Status DeleteRun(const std::string& study, const std::string& run_id) override {
+    return inner_->DeleteRun(study, run_id);
+  }
   absl::StatusOr<bool> AddReport(const std::string& study, int64_t trial_id,
                                  const Measurement& measurement,
                                  const std::string& report_id) override {

@@ -107,5 +107,77 @@ TEST_CASE("The launch command is kept with the trial", "[study_lifecycle]") {
   CHECK(f.service.GetTrial("life", a.id)->runner == "local:2");
 }
 
+TEST_CASE("One owner per study: a second run is refused, a joined one shares it",
+          "[study_lifecycle][runs]") {
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get(), {.run_lease_seconds = 3600}};
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  const StudyApi::RunClaim first{.run_id = "h:1:1", .host = "h", .pid = 1};
+  auto owner = service.ClaimStudy("life", first);
+  REQUIRE(owner.ok());
+  CHECK(owner->granted);
+  CHECK(owner->owner);
+
+  StudyApi::RunClaim second{.run_id = "h:2:2", .host = "h", .pid = 2};
+  auto refused = service.ClaimStudy("life", second);
+  REQUIRE(refused.ok());
+  CHECK_FALSE(refused->granted);
+  CHECK(refused->held_by.run_id == "h:1:1");
+  CHECK(refused->held_by.pid == 1);
+  CHECK(store->ListRuns("life")->size() == 1);  // a refused claim leaves nothing
+
+  second.join = true;
+  auto joined = service.ClaimStudy("life", second);
+  REQUIRE(joined.ok());
+  CHECK(joined->granted);
+  CHECK_FALSE(joined->owner);
+  // Renewals keep each run's role.
+  CHECK(service.ClaimStudy("life", first)->owner);
+  CHECK_FALSE(service.ClaimStudy("life", second)->owner);
+
+  SECTION("a dead owner is taken over; its old claim is then refused") {
+    StudyApi::RunClaim third{.run_id = "h:3:3", .host = "h", .pid = 3, .take_over = "h:1:1"};
+    auto taken = service.ClaimStudy("life", third);
+    REQUIRE(taken.ok());
+    CHECK(taken->owner);
+    auto late = service.ClaimStudy("life", first);  // the old owner was not dead after all
+    REQUIRE(late.ok());
+    CHECK_FALSE(late->granted);
+    CHECK(late->held_by.run_id == "h:3:3");
+  }
+  SECTION("a released study can be claimed again") {
+    REQUIRE(service.ReleaseStudy("life", "h:1:1").ok());
+    REQUIRE(service.ReleaseStudy("life", "h:1:1").ok());  // twice is fine
+    StudyApi::RunClaim third{.run_id = "h:3:3", .host = "h", .pid = 3};
+    CHECK(service.ClaimStudy("life", third)->owner);
+  }
+}
+
+TEST_CASE("A run's claim lapses when not renewed", "[study_lifecycle][runs]") {
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get(), {.run_lease_seconds = -1}};  // lapses at once
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  REQUIRE(service.ClaimStudy("life", {.run_id = "a", .host = "h1", .pid = 1})->owner);
+  auto next = service.ClaimStudy("life", {.run_id = "b", .host = "h2", .pid = 2});
+  REQUIRE(next.ok());
+  CHECK(next->owner);
+  CHECK(store->ListRuns("life")->size() == 1);
+}
+
+TEST_CASE("SuggestTrials with max_running caps the study's running trials", "[study_lifecycle]") {
+  Fixture f;
+  auto a = f.service.SuggestTrials("life", 1, "run-a:0", 2);
+  auto b = f.service.SuggestTrials("life", 1, "run-b:0", 2);
+  REQUIRE(a->trials.size() == 1);
+  REQUIRE(b->trials.size() == 1);
+  auto c = f.service.SuggestTrials("life", 1, "run-b:1", 2);
+  REQUIRE(c.ok());
+  CHECK(c->trials.empty());  // two run already: wait
+  CHECK_FALSE(c->study_done);
+  // The running trial of a client still comes back, and without a cap there is room.
+  CHECK(f.service.SuggestTrials("life", 1, "run-a:0", 2)->trials.size() == 1);
+  CHECK(f.service.SuggestTrials("life", 1, "other", 0)->trials.size() == 1);
+}
+
 }  // namespace
 }  // namespace tuner

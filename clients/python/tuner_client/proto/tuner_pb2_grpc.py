@@ -94,6 +94,16 @@ class StudyServiceStub(object):
                 request_serializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsRequest.SerializeToString,
                 response_deserializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsResponse.FromString,
                 )
+        self.ClaimStudy = channel.unary_unary(
+                '/tuner.v1.StudyService/ClaimStudy',
+                request_serializer=tuner_dot_v1_dot_tuner__pb2.ClaimStudyRequest.SerializeToString,
+                response_deserializer=tuner_dot_v1_dot_tuner__pb2.ClaimStudyResponse.FromString,
+                )
+        self.ReleaseStudy = channel.unary_unary(
+                '/tuner.v1.StudyService/ReleaseStudy',
+                request_serializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyRequest.SerializeToString,
+                response_deserializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyResponse.FromString,
+                )
 
 
 class StudyServiceServicer(object):
@@ -204,6 +214,19 @@ class StudyServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClaimStudy(self, request, context):
+        """One owner per study; runs joining it (docs/lifecycle.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseStudy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -286,6 +309,16 @@ def add_StudyServiceServicer_to_server(servicer, server):
                     servicer.RetryTrials,
                     request_deserializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsRequest.FromString,
                     response_serializer=tuner_dot_v1_dot_tuner__pb2.RetryTrialsResponse.SerializeToString,
+            ),
+            'ClaimStudy': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimStudy,
+                    request_deserializer=tuner_dot_v1_dot_tuner__pb2.ClaimStudyRequest.FromString,
+                    response_serializer=tuner_dot_v1_dot_tuner__pb2.ClaimStudyResponse.SerializeToString,
+            ),
+            'ReleaseStudy': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseStudy,
+                    request_deserializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyRequest.FromString,
+                    response_serializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -566,5 +599,39 @@ class StudyService(object):
         return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/RetryTrials',
             tuner_dot_v1_dot_tuner__pb2.RetryTrialsRequest.SerializeToString,
             tuner_dot_v1_dot_tuner__pb2.RetryTrialsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ClaimStudy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/ClaimStudy',
+            tuner_dot_v1_dot_tuner__pb2.ClaimStudyRequest.SerializeToString,
+            tuner_dot_v1_dot_tuner__pb2.ClaimStudyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ReleaseStudy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/ReleaseStudy',
+            tuner_dot_v1_dot_tuner__pb2.ReleaseStudyRequest.SerializeToString,
+            tuner_dot_v1_dot_tuner__pb2.ReleaseStudyResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
