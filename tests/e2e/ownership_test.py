@@ -14,21 +14,15 @@ import tempfile
 import time
 import unittest
 
+from tests.e2e.lifecycle_test import study_spec as lifecycle_spec
+
 TUNER = os.environ["TUNER_BIN"]
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def study_spec(name, max_trials, parallel, **trainer):
-    return {
-        "name": name,
-        "objective": {"metric": "score", "goal": "maximize"},
-        "algorithm": {"name": "random", "seed": 5},
-        "max_trials": max_trials,
-        "max_parallel_trials": parallel,
-        "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
-        "trainer": dict({"command": ["/usr/bin/python3", os.path.join(HERE, "crash_trainer.py")],
-                         "cluster": {"chief": 1, "worker": 1}}, **trainer),
-    }
+    spec = lifecycle_spec(name, max_trials, parallel)
+    spec["trainer"].update(trainer)
+    return spec
 
 
 class Ownership(unittest.TestCase):
