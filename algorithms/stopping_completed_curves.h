@@ -21,7 +21,7 @@
 // distinct steps among completed trials); Complete O(K log n) to insert the
 // curve at every stored step at or after its first report, plus O(n log n) per
 // step it is the first completed trial to report at. Memory O(K n): at most
-// 1024 entries (~48 B each) per completed trial, whatever steps clients use.
+// 1024 entries (~64 B each) per completed trial, whatever steps clients use.
 // Not thread-safe.
 #ifndef TUNER_ALGORITHMS_STOPPING_COMPLETED_CURVES_H_
 #define TUNER_ALGORITHMS_STOPPING_COMPLETED_CURVES_H_

@@ -2,7 +2,17 @@
 // extreme but valid options are parsed, their designer and stopping rule are
 // built the way the server builds them, adversarial reports are fed in, and
 // what the objects hold (rungs, recorded values, brackets, GP features) stays
-// within the documented bound. Deterministic (fixed seeds); no timing or RSS.
+// within the documented bound. Deterministic (fixed seeds); no timing. The
+// last case measures the heap the objects hold (the allocator's count of bytes
+// in use, glibc's or AddressSanitizer's): the part of the RSS a study's
+// options could drive, without the allocator's caching that makes RSS itself
+// vary from run to run.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
+#else
+#include <malloc.h>
+#endif
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -199,6 +209,65 @@ TEST_CASE("Study names '.' and '..' are refused; names with dots are not", "[bou
                      R"(", "objective": {"metric": "m", "goal": "minimize"},
         "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})")
               .ok());
+  }
+}
+
+// Bytes the process has allocated and not freed.
+size_t HeapInUse() {
+#if defined(__SANITIZE_ADDRESS__)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+#endif
+}
+
+TEST_CASE("Extreme valid options: the heap they hold stays under the documented bounds",
+          "[bounds][heap]") {
+  constexpr size_t kMiB = size_t{1} << 20;
+  const std::vector<int64_t> steps = AdversarialSteps();
+  SECTION("ASHA at the smallest eta, 12 trials over adversarial steps: under 1 MiB") {
+    const StudySpec spec =
+        ParseOk(Study(R"("early_stopping": {"rule": "asha", "eta": 1.5, "min_trials": 1})"));
+    const size_t before = HeapInUse();
+    auto rule = MakeStoppingRule(StoppingOptionsFor(spec));
+    REQUIRE(rule.ok());
+    for (int t = 1; t <= 12; ++t) {
+      for (int64_t step : steps) (void)(*rule)->Observe(t, step, t + 0.5);
+      (*rule)->Finish(t, TrialState::kCompleted);
+    }
+    CHECK(HeapInUse() - before < kMiB);
+  }
+  SECTION("median, 200 completed trials at 1500 steps no other uses: under 200 x 72 KiB") {
+    const StudySpec spec =
+        ParseOk(Study(R"("early_stopping": {"rule": "median", "min_trials": 1})"));
+    const size_t before = HeapInUse();
+    auto rule = MakeStoppingRule(StoppingOptionsFor(spec));
+    REQUIRE(rule.ok());
+    for (int t = 1; t <= 200; ++t) {
+      for (int64_t k = 1; k <= 1500; ++k) (void)(*rule)->Observe(t, k * 200 + t, 1.0 / k);
+      (*rule)->Finish(t, TrialState::kCompleted);
+    }
+    // Unbounded, the evidence would be 300 000 steps x up to 200 trials.
+    CHECK(HeapInUse() - before < 200 * 72 * 1024);
+  }
+  SECTION("Hyperband over the widest resource range at eta 2: under 1 MiB") {
+    const StudySpec spec = ParseOk(Study(
+        R"("algorithm": {"name": "hyperband", "eta": 2, "resource": {"name": "epochs", "min": 1, "max": 9007199254740992}})"));
+    const size_t before = HeapInUse();
+    auto designer = MakeDesigner(DesignerOptionsFor(spec), spec.space, spec.objectives);
+    REQUIRE(designer.ok());
+    CHECK((*designer)->Suggest(50).size() == 50);
+    CHECK(HeapInUse() - before < kMiB);
+  }
+  SECTION("GP at 1024 features, built and first suggestions (Sobol): under 21 MiB") {
+    const StudySpec spec =
+        ParseOk(Study(R"("algorithm": {"name": "bayesian"})", Categoricals({1000, 23})));
+    const size_t before = HeapInUse();
+    auto designer = MakeDesigner(DesignerOptionsFor(spec), spec.space, spec.objectives);
+    REQUIRE(designer.ok());
+    CHECK((*designer)->Suggest(2).size() == 2);
+    CHECK(HeapInUse() - before < 21 * kMiB);
   }
 }
 
