@@ -24,6 +24,7 @@
 #include "tuner/cli/orchestrator.h"
 #include "tuner/cli/progress_printer.h"
 #include "tuner/cli/result_format.h"
+#include "tuner/cli/study_dir.h"
 #include "tuner/server/auth.h"
 #include "tuner/server/install_paths.h"
 #include "tuner/server/remote_study_api.h"
@@ -295,6 +296,14 @@ int Run(const RunFlags& flags) {
   OrchestratorOptions options;
   options.working_dir = study_dir.string();
   options.output_root = output_root;
+  // Only the owner touches the study's directory; a joined run's files go
+  // into it beside the owner's.
+  if (claimed->owner) {
+    auto moved = ClaimStudyDir((std::filesystem::path(output_root) / spec.name).string(),
+                               study->create_time);
+    if (!moved.ok()) return Fail(std::string(moved.status().message()));
+    if (!moved->empty()) spdlog::warn(fmt::runtime(*moved));
+  }
   options.endpoint = endpoint;
   options.devices = devices;
   // Python trainers find the client package and its generated stubs.
