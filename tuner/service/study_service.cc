@@ -274,8 +274,15 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
   StudyPolicy& policy = *e.policy;
   if (absl::Status s = policy.history().Refresh(store_, study); !s.ok()) return s;
   // Trials requeued by hand (RetryTrials) first: they hold budget already.
-  for (int64_t id : policy.Queued()) {
+  // Requeued trials count as running (ACTIVE) while they wait; the cap is on
+  // those a client holds.
+  const std::vector<int64_t> queued = policy.Queued();
+  const int64_t held = policy.history().counts().running() - static_cast<int64_t>(queued.size());
+  for (int64_t id : queued) {
     if (static_cast<int>(out.trials.size()) >= count || policy.Done()) break;
+    if (max_running > 0 && held + static_cast<int64_t>(out.trials.size()) >= max_running) {
+      return out;  // as many running as the caller allows
+    }
     if (absl::Status s = store_->AssignTrial(study, id, client_id); !s.ok()) return s;
     auto trial = store_->GetTrial(study, id);
     if (!trial.ok()) return trial.status();
