@@ -39,7 +39,10 @@ namespace {
 // final trial may be updated only to start its next attempt (RestartTrial,
 // which appends to attempts_json), so the trigger is recreated with that
 // exception.
-constexpr std::array<absl::string_view, 6> kMigrations = {
+//
+// Version 7: studies.spec_versions_json, the versions of an edited study's
+// spec (what changed, when; StudyRecord::spec_versions_json).
+constexpr std::array<absl::string_view, 7> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -139,6 +142,9 @@ WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
 BEGIN
   SELECT RAISE(ABORT, 'finished trials are immutable');
 END;
+)sql",
+    R"sql(
+ALTER TABLE studies ADD COLUMN spec_versions_json TEXT NOT NULL DEFAULT '[]';
 )sql",
 };
 
