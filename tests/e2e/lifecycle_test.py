@@ -234,6 +234,7 @@ class Lifecycle(unittest.TestCase):
         second = subprocess.run(args, capture_output=True, text=True, timeout=240)
         self.assertEqual(second.returncode, 0, second.stderr)
         self.assertEqual(json.loads(second.stdout)["trials"]["completed"], 6)
+        self.assertIn("study edited edited: spec version 2 (", second.stderr)
 
         history = subprocess.run([TUNER, "studies", "edited", "--db", db, "--history", "--json"],
                                  capture_output=True, text=True, timeout=30)
