@@ -42,6 +42,10 @@ struct ParameterSpec {
   std::vector<ParameterValue> values;  // kDiscrete (sorted ascending), kCategorical
   Scale scale = Scale::kLinear;        // kDouble, kInteger, kDiscrete
   std::optional<Condition> when;
+  // `default`: the value trials from before the parameter was added to the
+  // study are taken to have had (docs/lifecycle.md, editing a study). Inside
+  // the parameter's domain; unset = none.
+  std::optional<ParameterValue> default_value;
 
   // Number of distinct values; 0 for kDouble (continuous).
   int64_t Cardinality() const;

@@ -42,7 +42,10 @@ namespace {
 //
 // Version 7: study_runs, the `tuner run`s working on a study: its owner and
 // the runs that joined it, each with the heartbeat that keeps its claim.
-constexpr std::array<absl::string_view, 7> kMigrations = {
+//
+// Version 8: studies.spec_versions_json, the versions of an edited study's
+// spec (what changed, when; StudyRecord::spec_versions_json).
+constexpr std::array<absl::string_view, 8> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -154,6 +157,9 @@ CREATE TABLE study_runs (
   heartbeat_time REAL NOT NULL,
   PRIMARY KEY (study_id, run_id)
 ) WITHOUT ROWID;
+)sql",
+    R"sql(
+ALTER TABLE studies ADD COLUMN spec_versions_json TEXT NOT NULL DEFAULT '[]';
 )sql",
 };
 

@@ -268,6 +268,7 @@ absl::StatusOr<StudyRecord> SqliteStore::StudyFromRow(const Statement& row) {
   study.spec_json = row.Text(1);
   TUNER_STORE_ASSIGN_OR_RETURN(study.state, ParseStudyState(row.Text(2)));
   study.create_time = row.Double(3);
+  study.spec_versions_json = row.Text(4);
   return study;
 }
 
@@ -277,10 +278,12 @@ absl::Status SqliteStore::CreateStudy(const StudyRecord& study) {
   if (study.name.empty()) return absl::InvalidArgumentError("a study needs a non-empty name");
   TUNER_STORE_RETURN_IF_ERROR(CheckFiniteTime(study.create_time, "study create_time"));
   TUNER_STORE_ASSIGN_OR_RETURN(
-      Statement insert, db_->Prepare("INSERT INTO studies (name, spec_json, state, create_time) "
-                                     "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"));
+      Statement insert,
+      db_->Prepare("INSERT INTO studies (name, spec_json, state, create_time, spec_versions_json) "
+                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"));
   TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study.name, study.spec_json, ToString(study.state),
-                                             study.create_time == 0 ? Now() : study.create_time));
+                                             study.create_time == 0 ? Now() : study.create_time,
+                                             study.spec_versions_json));
   TUNER_STORE_RETURN_IF_ERROR(insert.Run());
   if (insert.Changes() == 0) {
     return absl::AlreadyExistsError(absl::StrCat("study \"", study.name, "\" already exists"));
@@ -290,9 +293,9 @@ absl::Status SqliteStore::CreateStudy(const StudyRecord& study) {
 
 absl::StatusOr<StudyRecord> SqliteStore::GetStudy(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  TUNER_STORE_ASSIGN_OR_RETURN(
-      Statement select,
-      db_->Prepare("SELECT name, spec_json, state, create_time FROM studies WHERE name = ?"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Statement select,
+                               db_->Prepare("SELECT name, spec_json, state, create_time, "
+                                            "spec_versions_json FROM studies WHERE name = ?"));
   TUNER_STORE_RETURN_IF_ERROR(select.BindAll(name));
   TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
   if (!row) return StudyNotFound(name);
@@ -301,9 +304,9 @@ absl::StatusOr<StudyRecord> SqliteStore::GetStudy(const std::string& name) {
 
 absl::StatusOr<std::vector<StudyRecord>> SqliteStore::ListStudies() {
   std::lock_guard<std::mutex> lock(mu_);
-  TUNER_STORE_ASSIGN_OR_RETURN(
-      Statement select,
-      db_->Prepare("SELECT name, spec_json, state, create_time FROM studies ORDER BY name"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Statement select,
+                               db_->Prepare("SELECT name, spec_json, state, create_time, "
+                                            "spec_versions_json FROM studies ORDER BY name"));
   std::vector<StudyRecord> studies;
   while (true) {
     TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
@@ -329,8 +332,11 @@ absl::Status SqliteStore::UpdateStudy(const StudyRecord& study) {
   std::lock_guard<std::mutex> lock(mu_);
   TUNER_STORE_RETURN_IF_ERROR(CheckWritable("UpdateStudy"));
   TUNER_STORE_ASSIGN_OR_RETURN(
-      Statement update, db_->Prepare("UPDATE studies SET spec_json = ?, state = ? WHERE name = ?"));
-  TUNER_STORE_RETURN_IF_ERROR(update.BindAll(study.spec_json, ToString(study.state), study.name));
+      Statement update,
+      db_->Prepare(
+          "UPDATE studies SET spec_json = ?, state = ?, spec_versions_json = ? WHERE name = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(
+      update.BindAll(study.spec_json, ToString(study.state), study.spec_versions_json, study.name));
   TUNER_STORE_RETURN_IF_ERROR(update.Run());
   if (update.Changes() == 0) return StudyNotFound(study.name);
   return absl::OkStatus();

@@ -33,6 +33,11 @@ struct StudyRecord {
   std::string spec_json;  // canonical JSON (see study/study_json.h)
   StudyState state = StudyState::kActive;
   double create_time = 0.0;  // seconds since the Unix epoch
+  // The spec versions after the first (edits applied by `tuner run` of a
+  // changed study file): a JSON array of {"version": 2.., "time": seconds,
+  // "changes": ["<field>: <what changed>", ...]}, oldest first. Written by
+  // CreateStudy and UpdateStudy as given.
+  std::string spec_versions_json = "[]";
 };
 
 // A `tuner run` working on a study (docs/lifecycle.md, "One owner per study").

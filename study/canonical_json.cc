@@ -47,6 +47,7 @@ Json ParameterToJson(const ParameterSpec& p) {
     when[p.when->parent] = std::move(values);
     out["when"] = std::move(when);
   }
+  if (p.default_value) out["default"] = ValueToJson(*p.default_value);
   return out;
 }
 

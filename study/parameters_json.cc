@@ -18,8 +18,8 @@ constexpr int64_t kMaxExactInteger = int64_t{1} << 53;
 constexpr size_t kMaxListedValues = 10;
 
 const std::vector<std::string>& ParameterKeys() {
-  static const auto* keys =
-      new std::vector<std::string>{"name", "type", "min", "max", "values", "scale", "when"};
+  static const auto* keys = new std::vector<std::string>{"name",   "type",  "min",  "max",
+                                                         "values", "scale", "when", "default"};
   return *keys;
 }
 
@@ -148,6 +148,10 @@ void ParametersParser::ParseOne(size_t index, const Json& value, SearchSpace* sp
           break;
       }
       ParseScale(reader, values_ok, &spec);
+      // `default`: a value of the parameter itself (checked as a `when` value is).
+      if (const Json* def = reader.Find("default"); def != nullptr && values_ok) {
+        spec.default_value = ParseConditionValue(*def, reader.PathOf("default"), spec);
+      }
     }
   }
   if (const Json* when = reader.Find("when")) {
@@ -491,8 +495,16 @@ std::optional<ParameterValue> ParametersParser::ParseConditionValue(const Json& 
                              JoinValues(parent.values) + ")");
       return std::nullopt;
     }
-    case ParameterType::kDouble:
-      break;  // ResolveParent rejects double parents
+    case ParameterType::kDouble: {  // a `default`: ResolveParent rejects double parents
+      std::optional<double> d = ReadNumber(value, path, faults_);
+      if (!d) return std::nullopt;
+      if (*d < parent.min || *d > parent.max) {
+        faults_->Add(path, FormatValue(*d) + " is not a value of " + parent.name + " (from " +
+                               FormatValue(parent.min) + " to " + FormatValue(parent.max) + ")");
+        return std::nullopt;
+      }
+      return ParameterValue(*d);
+    }
   }
   return std::nullopt;
 }

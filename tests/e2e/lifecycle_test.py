@@ -213,6 +213,70 @@ class Lifecycle(unittest.TestCase):
         self.assertNotEqual(gone.returncode, 0)
         self.assertIn("managed", gone.stderr)
 
+    def test_edited_study_file_applies_as_a_new_spec_version(self):
+        spec = study_spec("edited", 3, 1)
+        spec["trainer"]["cluster"] = {"chief": 1}
+        spec["trainer"]["env"] = {"EDIT_MARK": "one"}
+        study = self.write_study(spec)
+        db = os.path.join(self.dir, "edited.db")
+        args = [TUNER, "run", study, "--db", db, "--json"]
+        first = subprocess.run(args, capture_output=True, text=True, timeout=240)
+        self.assertEqual(first.returncode, 0, first.stderr)
+
+        # Widen x, add y with a default, change the trainer's env, raise the budget.
+        spec["max_trials"] = 6
+        spec["parameters"] = [
+            {"name": "x", "type": "double", "min": 0, "max": 10},
+            {"name": "y", "type": "integer", "min": 1, "max": 3, "default": 2},
+        ]
+        spec["trainer"]["env"] = {"EDIT_MARK": "two"}
+        self.write_study(spec)
+        second = subprocess.run(args, capture_output=True, text=True, timeout=240)
+        self.assertEqual(second.returncode, 0, second.stderr)
+        self.assertEqual(json.loads(second.stdout)["trials"]["completed"], 6)
+        self.assertIn("study edited edited: spec version 2 (", second.stderr)
+
+        history = subprocess.run([TUNER, "studies", "edited", "--db", db, "--history", "--json"],
+                                 capture_output=True, text=True, timeout=30)
+        self.assertEqual(history.returncode, 0, history.stderr)
+        versions = json.loads(history.stdout)
+        self.assertEqual([v["version"] for v in versions], [1, 2])
+        self.assertEqual(versions[0]["changes"], ["created"])
+        self.assertEqual(sorted(versions[1]["changes"]), [
+            "max_trials: 3 -> 6",
+            "parameters.x: range widened from [0, 1] to [0, 10]",
+            "parameters.y: added (default 2)",
+            "trainer.env: changed",
+        ])
+        self.assertGreaterEqual(versions[1]["time"], versions[0]["time"])
+        table = subprocess.run([TUNER, "studies", "edited", "--db", db, "--history"],
+                               capture_output=True, text=True, timeout=30)
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertRegex(table.stdout, r"(?m)^2 +\d{4}-\d\d-\d\d .*parameters\.y: added")
+
+        # Old trials keep what they ran with (no y: the designers take it as 2);
+        # new trials have y and the new environment.
+        trials = self.trials("edited", db)
+        self.assertEqual([t["state"] for t in trials], ["COMPLETED"] * 6)
+        for t in trials[:3]:
+            self.assertNotIn("y", t["parameters"])
+            self.assertLessEqual(t["parameters"]["x"], 1)
+            self.assertIn("EDIT_MARK=one", t["command"])
+        for t in trials[3:]:
+            self.assertIn(t["parameters"]["y"], [1, 2, 3])
+            self.assertIn("EDIT_MARK=two", t["command"])
+            self.assertIn("--y=%d" % t["parameters"]["y"], t["command"])
+        self.assertTrue(any(t["parameters"]["x"] > 1 for t in trials[3:]), trials)
+
+        # An unsafe edit (narrowing x) is refused and changes nothing.
+        spec["parameters"][0]["max"] = 5
+        self.write_study(spec)
+        refused = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("parameters.x: range narrowed from [0, 10] to [0, 5]", refused.stderr)
+        self.assertIn("new study name", refused.stderr)
+        self.assertEqual(self.trials("edited", db), trials)
+
     def test_failed_attempts_are_retried_then_requeued_by_hand(self):
         # trainer.max_retries 1: each trial fails once, then succeeds. With
         # max_failed_trials 1 a counted failure would end the study.

@@ -185,10 +185,14 @@ TEST_CASE("Store: studies", "[store][conformance]") {
     updated.spec_json = R"({"name":"s","max_trials":50})";
     updated.state = StudyState::kCompleted;
     updated.create_time = 42;
+    updated.spec_versions_json = R"([{"version":2,"time":1,"changes":["max_trials: 10 -> 50"]}])";
+    CHECK(store.GetStudy("s")->spec_versions_json == "[]");
     TUNER_REQUIRE_OK(store.UpdateStudy(updated));
     absl::StatusOr<StudyRecord> got = store.GetStudy("s");
     TUNER_REQUIRE_OK(got);
     CHECK(got->spec_json == updated.spec_json);
+    CHECK(got->spec_versions_json == updated.spec_versions_json);
+    CHECK(store.ListStudies()->at(0).spec_versions_json == updated.spec_versions_json);
     CHECK(got->state == StudyState::kCompleted);
     CHECK(got->create_time == MakeStudy("s").create_time);
   }

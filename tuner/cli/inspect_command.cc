@@ -1,6 +1,7 @@
 // `tuner studies`, `tuner trials STUDY`, `tuner best STUDY`: read results from
 // a running server (--server ADDR) or straight from a db file (--db FILE).
 #include <CLI/CLI.hpp>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -23,6 +24,45 @@ std::string MetricCell(const Trial& t, const std::string& metric) {
   auto it = t.final_measurement->metrics.find(metric);
   if (it == t.final_measurement->metrics.end()) return "";
   return FormatValue(it->second);
+}
+
+// "2026-12-01 03:40:00 UTC".
+std::string UtcTime(double seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return text;
+}
+
+// `tuner studies STUDY --history`: version 1 (created), then each edit.
+int History(const SourceFlags& flags, const std::string& name) {
+  auto source = OpenSource(flags);
+  if (!source.ok()) return Fail("studies", source.status());
+  auto study = (*source)->GetStudy(name);
+  if (!study.ok()) return Fail("studies", study.status());
+  auto versions = nlohmann::json::parse(study->spec_versions_json, nullptr, false);
+  if (!versions.is_array()) versions = nlohmann::json::array();
+  nlohmann::json json = nlohmann::json::array();
+  json.push_back({{"version", 1},
+                  {"time", study->create_time},
+                  {"changes", nlohmann::json::array({"created"})}});
+  for (const auto& v : versions) json.push_back(v);
+  if (flags.json) {
+    std::cout << json.dump(2) << "\n";
+    return 0;
+  }
+  TextTable table({"version", "time", "changes"});
+  for (const auto& v : json) {
+    std::string changes;
+    for (const auto& c : v.value("changes", nlohmann::json::array())) {
+      changes += (changes.empty() ? "" : "; ") + c.get<std::string>();
+    }
+    table.AddRow({std::to_string(v.value("version", 0)), UtcTime(v.value("time", 0.0)), changes});
+  }
+  std::cout << table.ToString();
+  return 0;
 }
 
 int Studies(const SourceFlags& flags) {
@@ -162,9 +202,20 @@ void AddInspectCommands(CLI::App& app, CliAction* run) {
   auto flags = std::make_shared<SourceFlags>();
   auto study = std::make_shared<std::string>();
 
-  auto* studies = app.add_subcommand("studies", "List studies");
+  auto* studies = app.add_subcommand("studies", "List studies, or one study's spec versions");
+  auto history = std::make_shared<bool>(false);
+  studies->add_option("study", *study, "With --history: the study");
+  studies->add_flag("--history", *history,
+                    "Show STUDY's spec versions: number, time and what changed (edits applied "
+                    "by running a changed study file)");
   AddSourceFlags(studies, flags.get());
-  studies->callback([run, flags] { *run = [flags] { return Studies(*flags); }; });
+  studies->callback([run, flags, study, history] {
+    if (*history && study->empty()) throw CLI::ValidationError("--history", "needs a STUDY");
+    if (!*history && !study->empty()) {
+      throw CLI::ValidationError("study", "a STUDY is shown with --history");
+    }
+    *run = [flags, study, history] { return *history ? History(*flags, *study) : Studies(*flags); };
+  });
 
   auto* trials = app.add_subcommand("trials", "List a study's trials");
   trials->add_option("study", *study, "Study name")->required();

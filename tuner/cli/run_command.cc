@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -262,8 +263,29 @@ int Run(const RunFlags& flags) {
     remote = std::move(*connected);
     api = remote.get();
   }
+  // An edited study file becomes the study's next spec version: say so.
+  auto versions_of = [](const Study& s) {
+    auto v = nlohmann::json::parse(s.spec_versions_json, nullptr, false);
+    return v.is_array() ? v : nlohmann::json::array();
+  };
+  std::optional<size_t> versions_before;
+  if (auto parsed = ParseStudyOrError(text.str()); parsed.ok()) {
+    if (auto stored = api->GetStudy(parsed->name); stored.ok()) {
+      versions_before = versions_of(*stored).size();
+    }
+  }
   auto study = api->CreateStudy(text.str(), /*resume=*/true);
   if (!study.ok()) return Fail(std::string(study.status().message()));
+  if (const nlohmann::json versions = versions_of(*study);
+      versions_before && versions.size() > *versions_before) {
+    std::string changes;
+    for (const auto& c : versions.back().value("changes", nlohmann::json::array())) {
+      changes += (changes.empty() ? "" : "; ") + c.get<std::string>();
+    }
+    std::cerr << "tuner run: study " << study->name << " edited: spec version "
+              << versions.back().value("version", 0) << " (" << changes << "); `tuner studies "
+              << study->name << " --history` lists the versions\n";
+  }
 
   char host[256] = {};
   gethostname(host, sizeof host - 1);

@@ -8,6 +8,7 @@ v1::Study ToProto(const StudyRecord& study) {
   out.set_spec_json(study.spec_json);
   out.set_state(study.state == StudyState::kActive ? v1::STUDY_ACTIVE : v1::STUDY_COMPLETED);
   out.set_create_time(study.create_time);
+  out.set_spec_versions_json(study.spec_versions_json);
   return out;
 }
 
@@ -130,7 +131,8 @@ absl::StatusOr<TrialState> FromProto(v1::TrialState state) {
 StudyRecord FromProto(const v1::Study& study) {
   return {study.name(), study.spec_json(),
           study.state() == v1::STUDY_COMPLETED ? StudyState::kCompleted : StudyState::kActive,
-          study.create_time()};
+          study.create_time(),
+          study.spec_versions_json().empty() ? "[]" : study.spec_versions_json()};
 }
 
 absl::StatusOr<Trial> FromProto(const v1::Trial& trial) {

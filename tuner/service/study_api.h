@@ -71,11 +71,13 @@ class StudyApi {
  public:
   virtual ~StudyApi() = default;
 
-  // AlreadyExists for a duplicate name unless `resume`: then an existing
-  // study with the same spec is returned, with max_trials and
-  // trainer.max_retries updated to the new ones (raising max_trials reopens a
-  // finished study); a different spec is FailedPrecondition naming the
-  // top-level fields that differ.
+  // AlreadyExists for a duplicate name unless `resume`: then the existing
+  // study is returned; when its spec differs and the edit is safe
+  // (study/spec_edit.h) the new spec is applied as the next spec version
+  // (StudyRecord::spec_versions_json) and the study's designer and stopping
+  // rule are rebuilt from the whole history (raising max_trials reopens a
+  // finished study). An edit with a refused change is FailedPrecondition
+  // listing the refused changes.
   virtual absl::StatusOr<Study> CreateStudy(std::string_view spec_json, bool resume = false) = 0;
   virtual absl::StatusOr<Study> GetStudy(const std::string& name) = 0;
   virtual absl::StatusOr<std::vector<Study>> ListStudies() = 0;  // by name

@@ -12,6 +12,7 @@ std::vector<std::shared_ptr<const Trial>>::iterator StudyHistory::LowerBound(int
 }
 
 void StudyHistory::Put(Trial trial) {
+  if (map_) map_(&trial);
   const int64_t id = trial.id;
   counts_.Add(trial.state, +1);
   if (IsFinal(trial.state)) {

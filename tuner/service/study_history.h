@@ -24,6 +24,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -41,6 +42,13 @@ class StudyHistory {
   // `with_measurements`: keep every trial's measurements too (the dashboard's
   // curves); the designers need none.
   explicit StudyHistory(bool with_measurements = false) : with_measurements_(with_measurements) {}
+
+  // Applied to every trial as it enters the cache, before anyone sees it:
+  // the designers' view maps trials recorded under an earlier spec version
+  // into the current space (FillDefaults, study/spec_edit.h). Set before
+  // the first Refresh.
+  using TrialMap = std::function<void(Trial*)>;
+  void set_trial_map(TrialMap map) { map_ = std::move(map); }
 
   // Brings the cache up to date with the trials `source` lists. On an error
   // the cache keeps what it had (a later Refresh catches up).
@@ -61,6 +69,7 @@ class StudyHistory {
   std::vector<std::shared_ptr<const Trial>>::iterator LowerBound(int64_t id);
 
   const bool with_measurements_;
+  TrialMap map_;                                      // may be empty
   std::vector<std::shared_ptr<const Trial>> trials_;  // by ascending id
   TrialCounts counts_;
   std::set<int64_t> open_;  // ids whose cached state is not final

@@ -6,6 +6,7 @@
 
 #include "algorithms/designer_factory.h"
 #include "study/algorithm_options.h"
+#include "study/spec_edit.h"
 
 namespace tuner {
 
@@ -18,7 +19,16 @@ bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts) {
 }
 
 StudyPolicy::StudyPolicy(StudySpec spec, StudyPolicyOptions options)
-    : spec_(std::move(spec)), options_(std::move(options)) {}
+    : spec_(std::move(spec)), options_(std::move(options)) {
+  // Trials from before a parameter with a default was added get its default:
+  // the one place old trials are mapped into the current space.
+  bool defaults = false;
+  for (const ParameterSpec& p : spec_.space.parameters) defaults = defaults || p.default_value;
+  if (defaults) {
+    history_.set_trial_map(
+        [space = spec_.space](Trial* t) { FillDefaults(space, &t->parameters); });
+  }
+}
 
 TrialFilter StudyPolicy::ReplayFilter(const StudySpec& spec) {
   const bool rule = spec.early_stopping.rule != StoppingRuleName::kNone;

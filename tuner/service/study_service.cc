@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "algorithms/best_trials.h"
+#include "study/spec_edit.h"
 #include "study/study_json.h"
 
 namespace tuner {
@@ -136,7 +137,7 @@ absl::StatusOr<Study> StudyService::CreateStudy(std::string_view spec_json, bool
   if (auto policy = StudyPolicy::Create(*spec, false, {}, {}); !policy.ok()) {
     return policy.status();
   }
-  StudyRecord record{spec->name, ToCanonicalJson(*spec), StudyState::kActive, Now()};
+  StudyRecord record{spec->name, ToCanonicalJson(*spec), StudyState::kActive, Now(), "[]"};
   absl::Status created = store_->CreateStudy(record);
   if (created.code() == absl::StatusCode::kAlreadyExists && resume) return Resume(*spec);
   if (!created.ok()) return created;
@@ -148,44 +149,56 @@ absl::StatusOr<Study> StudyService::Resume(const StudySpec& spec) {
   if (!record.ok()) return record.status();
   auto stored = specs_.With(*record);
   if (!stored.ok()) return stored.status();
-  const StudySpec* existing = stored->spec.get();
-  StudySpec same_budget = spec;
-  same_budget.max_trials = existing->max_trials;
-  same_budget.trainer.max_retries = existing->trainer.max_retries;
-  const std::string old_json = ToCanonicalJson(*existing);
-  const std::string new_json = ToCanonicalJson(same_budget);
-  if (old_json != new_json) {
-    const auto a = nlohmann::json::parse(old_json), b = nlohmann::json::parse(new_json);
-    std::string fields;
-    for (const auto& [key, value] : b.items()) {
-      if (!a.contains(key) || a.at(key) != value) fields += (fields.empty() ? "" : ", ") + key;
-    }
-    for (const auto& [key, value] : a.items()) {
-      if (!b.contains(key)) fields += (fields.empty() ? "" : ", ") + key;
-    }
-    return absl::FailedPreconditionError("study \"" + spec.name +
-                                         "\" exists with a different spec (differs in: " + fields +
-                                         "); use another name to start afresh");
+  const std::shared_ptr<const StudySpec> existing = stored->spec;
+  const SpecEdit edit = DiffSpecs(*existing, spec);
+  if (!edit.ok()) {
+    std::string refused;
+    for (const std::string& r : edit.refused) refused += (refused.empty() ? "" : "; ") + r;
+    return absl::FailedPreconditionError(
+        "study \"" + spec.name + "\" exists with a different spec that cannot be applied as an " +
+        "edit (refused: " + refused +
+        "); widen ranges, add values or add parameters with a default instead, or use a new "
+        "study name to start afresh");
   }
-  // Running it again: a new max_trials applies, and a study stopped with
-  // StopStudy (COMPLETED with budget left) is reopened.
+  // Running it again: an accepted edit becomes the next spec version, and a
+  // study stopped with StopStudy (COMPLETED with budget left) is reopened.
   auto entry = Entry(spec.name);
   if (!entry.ok()) return entry.status();
-  std::lock_guard<std::mutex> lock((*entry)->mu);
+  const std::shared_ptr<StudyEntry> held = *entry;
+  StudyEntry& e = *held;
+  std::lock_guard<std::mutex> lock(e.mu);
   auto counts = store_->CountTrials(spec.name);
   if (!counts.ok()) return counts.status();
   const StudyState state =
       BudgetSpent(spec, *counts) ? StudyState::kCompleted : StudyState::kActive;
-  if (existing->max_trials == spec.max_trials &&
-      existing->trainer.max_retries == spec.trainer.max_retries && record->state == state) {
-    return specs_.With(std::move(*record));
+  if (!edit.changed() && record->state == state) return specs_.With(std::move(*record));
+  // The policy of the new spec: its designer and stopping rule are built
+  // from the whole history, mapped into the new space.
+  std::unique_ptr<StudyPolicy> policy;
+  if (edit.changed()) {
+    auto trials = store_->ListTrials(spec.name, StudyPolicy::ReplayFilter(spec));
+    if (!trials.ok()) return trials.status();
+    auto created = StudyPolicy::Create(spec, state == StudyState::kCompleted, *trials,
+                                       {.lease_seconds = options_.lease_seconds,
+                                        .max_retries = options_.max_retries,
+                                        .clock = options_.clock});
+    if (!created.ok()) return created.status();
+    policy = std::move(*created);
+    record->spec_json = ToCanonicalJson(spec);
+    auto versions = nlohmann::json::parse(record->spec_versions_json, nullptr, false);
+    if (!versions.is_array()) versions = nlohmann::json::array();
+    versions.push_back({{"version", static_cast<int64_t>(versions.size()) + 2},
+                        {"time", Now()},
+                        {"changes", edit.accepted}});
+    record->spec_versions_json = versions.dump();
   }
-  record->spec_json = ToCanonicalJson(spec);
   record->state = state;
   if (absl::Status s = store_->UpdateStudy(*record); !s.ok()) return s;
-  (*entry)->policy->set_max_trials(spec.max_trials);
-  (*entry)->policy->set_max_retries(spec.trainer.max_retries);
-  (*entry)->policy->set_stopped(state == StudyState::kCompleted);
+  if (policy) {
+    e.policy = std::move(policy);
+  } else {
+    e.policy->set_stopped(state == StudyState::kCompleted);
+  }
   return specs_.With(std::move(*record));
 }
 
