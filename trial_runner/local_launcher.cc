@@ -339,7 +339,7 @@ class LocalLauncher::Impl {
                          const std::map<std::string, std::string>& base_env, bool stdout_metrics,
                          Cluster& cluster, Rank& rank) {
     int log_fd =
-        ::open(rank.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        ::open(rank.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd < 0) return ErrnoError("cannot open " + rank.log_path, errno);
     int pipe_fds[2] = {-1, -1};
     const bool piped = stdout_metrics && rank.id.type == TaskType::kChief;

@@ -149,6 +149,10 @@ TEST_CASE("every rank runs with its arguments, environment and working directory
         chief_address.substr(chief_address.find(':') + 1));
   for (const char* log : {"chief-0.log", "worker-0.log", "worker-1.log", "ps-0.log"}) {
     CHECK(std::filesystem::exists(out + "/logs/" + log));
+    // Logs may hold secrets: the owner's alone (the umask can only take more away).
+    CHECK((std::filesystem::status(out + "/logs/" + log).permissions() &
+           (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+          std::filesystem::perms::none);
   }
 }
 

@@ -1,6 +1,10 @@
 #include "tuner/cli/study_dir.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -41,8 +45,13 @@ absl::StatusOr<std::string> ClaimStudyDir(const std::string& dir, double create_
     }
     notice = "the trial directory of an older study of the same name was moved to " + aside;
   }
-  fs::create_directories(dir, ec);
+  // The study's directory is the owner's alone (0700, less if the umask says
+  // so): the trials' logs and files inside may hold secrets.
+  fs::create_directories(fs::path(dir).parent_path(), ec);
   if (ec) return absl::FailedPreconditionError("cannot create " + dir + ": " + ec.message());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError("cannot create " + dir + ": " + std::strerror(errno));
+  }
   std::ofstream out(marker, std::ios::trunc);
   out << Stamp(create_time);
   if (!out.flush()) return absl::FailedPreconditionError("cannot write " + marker.string());

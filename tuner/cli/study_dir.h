@@ -3,7 +3,7 @@
 // which; when a new study of the same name (the old one deleted, e.g.
 // through a client that does not know the directory) runs into the old
 // directory, the old one is renamed aside instead of mixed with the new
-// trials' files.
+// trials' files. A directory it creates is 0700 (the umask may take more).
 #ifndef TUNER_TUNER_CLI_STUDY_DIR_H_
 #define TUNER_TUNER_CLI_STUDY_DIR_H_
 

@@ -19,6 +19,8 @@ TEST_CASE("A study's trial directory belongs to the study created at that time",
   auto fresh = ClaimStudyDir(dir, 1000.25);
   REQUIRE(fresh.ok());
   CHECK(fresh->empty());
+  CHECK((fs::status(dir).permissions() & (fs::perms::group_all | fs::perms::others_all)) ==
+        fs::perms::none);  // 0700: the trials' files are the owner's alone
   std::ofstream(fs::path(dir) / "trial-1.log") << "old study";
   // The same study again (resumed): nothing moves.
   auto again = ClaimStudyDir(dir, 1000.25);
