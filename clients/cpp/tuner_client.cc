@@ -185,6 +185,9 @@ absl::StatusOr<std::unique_ptr<TunerClient>> TunerClient::FromEnvironment() {
   return client;
 }
 
+void TunerClient::set_retry_seconds(double seconds) { impl_->retry_s = seconds; }
+double TunerClient::retry_seconds() const { return impl_->retry_s; }
+
 void TunerClient::BindTrial(const std::string& study, int64_t trial_id) {
   study_ = study;
   trial_id_ = trial_id;

@@ -45,6 +45,10 @@ class TunerClient {
   ~TunerClient();
 
   void BindTrial(const std::string& study, int64_t trial_id);
+  // How long the next calls retry while the server cannot be reached (see
+  // ConnectOptions::retry_s), e.g. around one call that may wait longer.
+  void set_retry_seconds(double seconds);
+  double retry_seconds() const;
   const std::string& study() const { return study_; }
   int64_t trial_id() const { return trial_id_; }
 

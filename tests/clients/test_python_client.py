@@ -672,6 +672,17 @@ class RestartTest(ServerTestCase):
             with self.assertRaises(tuner_client.UnavailableError) as caught:
                 client.list_studies()
         self.assertIn(f"server {address} unreachable for 0 s", str(caught.exception))
+        # Per call: a block that may wait longer, or not at all.
+        patient = tuner_client.Client(address, retry_s=0)
+        self.addCleanup(patient.close)
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            with patient.retry_for(0.5), self.assertRaises(tuner_client.UnavailableError) as c2:
+                patient.list_studies()
+        self.assertIn("retrying for up to 0 s", err.getvalue())  # 0.5 s, printed as 0
+        self.assertIn("unreachable for", str(c2.exception))
+        with self.assertRaises(tuner_client.UnavailableError) as c3:
+            patient.list_studies()  # back to retry_s = 0: no retry, the plain error
+        self.assertNotIn("unreachable for", str(c3.exception))
         with mock.patch.dict(os.environ, {"TUNER_RETRY_S": "soon"}):
             with self.assertRaisesRegex(ValueError, "TUNER_RETRY_S"):
                 tuner_client.Client(address)

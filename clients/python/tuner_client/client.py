@@ -12,6 +12,7 @@ reconnects at least every second. A retried report carries the same report
 id, so the server stores it once (docs/reliability.md, "Exactly once").
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -361,8 +362,8 @@ class Client:
 
     ``retry_s``: how long a call keeps retrying while the server cannot be
     reached, in seconds (default: $TUNER_RETRY_S, else 600; 0 = fail at
-    once). Settable later as ``client.retry_s``; ``report_metrics`` also
-    takes it per call.
+    once). Settable later as ``client.retry_s``; per call with ``with
+    client.retry_for(seconds): ...`` or ``report_metrics(..., retry_s=)``.
     """
 
     def __init__(self, endpoint=None, *, client_id=None, timeout=30.0, token=None,
@@ -375,6 +376,7 @@ class Client:
             f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         self.timeout = timeout
         self.retry_s = _default_retry_s() if retry_s is None else float(retry_s)
+        self._local = threading.local()  # retry_for's override, per thread
         self._report_nonce = uuid.uuid4().hex[:16]
         self._report_sequence = 0  # guarded by _stream_lock
         token = token if token is not None else os.environ.get("TUNER_TOKEN", "").strip()
@@ -412,7 +414,10 @@ class Client:
         """attempt(retry) until it answers other than "unreachable", or
         retry_s (default self.retry_s) has passed; then the error names the
         server and how long it was tried. Says once on stderr that it waits."""
-        retry_s = self.retry_s if retry_s is None else retry_s
+        if retry_s is None:
+            retry_s = getattr(self._local, "retry_s", None)
+        if retry_s is None:
+            retry_s = self.retry_s
         start = time.monotonic()
         delay, retry = 0.05, False
         while True:
@@ -434,6 +439,18 @@ class Client:
                 retry = True
                 time.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, 1.0)
+
+    @contextlib.contextmanager
+    def retry_for(self, seconds):
+        """Calls made in the block by this thread retry for ``seconds``
+        instead of ``retry_s``, e.g. ``with client.retry_for(5):
+        trial.report(...)``."""
+        previous = getattr(self._local, "retry_s", None)
+        self._local.retry_s = float(seconds)
+        try:
+            yield self
+        finally:
+            self._local.retry_s = previous
 
     def _call(self, method, request, retry_s=None):
         """A unary call, retried while the server cannot be reached (every
