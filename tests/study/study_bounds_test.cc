@@ -8,7 +8,9 @@
 // options could drive, without the allocator's caching that makes RSS itself
 // vary from run to run.
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// From the sanitizer runtime (sanitizer/allocator_interface.h, which gcc does
+// not ship).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #else
 #include <malloc.h>
 #endif
