@@ -7,10 +7,11 @@
 // in use, glibc's or AddressSanitizer's): the part of the RSS a study's
 // options could drive, without the allocator's caching that makes RSS itself
 // vary from run to run.
+#include <cstddef>
 #if defined(__SANITIZE_ADDRESS__)
 // From the sanitizer runtime (sanitizer/allocator_interface.h, which gcc does
 // not ship).
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #else
 #include <malloc.h>
 #endif
