@@ -26,16 +26,6 @@ std::string MetricCell(const Trial& t, const std::string& metric) {
   return FormatValue(it->second);
 }
 
-// "2026-12-01 03:40:00 UTC".
-std::string UtcTime(double seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return text;
-}
-
 // `tuner studies STUDY --history`: version 1 (created), then each edit.
 int History(const SourceFlags& flags, const std::string& name) {
   auto source = OpenSource(flags);

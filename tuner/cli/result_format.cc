@@ -1,5 +1,7 @@
 #include "tuner/cli/result_format.h"
 
+#include <ctime>
+
 #include "algorithms/search_space.h"
 #include "study/assignment_json.h"
 #include "study/trainer_command.h"
@@ -67,6 +69,15 @@ std::vector<std::string> ObjectiveMetrics(const Study& study) {
   std::vector<std::string> out;
   for (const Objective& o : study.spec->objectives) out.push_back(o.metric);
   return out;
+}
+
+std::string UtcTime(double epoch_seconds) {
+  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return text;
 }
 
 }  // namespace tuner

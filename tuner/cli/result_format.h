@@ -12,6 +12,9 @@
 
 namespace tuner {
 
+// "2026-12-01 03:40:00 UTC".
+std::string UtcTime(double epoch_seconds);
+
 // {"trial": 3, "state": "COMPLETED", "parameters": {...}, "metrics": {...},
 //  "steps": 8, "command": "cd /x && python3 train.py --lr=0.1", ...}
 nlohmann::json TrialJson(const Trial& trial);

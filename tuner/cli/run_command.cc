@@ -53,15 +53,6 @@ struct RunFlags {
   bool join = false;  // run beside the study's owner (with --server)
 };
 
-std::string ClockTime(double epoch_seconds) {
-  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-  return text;
-}
-
 // Claims the study for this run (docs/lifecycle.md, "One owner per study"):
 // the result, or the message to exit with (code 2) when another live run
 // owns it. An owner on this host whose process is gone is taken over.
@@ -77,7 +68,7 @@ absl::StatusOr<StudyApi::ClaimResult> ClaimForRun(StudyApi& api, const std::stri
   const RunRecord& owner = result->held_by;
   return absl::FailedPreconditionError(
       "study \"" + study + "\" is being run by `tuner run` pid " + std::to_string(owner.pid) +
-      " on " + owner.host + " since " + ClockTime(owner.start_time) + " (run " + owner.run_id +
+      " on " + owner.host + " since " + UtcTime(owner.start_time) + " (run " + owner.run_id +
       "); wait for it to end, or add --join (with --server) to run trials beside it");
 }
 
