@@ -1,18 +1,23 @@
 #!/usr/bin/python3
 """Optuna's samplers on the functions and budgets of bench/bo_quality.cc.
 
-Run with Debian's interpreter (python3-optuna 3.1, python3-scipy, python3-numpy,
-python3-cmaes):
+Runs the Optuna of ../shared/peers (5.x, with GPSampler; see its README) with
+Debian's interpreter and python3-numpy, -scipy, -torch:
 
-    /usr/bin/python3 bench/optuna_quality.py [--seeds N] [--tsv FILE]
-        [--samplers random,tpe,tpe_mv,cmaes] [--functions a,b] [--no-latency]
+    /usr/bin/python3 bench/optuna_quality.py [--peers DIR] [--seeds N] [--tsv FILE]
+        [--samplers random,tpe,gp,cmaes] [--functions a,b] [--no-latency]
 
-Quality: each sampler runs 50 trials on 2-D functions and 100 on 3- to 6-D
-ones, seeds 0..N-1; prints the median and interquartile range of the simple
-regret f(best) - f*. Latency: a study is given n completed trials of
-Hartmann-6 (random points), then 21 times ask + suggest 6 floats + tell; prints
-the median and maximum time of the ask + suggest part, in milliseconds.
-The functions are the same formulas as in bo_quality.cc.
+The peers' location: --peers, else $TUNER_PEERS, else ../shared/peers beside
+the checkout. The script re-runs itself with the PYTHONPATH the peers' README
+gives and prints the Optuna version it ran.
+
+Quality: each sampler runs 50 trials on 2-D functions and 100 on larger ones,
+seeds 0..N-1; prints the median and interquartile range of the simple regret
+f(best) - f* (for a noisy function, the noise-free value of the best observed
+point). Latency: a study is given n completed trials of Hartmann-6 (random
+points), then 21 times ask + suggest 6 floats + tell; prints the median and
+maximum time of the ask + suggest part, in milliseconds. The functions are the
+same formulas as in bo_quality.cc.
 """
 
 import argparse
@@ -21,8 +26,34 @@ import statistics
 import sys
 import time
 
-import numpy as np
-import optuna
+import os
+from pathlib import Path
+
+
+def use_peers(argv):
+    """Re-runs this script with the peers' Optuna first on PYTHONPATH."""
+    peers = None
+    for i, a in enumerate(argv):
+        if a == "--peers" and i + 1 < len(argv):
+            peers = argv[i + 1]
+        elif a.startswith("--peers="):
+            peers = a.split("=", 1)[1]
+    peers = Path(peers or os.environ.get("TUNER_PEERS") or
+                 Path(__file__).resolve().parents[2] / "shared" / "peers").resolve()
+    wanted = os.pathsep.join(str(peers / d) for d in ("optuna_compat", "optuna", "cmaes"))
+    if os.environ.get("PYTHONPATH", "").startswith(wanted):
+        return
+    if not (peers / "optuna" / "optuna").is_dir():
+        sys.exit(f"optuna_quality: no Optuna under {peers} (pass --peers DIR or set TUNER_PEERS)")
+    env = dict(os.environ, PYTHONPATH=wanted)
+    os.execve(sys.executable, [sys.executable] + argv, env)
+
+
+if __name__ == "__main__":
+    use_peers(sys.argv)
+
+import numpy as np  # noqa: E402
+import optuna  # noqa: E402
 
 PI = math.pi
 
@@ -88,35 +119,108 @@ def styblinski_tang(x):
     return 0.5 * sum(v ** 4 - 16 * v * v + 5 * v for v in x)
 
 
+def hartmann6(x):
+    return hartmann(x, H6A, H6P)
+
+
+def rotate(z):
+    """The fixed rotation of bo_quality.cc: Givens rotations of every pair."""
+    z = list(z)
+    for i in range(len(z)):
+        for j in range(i + 1, len(z)):
+            t = 0.5 + 0.37 * (i + 1) + 0.23 * (j + 1)
+            c, s = math.cos(t), math.sin(t)
+            z[i], z[j] = c * z[i] - s * z[j], s * z[i] + c * z[j]
+    return z
+
+
+def rot_quadratic(x):
+    c = [0.3, -0.2, 0.5, -0.4, 0.1, 0.25]
+    z = rotate([a - b for a, b in zip(x, c)])
+    return sum(10.0 ** (3.0 * i / 5) * v * v for i, v in enumerate(z))
+
+
+def rot_styblinski(x):
+    c = [1, -1, 0.5, 2]
+    z = rotate([a - b for a, b in zip(x, c)])
+    return styblinski_tang([v - 2.903534018185960 for v in z])
+
+
+WELLS = [((0.8, 0.15, 0.6), 1.5, 0.04), ((0.25, 0.7, 0.3), 1.0, 0.2),
+         ((0.6, 0.8, 0.85), 1.2, 0.08), ((0.2, 0.2, 0.8), 0.9, 0.15)]
+
+
+def narrow_wells(x):
+    return -sum(depth * math.exp(-sum((a - b) ** 2 for a, b in zip(x, m)) / (2 * w * w))
+                for m, depth, w in WELLS)
+
+
+def hartmann6_in20(x):
+    return hartmann6([x[i] for i in (2, 5, 9, 11, 16, 18)])
+
+
+def mixed(trial):
+    """The mixed space of bo_quality.cc: its value for an Optuna trial."""
+    x0 = trial.suggest_float("x0", 0, 1)
+    x1 = trial.suggest_float("x1", 0, 1)
+    n = trial.suggest_int("n", 1, 20)
+    kind = trial.suggest_categorical("kind", ["linear", "quadratic", "sine"])
+    f = (x0 - 0.35) ** 2 + (x1 - 0.8) ** 2 + ((n - 13) / 10) ** 2
+    if kind == "linear":
+        return f + 0.3
+    if kind == "quadratic":
+        return f + 0.15
+    width = trial.suggest_float("width", 0.1, 10, log=True)
+    return f + 0.05 + 0.2 * (math.log10(width) - 0.3) ** 2
+
+
+def box(bounds, f):
+    """An objective over x0..x{d-1} in `bounds`."""
+    def objective(trial):
+        return f([trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)])
+    return objective
+
+
+# (name, dimension, optimum, objective of an Optuna trial, noise sd)
 FUNCTIONS = [
-    ("branin", [(-5, 10), (0, 15)], 0.397887357729739, branin),
-    ("six_hump_camel", [(-3, 3), (-2, 2)], -1.031628453489877, camel),
-    ("goldstein_price", [(-2, 2), (-2, 2)], 3.0, goldstein_price),
-    ("hartmann3", [(0, 1)] * 3, -3.86278214782076, lambda x: hartmann(x, H3A, H3P)),
-    ("hartmann6", [(0, 1)] * 6, -3.32236801141551, lambda x: hartmann(x, H6A, H6P)),
-    ("rosenbrock5", [(-5, 10)] * 5, 0.0, rosenbrock),
-    ("ackley5", [(-32.768, 32.768)] * 5, 0.0, ackley),
-    ("levy5", [(-10, 10)] * 5, 0.0, levy),
-    ("styblinski_tang5", [(-5, 5)] * 5, -39.16616570377142 * 5, styblinski_tang),
+    ("branin", 2, 0.397887357729739, box([(-5, 10), (0, 15)], branin), 0),
+    ("six_hump_camel", 2, -1.031628453489877, box([(-3, 3), (-2, 2)], camel), 0),
+    ("goldstein_price", 2, 3.0, box([(-2, 2), (-2, 2)], goldstein_price), 0),
+    ("hartmann3", 3, -3.86278214782076, box([(0, 1)] * 3, lambda x: hartmann(x, H3A, H3P)), 0),
+    ("hartmann6", 6, -3.32236801141551, box([(0, 1)] * 6, hartmann6), 0),
+    ("rosenbrock5", 5, 0.0, box([(-5, 10)] * 5, rosenbrock), 0),
+    ("ackley5", 5, 0.0, box([(-32.768, 32.768)] * 5, ackley), 0),
+    ("levy5", 5, 0.0, box([(-10, 10)] * 5, levy), 0),
+    ("styblinski_tang5", 5, -39.16616570377142 * 5, box([(-5, 5)] * 5, styblinski_tang), 0),
+    ("rot_quadratic6", 6, 0.0, box([(-1, 1)] * 6, rot_quadratic), 0),
+    ("rot_styblinski4", 4, -39.16616570377142 * 4, box([(-5, 5)] * 4, rot_styblinski), 0),
+    ("narrow_wells3", 3, -1.500286114560827, box([(0, 1)] * 3, narrow_wells), 0),
+    ("hartmann6_in20", 20, -3.32236801141551, box([(0, 1)] * 20, hartmann6_in20), 0),
+    ("noisy_hartmann6", 6, -3.32236801141551, box([(0, 1)] * 6, hartmann6), 0.1),
+    ("mixed5", 5, 0.05, mixed, 0),
 ]
 
 SAMPLERS = {
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
-    "tpe_mv": lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True),
+    "gp": lambda seed: optuna.samplers.GPSampler(seed=seed),
     "cmaes": lambda seed: optuna.samplers.CmaEsSampler(seed=seed),
 }
 
 
-def run_once(bounds, f, sampler_name, seed, budget):
+def run_once(objective, noise_sd, sampler_name, seed, budget):
+    """Regret input: the noise-free value of the best observed trial."""
     study = optuna.create_study(direction="minimize", sampler=SAMPLERS[sampler_name](seed))
+    rng = np.random.default_rng(seed + 1000)
+    truth = {}
 
-    def objective(trial):
-        x = [trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)]
-        return f(x)
+    def observed(trial):
+        y = objective(trial)
+        truth[trial.number] = y
+        return y + rng.normal(0, noise_sd) if noise_sd > 0 else y
 
-    study.optimize(objective, n_trials=budget)
-    return study.best_value
+    study.optimize(observed, n_trials=budget)
+    return truth[study.best_trial.number]
 
 
 def quantile(values, q):
@@ -128,7 +232,7 @@ def quantile(values, q):
 
 
 def latency(sampler_names):
-    name, bounds, _, f = FUNCTIONS[4]
+    bounds, f = [(0, 1)] * 6, hartmann6
     print("\nSuggestion latency, Hartmann-6 (ms): median and max of 21 ask+suggest")
     print(f"{'sampler':<10} {'trials':>8} {'median':>10} {'max':>10}")
     for sampler_name in sampler_names:
@@ -157,9 +261,11 @@ def latency(sampler_names):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peers", help="the peers' folder (default: $TUNER_PEERS or "
+                        "../shared/peers)")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--tsv")
-    parser.add_argument("--samplers", default="random,tpe,tpe_mv,cmaes")
+    parser.add_argument("--samplers", default="random,tpe,gp,cmaes")
     parser.add_argument("--functions", default="")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--latency-only", action="store_true")
@@ -172,18 +278,19 @@ def main():
     out = open(args.tsv, "w") if args.tsv else None
     if out:
         out.write("function\tsampler\tseed\tregret\n")
+    print(f"Optuna {optuna.__version__} from {Path(optuna.__file__).parent.parent}")
     if not args.latency_only:
-        print(f"Simple regret after 50 (2-D) / 100 (3-6-D) trials, {args.seeds} seeds: "
+        print(f"Simple regret after 50 (2-D) / 100 (3-D and more) trials, {args.seeds} seeds: "
               "median [q25, q75]")
         print(f"{'function':<18} {'sampler':<10} {'median':>12} {'q25':>12} {'q75':>12} "
               f"{'secs/run':>9}")
-        for name, bounds, optimum, f in FUNCTIONS:
+        for name, dimension, optimum, objective, noise_sd in FUNCTIONS:
             if only and name not in only:
                 continue
-            budget = 50 if len(bounds) == 2 else 100
+            budget = 50 if dimension == 2 else 100
             for sampler_name in samplers:
                 start = time.perf_counter()
-                regrets = [run_once(bounds, f, sampler_name, seed, budget) - optimum
+                regrets = [run_once(objective, noise_sd, sampler_name, seed, budget) - optimum
                            for seed in range(args.seeds)]
                 secs = (time.perf_counter() - start) / args.seeds
                 print(f"{name:<18} {sampler_name:<10} {quantile(regrets, 0.5):>12.4g} "
@@ -194,7 +301,7 @@ def main():
                         out.write(f"{name}\t{sampler_name}\t{seed}\t{r!r}\n")
                     out.flush()
     if not args.no_latency:
-        latency(["random", "tpe", "tpe_mv"])
+        latency([s for s in samplers if s != "cmaes"])
     return 0
 
 
