@@ -30,9 +30,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "algorithms/designer.h"
@@ -183,6 +185,46 @@ TestFunction MixedFunction() {
           }};
 }
 
+// The tabular `digits_svc` problem: the cross-validated error of a real model
+// (an SVC on scikit-learn's digits after bucketing the pixels) for every
+// configuration, read from bench/data/digits_svc.tsv (bench/make_digits_table.py
+// writes it). Parameters: `buckets` (discrete), `c` and `g` (integer exponents:
+// C = 10^(c/2), gamma = 10^(g/2)). Optimum: the table's lowest error.
+TestFunction DigitsSvc() {
+  const std::string path = std::string(TUNER_SOURCE_DIR) + "/bench/data/digits_svc.tsv";
+  std::ifstream in(path);
+  std::string header;
+  if (!std::getline(in, header)) {
+    std::fprintf(stderr, "bo_quality: cannot read %s\n", path.c_str());
+    std::exit(1);
+  }
+  auto table = std::make_shared<std::map<std::tuple<int64_t, int64_t, int64_t>, double>>();
+  std::set<int64_t> buckets;
+  int64_t b, c, g;
+  double error;
+  double best = std::numeric_limits<double>::infinity();
+  while (in >> b >> c >> g >> error) {
+    (*table)[{b, c, g}] = error;
+    buckets.insert(b);
+    best = std::min(best, error);
+  }
+  SearchSpace space;
+  ParameterSpec bucket_spec{.name = "buckets", .type = ParameterType::kDiscrete};
+  for (int64_t v : buckets) bucket_spec.values.push_back(v);
+  space.parameters.push_back(bucket_spec);
+  space.parameters.push_back({.name = "c", .type = ParameterType::kInteger, .min = -4, .max = 6});
+  space.parameters.push_back({.name = "g", .type = ParameterType::kInteger, .min = -8, .max = 0});
+  return {"digits_svc", 3, space, best, [table](const Assignment& a) {
+            const auto whole = [&](const char* name) {
+              const ParameterValue& v = a.at(name);
+              return std::holds_alternative<int64_t>(v)
+                         ? std::get<int64_t>(v)
+                         : static_cast<int64_t>(std::llround(std::get<double>(v)));
+            };
+            return table->at({whole("buckets"), whole("c"), whole("g")});
+          }};
+}
+
 std::vector<TestFunction> Functions() {
   std::vector<TestFunction> out;
   out.push_back(Box("branin", {{-5, 10}, {0, 15}}, 0.397887357729739, [](const auto& x) {
@@ -283,6 +325,8 @@ std::vector<TestFunction> Functions() {
   out.push_back(Box("noisy_hartmann6", std::vector<std::pair<double, double>>(6, {0, 1}),
                     kHartmann6Optimum, Hartmann6, 0.1));
   out.push_back(MixedFunction());
+  // A real model on real data.
+  out.push_back(DigitsSvc());
   return out;
 }
 

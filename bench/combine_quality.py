@@ -12,7 +12,7 @@ from collections import defaultdict
 ORDER = ["branin", "six_hump_camel", "goldstein_price", "hartmann3", "hartmann6",
          "rosenbrock5", "ackley5", "levy5", "styblinski_tang5",
          "rot_quadratic6", "rot_styblinski4", "narrow_wells3", "hartmann6_in20",
-         "noisy_hartmann6", "mixed5"]
+         "noisy_hartmann6", "mixed5", "digits_svc"]
 
 
 def quantile(values, q):

@@ -181,6 +181,26 @@ def box(bounds, f):
     return objective
 
 
+def digits_svc():
+    """The tabular real-model problem of bo_quality.cc (bench/make_digits_table.py)."""
+    table = {}
+    with open(Path(__file__).resolve().parent / "data" / "digits_svc.tsv") as f:
+        next(f)
+        for line in f:
+            b, c, g, error = line.split()
+            table[(int(b), int(c), int(g))] = float(error)
+    buckets = sorted({k[0] for k in table})
+
+    def objective(trial):
+        b = trial.suggest_categorical("buckets", buckets)
+        c = trial.suggest_int("c", -4, 6)
+        g = trial.suggest_int("g", -8, 0)
+        return table[(b, c, g)]
+    return objective, min(table.values())
+
+
+DIGITS_SVC, DIGITS_SVC_OPTIMUM = digits_svc()
+
 # (name, dimension, optimum, objective of an Optuna trial, noise sd)
 FUNCTIONS = [
     ("branin", 2, 0.397887357729739, box([(-5, 10), (0, 15)], branin), 0),
@@ -198,6 +218,7 @@ FUNCTIONS = [
     ("hartmann6_in20", 20, -3.32236801141551, box([(0, 1)] * 20, hartmann6_in20), 0),
     ("noisy_hartmann6", 6, -3.32236801141551, box([(0, 1)] * 6, hartmann6), 0.1),
     ("mixed5", 5, 0.05, mixed, 0),
+    ("digits_svc", 3, DIGITS_SVC_OPTIMUM, DIGITS_SVC, 0),
 ]
 
 SAMPLERS = {
