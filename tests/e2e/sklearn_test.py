@@ -2,6 +2,10 @@
 (Debian's python3-sklearn), with trials from a real `tuner serve`: one it
 starts itself ($TUNER_BIN) or one given by address.
 """
+import os
+import pathlib
+import subprocess
+import sys
 import threading
 import unittest
 
@@ -18,6 +22,9 @@ try:
     from tuner_client.integrations.sklearn import TunerSearchCV, study_parameters
 except ImportError as e:
     raise AssertionError(f"needs Debian's python3-sklearn (scripts/setup.sh): {e}") from e
+
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def digits(n=600):
@@ -145,6 +152,19 @@ class TunerSearchCVTest(unittest.TestCase):
             TunerSearchCV(SVC(), {"C": [1, 2]}, scoring=["accuracy", "f1"]).fit(X, y)
         with self.assertRaisesRegex(RuntimeError, "no `tuner` binary"):
             TunerSearchCV(SVC(), {"C": [1, 2]}, tuner_bin="/nonexistent/tuner").fit(X, y)
+
+    def test_the_example_runs_against_a_server_by_address(self):
+        with tuner_client.LocalServer() as server:
+            run = subprocess.run(
+                [sys.executable, str(REPO / "examples" / "sklearn-search" / "search.py"),
+                 "--server", server.address, "--n-trials", "6"],
+                capture_output=True, text=True, timeout=240,
+                env=dict(os.environ, PYTHONPATH=str(REPO / "clients" / "python")))
+            self.assertEqual(run.returncode, 0, run.stderr)
+            study = run.stdout.split("study ")[1].split(":")[0]
+            with tuner_client.Client(server.address) as client:
+                self.assertEqual(len(client.list_trials(study, "COMPLETED")), 6)
+        self.assertRegex(run.stdout, r"test accuracy of the refit best estimator: 0\.9")
 
 
 if __name__ == "__main__":
