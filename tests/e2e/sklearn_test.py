@@ -17,6 +17,7 @@ try:
     from sklearn.datasets import load_digits
     from sklearn.metrics import accuracy_score
     from sklearn.model_selection import GridSearchCV, ParameterGrid, train_test_split
+    from sklearn.linear_model import SGDClassifier
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.svm import SVC
     from tuner_client.integrations.sklearn import TunerSearchCV, study_parameters
@@ -111,6 +112,19 @@ class TunerSearchCVTest(unittest.TestCase):
         self.assertEqual(len(seen), 6, "the grid's size is the default n_trials")
         for params in seen:
             self.assertIs(type(params["n_neighbors"]), int)
+
+    def test_hyperband_gives_its_resource_to_the_estimator(self):
+        X_train, _, y_train, _ = digits(300)
+        search = TunerSearchCV(
+            SGDClassifier(tol=None, random_state=0), {"alpha": loguniform(1e-5, 1e-1)},
+            n_trials=6, cv=2, random_state=2,
+            algorithm={"name": "hyperband", "resource": {"name": "max_iter", "min": 1,
+                                                         "max": 9}})
+        search.fit(X_train, y_train)
+        budgets = [p["max_iter"] for p in search.cv_results_["params"]]
+        self.assertTrue(all(type(b) is int and 1 <= b <= 9 for b in budgets), budgets)
+        self.assertGreater(len(set(budgets)), 1, budgets)
+        self.assertEqual(list(search.cv_results_["param_max_iter"]), budgets)
 
     def test_a_stopping_rule_ends_poor_candidates_after_their_first_fold(self):
         X_train, _, y_train, _ = digits(400)

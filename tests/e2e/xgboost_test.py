@@ -98,7 +98,7 @@ class CallbackTest(unittest.TestCase):
 class ExampleTest(ExampleRun):
 
     def test_tuner_run_stops_some_boosters_early(self):
-        study, spec = self.copy_study("xgboost", max_trials=6)
+        study, spec = self.copy_study("xgboost", max_trials=4)
         summary, _ = self.run_study(study)
         counts = summary["trials"]
         self.assertEqual(counts["completed"] + counts["stopped"], spec["max_trials"], summary)

@@ -32,6 +32,9 @@ names) map to the study format's parameter types (docs/integrations.md):
   ``randint(low, high)``: ``integer`` in [low, high - 1];
 - a dict in the study format without its name, e.g.
   ``{"type": "double", "min": 1e-4, "max": 1, "scale": "log"}``.
+
+With ``algorithm={"name": "hyperband", "resource": {"name": "max_iter", ...}}``
+the resource is given to the estimator as the parameter of that name.
 """
 
 import math
@@ -138,6 +141,8 @@ def study_parameters(param_distributions):
                 out[name] = constants[name]
             elif name in trial_parameters:  # absent: a condition ("when") left it out
                 out[name] = decoders[name](trial_parameters[name])
+        for name, value in trial_parameters.items():  # hyperband's resource
+            out.setdefault(name, value)
         return out
     return parameters, constants, decode
 
