@@ -43,6 +43,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Mapping
 
 from . import require
@@ -145,10 +146,6 @@ def study_parameters(param_distributions):
             out.setdefault(name, value)
         return out
     return parameters, constants, decode
-
-
-class _Aborted(Exception):
-    pass
 
 
 class TunerSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -389,12 +386,10 @@ class TunerSearchCV(MetaEstimatorMixin, BaseEstimator):
             scores = padded(which)
             for k in range(folds):
                 results[f"split{k}_{which}_score"] = scores[:, k]
-            with np.errstate(all="ignore"):
-                import warnings
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    results[f"mean_{which}_score"] = np.nanmean(scores, axis=1)
-                    results[f"std_{which}_score"] = np.nanstd(scores, axis=1)
+            with warnings.catch_warnings():  # a row of NaN (no fold ran) stays NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                results[f"mean_{which}_score"] = np.nanmean(scores, axis=1)
+                results[f"std_{which}_score"] = np.nanstd(scores, axis=1)
         # Rank: completed trials by mean score (ties share the lower rank),
         # then every other trial.
         mean = results["mean_test_score"]
