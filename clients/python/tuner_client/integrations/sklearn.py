@@ -48,7 +48,7 @@ from collections.abc import Mapping
 
 from . import require
 
-_sk = require("sklearn", "sklearn", "python3-sklearn")
+require("sklearn", "sklearn", "python3-sklearn")  # a clear ImportError first
 import numpy as np  # noqa: E402  (scikit-learn brings numpy)
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier  # noqa: E402
 from sklearn.metrics import check_scoring  # noqa: E402
