@@ -12,7 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libspdlog-dev catch2 libnlopt-cxx-dev libcli11-dev
   libssl-dev openssl
   python3 python3-grpcio python3-protobuf python3-setuptools python3-wheel python3-pip python3-venv
-  python3-torch python3-sklearn python3-numpy
+  python3-torch python3-sklearn python3-numpy python3-xgboost
 )
 scripts/install_packages.sh "${PACKAGES[@]}"
 

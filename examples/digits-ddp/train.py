@@ -16,14 +16,16 @@ Training: a one-hidden-layer MLP (`hidden_units` ReLUs) with SGD + momentum
 all-reduces (averages) the gradients after every backward pass, so all ranks
 take the same steps and hold the same weights. The chief evaluates on the
 validation set after every epoch and reports `val_accuracy` and `loss`
-through the Python client; when the service says stop, the chief broadcasts
-the decision and every rank leaves the loop together.
+through `tuner_client.integrations.torch.TrialLoop`, which broadcasts the
+service's stop decision so that every rank leaves the loop together.
 
-At the end each rank writes the SHA-256 of its parameters to
-`$TUNER_OUTPUT_DIR/params-rank<R>.sha256`: equal files show that the ranks
-trained one model together.
+At the end each rank saves its weights to `model-rank<R>.pt` and their
+SHA-256 to `params-rank<R>.sha256` in the trial's directory
+(`$TUNER_OUTPUT_DIR`, `TrialLoop.checkpoint_dir`): equal checksums show that
+the ranks trained one model together.
 
-Run alone (one process, no service) it just trains and prints each epoch:
+Run alone (one process, no service) it just trains and prints each epoch,
+and writes its files to the current directory:
 
     /usr/bin/python3 train.py --learning_rate=0.05 --hidden_units=64 --input_buckets=4
 """
@@ -41,6 +43,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch.nn.parallel import DistributedDataParallel
+from tuner_client.integrations.torch import TrialLoop
 
 DEFAULTS = {"learning_rate": 0.05, "hidden_units": 64, "input_buckets": 8, "epochs": 6}
 DATA_SEED = 0     # the train/validation split
@@ -109,14 +112,10 @@ def main(argv=None):
         dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
         log(f"joined the process group: rank {rank} of {world} "
             f"via {os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}")
-    is_chief = rank == 0
-
-    trial = None
-    if is_chief and os.environ.get("TUNER_TRIAL_ID"):
-        import tuner_client
-        trial = tuner_client.current_trial()
-
-    try:
+    # TrialLoop: the chief reports each epoch; a stop from the service is
+    # broadcast so that every rank leaves the loop at the same epoch. It
+    # completes the trial at the end of the block (fails it on an exception).
+    with TrialLoop() as loop:
         x_train, y_train, x_val, y_val = load_data(int(args.input_buckets))
         x_mine, y_mine = shard(x_train, y_train, rank, world)
         log(f"training on shard {rank} of {world}: {len(x_mine)} of {len(x_train)} examples "
@@ -134,7 +133,7 @@ def main(argv=None):
         optimizer = torch.optim.SGD(net.parameters(), lr=args.learning_rate, momentum=0.9)
         shuffle = torch.Generator().manual_seed(MODEL_SEED + rank)
 
-        for epoch in range(1, args.epochs + 1):
+        for epoch in loop.epochs(args.epochs):
             start = time.monotonic()
             net.train()
             order = torch.randperm(len(x_mine), generator=shuffle)
@@ -144,37 +143,26 @@ def main(argv=None):
                 F.cross_entropy(net(x_mine[batch]), y_mine[batch]).backward()
                 optimizer.step()
 
-            stop = torch.zeros(1)
-            if is_chief:
+            metrics = {}
+            if loop.is_chief:
                 model.eval()
                 with torch.no_grad():
                     logits = model(x_val)
-                    loss = F.cross_entropy(logits, y_val).item()
-                    accuracy = (logits.argmax(1) == y_val).float().mean().item()
-                print(f"epoch {epoch}: val_accuracy={accuracy:.4f} loss={loss:.4f} "
-                      f"({time.monotonic() - start:.2f} s)", flush=True)
-                if trial is not None and trial.report(epoch, val_accuracy=accuracy, loss=loss):
-                    log(f"the service says stop after epoch {epoch}")
-                    stop[0] = 1
-            if distributed:
-                dist.broadcast(stop, src=0)  # every rank leaves the loop together
-            if stop[0]:
-                break
+                    metrics = {"val_accuracy": (logits.argmax(1) == y_val).float().mean().item(),
+                               "loss": F.cross_entropy(logits, y_val).item()}
+                print(f"epoch {epoch}: val_accuracy={metrics['val_accuracy']:.4f} "
+                      f"loss={metrics['loss']:.4f} ({time.monotonic() - start:.2f} s)", flush=True)
+            if loop.report(epoch, **metrics):
+                log(f"the service says stop after epoch {epoch}")
 
         checksum = parameter_checksum(model)
         log(f"final parameters sha256 {checksum}")
-        out_dir = os.environ.get("TUNER_OUTPUT_DIR")
-        if out_dir:
-            with open(os.path.join(out_dir, f"params-rank{rank}.sha256"), "w") as f:
-                f.write(checksum + "\n")
+        # The trial's directory ($TUNER_OUTPUT_DIR; the current one when run by hand).
+        torch.save(model.state_dict(), loop.checkpoint_path(f"model-rank{rank}.pt"))
+        with open(loop.checkpoint_path(f"params-rank{rank}.sha256"), "w") as f:
+            f.write(checksum + "\n")
         if distributed:
             dist.barrier()  # the checksums are written before the chief completes
-    except Exception as e:
-        if trial is not None:
-            trial.fail(f"{type(e).__name__}: {e}")
-        raise
-    if trial is not None:
-        trial.complete()  # the last report; STOPPED when the service said stop
     if distributed:
         dist.destroy_process_group()
 

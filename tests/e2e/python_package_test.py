@@ -42,8 +42,13 @@ ASK_TELL = textwrap.dedent('''
                 break
         trial.complete()
     best, = client.best_trials("pkg")
+    # The integrations are installed, and importing the client loads none of
+    # their frameworks.
+    frameworks = sorted(m for m in ("xgboost", "torch", "sklearn") if m in sys.modules)
+    import tuner_client.integrations.torch
     print(json.dumps({"client": tuner_client.__file__, "types": seen, "best": best.id,
-                      "metrics": best.metrics}))
+                      "metrics": best.metrics, "frameworks": frameworks,
+                      "integrations": tuner_client.integrations.torch.__file__}))
 ''')
 
 
@@ -99,6 +104,8 @@ class PythonPackageTest(unittest.TestCase):
         for types in result["types"]:
             self.assertEqual(types, {"lr": "float", "epochs": "int", "units": "int"})
         self.assertIn("acc", result["metrics"])
+        self.assertEqual(result["frameworks"], [])
+        self.assertTrue(result["integrations"].startswith(str(venv)), result["integrations"])
         # pip knows it, with the version of the project.
         show = self.run_ok(python, "-m", "pip", "show", "tuner-client")
         self.assertIn("Name: tuner-client", show.stdout)

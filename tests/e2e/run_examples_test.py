@@ -191,6 +191,8 @@ class DigitsDdpTest(ExampleRun):
                     for r in (0, 1)]
             self.assertRegex(sums[0], r"^[0-9a-f]{64}$")
             self.assertEqual(sums[0], sums[1], f"trial {t}: the ranks' parameters differ")
+            for r in (0, 1):  # TrialLoop.checkpoint_path: in the trial's directory
+                self.assertTrue((self.trial_dir("digits-ddp", t) / f"model-rank{r}.pt").is_file())
             initial = re.search(r"initial parameters sha256 ([0-9a-f]{64})", worker).group(1)
             self.assertNotEqual(initial, sums[1], f"trial {t}: the parameters never changed")
             self.assertIn(f"final parameters sha256 {sums[0]}", chief)

@@ -23,6 +23,7 @@ from .errors import (AlreadyExistsError, DeadlineExceededError, FailedPreconditi
                      InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError,
                      ResourceExhaustedError, TunerError, UnauthenticatedError,
                      UnavailableError)
+from .local_server import LocalServer
 from .trainer import complete, current_trial, parameters, report
 
 __all__ = [
@@ -30,5 +31,5 @@ __all__ = [
     "TunerError", "NotFoundError", "AlreadyExistsError", "InvalidArgumentError",
     "FailedPreconditionError", "ResourceExhaustedError", "PermissionDeniedError",
     "UnavailableError", "DeadlineExceededError", "InternalError", "UnauthenticatedError",
-    "current_trial", "parameters", "report", "complete",
+    "current_trial", "parameters", "report", "complete", "LocalServer",
 ]
