@@ -23,7 +23,8 @@ from .errors import (AlreadyExistsError, DeadlineExceededError, FailedPreconditi
                      InternalError, InvalidArgumentError, NotFoundError, PermissionDeniedError,
                      ResourceExhaustedError, TunerError, UnauthenticatedError,
                      UnavailableError)
-from .trainer import complete, current_trial, parameters, report
+from .trainer import (complete, current_trial, latest_checkpoint, log_artifact, parameters,
+                      report, save_checkpoint)
 
 __all__ = [
     "Client", "Study", "Trial", "Measurement", "Suggestions", "FINAL_STATES",
@@ -31,4 +32,5 @@ __all__ = [
     "FailedPreconditionError", "ResourceExhaustedError", "PermissionDeniedError",
     "UnavailableError", "DeadlineExceededError", "InternalError", "UnauthenticatedError",
     "current_trial", "parameters", "report", "complete",
+    "log_artifact", "save_checkpoint", "latest_checkpoint",
 ]
