@@ -46,6 +46,9 @@ struct ParameterSpec {
   // study are taken to have had (docs/lifecycle.md, editing a study). Inside
   // the parameter's domain; unset = none.
   std::optional<ParameterValue> default_value;
+  // `role`: "model" (default) or "preprocessing" (docs/artifacts.md): what
+  // `tuner export` marks the parameter as. No effect on the search.
+  bool preprocessing = false;
 
   // Number of distinct values; 0 for kDouble (continuous).
   int64_t Cardinality() const;

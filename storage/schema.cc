@@ -45,7 +45,7 @@ namespace {
 //
 // Version 8: studies.spec_versions_json, the versions of an edited study's
 // spec (what changed, when; StudyRecord::spec_versions_json).
-constexpr std::array<absl::string_view, 8> kMigrations = {
+constexpr std::array<absl::string_view, 9> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -160,6 +160,24 @@ CREATE TABLE study_runs (
 )sql",
     R"sql(
 ALTER TABLE studies ADD COLUMN spec_versions_json TEXT NOT NULL DEFAULT '[]';
+)sql",
+    R"sql(
+CREATE TABLE artifacts (
+  study_id INTEGER NOT NULL,
+  trial_id INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  rank TEXT NOT NULL,
+  checkpoint TEXT NOT NULL,
+  removed INTEGER NOT NULL,
+  create_time REAL NOT NULL,
+  PRIMARY KEY (study_id, trial_id, attempt, path),
+  FOREIGN KEY (study_id, trial_id) REFERENCES trials (study_id, trial_id) ON DELETE CASCADE
+) WITHOUT ROWID;
 )sql",
 };
 

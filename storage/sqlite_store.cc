@@ -127,8 +127,14 @@ class SqliteStore final : public Store {
                             const std::string& client_id) override;
   absl::Status AssignTrial(const std::string& study, int64_t trial_id,
                            const std::string& client_id) override;
+  absl::Status PutArtifacts(const std::string& study, int64_t trial_id,
+                            const std::vector<ArtifactRecord>& artifacts) override;
+  absl::StatusOr<std::vector<ArtifactRecord>> ListArtifacts(const std::string& study,
+                                                            int64_t trial_id) override;
 
  private:
+  // NotFound unless the trial exists.
+  absl::Status CheckTrialExists(int64_t study_row, const std::string& study, int64_t trial_id);
   // The helpers below expect mu_ to be held.
   absl::Status CheckWritable(absl::string_view operation) const;
   absl::StatusOr<int64_t> StudyRowId(const std::string& study);
@@ -656,6 +662,80 @@ absl::Status SqliteStore::DeleteRun(const std::string& study, const std::string&
   TUNER_STORE_RETURN_IF_ERROR(remove.BindAll(study_row, run_id));
   TUNER_STORE_RETURN_IF_ERROR(remove.Run());
   return txn.Commit();
+}
+
+absl::Status SqliteStore::CheckTrialExists(int64_t study_row, const std::string& study,
+                                           int64_t trial_id) {
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select, db_->Prepare("SELECT 1 FROM trials WHERE study_id = ? AND trial_id = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row, trial_id));
+  TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return TrialNotFound(study, trial_id);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::PutArtifacts(const std::string& study, int64_t trial_id,
+                                       const std::vector<ArtifactRecord>& artifacts) {
+  for (const ArtifactRecord& a : artifacts) {
+    if (a.path.empty()) return absl::InvalidArgumentError("artifact path is empty");
+    if (a.kind.empty()) return absl::InvalidArgumentError("artifact kind is empty: " + a.path);
+    if (a.size < 0 || a.step < 0 || a.attempt < 1) {
+      return absl::InvalidArgumentError("artifact size and step must be >= 0 and attempt >= 1: " +
+                                        a.path);
+    }
+    TUNER_STORE_RETURN_IF_ERROR(CheckFiniteTime(a.create_time, "artifact create_time"));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("PutArtifacts"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_RETURN_IF_ERROR(CheckTrialExists(study_row, study, trial_id));
+  const double now = Now();
+  for (const ArtifactRecord& a : artifacts) {
+    TUNER_STORE_ASSIGN_OR_RETURN(
+        Statement insert,
+        db_->Prepare("INSERT OR REPLACE INTO artifacts (study_id, trial_id, attempt, path, kind, "
+                     "step, size, sha256, rank, checkpoint, removed, create_time) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(
+        study_row, trial_id, static_cast<int64_t>(a.attempt), a.path, a.kind, a.step, a.size,
+        a.sha256, a.rank, a.checkpoint, static_cast<int64_t>(a.removed ? 1 : 0),
+        a.create_time == 0 ? now : a.create_time));
+    TUNER_STORE_RETURN_IF_ERROR(insert.Run());
+  }
+  return txn.Commit();
+}
+
+absl::StatusOr<std::vector<ArtifactRecord>> SqliteStore::ListArtifacts(const std::string& study,
+                                                                       int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_, Transaction::Kind::kRead));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_RETURN_IF_ERROR(CheckTrialExists(study_row, study, trial_id));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select,
+      db_->Prepare("SELECT path, kind, step, size, sha256, rank, attempt, checkpoint, removed, "
+                   "create_time FROM artifacts WHERE study_id = ? AND trial_id = ? "
+                   "ORDER BY attempt, step, path"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row, trial_id));
+  std::vector<ArtifactRecord> artifacts;
+  while (true) {
+    TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    artifacts.push_back({.path = select.Text(0),
+                         .kind = select.Text(1),
+                         .step = select.Int(2),
+                         .size = select.Int(3),
+                         .sha256 = select.Text(4),
+                         .rank = select.Text(5),
+                         .attempt = static_cast<int>(select.Int(6)),
+                         .checkpoint = select.Text(7),
+                         .removed = select.Int(8) != 0,
+                         .create_time = select.Double(9)});
+  }
+  TUNER_STORE_RETURN_IF_ERROR(txn.Commit());
+  return artifacts;
 }
 
 absl::Status SqliteStore::SetTrialRunner(const std::string& study, int64_t trial_id,

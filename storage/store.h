@@ -50,6 +50,29 @@ struct RunRecord {
   double heartbeat_time = 0.0;
 };
 
+// A file a trial produced (docs/artifacts.md): a checkpoint, a model, fitted
+// preprocessing, ... The file stays where the trainer wrote it; the store
+// keeps what it is and its hash. One record per (trial, attempt, path).
+struct ArtifactRecord {
+  // Relative to the output directory of the attempt that wrote it
+  // (TUNER_OUTPUT_DIR), or absolute for a file outside it.
+  std::string path;
+  std::string kind;    // "checkpoint", "model", "preprocessing", or free text
+  int64_t step = 0;    // checkpoints: the training step; 0 otherwise
+  int64_t size = 0;    // bytes
+  std::string sha256;  // lowercase hex
+  std::string rank;    // the rank that wrote it, e.g. "chief-0"; "" = unknown
+  // The trial attempt that wrote it (1, 2, ...); StudyApi::LogArtifacts
+  // fills in 0 as the trial's current attempt.
+  int attempt = 1;
+  // Checkpoints: what TUNER_RESTORE_FROM names for this step (the file or
+  // directory given to save_checkpoint, or "checkpoints/<step>"), on the
+  // same base as `path`. "" otherwise.
+  std::string checkpoint;
+  bool removed = false;      // deleted by checkpoint retention
+  double create_time = 0.0;  // seconds since the Unix epoch
+};
+
 struct TrialFilter {
   std::vector<TrialState> states;  // empty = all states
   std::string client_id;           // "" = any client
@@ -135,6 +158,16 @@ class Store {
   virtual absl::Status SetTrialRunner(const std::string& study, int64_t trial_id,
                                       const std::string& runner,
                                       const std::string& command = "") = 0;
+
+  // Inserts the trial's artifact records, or replaces those with the same
+  // (attempt, path). Allowed whatever the trial's state (the runner records
+  // files after the trainer finished). NotFound for an unknown trial;
+  // InvalidArgument for an empty path or kind, or a negative size or step.
+  virtual absl::Status PutArtifacts(const std::string& study, int64_t trial_id,
+                                    const std::vector<ArtifactRecord>& artifacts) = 0;
+  // The trial's artifact records by (attempt, step, path), removed ones too.
+  virtual absl::StatusOr<std::vector<ArtifactRecord>> ListArtifacts(const std::string& study,
+                                                                    int64_t trial_id) = 0;
 };
 
 }  // namespace tuner

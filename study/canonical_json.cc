@@ -48,6 +48,7 @@ Json ParameterToJson(const ParameterSpec& p) {
     out["when"] = std::move(when);
   }
   if (p.default_value) out["default"] = ValueToJson(*p.default_value);
+  if (p.preprocessing) out["role"] = "preprocessing";
   return out;
 }
 
@@ -63,6 +64,7 @@ Json TrainerToJson(const TrainerSpec& t) {
   out["timeout_s"] = t.timeout_s;
   // Only when set, so that studies without retries keep their canonical form.
   if (t.max_retries > 0) out["max_retries"] = t.max_retries;
+  if (t.keep_checkpoints != 2) out["keep_checkpoints"] = t.keep_checkpoints;
   Json metrics = Json::object();
   metrics["source"] = ToString(t.metrics.source);
   if (!t.metrics.pattern.empty()) metrics["pattern"] = t.metrics.pattern;

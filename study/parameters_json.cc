@@ -18,8 +18,8 @@ constexpr int64_t kMaxExactInteger = int64_t{1} << 53;
 constexpr size_t kMaxListedValues = 10;
 
 const std::vector<std::string>& ParameterKeys() {
-  static const auto* keys = new std::vector<std::string>{"name",   "type",  "min",  "max",
-                                                         "values", "scale", "when", "default"};
+  static const auto* keys = new std::vector<std::string>{
+      "name", "type", "min", "max", "values", "scale", "when", "default", "role"};
   return *keys;
 }
 
@@ -151,6 +151,16 @@ void ParametersParser::ParseOne(size_t index, const Json& value, SearchSpace* sp
       // `default`: a value of the parameter itself (checked as a `when` value is).
       if (const Json* def = reader.Find("default"); def != nullptr && values_ok) {
         spec.default_value = ParseConditionValue(*def, reader.PathOf("default"), spec);
+      }
+    }
+  }
+  if (const Json* role = reader.Find("role")) {
+    const std::string role_path = reader.PathOf("role");
+    if (std::optional<std::string> r = ReadString(*role, role_path, faults_)) {
+      if (*r == "preprocessing") {
+        spec.preprocessing = true;
+      } else if (*r != "model") {
+        faults_->Add(role_path, "expected \"model\" or \"preprocessing\", got \"" + *r + "\"");
       }
     }
   }

@@ -82,6 +82,7 @@ struct ResourcesSpec {
 };
 
 inline constexpr int kMaxTrainerRetries = 100;
+inline constexpr int kMaxKeepCheckpoints = 100000;
 
 struct TrainerSpec {
   std::vector<std::string> command;  // required, non-empty
@@ -92,6 +93,9 @@ struct TrainerSpec {
   // A trial whose cluster fails is launched again, with the same parameters,
   // up to this many times before it is FAILED (0..kMaxTrainerRetries).
   int max_retries = 0;
+  // Checkpoint retention (docs/artifacts.md): the files of a trial's last N
+  // checkpoint steps are kept, older ones deleted (0 = keep every one).
+  int keep_checkpoints = 2;
   MetricsSpec metrics;
   SlurmSpec slurm;          // backend slurm only
   ResourcesSpec resources;  // backend local only

@@ -316,7 +316,7 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
   }
   ObjectReader reader(value, path,
                       {"command", "cluster", "env", "backend", "timeout_s", "max_retries",
-                       "metrics", "slurm", "resources"},
+                       "keep_checkpoints", "metrics", "slurm", "resources"},
                       faults);
   ParseCommand(reader, faults, trainer);
   if (const Json* cluster = reader.Object("cluster")) {
@@ -340,6 +340,7 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
   }
   // Integer() names the path and the bounds in its fault.
   reader.Integer("max_retries", 0, kMaxTrainerRetries, &trainer->max_retries);
+  reader.Integer("keep_checkpoints", 0, kMaxKeepCheckpoints, &trainer->keep_checkpoints);
   if (const Json* metrics = reader.Object("metrics")) {
     ParseMetrics(*metrics, reader.PathOf("metrics"), faults, &trainer->metrics);
   }

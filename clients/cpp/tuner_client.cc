@@ -413,6 +413,29 @@ absl::StatusOr<v1::Trial> TunerClient::SetTrialRunner(const std::string& study, 
                                                            req);
 }
 
+absl::StatusOr<std::vector<v1::Artifact>> TunerClient::LogArtifacts(
+    const std::string& study, int64_t trial_id, const std::vector<v1::Artifact>& artifacts) {
+  v1::LogArtifactsRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  for (const v1::Artifact& a : artifacts) *req.add_artifacts() = a;
+  auto resp = impl_->Call<v1::LogArtifactsRequest, v1::LogArtifactsResponse>(
+      &v1::StudyService::Stub::LogArtifacts, req);
+  if (!resp.ok()) return resp.status();
+  return std::vector<v1::Artifact>(resp->removed().begin(), resp->removed().end());
+}
+
+absl::StatusOr<std::vector<v1::Artifact>> TunerClient::ListArtifacts(const std::string& study,
+                                                                     int64_t trial_id) {
+  v1::ListArtifactsRequest req;
+  req.set_study(study);
+  req.set_trial_id(trial_id);
+  auto resp = impl_->Call<v1::ListArtifactsRequest, v1::ListArtifactsResponse>(
+      &v1::StudyService::Stub::ListArtifacts, req);
+  if (!resp.ok()) return resp.status();
+  return std::vector<v1::Artifact>(resp->artifacts().begin(), resp->artifacts().end());
+}
+
 absl::StatusOr<v1::ListTrialsResponse> TunerClient::ListTrialsPage(
     const v1::ListTrialsRequest& request) {
   return impl_->Call<v1::ListTrialsRequest, v1::ListTrialsResponse>(

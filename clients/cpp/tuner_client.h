@@ -110,6 +110,12 @@ class TunerClient {
                                                     const std::vector<v1::TrialState>& states = {},
                                                     bool with_measurements = true);
   absl::StatusOr<v1::ListTrialsResponse> ListTrialsPage(const v1::ListTrialsRequest& request);
+  // Records a trial's files (docs/artifacts.md); returns the checkpoint
+  // records retention marked removed (the caller deletes those files).
+  absl::StatusOr<std::vector<v1::Artifact>> LogArtifacts(
+      const std::string& study, int64_t trial_id, const std::vector<v1::Artifact>& artifacts);
+  absl::StatusOr<std::vector<v1::Artifact>> ListArtifacts(const std::string& study,
+                                                          int64_t trial_id);
   absl::StatusOr<std::vector<v1::Trial>> GetBestTrials(const std::string& study);
   // See RetryTrials in tuner.proto.
   absl::StatusOr<std::vector<v1::Trial>> RetryTrials(const std::string& study,

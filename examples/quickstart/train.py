@@ -9,7 +9,10 @@ bucket. Everything is deterministic for given hyperparameters.
 
 Launched by the service (`--name=value` arguments, TUNER_* environment), it
 reports `val_accuracy` and `loss` after every epoch, stops early when told,
-and completes the trial. Imported, `train(params, report)` does the work.
+saves its fitted preprocessing (the bucket boundaries) and the model under
+$TUNER_OUTPUT_DIR/artifacts/ (recorded with the service: `tuner export`
+hands them to predict.py), and completes the trial. Imported,
+`train(params, report)` does the work.
 """
 
 import json
@@ -65,10 +68,34 @@ def evaluate(weights, bias, examples):
     return loss / len(examples), correct / len(examples)
 
 
-def train(params, report=None):
+def preprocessing_state(buckets):
+    """The fitted preprocessing: the range the buckets cut and their count
+    (and, for people, the boundaries between them)."""
+    width = (HIGH - LOW) / buckets
+    return {"low": LOW, "high": HIGH, "buckets": buckets,
+            "boundaries": [LOW + k * width for k in range(1, buckets)]}
+
+
+def save(save_dir, buckets, weights, bias, val_set):
+    """Writes artifacts/preprocessing/buckets.json and artifacts/model/model.json
+    under save_dir: what predict.py needs to predict as the trial evaluated;
+    and artifacts/evaluation/val_predictions.json, this evaluation's own
+    predictions on the validation set, to check a bundle against."""
+    predictions = [int(sigmoid(weights[i] + weights[j] + bias) >= 0.5) for (i, j), _ in val_set]
+    for kind, name, state in (("preprocessing", "buckets.json", preprocessing_state(buckets)),
+                              ("model", "model.json", {"weights": weights, "bias": bias}),
+                              ("evaluation", "val_predictions.json", predictions)):
+        folder = os.path.join(save_dir, "artifacts", kind)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(state, f)
+
+
+def train(params, report=None, save_dir=None):
     """Trains with `params` (missing ones take DEFAULTS) and returns the final
     metrics {"val_accuracy", "loss"}. After each epoch calls
-    `report(epoch, val_accuracy=..., loss=...)`; a true result stops early."""
+    `report(epoch, val_accuracy=..., loss=...)`; a true result stops early.
+    With `save_dir`, saves the preprocessing and the model there (save())."""
     p = dict(DEFAULTS)
     p.update(params)
     lr = float(p["learning_rate"])
@@ -113,6 +140,8 @@ def train(params, report=None):
         metrics = {"val_accuracy": val_accuracy, "loss": loss}
         if report is not None and report(epoch, **metrics):
             break
+    if save_dir:
+        save(save_dir, buckets, weights, bias, val_set)
     return metrics
 
 
@@ -132,7 +161,8 @@ def main(argv=None):
         tuner_client = _import_client()
         trial = tuner_client.current_trial()
         try:
-            metrics = train(tuner_client.parameters(argv), report=trial.report)
+            metrics = train(tuner_client.parameters(argv), report=trial.report,
+                            save_dir=os.environ.get("TUNER_OUTPUT_DIR"))
         except Exception as e:
             trial.fail(f"{type(e).__name__}: {e}")
             raise

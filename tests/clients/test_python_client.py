@@ -6,6 +6,7 @@ test gets a fresh SQLite file and a server on 127.0.0.1:0; tearDown stops it.
 """
 
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -368,6 +369,56 @@ class TrialTest(ServerTestCase):
         self.assertEqual((stored.state, stored.measurements), ("ACTIVE", []))
         with self.assertRaises(TypeError):
             trial.report(1, acc="high")
+
+    def test_artifacts_checkpoints_and_retention(self):
+        trial = self.client.suggest("t", 1, client_id="a")[0]
+        out = self.tmp / "out"
+        (out / "ckpt").mkdir(parents=True)
+        model = out / "model.bin"
+        model.write_bytes(b"m")
+        outside = self.tmp / "outside.txt"
+        outside.write_text("x")
+        launched = {"TUNER_OUTPUT_DIR": str(out), "TUNER_TASK_TYPE": "worker",
+                    "TUNER_TASK_INDEX": "1"}
+        with mock.patch.dict(os.environ, launched):
+            for step in (1, 2, 3):
+                d = out / "ckpt" / str(step)
+                d.mkdir()
+                (d / "w").write_bytes(bytes([step]) * 10)
+                trial.save_checkpoint(d, step)
+            trial.log_artifact(model, kind="model")
+            trial.log_artifact(outside, kind="preprocessing")
+            with self.assertRaises(FileNotFoundError):
+                trial.log_artifact(out / "nope")
+            with self.assertRaises(ValueError):
+                trial.log_artifact(model, kind="checkpoint")
+            with self.assertRaises(ValueError):
+                trial.save_checkpoint(model, -1)
+        # keep_checkpoints defaults to 2: step 1 is removed, on disk and in its record.
+        self.assertFalse((out / "ckpt" / "1").exists())
+        self.assertTrue((out / "ckpt" / "2" / "w").exists())
+        records = {a.path: a for a in self.client.list_artifacts("t", trial.id)}
+        self.assertTrue(records["ckpt/1/w"].removed)
+        self.assertFalse(records["ckpt/3/w"].removed)
+        self.assertEqual((records["ckpt/3/w"].step, records["ckpt/3/w"].checkpoint),
+                         (3, "ckpt/3"))
+        self.assertEqual(records["model.bin"].kind, "model")
+        self.assertEqual(records["model.bin"].rank, "worker-1")
+        self.assertEqual(records["model.bin"].sha256, hashlib.sha256(b"m").hexdigest())
+        self.assertEqual(records["model.bin"].attempt, 1)
+        self.assertEqual(records[str(outside.resolve())].kind, "preprocessing")  # absolute
+
+        # The runner's TUNER_RESTORE_FROM, when it exists; else absolute records only.
+        self.assertIsNone(trial.latest_checkpoint())
+        with mock.patch.dict(os.environ, {"TUNER_RESTORE_FROM": str(out / "ckpt" / "3")}):
+            self.assertEqual(trial.latest_checkpoint(), str(out / "ckpt" / "3"))
+        ask_tell = self.tmp / "ck9"
+        ask_tell.mkdir()
+        (ask_tell / "w").write_bytes(b"9")
+        trial.save_checkpoint(ask_tell, 9)
+        self.assertEqual(trial.latest_checkpoint(), str(ask_tell.resolve()))
+        with self.assertRaises(tuner_client.NotFoundError):
+            self.client.list_artifacts("t", 999)
 
     def test_create_trial(self):
         # An int for a double parameter and an integral float for an integer

@@ -336,5 +336,41 @@ class ResumeTest(ExampleRun):
         self.assertEqual(self.trials("quickstart"), now)
 
 
+class ExportTest(ExampleRun):
+    """The serving hand-off (docs/artifacts.md): quickstart's best trial,
+    exported, predicts in a fresh process exactly as the trial evaluated."""
+
+    def test_exported_bundle_predicts_like_the_trial(self):
+        study, _ = self.copy_study("quickstart", max_trials=3)
+        summary, _ = self.run_study(study)
+        self.assertEqual(summary["trials"]["completed"], 3, summary)
+        bundle = self.tmp / "bundle"
+        self.tuner("export", "quickstart", bundle, "--db", self.db, "--output-dir",
+                   self.trials_dir)
+        self.assertIn("ok", self.tuner("verify-export", bundle).stdout)
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        self.assertEqual(manifest["trial"], summary["best"]["trial"])
+        roles = {p["name"]: p["role"] for p in manifest["parameters"]}
+        self.assertEqual(roles["input_buckets"], "preprocessing")
+        self.assertEqual(roles["learning_rate"], "model")
+        kinds = sorted(f["kind"] for f in manifest["files"])
+        self.assertEqual(kinds, ["evaluation", "model", "preprocessing"])
+        buckets = json.loads((bundle / "artifacts/preprocessing/buckets.json").read_text())
+        best_buckets = [p["value"] for p in manifest["parameters"]
+                        if p["name"] == "input_buckets"][0]
+        self.assertEqual(buckets["buckets"], best_buckets)
+
+        # A fresh process with nothing but the bundle (and the data's seed).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TUNER_")}
+        out = subprocess.run(["/usr/bin/python3", str(EXAMPLES / "quickstart" / "predict.py"),
+                              str(bundle), "--json"], capture_output=True, text=True,
+                             timeout=60, env=env, cwd=self.tmp, check=True)
+        served = json.loads(out.stdout)
+        trial_predictions = json.loads(
+            (bundle / "artifacts/evaluation/val_predictions.json").read_text())
+        self.assertEqual(served["predictions"], trial_predictions)
+        self.assertEqual(served["val_accuracy"], manifest["metrics"]["val_accuracy"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -869,5 +869,85 @@ TEST_CASE("Store: RestartTrial starts the next attempt; AssignTrial hands out a 
   CHECK(store.RestartTrial("nope", 1, first, "").code() == absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("Store: artifact records round trip, replace by (attempt, path), outlive the trial's end",
+          "[store][conformance]") {
+  const std::string kind = GENERATE(as<std::string>{}, STORE_KINDS);
+  INFO("store " << kind);
+  StoreUnderTest under_test = OpenStore(kind);
+  Store& store = *under_test.store;
+  TUNER_REQUIRE_OK(store.CreateStudy(MakeStudy("s")));
+  AddOrDie(store, "s", {MakeTrial(0.1, 1, "client-a")});
+  const ArtifactRecord model{.path = "artifacts/model/weights.bin",
+                             .kind = "model",
+                             .size = 1234,
+                             .sha256 = std::string(64, 'a'),
+                             .rank = "chief-0",
+                             .create_time = 1700000300.5};
+  ArtifactRecord ckpt{.path = "checkpoints/10/state.pt",
+                      .kind = "checkpoint",
+                      .step = 10,
+                      .size = 7,
+                      .sha256 = std::string(64, 'b'),
+                      .rank = "worker-1",
+                      .attempt = 2,
+                      .checkpoint = "checkpoints/10"};
+  TUNER_REQUIRE_OK(store.PutArtifacts("s", 1, {ckpt, model}));
+  auto listed = store.ListArtifacts("s", 1);
+  TUNER_REQUIRE_OK(listed);
+  REQUIRE(listed->size() == 2);
+  // By attempt first: the model (attempt 1), then the checkpoint (attempt 2).
+  const ArtifactRecord& m = (*listed)[0];
+  CHECK(m.path == model.path);
+  CHECK(m.kind == "model");
+  CHECK(m.step == 0);
+  CHECK(m.size == 1234);
+  CHECK(m.sha256 == model.sha256);
+  CHECK(m.rank == "chief-0");
+  CHECK(m.attempt == 1);
+  CHECK(m.checkpoint.empty());
+  CHECK_FALSE(m.removed);
+  CHECK(m.create_time == 1700000300.5);
+  const ArtifactRecord& c = (*listed)[1];
+  CHECK(c.path == ckpt.path);
+  CHECK(c.step == 10);
+  CHECK(c.attempt == 2);
+  CHECK(c.rank == "worker-1");
+  CHECK(c.checkpoint == "checkpoints/10");
+  CHECK(c.create_time > 0);  // 0 = now
+
+  // The same (attempt, path) replaces the record, also after the trial ended.
+  Trial ended = GetOrDie(store, "s", 1);
+  ended.state = TrialState::kCompleted;
+  TUNER_REQUIRE_OK(store.UpdateTrial("s", ended));
+  ckpt.removed = true;
+  TUNER_REQUIRE_OK(store.PutArtifacts("s", 1, {ckpt}));
+  listed = store.ListArtifacts("s", 1);
+  TUNER_REQUIRE_OK(listed);
+  REQUIRE(listed->size() == 2);
+  CHECK((*listed)[1].removed);
+
+  // Bad input writes nothing.
+  ArtifactRecord bad = model;
+  bad.path = "other";
+  ArtifactRecord empty_kind = model;
+  empty_kind.kind = "";
+  CHECK(store.PutArtifacts("s", 1, {bad, empty_kind}).code() == absl::StatusCode::kInvalidArgument);
+  ArtifactRecord negative = model;
+  negative.size = -1;
+  CHECK(store.PutArtifacts("s", 1, {negative}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(store.ListArtifacts("s", 1)->size() == 2);
+  CHECK(store.PutArtifacts("s", 9, {model}).code() == absl::StatusCode::kNotFound);
+  CHECK(store.ListArtifacts("s", 9).status().code() == absl::StatusCode::kNotFound);
+  CHECK(store.ListArtifacts("nope", 1).status().code() == absl::StatusCode::kNotFound);
+
+  // Deleting the study deletes its artifact records.
+  TUNER_REQUIRE_OK(store.DeleteStudy("s"));
+  TUNER_REQUIRE_OK(store.CreateStudy(MakeStudy("s")));
+  AddOrDie(store, "s", {MakeTrial(0.1, 1, "client-a")});
+  listed = store.ListArtifacts("s", 1);
+  TUNER_REQUIRE_OK(listed);
+  CHECK(listed->empty());
+}
+
 }  // namespace
 }  // namespace tuner

@@ -273,6 +273,30 @@ TEST_CASE("trainer.metrics.step_key names the step of stdout lines") {
   CHECK(ToCanonicalJson(ParseOk(canonical)) == canonical);
 }
 
+TEST_CASE("parameter roles and trainer.keep_checkpoints, with their defaults") {
+  const StudySpec spec = ParseOk(R"({
+    "name": "t", "objective": {"metric": "m", "goal": "maximize"},
+    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
+                   {"name": "b", "type": "integer", "min": 2, "max": 9, "role": "preprocessing"},
+                   {"name": "y", "type": "double", "min": 0, "max": 1, "role": "model"}],
+    "trainer": {"command": ["./train"], "keep_checkpoints": 5}})");
+  CHECK_FALSE(spec.space.parameters[0].preprocessing);
+  CHECK(spec.space.parameters[1].preprocessing);
+  CHECK_FALSE(spec.space.parameters[2].preprocessing);
+  CHECK(spec.trainer.keep_checkpoints == 5);
+  const std::string canonical = ToCanonicalJson(spec);
+  CHECK_THAT(canonical, Catch::Contains(R"("role": "preprocessing")"));
+  CHECK_THAT(canonical, Catch::Contains(R"("keep_checkpoints": 5)"));
+  CHECK(ToCanonicalJson(ParseOk(canonical)) == canonical);
+  const StudySpec defaults = ParseOk(R"({
+    "name": "t", "objective": {"metric": "m", "goal": "maximize"},
+    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+    "trainer": {"command": ["./train"]}})");
+  CHECK(defaults.trainer.keep_checkpoints == 2);
+  CHECK_THAT(ToCanonicalJson(defaults), !Catch::Contains("keep_checkpoints"));
+  CHECK_THAT(ToCanonicalJson(defaults), !Catch::Contains("role"));
+}
+
 TEST_CASE("integral numbers are accepted where integers are expected") {
   const StudySpec spec = ParseOk(R"({
     "name": "t", "objective": {"metric": "m", "goal": "maximize"},

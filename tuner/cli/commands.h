@@ -32,6 +32,8 @@ void AddRerunCommand(CLI::App& app, CliAction* run);
 void AddDbCommands(CLI::App& app, CliAction* run);
 // token worker, token trial: scoped tokens
 void AddTokenCommand(CLI::App& app, CliAction* run);
+// artifacts, export, verify-export (docs/artifacts.md)
+void AddArtifactsCommands(CLI::App& app, CliAction* run);
 
 }  // namespace tuner
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "study/trainer_command.h"
+#include "tuner/cli/artifact_files.h"
 
 namespace tuner {
 namespace {
@@ -103,6 +104,13 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   request.output_dir = AttemptDir(trial);
   request.endpoint = options_.endpoint;
   const int64_t id = trial.id;
+  // A relaunch (retry, restarted run) continues from its latest checkpoint.
+  if (auto restore = LatestCheckpointPath(*api_, spec_.name, id, TrialDir(id)); !restore.ok()) {
+    spdlog::warn("trial {}: cannot look up its checkpoints: {}", id,
+                 std::string(restore.status().message()));
+  } else if (!restore->empty()) {
+    request.trainer.env["TUNER_RESTORE_FROM"] = *restore;
+  }
   if (DevicesPerTrial() > 0) {
     // FillSlots saw them free; an adopted cluster keeps the devices it was
     // given, and holds as many of the pool's here.
@@ -213,6 +221,14 @@ absl::Status Orchestrator::HandleExit(int64_t trial_id, const ClusterExit& exit)
   devices_.Release(trial_id);  // every process of the cluster has ended
   auto trial = api_->GetTrial(spec_.name, trial_id);
   if (!trial.ok()) return trial.status();
+  // The files its ranks left under artifacts/ and checkpoints/ (the trial
+  // directory is shared with Slurm's nodes, so this covers both backends).
+  if (auto recorded =
+          RecordTrialFiles(*api_, spec_.name, trial_id, TrialDir(trial_id), trial->attempt());
+      !recorded.ok()) {
+    spdlog::warn("trial {}: cannot record its files: {}", trial_id,
+                 std::string(recorded.status().message()));
+  }
   std::optional<ExitOutcome> outcome = OutcomeForExit(*trial, exit, spec_.trainer.timeout_s);
   if (!outcome) return Finish(trial_id, *trial);  // the trainer completed it
   if (outcome->kind == ExitOutcome::Kind::kCompleteWithLastReport) {

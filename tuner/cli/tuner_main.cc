@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   tuner::AddRerunCommand(app, &run);
   tuner::AddDbCommands(app, &run);
   tuner::AddTokenCommand(app, &run);
+  tuner::AddArtifactsCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -287,6 +287,30 @@ class GrpcStudyService final : public v1::StudyService::CallbackService {
     });
   }
 
+  grpc::ServerUnaryReactor* LogArtifacts(grpc::CallbackServerContext* ctx,
+                                         const v1::LogArtifactsRequest* req,
+                                         v1::LogArtifactsResponse* resp) override {
+    return Unary(ctx, Action::kReportTrial, req->study(), req->trial_id(), [&]() -> absl::Status {
+      std::vector<ArtifactRecord> artifacts;
+      for (const v1::Artifact& a : req->artifacts()) artifacts.push_back(FromProto(a));
+      auto removed = s_->LogArtifacts(req->study(), req->trial_id(), std::move(artifacts));
+      if (!removed.ok()) return removed.status();
+      for (const ArtifactRecord& a : *removed) *resp->add_removed() = ToProto(a);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ListArtifacts(grpc::CallbackServerContext* ctx,
+                                          const v1::ListArtifactsRequest* req,
+                                          v1::ListArtifactsResponse* resp) override {
+    return Unary(ctx, Action::kReadTrial, req->study(), req->trial_id(), [&]() -> absl::Status {
+      auto artifacts = s_->ListArtifacts(req->study(), req->trial_id());
+      if (!artifacts.ok()) return artifacts.status();
+      for (const ArtifactRecord& a : *artifacts) *resp->add_artifacts() = ToProto(a);
+      return absl::OkStatus();
+    });
+  }
+
   grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext* ctx,
                                        const v1::ListTrialsRequest* req,
                                        v1::ListTrialsResponse* resp) override {

@@ -632,6 +632,27 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
     if (!t) return Error(404, "study " + name + " has no trial " + path[4]);
     return Logs(s, *t, query);
   }
+  // Files are recorded after a trial ends too (the study's version does not
+  // change): no ETag either.
+  if (n == 6 && path[3] == "trials" && path[5] == "artifacts") {
+    auto id = ParseInt(path[4]);
+    if (!id) return Error(400, "trial id: expected a positive integer, got \"" + path[4] + "\"");
+    auto artifacts = service->ListArtifacts(name, *id);
+    if (!artifacts.ok()) return Error(artifacts.status());
+    json rows = json::array();
+    for (const ArtifactRecord& a : *artifacts) {
+      rows.push_back({{"path", a.path},
+                      {"kind", a.kind},
+                      {"step", a.step},
+                      {"size", a.size},
+                      {"sha256", a.sha256},
+                      {"rank", a.rank},
+                      {"attempt", a.attempt},
+                      {"removed", a.removed},
+                      {"create_time", a.create_time}});
+    }
+    return JsonResponse({{"trial", *id}, {"artifacts", rows}});
+  }
   const std::string etag = "\"" + s.version + "\"";
   if (!request.if_none_match.empty() && request.if_none_match == etag) {
     HttpResponse r;

@@ -184,4 +184,32 @@ RunRecord FromProto(const v1::StudyRun& run) {
           .heartbeat_time = run.heartbeat_time()};
 }
 
+v1::Artifact ToProto(const ArtifactRecord& a) {
+  v1::Artifact out;
+  out.set_path(a.path);
+  out.set_kind(a.kind);
+  out.set_step(a.step);
+  out.set_size(a.size);
+  out.set_sha256(a.sha256);
+  out.set_rank(a.rank);
+  out.set_attempt(a.attempt);
+  out.set_checkpoint(a.checkpoint);
+  out.set_removed(a.removed);
+  out.set_create_time(a.create_time);
+  return out;
+}
+
+ArtifactRecord FromProto(const v1::Artifact& a) {
+  return {.path = a.path(),
+          .kind = a.kind(),
+          .step = a.step(),
+          .size = a.size(),
+          .sha256 = a.sha256(),
+          .rank = a.rank(),
+          .attempt = a.attempt(),
+          .checkpoint = a.checkpoint(),
+          .removed = a.removed(),
+          .create_time = a.create_time()};
+}
+
 }  // namespace tuner

@@ -18,6 +18,8 @@ v1::Measurement ToProto(const Measurement& m);
 v1::ParameterValue ToProto(const ParameterValue& value);
 v1::TrialState ToProto(TrialState state);
 v1::StudyRun ToProto(const RunRecord& run);
+v1::Artifact ToProto(const ArtifactRecord& artifact);
+ArtifactRecord FromProto(const v1::Artifact& artifact);
 
 Measurement FromProto(const v1::Measurement& m);
 RunRecord FromProto(const v1::StudyRun& run);

@@ -106,6 +106,23 @@ class RemoteStudyApi : public StudyApi {
                                        const std::string& command) override {
     return Domain(client_->SetTrialRunner(study, trial_id, runner, command));
   }
+  absl::StatusOr<std::vector<ArtifactRecord>> LogArtifacts(
+      const std::string& study, int64_t trial_id, std::vector<ArtifactRecord> artifacts) override {
+    std::vector<v1::Artifact> wire;
+    for (const ArtifactRecord& a : artifacts) wire.push_back(ToProto(a));
+    return Records(client_->LogArtifacts(study, trial_id, wire));
+  }
+  absl::StatusOr<std::vector<ArtifactRecord>> ListArtifacts(const std::string& study,
+                                                            int64_t trial_id) override {
+    return Records(client_->ListArtifacts(study, trial_id));
+  }
+  static absl::StatusOr<std::vector<ArtifactRecord>> Records(
+      const absl::StatusOr<std::vector<v1::Artifact>>& wire) {
+    if (!wire.ok()) return wire.status();
+    std::vector<ArtifactRecord> out;
+    for (const v1::Artifact& a : *wire) out.push_back(FromProto(a));
+    return out;
+  }
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const TrialFilter& filter) override {
     std::vector<v1::TrialState> states;

@@ -159,6 +159,19 @@ class StudyApi {
   // Ends a claim (OK when there is none).
   virtual absl::Status ReleaseStudy(const std::string& study, const std::string& run_id) = 0;
 
+  // Artifacts (docs/artifacts.md). Records the trial's files (any state of
+  // the trial; a record with attempt 0 is the trial's current attempt), then
+  // applies checkpoint retention (trainer.keep_checkpoints): the records of
+  // older checkpoint steps are marked removed, and returned, so that the
+  // caller, who can reach the files, deletes them. InvalidArgument for a
+  // record with a bad field (nothing is written), NotFound for an unknown
+  // trial.
+  virtual absl::StatusOr<std::vector<ArtifactRecord>> LogArtifacts(
+      const std::string& study, int64_t trial_id, std::vector<ArtifactRecord> artifacts) = 0;
+  // The trial's records by (attempt, step, path), removed ones too.
+  virtual absl::StatusOr<std::vector<ArtifactRecord>> ListArtifacts(const std::string& study,
+                                                                    int64_t trial_id) = 0;
+
   // Trials by ascending id.
   virtual absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                         const TrialFilter& filter) = 0;

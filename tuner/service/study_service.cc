@@ -8,9 +8,12 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "algorithms/best_trials.h"
 #include "study/spec_edit.h"
 #include "study/study_json.h"
+#include "tuner/service/artifact_retention.h"
 
 namespace tuner {
 namespace {
@@ -707,6 +710,68 @@ absl::StatusOr<std::vector<Trial>> StudyService::ListTrials(const std::string& s
                                                             const TrialFilter& filter) {
   if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
   return store_->ListTrials(study, filter);
+}
+
+absl::StatusOr<std::vector<ArtifactRecord>> StudyService::LogArtifacts(
+    const std::string& study, int64_t trial_id, std::vector<ArtifactRecord> artifacts) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  constexpr size_t kMaxArtifactsPerCall = 10000;
+  if (artifacts.size() > kMaxArtifactsPerCall) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("artifacts: more than ", kMaxArtifactsPerCall, " in one call"));
+  }
+  for (size_t i = 0; i < artifacts.size(); ++i) {
+    const ArtifactRecord& a = artifacts[i];
+    const std::string at = absl::StrCat("artifacts[", i, "]");
+    if (a.path.empty() || a.path.size() > 4096) {
+      return absl::InvalidArgumentError(at + ".path: must be 1 to 4096 bytes");
+    }
+    for (absl::string_view part : absl::StrSplit(a.path, '/')) {
+      if (part == "..") return absl::InvalidArgumentError(at + ".path: must not contain \"..\"");
+    }
+    if (a.kind.empty() || a.kind.size() > 256) {
+      return absl::InvalidArgumentError(at + ".kind: must be 1 to 256 bytes");
+    }
+    if (a.rank.size() > 256 || a.checkpoint.size() > 4096) {
+      return absl::InvalidArgumentError(at + ": rank or checkpoint too long");
+    }
+    if (a.sha256.size() != 64 ||
+        a.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return absl::InvalidArgumentError(at + ".sha256: expected 64 lowercase hex digits");
+    }
+    if (a.size < 0 || a.step < 0 || a.attempt < 0) {
+      return absl::InvalidArgumentError(at + ": size, step and attempt must be >= 0");
+    }
+  }
+  auto study_record = GetStudy(study);
+  if (!study_record.ok()) return study_record.status();
+  auto entry = Entry(study);
+  if (!entry.ok()) return entry.status();
+  StudyEntry& e = **entry;
+  std::lock_guard<std::mutex> lock(e.mu);
+  auto trial = store_->GetTrial(study, trial_id);
+  if (!trial.ok()) return trial.status();
+  for (ArtifactRecord& a : artifacts) {
+    if (a.attempt == 0) a.attempt = trial->attempt();
+  }
+  if (absl::Status s = store_->PutArtifacts(study, trial_id, artifacts); !s.ok()) return s;
+  auto all = store_->ListArtifacts(study, trial_id);
+  if (!all.ok()) return all.status();
+  std::vector<ArtifactRecord> removed;
+  for (size_t i : CheckpointsPastRetention(*all, study_record->spec->trainer.keep_checkpoints)) {
+    removed.push_back((*all)[i]);
+    removed.back().removed = true;
+  }
+  if (!removed.empty()) {
+    if (absl::Status s = store_->PutArtifacts(study, trial_id, removed); !s.ok()) return s;
+  }
+  return removed;
+}
+
+absl::StatusOr<std::vector<ArtifactRecord>> StudyService::ListArtifacts(const std::string& study,
+                                                                        int64_t trial_id) {
+  if (auto s = CheckName(study, "study", options_.max_name_length); !s.ok()) return s;
+  return store_->ListArtifacts(study, trial_id);
 }
 
 absl::StatusOr<std::vector<Trial>> StudyService::RetryTrials(

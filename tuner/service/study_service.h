@@ -78,6 +78,10 @@ class StudyService : public StudyApi {
                                        const std::string& command = "") override;
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const TrialFilter& filter) override;
+  absl::StatusOr<std::vector<ArtifactRecord>> LogArtifacts(
+      const std::string& study, int64_t trial_id, std::vector<ArtifactRecord> artifacts) override;
+  absl::StatusOr<std::vector<ArtifactRecord>> ListArtifacts(const std::string& study,
+                                                            int64_t trial_id) override;
   absl::StatusOr<std::vector<Trial>> GetBestTrials(const std::string& study) override;
   absl::StatusOr<ClaimResult> ClaimStudy(const std::string& study, const RunClaim& claim) override;
   absl::Status ReleaseStudy(const std::string& study, const std::string& run_id) override;

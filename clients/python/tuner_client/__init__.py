@@ -24,7 +24,8 @@ from .errors import (AlreadyExistsError, DeadlineExceededError, FailedPreconditi
                      ResourceExhaustedError, TunerError, UnauthenticatedError,
                      UnavailableError)
 from .local_server import LocalServer
-from .trainer import complete, current_trial, parameters, report
+from .trainer import (complete, current_trial, latest_checkpoint, log_artifact, parameters,
+                      report, save_checkpoint)
 
 __all__ = [
     "Client", "Study", "Trial", "Measurement", "Suggestions", "FINAL_STATES",
@@ -32,4 +33,5 @@ __all__ = [
     "FailedPreconditionError", "ResourceExhaustedError", "PermissionDeniedError",
     "UnavailableError", "DeadlineExceededError", "InternalError", "UnauthenticatedError",
     "current_trial", "parameters", "report", "complete", "LocalServer",
+    "log_artifact", "save_checkpoint", "latest_checkpoint",
 ]

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 
 import grpc
 
+from . import artifacts as _artifacts
 from ._stubs import pb, pb_grpc
 from .errors import (AlreadyExistsError, FailedPreconditionError, TunerError,
                      UnavailableError, from_rpc_error)
@@ -311,6 +312,52 @@ class Trial:
         """Asks the server to stop this trial (it becomes STOPPING)."""
         return self._update(self._client._stop(self.study, self.id, reason))
 
+    def log_artifact(self, path, kind="artifact"):
+        """Records a file, or every file under a directory, as this trial's
+        artifact of ``kind`` ("model", "preprocessing", or free text): its
+        path (relative to $TUNER_OUTPUT_DIR when inside it, else absolute),
+        size, SHA-256 and rank. The file stays where it is. Returns the
+        records sent. Raises FileNotFoundError, ValueError or TunerError."""
+        if not kind or kind == "checkpoint":
+            raise ValueError("log_artifact: kind must be non-empty and not \"checkpoint\" "
+                             "(use save_checkpoint)")
+        records = _artifacts.records(path, kind)
+        self._client.log_artifacts(self.study, self.id, records)
+        return records
+
+    def save_checkpoint(self, path, step):
+        """Records a checkpoint of ``step``: a file, or a directory whose
+        files make it up. Checkpoint retention (trainer.keep_checkpoints)
+        then keeps the last steps: older checkpoint files are deleted.
+        A relaunch of this trial gets the latest one as
+        ``latest_checkpoint()`` (``$TUNER_RESTORE_FROM``)."""
+        if int(step) < 0:
+            raise ValueError(f"save_checkpoint: step must be >= 0, got {step}")
+        records = _artifacts.records(path, "checkpoint", step,
+                                     checkpoint=_artifacts.record_path(path))
+        removed = self._client.log_artifacts(self.study, self.id, records)
+        _artifacts.delete_removed(removed)
+        return records
+
+    def latest_checkpoint(self):
+        """The path of the checkpoint to continue from: ``$TUNER_RESTORE_FROM``
+        (set by the runner when it relaunches a trial that saved one) when it
+        exists; else the latest kept checkpoint recorded by absolute path
+        (ask/tell workers) that still exists; else None."""
+        restore = os.environ.get("TUNER_RESTORE_FROM")
+        if restore and os.path.exists(restore) and (
+                os.environ.get("TUNER_TRIAL_ID") in (None, str(self.id))):
+            return restore
+        best = None
+        for a in self._client.list_artifacts(self.study, self.id):
+            if a.kind != "checkpoint" or a.removed or not os.path.isabs(a.checkpoint or a.path):
+                continue
+            if best is None or (a.step, a.attempt) > (best.step, best.attempt):
+                best = a
+        if best is not None and os.path.exists(best.checkpoint or best.path):
+            return best.checkpoint or best.path
+        return None
+
     def refresh(self):
         """Reloads the trial (with its measurements) from the server."""
         return self._update(self._client._get(self.study, self.id))
@@ -578,6 +625,20 @@ class Client:
             token = response.next_page_token
             if not token:
                 return out
+
+    def log_artifacts(self, study, trial_id, artifacts):
+        """Records Artifact messages for a trial (any state); returns the
+        checkpoint records retention marked removed, whose files the caller
+        deletes. Trial.log_artifact and Trial.save_checkpoint use it."""
+        response = self._call("LogArtifacts", pb.LogArtifactsRequest(
+            study=_study_name(study), trial_id=int(trial_id), artifacts=list(artifacts)))
+        return list(response.removed)
+
+    def list_artifacts(self, study, trial_id):
+        """The trial's artifact records (Artifact messages), removed ones too."""
+        response = self._call("ListArtifacts", pb.ListArtifactsRequest(
+            study=_study_name(study), trial_id=int(trial_id)))
+        return list(response.artifacts)
 
     def best_trials(self, study):
         """The best COMPLETED trial (one objective) or the Pareto front

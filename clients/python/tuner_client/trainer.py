@@ -100,6 +100,27 @@ def complete(metrics=None, /, **kwargs):
     return current_trial().complete(metrics, **kwargs)
 
 
+def log_artifact(path, kind="artifact"):
+    """current_trial().log_artifact(...). Started by hand, does nothing and
+    returns []."""
+    return current_trial().log_artifact(path, kind) if _launched() else []
+
+
+def save_checkpoint(path, step):
+    """current_trial().save_checkpoint(...). Started by hand, does nothing
+    and returns []."""
+    return current_trial().save_checkpoint(path, step) if _launched() else []
+
+
+def latest_checkpoint():
+    """The checkpoint to continue from, or None: current_trial()'s, or
+    ``$TUNER_RESTORE_FROM`` when started by hand with it set."""
+    if not _launched():
+        restore = os.environ.get("TUNER_RESTORE_FROM")
+        return restore if restore and os.path.exists(restore) else None
+    return current_trial().latest_checkpoint()
+
+
 @atexit.register
 def _close():
     global _current

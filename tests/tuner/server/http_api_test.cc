@@ -15,6 +15,7 @@
 
 #include "storage/sqlite_store.h"
 #include "tuner/server/http_server.h"
+#include "tuner/server/token_scope.h"
 #include "tuner/service/study_service.h"
 
 namespace tuner {
@@ -654,6 +655,40 @@ TEST_CASE("ServerMetrics: bounded method labels, storage errors", "[http_api]") 
         std::string::npos);
   CHECK(text.find("tuner_storage_errors_total 2\n") != std::string::npos);
   CHECK(PrometheusLabel("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
+}
+
+TEST_CASE("GET a trial's artifacts: its recorded files, scoped like the trial", "[http_api]") {
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get()};
+  HttpApi api{&service, {.refresh_interval_s = 0}};
+  REQUIRE(service.CreateStudy(kSpec).ok());
+  REQUIRE(service.CreateTrial("web", {{"lr", 0.01}, {"opt", std::string("adam")}}, "").ok());
+  auto logged = service.LogArtifacts("web", 1,
+                                     {{.path = "artifacts/model/w.bin",
+                                       .kind = "model",
+                                       .size = 3,
+                                       .sha256 = std::string(64, 'c'),
+                                       .rank = "chief-0",
+                                       .attempt = 0}});
+  REQUIRE(logged.ok());
+  HttpResponse r = api.Handle({.target = "/api/studies/web/trials/1/artifacts"});
+  REQUIRE(r.status == 200);
+  json body = json::parse(r.body);
+  REQUIRE(body["artifacts"].size() == 1);
+  CHECK(body["artifacts"][0]["path"] == "artifacts/model/w.bin");
+  CHECK(body["artifacts"][0]["kind"] == "model");
+  CHECK(body["artifacts"][0]["rank"] == "chief-0");
+  CHECK(body["artifacts"][0]["attempt"] == 1);
+  CHECK(body["artifacts"][0]["removed"] == false);
+  CHECK(api.Handle({.target = "/api/studies/web/trials/9/artifacts"}).status == 404);
+  CHECK(api.Handle({.target = "/api/studies/web/trials/x/artifacts"}).status == 400);
+  // A trial token reads its own trial's files only.
+  HttpScope scope = ScopeOfHttpTarget("/api/studies/web/trials/1/artifacts");
+  CHECK(scope.action == Action::kReadTrial);
+  CHECK(scope.trial_id == 1);
+  CHECK(Authorize({.role = Role::kTrial, .studies = {"web"}, .trial_id = 2}, scope.action,
+                  scope.study, scope.trial_id)
+            .code() == absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

@@ -78,6 +78,14 @@ class CountingStore : public Store {
                            const std::string& client_id) override {
     return inner_->AssignTrial(study, trial_id, client_id);
   }
+  absl::Status PutArtifacts(const std::string& study, int64_t trial_id,
+                            const std::vector<ArtifactRecord>& artifacts) override {
+    return inner_->PutArtifacts(study, trial_id, artifacts);
+  }
+  absl::StatusOr<std::vector<ArtifactRecord>> ListArtifacts(const std::string& study,
+                                                            int64_t trial_id) override {
+    return inner_->ListArtifacts(study, trial_id);
+  }
 
  private:
   std::unique_ptr<Store> inner_;

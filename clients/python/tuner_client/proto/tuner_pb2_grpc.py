@@ -104,6 +104,16 @@ class StudyServiceStub(object):
                 request_serializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyRequest.SerializeToString,
                 response_deserializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyResponse.FromString,
                 )
+        self.LogArtifacts = channel.unary_unary(
+                '/tuner.v1.StudyService/LogArtifacts',
+                request_serializer=tuner_dot_v1_dot_tuner__pb2.LogArtifactsRequest.SerializeToString,
+                response_deserializer=tuner_dot_v1_dot_tuner__pb2.LogArtifactsResponse.FromString,
+                )
+        self.ListArtifacts = channel.unary_unary(
+                '/tuner.v1.StudyService/ListArtifacts',
+                request_serializer=tuner_dot_v1_dot_tuner__pb2.ListArtifactsRequest.SerializeToString,
+                response_deserializer=tuner_dot_v1_dot_tuner__pb2.ListArtifactsResponse.FromString,
+                )
 
 
 class StudyServiceServicer(object):
@@ -227,6 +237,19 @@ class StudyServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LogArtifacts(self, request, context):
+        """Records a trial's files (any state), then applies checkpoint retention.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListArtifacts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -319,6 +342,16 @@ def add_StudyServiceServicer_to_server(servicer, server):
                     servicer.ReleaseStudy,
                     request_deserializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyRequest.FromString,
                     response_serializer=tuner_dot_v1_dot_tuner__pb2.ReleaseStudyResponse.SerializeToString,
+            ),
+            'LogArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.LogArtifacts,
+                    request_deserializer=tuner_dot_v1_dot_tuner__pb2.LogArtifactsRequest.FromString,
+                    response_serializer=tuner_dot_v1_dot_tuner__pb2.LogArtifactsResponse.SerializeToString,
+            ),
+            'ListArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArtifacts,
+                    request_deserializer=tuner_dot_v1_dot_tuner__pb2.ListArtifactsRequest.FromString,
+                    response_serializer=tuner_dot_v1_dot_tuner__pb2.ListArtifactsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -633,5 +666,39 @@ class StudyService(object):
         return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/ReleaseStudy',
             tuner_dot_v1_dot_tuner__pb2.ReleaseStudyRequest.SerializeToString,
             tuner_dot_v1_dot_tuner__pb2.ReleaseStudyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def LogArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/LogArtifacts',
+            tuner_dot_v1_dot_tuner__pb2.LogArtifactsRequest.SerializeToString,
+            tuner_dot_v1_dot_tuner__pb2.LogArtifactsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/tuner.v1.StudyService/ListArtifacts',
+            tuner_dot_v1_dot_tuner__pb2.ListArtifactsRequest.SerializeToString,
+            tuner_dot_v1_dot_tuner__pb2.ListArtifactsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
