@@ -6,7 +6,12 @@
 // (output_dir and logs/ are created). With trainer.metrics.source = "stdout",
 // the chief's stdout passes through a pipe: it is still copied to the log, and
 // every line is parsed for metrics (trial_runner/stdout_metrics.h) and
-// reported through the MeasurementCallback, before the exit callback.
+// reported through the MeasurementCallback, before the exit callback. With
+// "hypertune", every rank writes its reports to its own file
+// (CLOUD_ML_HP_METRIC_FILE = <output_dir>/hypertune/<type>-<index>.metrics,
+// removed at launch); the chief's is read every
+// options.metric_file_interval while it runs, and to its end once every rank
+// has ended (trial_runner/hypertune_metrics.h), before the exit callback.
 //
 // The cluster lives and dies as one. The chief exiting 0 ends it as
 // kSucceeded (workers or ps exiting 0 earlier is fine); any rank exiting
@@ -76,6 +81,9 @@ struct LocalLauncherOptions {
   std::chrono::milliseconds kill_wait{5000};
   // How often an ending cluster's process groups are checked.
   std::chrono::milliseconds poll_interval{20};
+  // How often the chief's hypertune metric file is read while it runs
+  // (trainer.metrics.source = hypertune).
+  std::chrono::milliseconds metric_file_interval{200};
   // Each rank in a cgroup v2 group of its own when the machine allows it;
   // false, or TUNER_CGROUPS=0 in this process's environment, leaves process
   // groups and environment marks only.
