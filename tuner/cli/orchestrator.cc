@@ -102,6 +102,10 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   request.working_dir = options_.working_dir;
   request.output_dir = AttemptDir(trial);
   request.endpoint = options_.endpoint;
+  if (request.trainer.job_dir) {  // as Cloud ML Engine passes it
+    request.extra_args.push_back("--job-dir=" +
+                                 std::filesystem::absolute(request.output_dir).string());
+  }
   const int64_t id = trial.id;
   if (DevicesPerTrial() > 0) {
     // FillSlots saw them free; an adopted cluster keeps the devices it was
