@@ -135,6 +135,15 @@ class Store {
   virtual absl::Status SetTrialRunner(const std::string& study, int64_t trial_id,
                                       const std::string& runner,
                                       const std::string& command = "") = 0;
+
+  // A cheap write that changes nothing a reader sees, committed durably:
+  // OK when the store can take writes now (open, not read-only, the write
+  // lock obtainable within the busy timeout, room on disk); else the error a
+  // write would get. For readiness probes (GET /readyz). Unimplemented by
+  // default.
+  virtual absl::Status ProbeWrite() {
+    return absl::UnimplementedError("this store has no write probe");
+  }
 };
 
 }  // namespace tuner
