@@ -33,6 +33,7 @@
 
 #include "trial_runner/cgroup.h"
 #include "trial_runner/child_process.h"
+#include "trial_runner/cpu_pool.h"
 #include "trial_runner/free_port.h"
 #include "trial_runner/hypertune_metrics.h"
 #include "trial_runner/launch_watchdog.h"
@@ -408,6 +409,16 @@ class LocalLauncher::Impl {
     spec.stderr_fd = log_fd;
     spec.kill_with_parent = true;  // this (the loop) thread outlives every rank
     spec.cgroup_procs_fd = cgroup_fd;
+    if (request.trainer.resources.cpus_per_rank > 0 && cpu_pool_.size() > 0) {
+      bool shared = false;
+      spec.cpus = cpu_pool_.Acquire(cluster.trial_id,
+                                    PinnedCpuCount(request.trainer.resources.cpus_per_rank), &shared);
+      if (shared) {
+        NoticeOnce("trainer.resources.cpus_per_rank: the running ranks want more CPUs than the " +
+                   std::to_string(cpu_pool_.size()) +
+                   " this launcher may use; ranks now share the least-used ones");
+      }
+    }
     absl::StatusOr<pid_t> pid = SpawnInNewProcessGroup(spec);
     CloseFd(cgroup_fd);
     CloseFd(pipe_fds[1]);
@@ -434,6 +445,7 @@ class LocalLauncher::Impl {
 
   // After a failed start: nothing of the cluster may stay behind.
   void KillStartedRanks(Cluster& cluster) {
+    cpu_pool_.Release(cluster.trial_id);
     for (Rank& rank : cluster.ranks) SignalProcessGroup(rank.pid, SIGKILL);
     SignalStrays(cluster, SIGKILL);
     for (Rank& rank : cluster.ranks) {
@@ -618,6 +630,7 @@ class LocalLauncher::Impl {
     set_up_ = true;
     launcher_id_ =
         std::to_string(::getpid()) + "-" + std::to_string(Clock::now().time_since_epoch().count());
+    cpu_pool_ = CpuPool(options_.cpus.empty() ? AllowedCpus() : options_.cpus);
     std::string why_not;
     if (CgroupsWanted(options_, &why_not)) {
       mount_ = CgroupMount(options_);
@@ -694,6 +707,7 @@ class LocalLauncher::Impl {
       UnwatchGroup(rank.pid);
     }
     RemoveTrialCgroup(*cluster);
+    cpu_pool_.Release(cluster->trial_id);
 
     ClusterExit exit = std::move(*cluster->exit);
     if (exit.kind == ClusterExit::Kind::kFailed && cluster->failed_rank) {
@@ -825,6 +839,7 @@ class LocalLauncher::Impl {
   std::string mount_;        // the cgroup v2 mount point, when cgroups are wanted
   std::string run_cgroup_;   // "" = no cgroups
   std::set<std::string> noticed_;
+  CpuPool cpu_pool_;  // trainer.resources.cpus_per_rank
   std::vector<pid_t> watched_;  // the groups the watchdog ends
   std::unique_ptr<LaunchWatchdog> watchdog_;
 

@@ -47,7 +47,11 @@
 // trainer.resources (memory, cpus_per_rank) become memory.max and cpu.max of
 // each rank's group once the controllers are on from the mount down; where
 // cgroup v2 lacks them, or without cgroups, the ranks run without limits and
-// options.log is told once.
+// options.log is told once. cpus_per_rank also pins each rank, cgroups or
+// not, to ceil(cpus_per_rank) CPUs of options.cpus with sched_setaffinity
+// (between fork and exec; what it starts inherits them): concurrent ranks get
+// disjoint CPUs while there are enough, and share the least-used ones when
+// there are not (options.log is told once) (trial_runner/cpu_pool.h).
 //
 // Threads: one internal thread runs a Boost.Asio io_context; it spawns (so
 // the ranks' parent-death signal is tied to it, and it ends only after every
@@ -65,6 +69,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "trial_runner/launcher.h"
@@ -88,6 +93,10 @@ struct LocalLauncherOptions {
   // false, or TUNER_CGROUPS=0 in this process's environment, leaves process
   // groups and environment marks only.
   bool use_cgroups = true;
+  // The CPUs ranks are pinned to with trainer.resources.cpus_per_rank;
+  // empty = the CPUs this process may run on (sched_getaffinity, so
+  // `taskset -c 0-7 tuner run ...` confines the trials to 0-7).
+  std::vector<int> cpus;
   // The cgroup v2 mount point; "" = found in /proc/self/mountinfo.
   std::string cgroup_mount;
   // Receives the launcher's notices (no cgroups and why, a replaced

@@ -15,6 +15,7 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/trial_runner/test_processes.h"
+#include "trial_runner/cpu_pool.h"
 
 namespace tuner {
 namespace {
@@ -537,6 +538,59 @@ TEST_CASE("hypertune: the chief's metric file is read while it runs and to its e
   // The worker wrote its own file, which is not the trial's.
   CHECK(ReadFile(request.output_dir + "/hypertune/worker-0.metrics") ==
         "{\"global_step\": \"1\", \"loss\": \"99\"}\n");
+  CHECK(CountMarkedProcesses(marker) == 0);
+}
+
+TEST_CASE("cpus_per_rank pins each rank to CPUs of its own while there are enough") {
+  const std::vector<int> allowed = AllowedCpus();
+  REQUIRE_FALSE(allowed.empty());
+  TempDir dir;
+  const std::string marker = UniqueMarker();
+  // Each rank writes the CPUs it may run on, as the kernel sees them; the
+  // chief waits for the worker's file, so both run at the same time.
+  const std::string script = R"(
+    grep Cpus_allowed_list /proc/self/status | cut -f2 > "$TUNER_OUTPUT_DIR/cpus-$TUNER_TASK_TYPE.tmp"
+    mv "$TUNER_OUTPUT_DIR/cpus-$TUNER_TASK_TYPE.tmp" "$TUNER_OUTPUT_DIR/cpus-$TUNER_TASK_TYPE"
+    if [ "$TUNER_TASK_TYPE" != chief ]; then exec sleep 1000; fi
+    i=0
+    while [ ! -e "$TUNER_OUTPUT_DIR/cpus-worker" ]; do
+      i=$((i + 1)); [ $i -lt 500 ] || exit 3; sleep 0.02
+    done
+  )";
+  LaunchRequest request = ShellTrial(dir, marker, script, {1, 1, 0});
+  request.trainer.resources.cpus_per_rank = 1;
+  LocalLauncherOptions options = FastOptions();
+  std::vector<std::string> notices;
+  options.log = [&](const std::string& notice) { notices.push_back(notice); };
+  SECTION("two CPUs: one each") {
+    if (allowed.size() < 2) return;  // nothing to tell apart
+    options.cpus = {allowed[0], allowed[1]};
+    LocalLauncher launcher(options);
+    Recorder recorder;
+    REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());
+    std::optional<ClusterExit> exit = recorder.WaitForExit();
+    REQUIRE(exit);
+    CHECK(exit->kind == ClusterExit::Kind::kSucceeded);
+    CHECK(ReadFile(request.output_dir + "/cpus-chief") == std::to_string(allowed[0]) + "\n");
+    CHECK(ReadFile(request.output_dir + "/cpus-worker") == std::to_string(allowed[1]) + "\n");
+    for (const std::string& notice : notices) CHECK(notice.find("cpus_per_rank") == std::string::npos);
+  }
+  SECTION("one CPU: the ranks share it, and the launcher says so") {
+    options.cpus = {allowed[0]};
+    LocalLauncher launcher(options);
+    Recorder recorder;
+    REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());
+    std::optional<ClusterExit> exit = recorder.WaitForExit();
+    REQUIRE(exit);
+    CHECK(exit->kind == ClusterExit::Kind::kSucceeded);
+    CHECK(ReadFile(request.output_dir + "/cpus-chief") == std::to_string(allowed[0]) + "\n");
+    CHECK(ReadFile(request.output_dir + "/cpus-worker") == std::to_string(allowed[0]) + "\n");
+    bool told = false;
+    for (const std::string& notice : notices) {
+      told = told || notice.find("ranks now share the least-used ones") != std::string::npos;
+    }
+    CHECK(told);
+  }
   CHECK(CountMarkedProcesses(marker) == 0);
 }
 
