@@ -1,7 +1,7 @@
 #include "study/trainer_json.h"
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -153,11 +153,10 @@ void ParseMetrics(const Json& value, const std::string& path, FaultList* faults,
       }
     }
   }
-  if (stdout_source && std::find(metrics->names.begin(), metrics->names.end(),
-                                 metrics->step_key) != metrics->names.end()) {
-    faults->Add(reader.PathOf("names"),
-                "holds the step key " + Quote(metrics->step_key) +
-                    ", which is the step of a line, not a metric");
+  if (stdout_source && std::find(metrics->names.begin(), metrics->names.end(), metrics->step_key) !=
+                           metrics->names.end()) {
+    faults->Add(reader.PathOf("names"), "holds the step key " + Quote(metrics->step_key) +
+                                            ", which is the step of a line, not a metric");
     metrics->names.clear();
   }
   const Json* pattern = reader.Find("pattern");

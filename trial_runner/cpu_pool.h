@@ -36,8 +36,8 @@ class CpuPool {
   int users(int cpu) const;
 
  private:
-  std::vector<int> cpus_;   // ascending
-  std::vector<int> users_;  // by index into cpus_
+  std::vector<int> cpus_;                // ascending
+  std::vector<int> users_;               // by index into cpus_
   std::multimap<int64_t, size_t> held_;  // owner -> index into cpus_
 };
 

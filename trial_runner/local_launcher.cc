@@ -253,9 +253,8 @@ class LocalLauncher::Impl {
     cluster->on_exit = std::move(on_exit);
     const bool stdout_metrics = trainer.metrics.source == MetricSource::kStdout;
     if (stdout_metrics) {
-      absl::StatusOr<StdoutMetricParser> parser =
-          StdoutMetricParser::Create(trainer.metrics.pattern, trainer.metrics.step_key,
-                                     trainer.metrics.names);
+      absl::StatusOr<StdoutMetricParser> parser = StdoutMetricParser::Create(
+          trainer.metrics.pattern, trainer.metrics.step_key, trainer.metrics.names);
       if (!parser.ok()) return parser.status();
       cluster->parser.emplace(std::move(*parser));
     }
@@ -411,8 +410,8 @@ class LocalLauncher::Impl {
     spec.cgroup_procs_fd = cgroup_fd;
     if (request.trainer.resources.cpus_per_rank > 0 && cpu_pool_.size() > 0) {
       bool shared = false;
-      spec.cpus = cpu_pool_.Acquire(cluster.trial_id,
-                                    PinnedCpuCount(request.trainer.resources.cpus_per_rank), &shared);
+      spec.cpus = cpu_pool_.Acquire(
+          cluster.trial_id, PinnedCpuCount(request.trainer.resources.cpus_per_rank), &shared);
       if (shared) {
         NoticeOnce("trainer.resources.cpus_per_rank: the running ranks want more CPUs than the " +
                    std::to_string(cpu_pool_.size()) +
@@ -839,7 +838,7 @@ class LocalLauncher::Impl {
   std::string mount_;        // the cgroup v2 mount point, when cgroups are wanted
   std::string run_cgroup_;   // "" = no cgroups
   std::set<std::string> noticed_;
-  CpuPool cpu_pool_;  // trainer.resources.cpus_per_rank
+  CpuPool cpu_pool_;            // trainer.resources.cpus_per_rank
   std::vector<pid_t> watched_;  // the groups the watchdog ends
   std::unique_ptr<LaunchWatchdog> watchdog_;
 

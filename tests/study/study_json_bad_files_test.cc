@@ -339,7 +339,8 @@ const std::vector<BadFile>& BadFiles() {
        "trainer.metrics.names[1]", R"(duplicate metric name "loss")"},
       {WithTrainer(R"("metrics": {"source": "stdout", "names": ["acc"]})"), "trainer.metrics.names",
        R"(must include the objective's metric "loss")"},
-      {WithTrainer(R"("metrics": {"source": "stdout", "step_key": "step", "names": ["loss", "step"]})"),
+      {WithTrainer(
+           R"("metrics": {"source": "stdout", "step_key": "step", "names": ["loss", "step"]})"),
        "trainer.metrics.names", R"(holds the step key "step")"},
       {WithTrainer(R"("metrics": {"source": "hypertune", "step_key": "step"})"),
        "trainer.metrics.step_key", "hypertune's step is global_step"},

@@ -80,11 +80,11 @@ TEST_CASE("hypertune: other tags, bad values and lines that are not reports are 
       "not json\n"
       "[1, 2]\n"
       "\n" +
-      Report("training/hptuning/metric", "0.1", 1, 1) +  // not in names
-      Report("loss", "nan", 1, 2) +                      // not finite
-      Report("loss", "fast", 1, 3) +                     // not a number
-      R"({"global_step": "-1", "loss": "0.2"})" + "\n" +  // negative step
-      R"({"global_step": "1.5", "loss": "0.2"})" + "\n" +  // not a whole step
+      Report("training/hptuning/metric", "0.1", 1, 1) +                       // not in names
+      Report("loss", "nan", 1, 2) +                                           // not finite
+      Report("loss", "fast", 1, 3) +                                          // not a number
+      R"({"global_step": "-1", "loss": "0.2"})" + "\n" +                      // negative step
+      R"({"global_step": "1.5", "loss": "0.2"})" + "\n" +                     // not a whole step
       R"({"global_step": 7, "loss": 0.125, "checkpoint_path": "x"})" + "\n";  // numbers too
   std::vector<Measurement> got = reader.Update(file, 0, /*final=*/true);
   REQUIRE(got.size() == 1);

@@ -512,7 +512,8 @@ TEST_CASE("hypertune: the chief's metric file is read while it runs and to its e
   request.trainer.metrics.names = {"loss"};
   std::filesystem::create_directories(request.output_dir + "/hypertune");
   WriteFile(request.output_dir + "/hypertune/chief-0.metrics",
-            R"({"global_step": "9", "loss": "7"})" "\n");  // an earlier launch's: removed
+            R"({"global_step": "9", "loss": "7"})"
+            "\n");  // an earlier launch's: removed
   LocalLauncherOptions options = FastOptions();
   options.metric_file_interval = milliseconds(10);
   LocalLauncher launcher(options);
@@ -573,7 +574,8 @@ TEST_CASE("cpus_per_rank pins each rank to CPUs of its own while there are enoug
     CHECK(exit->kind == ClusterExit::Kind::kSucceeded);
     CHECK(ReadFile(request.output_dir + "/cpus-chief") == std::to_string(allowed[0]) + "\n");
     CHECK(ReadFile(request.output_dir + "/cpus-worker") == std::to_string(allowed[1]) + "\n");
-    for (const std::string& notice : notices) CHECK(notice.find("cpus_per_rank") == std::string::npos);
+    for (const std::string& notice : notices)
+      CHECK(notice.find("cpus_per_rank") == std::string::npos);
   }
   SECTION("one CPU: the ranks share it, and the launcher says so") {
     options.cpus = {allowed[0]};

@@ -48,6 +48,8 @@ std::unique_ptr<spdlog::formatter> JsonLogFormatter::clone() const {
   return std::make_unique<JsonLogFormatter>();
 }
 
-void UseJsonLogs() { spdlog::default_logger()->set_formatter(std::make_unique<JsonLogFormatter>()); }
+void UseJsonLogs() {
+  spdlog::default_logger()->set_formatter(std::make_unique<JsonLogFormatter>());
+}
 
 }  // namespace tuner

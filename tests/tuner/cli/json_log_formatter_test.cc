@@ -24,10 +24,9 @@ std::string Format(spdlog::level::level_enum level, const std::string& text,
 
 TEST_CASE("JsonLogFormatter: one JSON object per line, fields in order") {
   // 2026-12-01T06:35:12.000123Z
-  const auto time = std::chrono::system_clock::time_point(std::chrono::microseconds(
-      int64_t{1796106912} * 1000000 + 123));
-  const std::string line =
-      Format(spdlog::level::warn, "trial 3: \"odd\"\nsecond line", time);
+  const auto time = std::chrono::system_clock::time_point(
+      std::chrono::microseconds(int64_t{1796106912} * 1000000 + 123));
+  const std::string line = Format(spdlog::level::warn, "trial 3: \"odd\"\nsecond line", time);
   REQUIRE(line.back() == '\n');
   CHECK(line.find('\n') == line.size() - 1);  // the message's newline is escaped
   const nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(line);
@@ -37,8 +36,8 @@ TEST_CASE("JsonLogFormatter: one JSON object per line, fields in order") {
 }
 
 TEST_CASE("JsonLogFormatter: bytes that are not UTF-8 are replaced, the line still parses") {
-  const std::string line = Format(spdlog::level::info, "path \xff\xfe end",
-                                  std::chrono::system_clock::time_point{});
+  const std::string line =
+      Format(spdlog::level::info, "path \xff\xfe end", std::chrono::system_clock::time_point{});
   const nlohmann::json parsed = nlohmann::json::parse(line);
   CHECK(parsed["message"] == "path \xEF\xBF\xBD\xEF\xBF\xBD end");
   CHECK(parsed["time"] == "1970-01-01T00:00:00.000000Z");

@@ -642,8 +642,7 @@ TEST_CASE("GET /healthz and /metrics", "[http_api]") {
   service.unwritable = true;
   HttpResponse not_ready = api.Handle({.target = "/readyz"});
   CHECK(not_ready.status == 503);
-  CHECK(not_ready.body ==
-        "not ready: the store does not take writes: no space left on device\n");
+  CHECK(not_ready.body == "not ready: the store does not take writes: no space left on device\n");
   CHECK(api.Handle({.target = "/healthz"}).status == 200);  // alive all the same
 
   service.down = true;
