@@ -137,6 +137,7 @@ class SqliteStore final : public Store {
   absl::Status CheckTrialExists(int64_t study_row, const std::string& study, int64_t trial_id);
   // The helpers below expect mu_ to be held.
   absl::Status CheckWritable(absl::string_view operation) const;
+  absl::Status ProbeWrite() override;
   absl::StatusOr<int64_t> StudyRowId(const std::string& study);
   // FailedPrecondition unless the trial exists and is running.
   absl::Status CheckRunning(int64_t study_row, const std::string& study, int64_t trial_id);
@@ -180,6 +181,17 @@ absl::Status SqliteStore::CheckWritable(absl::string_view operation) const {
   if (!read_only_) return absl::OkStatus();
   return absl::FailedPreconditionError(
       absl::StrCat(operation, ": the store \"", path_, "\" is opened read-only"));
+}
+
+absl::Status SqliteStore::ProbeWrite() {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("write probe"));
+  // Rewrites the schema version's row with its own value: a real page write
+  // (WAL append and fsync) under the write lock, seen by no reader.
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_RETURN_IF_ERROR(db_->Exec("UPDATE schema_version SET version = version"));
+  return txn.Commit();
 }
 
 absl::StatusOr<int64_t> SqliteStore::StudyRowId(const std::string& study) {

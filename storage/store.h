@@ -168,6 +168,15 @@ class Store {
   // The trial's artifact records by (attempt, step, path), removed ones too.
   virtual absl::StatusOr<std::vector<ArtifactRecord>> ListArtifacts(const std::string& study,
                                                                     int64_t trial_id) = 0;
+
+  // A cheap write that changes nothing a reader sees, committed durably:
+  // OK when the store can take writes now (open, not read-only, the write
+  // lock obtainable within the busy timeout, room on disk); else the error a
+  // write would get. For readiness probes (GET /readyz). Unimplemented by
+  // default.
+  virtual absl::Status ProbeWrite() {
+    return absl::UnimplementedError("this store has no write probe");
+  }
 };
 
 }  // namespace tuner

@@ -52,7 +52,14 @@ Json ParameterToJson(const ParameterSpec& p) {
   return out;
 }
 
-Json TrainerToJson(const TrainerSpec& t) {
+// The objectives' metrics: trainer.metrics.names when the file leaves it out.
+std::vector<std::string> ObjectiveMetrics(const StudySpec& spec) {
+  std::vector<std::string> names;
+  for (const Objective& objective : spec.objectives) names.push_back(objective.metric);
+  return names;
+}
+
+Json TrainerToJson(const TrainerSpec& t, const std::vector<std::string>& default_names) {
   Json out = Json::object();
   out["command"] = t.command;
   out["cluster"] =
@@ -67,9 +74,15 @@ Json TrainerToJson(const TrainerSpec& t) {
   if (t.keep_checkpoints != 2) out["keep_checkpoints"] = t.keep_checkpoints;
   Json metrics = Json::object();
   metrics["source"] = ToString(t.metrics.source);
+  // Only when not the default, so that studies written before keep their form.
+  if (t.metrics.source != MetricSource::kGrpc && !t.metrics.names.empty() &&
+      t.metrics.names != default_names) {
+    metrics["names"] = t.metrics.names;
+  }
   if (!t.metrics.pattern.empty()) metrics["pattern"] = t.metrics.pattern;
   if (t.metrics.source == MetricSource::kStdout) metrics["step_key"] = t.metrics.step_key;
   out["metrics"] = std::move(metrics);
+  if (t.job_dir) out["job_dir"] = true;
   if (t.backend == Backend::kSlurm) {
     Json slurm = Json::object();
     if (!t.slurm.partition.empty()) slurm["partition"] = t.slurm.partition;
@@ -146,7 +159,7 @@ std::string ToCanonicalJson(const StudySpec& spec) {
     parameters.push_back(ParameterToJson(p));
   }
   out["parameters"] = std::move(parameters);
-  if (spec.has_trainer) out["trainer"] = TrainerToJson(spec.trainer);
+  if (spec.has_trainer) out["trainer"] = TrainerToJson(spec.trainer, ObjectiveMetrics(spec));
   return out.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 

@@ -27,7 +27,7 @@ const NamedChoices& BackendChoices() {
 }
 
 const NamedChoices& MetricSourceChoices() {
-  static const NamedChoices* choices = new NamedChoices{{"grpc", "stdout"}};
+  static const NamedChoices* choices = new NamedChoices{{"grpc", "stdout", "hypertune"}};
   return *choices;
 }
 

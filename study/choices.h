@@ -15,7 +15,7 @@ namespace tuner {
 enum class AlgorithmName { kRandom, kGrid, kSobol, kBayesian, kHyperband };
 enum class StoppingRuleName { kNone, kMedian, kPercentile, kThreshold, kAsha };
 enum class Backend { kLocal, kSlurm };
-enum class MetricSource { kGrpc, kStdout };
+enum class MetricSource { kGrpc, kStdout, kHypertune };
 
 struct NamedChoices {
   std::vector<std::string> available;  // accepted, in the order docs list them

@@ -370,6 +370,25 @@ void CheckGpFeatures(const AlgorithmSpec& algorithm, const SearchSpace& space,
                         "; use fewer categorical values or algorithm random, sobol or grid");
 }
 
+// trainer.metrics.names of a stdout or hypertune study: the objectives'
+// metrics when left out; when given, it must hold each of them (the last
+// measurement is the trial's result).
+void ResolveCollectedMetrics(const std::string& path, FaultList* faults, StudySpec* spec) {
+  MetricsSpec& metrics = spec->trainer.metrics;
+  if (metrics.source == MetricSource::kGrpc) return;
+  if (metrics.names.empty()) {
+    for (const Objective& objective : spec->objectives) metrics.names.push_back(objective.metric);
+    return;
+  }
+  for (const Objective& objective : spec->objectives) {
+    if (std::find(metrics.names.begin(), metrics.names.end(), objective.metric) ==
+        metrics.names.end()) {
+      faults->Add(path, "must include the objective's metric " + Quote(objective.metric) +
+                            " (a trial's result is its last measurement)");
+    }
+  }
+}
+
 void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) {
   ObjectReader reader(document, "", TopLevelKeys(), faults);
   ParseStudyName(reader, faults, spec);
@@ -397,6 +416,7 @@ void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) 
   if (const Json* trainer = reader.Find("trainer")) {
     spec->has_trainer = true;
     ParseTrainer(*trainer, reader.PathOf("trainer"), faults, &spec->trainer);
+    ResolveCollectedMetrics(reader.PathOf("trainer") + ".metrics.names", faults, spec);
   }
 }
 

@@ -60,6 +60,11 @@ struct MetricsSpec {
   // stdout only: the name whose value is the step; a line without it is
   // not a measurement (trial_runner/stdout_metrics.h).
   std::string step_key = "epoch";
+  // stdout and hypertune: the metrics collected, every other name is
+  // ignored. The parser fills in the default, the objectives' metrics, when
+  // the file has none; it must hold every objective's metric. Empty (specs
+  // built in code) = every name.
+  std::vector<std::string> names;
 };
 
 // trainer.slurm (docs/slurm.md); only allowed with backend "slurm".
@@ -97,6 +102,9 @@ struct TrainerSpec {
   // checkpoint steps are kept, older ones deleted (0 = keep every one).
   int keep_checkpoints = 2;
   MetricsSpec metrics;
+  // Whether every rank gets --job-dir=<the trial's output directory> after
+  // the other arguments, as Cloud ML Engine passes --job-dir.
+  bool job_dir = false;
   SlurmSpec slurm;          // backend slurm only
   ResourcesSpec resources;  // backend local only
 };

@@ -1,5 +1,6 @@
 #include "study/trainer_json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
@@ -86,17 +87,62 @@ bool IsMetricName(const std::string& text) {
   return std::regex_match(text, *pattern);
 }
 
+void ParseMetricNames(const Json& value, const std::string& path, FaultList* faults,
+                      std::vector<std::string>* names) {
+  if (!value.is_array()) {
+    faults->Add(path, "expected an array of metric names, got " + TypeName(value));
+    return;
+  }
+  if (value.empty()) {
+    faults->Add(path, "must not be empty (leave it out for the objectives' metrics)");
+    return;
+  }
+  std::vector<std::string> read;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string name_path = IndexPath(path, i);
+    std::optional<std::string> name = ReadString(value[i], name_path, faults);
+    if (!name) continue;
+    if (!IsMetricName(*name)) {
+      faults->Add(name_path,
+                  "expected a metric name (a letter or '_', then letters, digits, '_', '.', '/' "
+                  "or '-'), got " +
+                      Quote(*name));
+    } else if (std::find(read.begin(), read.end(), *name) != read.end()) {
+      faults->Add(name_path, "duplicate metric name " + Quote(*name));
+    } else {
+      read.push_back(std::move(*name));
+      continue;
+    }
+    return;
+  }
+  if (read.size() == value.size()) *names = std::move(read);
+}
+
 void ParseMetrics(const Json& value, const std::string& path, FaultList* faults,
                   MetricsSpec* metrics) {
-  ObjectReader reader(value, path, {"source", "pattern", "step_key"}, faults);
+  ObjectReader reader(value, path, {"source", "names", "step_key", "pattern"}, faults);
   const bool source_ok = reader.Find("source") == nullptr ||
                          reader.Choice("source", MetricSourceChoices(), &metrics->source);
+  const bool stdout_source = metrics->source == MetricSource::kStdout;
+  if (const Json* names = reader.Find("names")) {
+    const std::string names_path = reader.PathOf("names");
+    if (source_ok && metrics->source == MetricSource::kGrpc) {
+      faults->Add(names_path,
+                  "only allowed with source \"stdout\" or \"hypertune\" (a gRPC trainer reports "
+                  "what it chooses)");
+    } else {
+      ParseMetricNames(*names, names_path, faults, &metrics->names);
+    }
+  }
   if (const Json* step_key = reader.Find("step_key")) {
     const std::string key_path = reader.PathOf("step_key");
     std::optional<std::string> text = ReadString(*step_key, key_path, faults);
     if (text && source_ok) {
-      if (metrics->source != MetricSource::kStdout) {
-        faults->Add(key_path, "only allowed with source \"stdout\"");
+      if (!stdout_source) {
+        faults->Add(key_path,
+                    metrics->source == MetricSource::kHypertune
+                        ? "only allowed with source \"stdout\" (hypertune's step is global_step)"
+                        : "only allowed with source \"stdout\"");
       } else if (!IsMetricName(*text)) {
         faults->Add(key_path,
                     "expected a name (a letter or '_', then letters, digits, '_', '.', '/' or "
@@ -107,12 +153,18 @@ void ParseMetrics(const Json& value, const std::string& path, FaultList* faults,
       }
     }
   }
+  if (stdout_source && std::find(metrics->names.begin(), metrics->names.end(), metrics->step_key) !=
+                           metrics->names.end()) {
+    faults->Add(reader.PathOf("names"), "holds the step key " + Quote(metrics->step_key) +
+                                            ", which is the step of a line, not a metric");
+    metrics->names.clear();
+  }
   const Json* pattern = reader.Find("pattern");
   if (pattern == nullptr) return;
   const std::string pattern_path = reader.PathOf("pattern");
   std::optional<std::string> text = ReadString(*pattern, pattern_path, faults);
   if (!text || !source_ok) return;
-  if (metrics->source != MetricSource::kStdout) {
+  if (!stdout_source) {
     faults->Add(pattern_path, "only allowed with source \"stdout\"");
     return;
   }
@@ -316,7 +368,7 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
   }
   ObjectReader reader(value, path,
                       {"command", "cluster", "env", "backend", "timeout_s", "max_retries",
-                       "keep_checkpoints", "metrics", "slurm", "resources"},
+                       "keep_checkpoints", "metrics", "job_dir", "slurm", "resources"},
                       faults);
   ParseCommand(reader, faults, trainer);
   if (const Json* cluster = reader.Object("cluster")) {
@@ -343,6 +395,18 @@ void ParseTrainer(const Json& value, const std::string& path, FaultList* faults,
   reader.Integer("keep_checkpoints", 0, kMaxKeepCheckpoints, &trainer->keep_checkpoints);
   if (const Json* metrics = reader.Object("metrics")) {
     ParseMetrics(*metrics, reader.PathOf("metrics"), faults, &trainer->metrics);
+    if (backend_ok && trainer->backend != Backend::kLocal &&
+        trainer->metrics.source == MetricSource::kHypertune) {
+      faults->Add(reader.PathOf("metrics") + ".source",
+                  "\"hypertune\" is only available with backend \"local\"");
+    }
+  }
+  if (const Json* job_dir = reader.Find("job_dir")) {
+    if (job_dir->is_boolean()) {
+      trainer->job_dir = job_dir->get<bool>();
+    } else {
+      faults->Add(reader.PathOf("job_dir"), "expected true or false, got " + Describe(*job_dir));
+    }
   }
   if (const Json* slurm = reader.Object("slurm")) {
     if (backend_ok && trainer->backend != Backend::kSlurm) {

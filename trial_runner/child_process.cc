@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -9,8 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "absl/status/status.h"
 
@@ -32,7 +35,7 @@ bool IsExecutableFile(const std::string& path) {
 }
 
 // What the child reports through its error pipe when it cannot exec.
-enum class ChildStage : int { kCgroup = 1, kFiles = 2, kChdir = 3, kExec = 4 };
+enum class ChildStage : int { kCgroup = 1, kFiles = 2, kChdir = 3, kExec = 4, kAffinity = 5 };
 struct ChildFailure {
   ChildStage stage;
   int error;
@@ -48,6 +51,8 @@ struct ChildPlan {
   int stdout_fd;
   int stderr_fd;
   int cgroup_procs_fd;
+  const cpu_set_t* cpus;  // null = inherit
+  size_t cpus_size;       // bytes of *cpus
   bool kill_with_parent;
   pid_t parent;
   int report_fd;  // the error pipe's write end (close-on-exec)
@@ -98,6 +103,9 @@ bool MoveTo(int fd, int target) {
   if (plan.cgroup_procs_fd >= 0) {
     // "0" moves the writer: every process the rank starts is born inside.
     if (::write(plan.cgroup_procs_fd, "0", 1) != 1) ChildFail(plan, ChildStage::kCgroup, errno);
+  }
+  if (plan.cpus != nullptr && ::sched_setaffinity(0, plan.cpus_size, plan.cpus) != 0) {
+    ChildFail(plan, ChildStage::kAffinity, errno);
   }
   const int out = AboveStdio(plan.stdout_fd), err = AboveStdio(plan.stderr_fd);
   const int null_in = AboveStdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -160,6 +168,22 @@ absl::StatusOr<pid_t> SpawnInNewProcessGroup(const ChildSpec& spec) {
   for (std::string& entry : env_strings) envp.push_back(entry.data());
   envp.push_back(nullptr);
 
+  // The affinity mask, built before fork (the child may not allocate).
+  std::unique_ptr<cpu_set_t, void (*)(cpu_set_t*)> cpus(nullptr, [](cpu_set_t* set) {
+    if (set != nullptr) CPU_FREE(set);
+  });
+  size_t cpus_size = 0;
+  if (!spec.cpus.empty()) {
+    const int highest = *std::max_element(spec.cpus.begin(), spec.cpus.end());
+    if (*std::min_element(spec.cpus.begin(), spec.cpus.end()) < 0 || highest >= (1 << 20)) {
+      return absl::InvalidArgumentError("CPU ids must be in [0, 2^20)");
+    }
+    cpus.reset(CPU_ALLOC(highest + 1));
+    if (cpus == nullptr) return ErrnoError("CPU_ALLOC", errno);
+    cpus_size = CPU_ALLOC_SIZE(highest + 1);
+    CPU_ZERO_S(cpus_size, cpus.get());
+    for (int cpu : spec.cpus) CPU_SET_S(cpu, cpus_size, cpus.get());
+  }
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return ErrnoError("pipe", errno);
   ChildPlan plan{.program = program->c_str(),
@@ -169,6 +193,8 @@ absl::StatusOr<pid_t> SpawnInNewProcessGroup(const ChildSpec& spec) {
                  .stdout_fd = spec.stdout_fd,
                  .stderr_fd = spec.stderr_fd,
                  .cgroup_procs_fd = spec.cgroup_procs_fd,
+                 .cpus = cpus.get(),
+                 .cpus_size = cpus_size,
                  .kill_with_parent = spec.kill_with_parent,
                  .parent = ::getpid(),
                  .report_fd = report[1]};
@@ -205,6 +231,9 @@ absl::StatusOr<pid_t> SpawnInNewProcessGroup(const ChildSpec& spec) {
         break;
       case ChildStage::kFiles:
         what = "cannot set up the standard files of '" + *program + "'";
+        break;
+      case ChildStage::kAffinity:
+        what = "cannot pin '" + *program + "' to its CPUs";
         break;
       default:
         what = "cannot execute '" + *program + "'";

@@ -33,6 +33,9 @@ struct ChildSpec {
   // before exec, so that everything it starts is born in that cgroup; -1 =
   // the cgroup of this process.
   int cgroup_procs_fd = -1;
+  // Non-empty: the CPUs the child is pinned to (sched_setaffinity before
+  // exec; what it starts inherits them). Empty = this process's affinity.
+  std::vector<int> cpus;
 };
 
 // Starts `spec` with stdin from /dev/null, every signal at its default

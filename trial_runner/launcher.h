@@ -59,8 +59,9 @@ struct ClusterExit {
 
 class Launcher {
  public:
-  // A measurement read from the chief's stdout (trainer.metrics.source =
-  // stdout), with a step counter.
+  // A measurement the launcher collected itself: from the chief's stdout
+  // (trainer.metrics.source = stdout) or its hypertune metric file
+  // (hypertune, local launcher only), with a step counter.
   using MeasurementCallback = std::function<void(int64_t trial_id, const Measurement&)>;
   using ExitCallback = std::function<void(int64_t trial_id, const ClusterExit&)>;
 

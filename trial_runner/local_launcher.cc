@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -32,7 +33,9 @@
 
 #include "trial_runner/cgroup.h"
 #include "trial_runner/child_process.h"
+#include "trial_runner/cpu_pool.h"
 #include "trial_runner/free_port.h"
+#include "trial_runner/hypertune_metrics.h"
 #include "trial_runner/launch_watchdog.h"
 #include "trial_runner/log_tail.h"
 #include "trial_runner/process_group.h"
@@ -164,7 +167,12 @@ class LocalLauncher::Impl {
 
   struct Cluster {
     explicit Cluster(asio::io_context& io)
-        : stdout_pipe(io), timeout_timer(io), grace_timer(io), deadline_timer(io), poll_timer(io) {}
+        : stdout_pipe(io),
+          metric_file_timer(io),
+          timeout_timer(io),
+          grace_timer(io),
+          deadline_timer(io),
+          poll_timer(io) {}
 
     int64_t trial_id = 0;
     // The trial's cgroup (<run>/trial-<id>), "" = none: then the processes
@@ -184,6 +192,11 @@ class LocalLauncher::Impl {
     std::optional<StdoutMetricParser> parser;
     std::string pending_line;
     std::array<char, 64 * 1024> buffer;
+
+    // The chief's hypertune metric file with metrics.source = hypertune.
+    std::optional<HypertuneMetricReader> hypertune;
+    std::string metric_file;
+    asio::steady_timer metric_file_timer;
 
     asio::steady_timer timeout_timer;   // trainer.timeout_s
     asio::steady_timer grace_timer;     // SIGTERM -> SIGKILL
@@ -240,10 +253,22 @@ class LocalLauncher::Impl {
     cluster->on_exit = std::move(on_exit);
     const bool stdout_metrics = trainer.metrics.source == MetricSource::kStdout;
     if (stdout_metrics) {
-      absl::StatusOr<StdoutMetricParser> parser =
-          StdoutMetricParser::Create(trainer.metrics.pattern, trainer.metrics.step_key);
+      absl::StatusOr<StdoutMetricParser> parser = StdoutMetricParser::Create(
+          trainer.metrics.pattern, trainer.metrics.step_key, trainer.metrics.names);
       if (!parser.ok()) return parser.status();
       cluster->parser.emplace(std::move(*parser));
+    }
+    if (trainer.metrics.source == MetricSource::kHypertune) {
+      const std::filesystem::path dir = std::filesystem::path(request.output_dir) / "hypertune";
+      std::error_code made;
+      std::filesystem::create_directories(dir, made);
+      if (made) return ErrnoError("cannot create " + dir.string(), made.value());
+      // What an earlier launch in this directory reported is not this one's.
+      for (const RankId& id : ClusterRanks(shape)) {
+        std::filesystem::remove(HypertuneMetricFile(request.output_dir, id), made);
+      }
+      cluster->hypertune.emplace(trainer.metrics.names);
+      cluster->metric_file = HypertuneMetricFile(request.output_dir, RankId{TaskType::kChief, 0});
     }
 
     const std::filesystem::path log_dir = std::filesystem::path(request.output_dir) / "logs";
@@ -316,6 +341,7 @@ class LocalLauncher::Impl {
     }
     for (Rank& rank : cluster->ranks) WatchRank(cluster, rank);
     if (cluster->stdout_open) ReadStdout(cluster);
+    if (cluster->hypertune) ScheduleMetricFileRead(cluster);
     if (trainer.timeout_s > 0) {
       constexpr double kMaxTimeout = 100.0 * 365 * 24 * 3600;  // beyond: no timeout
       cluster->timeout_timer.expires_after(std::chrono::duration_cast<Clock::duration>(
@@ -382,6 +408,16 @@ class LocalLauncher::Impl {
     spec.stderr_fd = log_fd;
     spec.kill_with_parent = true;  // this (the loop) thread outlives every rank
     spec.cgroup_procs_fd = cgroup_fd;
+    if (request.trainer.resources.cpus_per_rank > 0 && cpu_pool_.size() > 0) {
+      bool shared = false;
+      spec.cpus = cpu_pool_.Acquire(
+          cluster.trial_id, PinnedCpuCount(request.trainer.resources.cpus_per_rank), &shared);
+      if (shared) {
+        NoticeOnce("trainer.resources.cpus_per_rank: the running ranks want more CPUs than the " +
+                   std::to_string(cpu_pool_.size()) +
+                   " this launcher may use; ranks now share the least-used ones");
+      }
+    }
     absl::StatusOr<pid_t> pid = SpawnInNewProcessGroup(spec);
     CloseFd(cgroup_fd);
     CloseFd(pipe_fds[1]);
@@ -408,6 +444,7 @@ class LocalLauncher::Impl {
 
   // After a failed start: nothing of the cluster may stay behind.
   void KillStartedRanks(Cluster& cluster) {
+    cpu_pool_.Release(cluster.trial_id);
     for (Rank& rank : cluster.ranks) SignalProcessGroup(rank.pid, SIGKILL);
     SignalStrays(cluster, SIGKILL);
     for (Rank& rank : cluster.ranks) {
@@ -592,6 +629,7 @@ class LocalLauncher::Impl {
     set_up_ = true;
     launcher_id_ =
         std::to_string(::getpid()) + "-" + std::to_string(Clock::now().time_since_epoch().count());
+    cpu_pool_ = CpuPool(options_.cpus.empty() ? AllowedCpus() : options_.cpus);
     std::string why_not;
     if (CgroupsWanted(options_, &why_not)) {
       mount_ = CgroupMount(options_);
@@ -656,7 +694,9 @@ class LocalLauncher::Impl {
     cluster->grace_timer.cancel();
     cluster->deadline_timer.cancel();
     cluster->poll_timer.cancel();
+    cluster->metric_file_timer.cancel();
     DrainStdout(*cluster);
+    ReadMetricFile(*cluster, /*final=*/true);
     CloseFd(cluster->stdout_log);
     for (Rank& rank : cluster->ranks) {
       if (rank.pidfd) {
@@ -666,6 +706,7 @@ class LocalLauncher::Impl {
       UnwatchGroup(rank.pid);
     }
     RemoveTrialCgroup(*cluster);
+    cpu_pool_.Release(cluster->trial_id);
 
     ClusterExit exit = std::move(*cluster->exit);
     if (exit.kind == ClusterExit::Kind::kFailed && cluster->failed_rank) {
@@ -753,6 +794,40 @@ class LocalLauncher::Impl {
     cluster.pending_line.clear();
   }
 
+  // ------------------------------------------------------------ chief's metric file
+
+  void ScheduleMetricFileRead(const ClusterPtr& cluster) {
+    cluster->metric_file_timer.expires_after(options_.metric_file_interval);
+    cluster->metric_file_timer.async_wait([this, cluster](const boost::system::error_code& ec) {
+      if (ec || cluster->finished) return;
+      ReadMetricFile(*cluster, /*final=*/false);
+      ScheduleMetricFileRead(cluster);
+    });
+  }
+
+  // Reports what the chief's hypertune file holds that is new; `final` once
+  // every rank has ended (the last line and the last step are complete).
+  void ReadMetricFile(Cluster& cluster, bool final) {
+    if (!cluster.hypertune) return;
+    std::ifstream file(cluster.metric_file, std::ios::binary);
+    if (!file) return;  // nothing reported yet
+    // The library keeps 100 lines; a writer that appends forever is read
+    // from its last kMaxMetricFileRead bytes (earlier lines were read before).
+    constexpr std::streamoff kMaxMetricFileRead = 4 << 20;
+    file.seekg(0, std::ios::end);
+    const std::streamoff size = file.tellg();
+    const std::streamoff start = size > kMaxMetricFileRead ? size - kMaxMetricFileRead : 0;
+    file.seekg(start);
+    std::string contents(static_cast<size_t>(size - start), '\0');
+    file.read(contents.data(), static_cast<std::streamsize>(contents.size()));
+    contents.resize(static_cast<size_t>(std::max<std::streamsize>(file.gcount(), 0)));
+    if (start > 0) contents.erase(0, contents.find('\n') + 1);  // a cut first line
+    const double elapsed = std::chrono::duration<double>(Clock::now() - cluster.start).count();
+    for (const Measurement& measurement : cluster.hypertune->Update(contents, elapsed, final)) {
+      if (cluster.on_measurement) cluster.on_measurement(cluster.trial_id, measurement);
+    }
+  }
+
   const LocalLauncherOptions options_;
   std::atomic<bool> shutting_down_{false};
 
@@ -763,6 +838,7 @@ class LocalLauncher::Impl {
   std::string mount_;        // the cgroup v2 mount point, when cgroups are wanted
   std::string run_cgroup_;   // "" = no cgroups
   std::set<std::string> noticed_;
+  CpuPool cpu_pool_;            // trainer.resources.cpus_per_rank
   std::vector<pid_t> watched_;  // the groups the watchdog ends
   std::unique_ptr<LaunchWatchdog> watchdog_;
 

@@ -6,7 +6,12 @@
 // (output_dir and logs/ are created). With trainer.metrics.source = "stdout",
 // the chief's stdout passes through a pipe: it is still copied to the log, and
 // every line is parsed for metrics (trial_runner/stdout_metrics.h) and
-// reported through the MeasurementCallback, before the exit callback.
+// reported through the MeasurementCallback, before the exit callback. With
+// "hypertune", every rank writes its reports to its own file
+// (CLOUD_ML_HP_METRIC_FILE = <output_dir>/hypertune/<type>-<index>.metrics,
+// removed at launch); the chief's is read every
+// options.metric_file_interval while it runs, and to its end once every rank
+// has ended (trial_runner/hypertune_metrics.h), before the exit callback.
 //
 // The cluster lives and dies as one. The chief exiting 0 ends it as
 // kSucceeded (workers or ps exiting 0 earlier is fine); any rank exiting
@@ -42,7 +47,11 @@
 // trainer.resources (memory, cpus_per_rank) become memory.max and cpu.max of
 // each rank's group once the controllers are on from the mount down; where
 // cgroup v2 lacks them, or without cgroups, the ranks run without limits and
-// options.log is told once.
+// options.log is told once. cpus_per_rank also pins each rank, cgroups or
+// not, to ceil(cpus_per_rank) CPUs of options.cpus with sched_setaffinity
+// (between fork and exec; what it starts inherits them): concurrent ranks get
+// disjoint CPUs while there are enough, and share the least-used ones when
+// there are not (options.log is told once) (trial_runner/cpu_pool.h).
 //
 // Threads: one internal thread runs a Boost.Asio io_context; it spawns (so
 // the ranks' parent-death signal is tied to it, and it ends only after every
@@ -60,6 +69,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "trial_runner/launcher.h"
@@ -76,10 +86,17 @@ struct LocalLauncherOptions {
   std::chrono::milliseconds kill_wait{5000};
   // How often an ending cluster's process groups are checked.
   std::chrono::milliseconds poll_interval{20};
+  // How often the chief's hypertune metric file is read while it runs
+  // (trainer.metrics.source = hypertune).
+  std::chrono::milliseconds metric_file_interval{200};
   // Each rank in a cgroup v2 group of its own when the machine allows it;
   // false, or TUNER_CGROUPS=0 in this process's environment, leaves process
   // groups and environment marks only.
   bool use_cgroups = true;
+  // The CPUs ranks are pinned to with trainer.resources.cpus_per_rank;
+  // empty = the CPUs this process may run on (sched_getaffinity, so
+  // `taskset -c 0-7 tuner run ...` confines the trials to 0-7).
+  std::vector<int> cpus;
   // The cgroup v2 mount point; "" = found in /proc/self/mountinfo.
   std::string cgroup_mount;
   // Receives the launcher's notices (no cgroups and why, a replaced

@@ -81,6 +81,11 @@ std::string TfConfigJson(const ClusterPorts& ports, const RankId& rank, int64_t 
   return config.dump();
 }
 
+std::string HypertuneMetricFile(const std::string& output_dir, const RankId& rank) {
+  return output_dir + "/hypertune/" + ToString(rank.type) + "-" + std::to_string(rank.index) +
+         ".metrics";
+}
+
 std::string RankDevices(const LaunchRequest& request, const RankId& rank) {
   const ClusterSpec& cluster = request.trainer.cluster;
   const size_t per_rank = static_cast<size_t>(std::max(request.trainer.resources.gpus_per_rank, 0));
@@ -135,6 +140,10 @@ RankCommand BuildRankCommand(const LaunchRequest& request, const ClusterPorts& p
       break;
   }
   if (!request.devices.empty()) env["CUDA_VISIBLE_DEVICES"] = RankDevices(request, rank);
+  if (request.trainer.metrics.source == MetricSource::kHypertune) {
+    env["CLOUD_ML_HP_METRIC_FILE"] = HypertuneMetricFile(request.output_dir, rank);
+    env["CLOUD_ML_TRIAL_ID"] = std::to_string(request.trial_id);
+  }
   env.emplace("PYTHONUNBUFFERED", "1");  // only when neither env set it
   return out;
 }

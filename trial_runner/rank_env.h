@@ -18,6 +18,8 @@
 //         PyTorch world), LOCAL_RANK = RANK and LOCAL_WORLD_SIZE = WORLD_SIZE
 //         (every rank runs on this machine; none for ps),
 //         CUDA_VISIBLE_DEVICES = RankDevices() when request.devices is set,
+//         with trainer.metrics.source = hypertune CLOUD_ML_HP_METRIC_FILE =
+//         HypertuneMetricFile() and CLOUD_ML_TRIAL_ID = the trial id,
 //         and PYTHONUNBUFFERED=1 unless already set, so that logs and stdout
 //         metrics arrive as they are printed.
 #ifndef TUNER_TRIAL_RUNNER_RANK_ENV_H_
@@ -82,6 +84,10 @@ std::string TfConfigJson(const ClusterPorts& ports, const RankId& rank, int64_t 
 // trainer.resources.gpus_per_rank of them per rank in ClusterRanks order
 // (chief, workers, ps). "" when the list is too short.
 std::string RankDevices(const LaunchRequest& request, const RankId& rank);
+
+// Where `rank` writes its hypertune metrics (trainer.metrics.source =
+// hypertune): <output_dir>/hypertune/<type>-<index>.metrics.
+std::string HypertuneMetricFile(const std::string& output_dir, const RankId& rank);
 
 // Argument vector and full environment of `rank`. `ports` must have an entry
 // for every rank of request.trainer.cluster.

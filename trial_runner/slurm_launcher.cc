@@ -324,9 +324,14 @@ class SlurmLauncher::Impl {
     job.on_exit = std::move(on_exit);
     job.timeout_s = request.trainer.timeout_s;
     job.chief_log = (fs::path(request.output_dir) / "logs" / "chief-0.log").string();
+    if (request.trainer.metrics.source == MetricSource::kHypertune) {
+      return absl::InvalidArgumentError(
+          "trainer.metrics.source: \"hypertune\" is only available with backend \"local\"");
+    }
     if (request.trainer.metrics.source == MetricSource::kStdout) {
       absl::StatusOr<StdoutMetricParser> parser = StdoutMetricParser::Create(
-          request.trainer.metrics.pattern, request.trainer.metrics.step_key);
+          request.trainer.metrics.pattern, request.trainer.metrics.step_key,
+          request.trainer.metrics.names);
       if (!parser.ok()) return parser.status();
       job.parser.emplace(std::move(*parser));
     }

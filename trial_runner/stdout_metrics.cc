@@ -34,7 +34,8 @@ std::optional<double> ParseFinite(const std::string& text) {
 }  // namespace
 
 absl::StatusOr<StdoutMetricParser> StdoutMetricParser::Create(const std::string& pattern,
-                                                              const std::string& step_key) {
+                                                              const std::string& step_key,
+                                                              std::vector<std::string> names) {
   if (step_key.empty()) {
     return absl::InvalidArgumentError("trainer.metrics.step_key: must not be empty");
   }
@@ -51,7 +52,8 @@ absl::StatusOr<StdoutMetricParser> StdoutMetricParser::Create(const std::string&
         "trainer.metrics.pattern: expected two capture groups (name, value), got " +
         std::to_string(regex.mark_count()) + ": " + pattern);
   }
-  return StdoutMetricParser(std::move(regex), step_key);
+  return StdoutMetricParser(std::move(regex), step_key,
+                            std::set<std::string>(names.begin(), names.end()));
 }
 
 std::optional<Measurement> StdoutMetricParser::ParseLine(std::string_view line,
@@ -72,6 +74,9 @@ std::optional<Measurement> StdoutMetricParser::ParseLine(std::string_view line,
   const double value = step->second;
   if (!(value >= 0 && value <= 9.2e18) || value != std::floor(value)) return std::nullopt;
   metrics.erase(step);
+  if (!names_.empty()) {
+    std::erase_if(metrics, [this](const auto& entry) { return names_.count(entry.first) == 0; });
+  }
   if (metrics.empty()) return std::nullopt;
 
   Measurement measurement;

@@ -11,10 +11,11 @@
 // Only a line that carries the step key (trainer.metrics.step_key, default
 // `epoch`) is a measurement: its step is that key's value, which must be a
 // whole number >= 0 (the key is not kept as a metric), and its metrics are the
-// other pairs on the line. Lines without the key are log lines and give
+// other pairs on the line whose names are in `names` (trainer.metrics.names;
+// every name when empty). Lines without the key are log lines and give
 // nothing ("loading data from path=/tmp/data seed=7", "debug: batch=128
 // took=0.10"); so do values that do not parse or are not finite, a line left
-// with no metric, and a line over 4096 bytes.
+// with no collected metric, and a line over 4096 bytes.
 //
 // Thread-safety: a parser holds no state beyond its options; ParseLine is
 // const.
@@ -23,8 +24,10 @@
 
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "algorithms/trial.h"
@@ -36,18 +39,20 @@ class StdoutMetricParser {
   // InvalidArgument when `pattern` is not a valid ECMAScript regex or has
   // fewer than two capture groups, or `step_key` is empty.
   static absl::StatusOr<StdoutMetricParser> Create(const std::string& pattern,
-                                                   const std::string& step_key = "epoch");
+                                                   const std::string& step_key = "epoch",
+                                                   std::vector<std::string> names = {});
 
   // The measurement of `line` (without its newline), stamped with
   // `elapsed_secs`; nullopt when the line is not a measurement.
   std::optional<Measurement> ParseLine(std::string_view line, double elapsed_secs) const;
 
  private:
-  StdoutMetricParser(std::regex regex, std::string step_key)
-      : regex_(std::move(regex)), step_key_(std::move(step_key)) {}
+  StdoutMetricParser(std::regex regex, std::string step_key, std::set<std::string> names)
+      : regex_(std::move(regex)), step_key_(std::move(step_key)), names_(std::move(names)) {}
 
   std::regex regex_;
   std::string step_key_;
+  std::set<std::string> names_;  // empty = every name
 };
 
 }  // namespace tuner

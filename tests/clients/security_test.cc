@@ -374,6 +374,9 @@ TEST_CASE("HTTP with a token") {
   Fetched health = Fetch(address, "/healthz", {});
   CHECK(health.status == 200);
   CHECK(health.body == "ok\n");
+  Fetched ready = Fetch(address, "/readyz", {});  // a readiness probe: no token either
+  CHECK(ready.status == 200);
+  CHECK(ready.body == "ready\n");
   CHECK(Fetch(address, "/metrics", {}).status == 401);
   auto client = TunerClient::Connect((*server)->address(), {.token = kToken});
   REQUIRE(client.ok());
@@ -388,6 +391,8 @@ TEST_CASE("HTTP with a token") {
   CHECK(metrics.body.find("tuner_http_requests_total{route=\"api\",status=\"401\"} 4\n") !=
         std::string::npos);
   CHECK(metrics.body.find("tuner_http_requests_total{route=\"healthz\",status=\"200\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("tuner_http_requests_total{route=\"readyz\",status=\"200\"} 1\n") !=
         std::string::npos);
   CHECK(metrics.body.find("tuner_store_up 1\n") != std::string::npos);
 }

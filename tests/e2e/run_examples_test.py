@@ -232,9 +232,58 @@ class StdoutOnlyTest(ExampleRun):
         for trial in trials:
             self.assertEqual(trial["state"], "COMPLETED", trial)
             self.assertEqual(trial["steps"], 20, "one measurement per epoch=N line")
+            # The metrics study.json names; other pairs on the line are ignored.
             self.assertEqual(set(trial["metrics"]), {"loss", "slope", "intercept"}, trial)
             chief = self.log("stdout-only", trial["trial"], "chief-0.log")
             self.assertIn(f"epoch=20 loss={trial['metrics']['loss']:.6f}", chief)
+
+
+class CmleHypertuneTest(ExampleRun):
+    """examples/cmle-hypertune: a Cloud ML Engine trainer (hypertune metric
+    file, --job-dir), unchanged, with the median stopping rule."""
+
+    def test_hypertune_reports_are_measurements_and_broken_trials_stop(self):
+        study, spec = self.copy_study("cmle-hypertune")
+        with RankWatcher(self.trials_dir) as watcher:
+            summary, _ = self.run_study(study)
+        trials = self.trials("cmle-hypertune")
+        self.assertEqual(len(trials), spec["max_trials"])
+        self.assertEqual(summary["trials"]["failed"], 0, summary)
+        epochs = 12
+        rule = spec["early_stopping"]
+        for t in trials:
+            trial_dir = self.trial_dir("cmle-hypertune", t["trial"])
+            # Each rank its own metric file, in the trial's directory.
+            metric_file = trial_dir / "hypertune" / "chief-0.metrics"
+            self.assertTrue(metric_file.is_file(), t)
+            lines = [json.loads(line) for line in metric_file.read_text().splitlines()]
+            self.assertIn("val_loss", t["metrics"], t)
+            chief_log = self.log("cmle-hypertune", t["trial"], "chief-0.log")
+            self.assertIn(f"job_dir={os.path.abspath(trial_dir)}", chief_log)
+            if t["state"] == "COMPLETED":
+                # Both tags of a step make one measurement, so the trial has
+                # every metric named in the study, one measurement per epoch.
+                self.assertEqual(set(t["metrics"]), {"val_loss", "accuracy"}, t)
+                self.assertEqual(t["steps"], epochs, t)
+                self.assertEqual(len(lines), 2 * epochs)
+                last = [e for e in lines if e["global_step"] == str(epochs)]
+                self.assertAlmostEqual(
+                    t["metrics"]["val_loss"],
+                    float(next(e["val_loss"] for e in last if "val_loss" in e)), places=9)
+                self.assertTrue((trial_dir / "model.json").is_file(), "--job-dir")
+            else:
+                self.assertEqual(t["state"], "STOPPED", t)
+                self.assertIn("median", t["reason"], t)
+                self.assert_cluster_gone(watcher, t["trial"], ranks=("chief:0",))
+        judged_after = spec["max_parallel_trials"] + rule["min_trials"]
+        broken = [t for t in trials
+                  if t["parameters"]["schedule"] == "broken" and t["trial"] > judged_after]
+        self.assertGreaterEqual(len(broken), 2, f"too few broken trials to judge: {trials}")
+        for t in broken:
+            self.assertEqual(t["state"], "STOPPED", t)
+            self.assertIn(f"at step {rule['grace_steps']}", t["reason"], t)
+        self.assertNotEqual(summary["best"]["parameters"]["schedule"], "broken", summary)
+        self.assertLess(summary["best"]["metrics"]["val_loss"], 0.5, summary)
 
 
 class EarlyStoppingTest(ExampleRun):

@@ -238,6 +238,42 @@ TEST_CASE("SqliteStore: a write lock held elsewhere is Unavailable", "[sqlite][f
   TUNER_REQUIRE_OK(store->CreateStudy(MakeStudy("t")));
 }
 
+TEST_CASE("SqliteStore::ProbeWrite: OK when writable, the write's error otherwise",
+          "[sqlite][faults]") {
+  TempDir dir("probe");
+  const std::string path = dir.File("store.db");
+  Populate(path, 1, 1);
+  const std::string version = RawQuery(path, "SELECT version FROM schema_version");
+  const int64_t rows = CountRows(path);
+  {
+    std::unique_ptr<Store> store = OpenOrDie(path);
+    TUNER_REQUIRE_OK(store->ProbeWrite());
+    TUNER_REQUIRE_OK(store->ProbeWrite());
+  }
+  // It changes nothing a reader sees.
+  CHECK(RawQuery(path, "SELECT version FROM schema_version") == version);
+  CHECK(CountRows(path) == rows);
+
+  SqliteStoreOptions read_only;
+  read_only.read_only = true;
+  absl::Status status = OpenOrDie(path, read_only)->ProbeWrite();
+  CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(Contains(status, "read-only"));
+
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &other, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  SqliteStoreOptions no_wait;
+  no_wait.busy_timeout_ms = 0;
+  std::unique_ptr<Store> store = OpenOrDie(path, no_wait);
+  status = store->ProbeWrite();
+  INFO(status.ToString());
+  CHECK(status.code() == absl::StatusCode::kUnavailable);
+  REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  TUNER_REQUIRE_OK(store->ProbeWrite());
+}
+
 TEST_CASE("SqliteStore: a 0-byte file is refused, not taken as a new store", "[sqlite][faults]") {
   TempDir dir("zero");
   const std::string path = dir.File("store.db");

@@ -333,6 +333,26 @@ const std::vector<BadFile>& BadFiles() {
        "trainer.metrics.step_key", R"(expected a name (a letter or '_', then letters)"},
       {WithTrainer(R"("metrics": {"source": "stdout", "step_key": 1})"), "trainer.metrics.step_key",
        "expected a string"},
+      {WithTrainer(R"("metrics": {"names": ["loss"]})"), "trainer.metrics.names",
+       R"(only allowed with source "stdout" or "hypertune")"},
+      {WithTrainer(R"("metrics": {"source": "stdout", "names": []})"), "trainer.metrics.names",
+       "must not be empty"},
+      {WithTrainer(R"("metrics": {"source": "stdout", "names": "loss"})"), "trainer.metrics.names",
+       "expected an array of metric names, got string"},
+      {WithTrainer(R"("metrics": {"source": "stdout", "names": ["loss", "val loss"]})"),
+       "trainer.metrics.names[1]", "expected a metric name"},
+      {WithTrainer(R"("metrics": {"source": "hypertune", "names": ["loss", "loss"]})"),
+       "trainer.metrics.names[1]", R"(duplicate metric name "loss")"},
+      {WithTrainer(R"("metrics": {"source": "stdout", "names": ["acc"]})"), "trainer.metrics.names",
+       R"(must include the objective's metric "loss")"},
+      {WithTrainer(
+           R"("metrics": {"source": "stdout", "step_key": "step", "names": ["loss", "step"]})"),
+       "trainer.metrics.names", R"(holds the step key "step")"},
+      {WithTrainer(R"("metrics": {"source": "hypertune", "step_key": "step"})"),
+       "trainer.metrics.step_key", "hypertune's step is global_step"},
+      {WithTrainer(R"("backend": "slurm", "metrics": {"source": "hypertune"})"),
+       "trainer.metrics.source", R"("hypertune" is only available with backend "local")"},
+      {WithTrainer(R"("job_dir": "yes")"), "trainer.job_dir", "expected true or false"},
   };
   return *files;
 }

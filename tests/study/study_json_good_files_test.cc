@@ -297,6 +297,44 @@ TEST_CASE("parameter roles and trainer.keep_checkpoints, with their defaults") {
   CHECK_THAT(ToCanonicalJson(defaults), !Catch::Contains("role"));
 }
 
+TEST_CASE("trainer.metrics.names: the objectives' metrics unless given") {
+  const StudySpec defaulted = ParseOk(R"({
+    "name": "t", "objectives": [{"metric": "loss", "goal": "minimize"},
+                                {"metric": "ms", "goal": "minimize"}],
+    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+    "trainer": {"command": ["./train"], "metrics": {"source": "stdout"}}})");
+  CHECK(defaulted.trainer.metrics.names == std::vector<std::string>{"loss", "ms"});
+  // The default is not written, so studies from before keep their form.
+  CHECK_THAT(ToCanonicalJson(defaulted), !Catch::Contains("names"));
+  CHECK(ToCanonicalJson(ParseOk(ToCanonicalJson(defaulted))) == ToCanonicalJson(defaulted));
+
+  const StudySpec given = ParseOk(R"({
+    "name": "t", "objective": {"metric": "loss", "goal": "minimize"},
+    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+    "trainer": {"command": ["./train"], "job_dir": true,
+                "metrics": {"source": "hypertune", "names": ["loss", "accuracy"]}}})");
+  CHECK(given.trainer.metrics.names == std::vector<std::string>{"loss", "accuracy"});
+  CHECK(given.trainer.job_dir);
+  const std::string canonical = ToCanonicalJson(given);
+  CHECK_THAT(canonical, Catch::Contains(R"("metrics": {
+      "source": "hypertune",
+      "names": [
+        "loss",
+        "accuracy"
+      ]
+    },
+    "job_dir": true)"));
+  CHECK(ToCanonicalJson(ParseOk(canonical)) == canonical);
+
+  // A gRPC trainer reports what it chooses: no names.
+  const StudySpec grpc = ParseOk(R"({
+    "name": "t", "objective": {"metric": "loss", "goal": "minimize"},
+    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}],
+    "trainer": {"command": ["./train"]}})");
+  CHECK(grpc.trainer.metrics.names.empty());
+  CHECK_FALSE(grpc.trainer.job_dir);
+}
+
 TEST_CASE("integral numbers are accepted where integers are expected") {
   const StudySpec spec = ParseOk(R"({
     "name": "t", "objective": {"metric": "m", "goal": "maximize"},

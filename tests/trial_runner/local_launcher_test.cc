@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -14,6 +15,7 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/trial_runner/test_processes.h"
+#include "trial_runner/cpu_pool.h"
 
 namespace tuner {
 namespace {
@@ -59,6 +61,10 @@ std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
     if (equals != std::string::npos) env[line.substr(0, equals)] = line.substr(equals + 1);
   }
   return env;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
 }
 
 std::vector<std::string> ReadLines(const std::string& path) {
@@ -477,6 +483,117 @@ TEST_CASE("a custom metrics pattern") {
   REQUIRE(measurements.size() == 1);
   CHECK(measurements[0].step == 4);
   CHECK(measurements[0].metrics == std::map<std::string, double>{{"loss", 0.3}, {"val_acc", 0.8}});
+}
+
+TEST_CASE("hypertune: the chief's metric file is read while it runs and to its end at exit") {
+  TempDir dir;
+  const std::string marker = UniqueMarker();
+  // Like cloudml-hypertune, each report rewrites the whole file. The chief
+  // waits (at most ~10 s, then fails) for the test to have received its first
+  // report, so that one was read while it ran; the last line has no newline.
+  const std::string script = R"(
+    if [ "$TUNER_TASK_TYPE" != chief ]; then
+      echo '{"global_step": "1", "loss": "99"}' > "$CLOUD_ML_HP_METRIC_FILE"
+      exec sleep 1000
+    fi
+    one='{"global_step": "1", "loss": "0.5", "timestamp": 1.5, "trial": "1"}'
+    two='{"global_step": "2", "loss": "0.25", "timestamp": 2.5, "trial": "1"}'
+    echo "$one" > "$CLOUD_ML_HP_METRIC_FILE"
+    i=0
+    while [ ! -e "$TUNER_OUTPUT_DIR/ack" ]; do
+      i=$((i + 1)); [ $i -lt 500 ] || exit 3; sleep 0.02
+    done
+    printf '%s\n%s\n' "$one" "$two" > "$CLOUD_ML_HP_METRIC_FILE"
+    printf '%s\n%s\n{"global_step": 3, "loss": 0.125, "acc": 0.9}' "$one" "$two" \
+      > "$CLOUD_ML_HP_METRIC_FILE"
+  )";
+  LaunchRequest request = ShellTrial(dir, marker, script, {1, 1, 0});
+  request.trainer.metrics.source = MetricSource::kHypertune;
+  request.trainer.metrics.names = {"loss"};
+  std::filesystem::create_directories(request.output_dir + "/hypertune");
+  WriteFile(request.output_dir + "/hypertune/chief-0.metrics",
+            R"({"global_step": "9", "loss": "7"})"
+            "\n");  // an earlier launch's: removed
+  LocalLauncherOptions options = FastOptions();
+  options.metric_file_interval = milliseconds(10);
+  LocalLauncher launcher(options);
+  Recorder recorder;
+  Launcher::MeasurementCallback record = recorder.OnMeasurement();
+  const std::string ack = request.output_dir + "/ack";
+  auto on_measurement = [&](int64_t trial_id, const Measurement& measurement) {
+    record(trial_id, measurement);
+    WriteFile(ack, "");
+  };
+  REQUIRE(launcher.Launch(request, on_measurement, recorder.OnExit()).ok());
+  std::optional<ClusterExit> exit = recorder.WaitForExit();
+  REQUIRE(exit);
+  CHECK(exit->kind == ClusterExit::Kind::kSucceeded);
+  const std::vector<Measurement> measurements = recorder.measurements();
+  REQUIRE(measurements.size() == 3);
+  CHECK(recorder.measurements_at_exit() == 3);
+  CHECK(measurements[0].step == 1);
+  CHECK(measurements[0].metrics == std::map<std::string, double>{{"loss", 0.5}});
+  CHECK(measurements[1].step == 2);
+  CHECK(measurements[2].step == 3);
+  CHECK(measurements[2].metrics == std::map<std::string, double>{{"loss", 0.125}});
+  // The worker wrote its own file, which is not the trial's.
+  CHECK(ReadFile(request.output_dir + "/hypertune/worker-0.metrics") ==
+        "{\"global_step\": \"1\", \"loss\": \"99\"}\n");
+  CHECK(CountMarkedProcesses(marker) == 0);
+}
+
+TEST_CASE("cpus_per_rank pins each rank to CPUs of its own while there are enough") {
+  const std::vector<int> allowed = AllowedCpus();
+  REQUIRE_FALSE(allowed.empty());
+  TempDir dir;
+  const std::string marker = UniqueMarker();
+  // Each rank writes the CPUs it may run on, as the kernel sees them; the
+  // chief waits for the worker's file, so both run at the same time.
+  const std::string script = R"(
+    grep Cpus_allowed_list /proc/self/status | cut -f2 > "$TUNER_OUTPUT_DIR/cpus-$TUNER_TASK_TYPE.tmp"
+    mv "$TUNER_OUTPUT_DIR/cpus-$TUNER_TASK_TYPE.tmp" "$TUNER_OUTPUT_DIR/cpus-$TUNER_TASK_TYPE"
+    if [ "$TUNER_TASK_TYPE" != chief ]; then exec sleep 1000; fi
+    i=0
+    while [ ! -e "$TUNER_OUTPUT_DIR/cpus-worker" ]; do
+      i=$((i + 1)); [ $i -lt 500 ] || exit 3; sleep 0.02
+    done
+  )";
+  LaunchRequest request = ShellTrial(dir, marker, script, {1, 1, 0});
+  request.trainer.resources.cpus_per_rank = 1;
+  LocalLauncherOptions options = FastOptions();
+  std::vector<std::string> notices;
+  options.log = [&](const std::string& notice) { notices.push_back(notice); };
+  SECTION("two CPUs: one each") {
+    if (allowed.size() < 2) return;  // nothing to tell apart
+    options.cpus = {allowed[0], allowed[1]};
+    LocalLauncher launcher(options);
+    Recorder recorder;
+    REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());
+    std::optional<ClusterExit> exit = recorder.WaitForExit();
+    REQUIRE(exit);
+    CHECK(exit->kind == ClusterExit::Kind::kSucceeded);
+    CHECK(ReadFile(request.output_dir + "/cpus-chief") == std::to_string(allowed[0]) + "\n");
+    CHECK(ReadFile(request.output_dir + "/cpus-worker") == std::to_string(allowed[1]) + "\n");
+    for (const std::string& notice : notices)
+      CHECK(notice.find("cpus_per_rank") == std::string::npos);
+  }
+  SECTION("one CPU: the ranks share it, and the launcher says so") {
+    options.cpus = {allowed[0]};
+    LocalLauncher launcher(options);
+    Recorder recorder;
+    REQUIRE(launcher.Launch(request, recorder.OnMeasurement(), recorder.OnExit()).ok());
+    std::optional<ClusterExit> exit = recorder.WaitForExit();
+    REQUIRE(exit);
+    CHECK(exit->kind == ClusterExit::Kind::kSucceeded);
+    CHECK(ReadFile(request.output_dir + "/cpus-chief") == std::to_string(allowed[0]) + "\n");
+    CHECK(ReadFile(request.output_dir + "/cpus-worker") == std::to_string(allowed[0]) + "\n");
+    bool told = false;
+    for (const std::string& notice : notices) {
+      told = told || notice.find("ranks now share the least-used ones") != std::string::npos;
+    }
+    CHECK(told);
+  }
+  CHECK(CountMarkedProcesses(marker) == 0);
 }
 
 TEST_CASE("StopAll ends every cluster and returns once all have reported") {

@@ -155,6 +155,23 @@ TEST_CASE("CUDA_VISIBLE_DEVICES: each rank its own slice of the trial's devices"
                    {"chief:0", "7,6"}, {"worker:0", "5,4"}, {"worker:1", "3,2"}, {"ps:0", "1,0"}});
 }
 
+TEST_CASE("hypertune: each rank its own CLOUD_ML_HP_METRIC_FILE, and the trial id") {
+  LaunchRequest request = ClusterRequest();
+  CHECK(BuildRankCommand(request, kPorts, {TaskType::kChief, 0}, kServerEnv)
+            .env.count("CLOUD_ML_HP_METRIC_FILE") == 0);
+  request.trainer.metrics.source = MetricSource::kHypertune;
+  std::set<std::string> files;
+  for (const RankId& rank : ClusterRanks(request.trainer.cluster)) {
+    const auto env = BuildRankCommand(request, kPorts, rank, kServerEnv).env;
+    CHECK(env.at("CLOUD_ML_TRIAL_ID") == "7");
+    files.insert(env.at("CLOUD_ML_HP_METRIC_FILE"));
+  }
+  CHECK(files == std::set<std::string>{"/tmp/out/7/hypertune/chief-0.metrics",
+                                       "/tmp/out/7/hypertune/ps-0.metrics",
+                                       "/tmp/out/7/hypertune/worker-0.metrics",
+                                       "/tmp/out/7/hypertune/worker-1.metrics"});
+}
+
 TEST_CASE("TUNER_PARAMS of no parameters is an empty object") { CHECK(ParamsJson({}) == "{}"); }
 
 }  // namespace

@@ -112,6 +112,26 @@ TEST_CASE("custom pattern: group 1 is the name, group 2 the value, matched repea
   CHECK_FALSE(numbers_only.ParseLine("epoch=1 loss=high", 0));  // values must be numbers
 }
 
+TEST_CASE("with names, only those metrics are collected; other pairs are ignored") {
+  absl::StatusOr<StdoutMetricParser> created =
+      StdoutMetricParser::Create("", "step", {"loss", "val_accuracy"});
+  REQUIRE(created.ok());
+  const StdoutMetricParser& parser = *created;
+  std::optional<Measurement> m =
+      parser.ParseLine("step=4 loss=0.3 val_accuracy=0.8 lr=0.01 batch=128 took=0.1", 2);
+  REQUIRE(m);
+  CHECK(m->step == 4);
+  CHECK(m->metrics == Metrics{{"loss", 0.3}, {"val_accuracy", 0.8}});
+  // A line with the step key but none of the names is not a measurement:
+  // it cannot become a last measurement without the objective.
+  CHECK_FALSE(parser.ParseLine("step=5 batch=128 took=0.10", 2));
+  // epoch is no longer the step key, so it is just another ignored pair.
+  CHECK_FALSE(parser.ParseLine("epoch=5 loss=0.2", 2));
+  m = parser.ParseLine("step=6 epoch=5 loss=0.2", 2);
+  REQUIRE(m);
+  CHECK(m->metrics == Metrics{{"loss", 0.2}});
+}
+
 TEST_CASE("a pattern that is not a regex, or has too few groups, is rejected") {
   absl::StatusOr<StdoutMetricParser> bad = StdoutMetricParser::Create("(unclosed");
   REQUIRE_FALSE(bad.ok());

@@ -103,6 +103,10 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   request.working_dir = options_.working_dir;
   request.output_dir = AttemptDir(trial);
   request.endpoint = options_.endpoint;
+  if (request.trainer.job_dir) {  // as Cloud ML Engine passes it
+    request.extra_args.push_back("--job-dir=" +
+                                 std::filesystem::absolute(request.output_dir).string());
+  }
   const int64_t id = trial.id;
   // A relaunch (retry, restarted run) continues from its latest checkpoint.
   if (auto restore = LatestCheckpointPath(*api_, spec_.name, id, TrialDir(id)); !restore.ok()) {

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "tuner/cli/commands.h"
+#include "tuner/cli/json_log_formatter.h"
 #include "tuner/server/server.h"
 
 namespace tuner {
@@ -60,6 +61,12 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("--dashboard-dir", options->dashboard_dir,
                   "The dashboard's files (default: $TUNER_DASHBOARD_DIR, else the installed "
                   "or the build tree's dashboard/)");
+  auto log_format = std::make_shared<std::string>("text");
+  cmd->add_option("--log-format", *log_format,
+                  "text (default) or json: each log line on stderr as one JSON object with "
+                  "time, level, logger, thread and message (docs/observability.md)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   // Every option above as a key of a TOML file (`listen = "0.0.0.0:50051"`,
   // `lease-s = 300`); options on the command line win. docs/observability.md.
   auto config = std::make_shared<std::string>();
@@ -67,9 +74,10 @@ void AddServeCommand(CLI::App& app, CliAction* run) {
                   "Read options from this TOML file (keys: the long option names without --, "
                   "e.g. http = \"127.0.0.1:8080\"); flags override it (docs/observability.md)")
       ->check(CLI::ExistingFile);
-  cmd->callback([run, options, cmd, config] {
+  cmd->callback([run, options, cmd, config, log_format] {
     if (!config->empty()) ApplyConfigFile(cmd, *config);
-    *run = [options] {
+    *run = [options, log_format] {
+      if (*log_format == "json") UseJsonLogs();
       // Block the stop signals in every thread; this one waits for them.
       sigset_t signals;
       sigemptyset(&signals);

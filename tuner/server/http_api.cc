@@ -354,6 +354,7 @@ struct HttpApi::Impl {
   HttpResponse Importance(const Snapshot& s, const std::map<std::string, std::string>& query);
   HttpResponse Static(const std::string& path);
   HttpResponse Health();
+  HttpResponse Ready();
   HttpResponse Logs(const Snapshot& s, const Trial& t,
                     const std::map<std::string, std::string>& query);
   HttpResponse Metrics();
@@ -793,6 +794,20 @@ HttpResponse HttpApi::Impl::Logs(const Snapshot& s, const Trial& t,
   return r;
 }
 
+HttpResponse HttpApi::Impl::Ready() {
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  const absl::Status writable = service->ProbeWrite();
+  if (writable.ok()) {
+    r.body = "ready\n";
+  } else {
+    r.status = 503;
+    r.body = "not ready: the store does not take writes: " + std::string(writable.message()) + "\n";
+  }
+  return r;
+}
+
 HttpResponse HttpApi::Impl::Health() {
   HttpResponse r;
   r.content_type = "text/plain; charset=utf-8";
@@ -902,6 +917,7 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) {
   }
   while (!path.empty() && path.back().empty()) path.pop_back();
   if (path.size() == 1 && path[0] == "healthz") return impl_->Health();
+  if (path.size() == 1 && path[0] == "readyz") return impl_->Ready();
   if (path.size() == 1 && path[0] == "metrics") return impl_->Metrics();
   if (!path.empty() && path[0] == "api") {
     if (path.size() < 2 || path[1] != "studies") {

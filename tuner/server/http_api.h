@@ -27,6 +27,9 @@
 //                                             200 with no ranks and a `message`
 //   /healthz                                  200 "ok" when the store answers, else 503
 //                                             (text; no token needed, tuner/http_server.h)
+//   /readyz                                   200 "ready" when the store takes a write
+//                                             (StudyApi::ProbeWrite), else 503 with the
+//                                             reason (text; no token needed)
 //   /metrics                                  Prometheus text: ServerMetrics, plus studies
 //                                             and trials by state read from the store
 //   /                                         the single-page dashboard (www/index.html)

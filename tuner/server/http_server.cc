@@ -78,11 +78,12 @@ struct Shared {
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
-// The label of a request in ServerMetrics: "api", "metrics", "healthz" or
-// "static" (a bounded set, whatever the path).
+// The label of a request in ServerMetrics: "api", "metrics", "healthz",
+// "readyz" or "static" (a bounded set, whatever the path).
 std::string_view RouteClass(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz" || path == "/healthz/") return "healthz";
+  if (path == "/readyz" || path == "/readyz/") return "readyz";
   if (path == "/metrics" || path == "/metrics/") return "metrics";
   if (path.starts_with("/api/") || path == "/api") return "api";
   return "static";
@@ -106,7 +107,10 @@ std::optional<HttpResponse> CheckAccess(const Shared& shared,
                                         const http::request<http::string_body>& req) {
   if (shared.token.empty()) return std::nullopt;
   const std::string_view target(req.target().data(), req.target().size());
-  if (RouteClass(target) == "healthz") return std::nullopt;  // a liveness probe
+  // Liveness and readiness probes: no token (they tell only "up or not").
+  if (const std::string_view route = RouteClass(target); route == "healthz" || route == "readyz") {
+    return std::nullopt;
+  }
   auto allowed = [&](const Grant& grant) -> std::optional<HttpResponse> {
     const HttpScope scope = ScopeOfHttpTarget(target);
     absl::Status ok = Authorize(grant, scope.action, scope.study, scope.trial_id);

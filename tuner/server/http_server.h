@@ -25,7 +25,8 @@ struct HttpServerOptions {
   // HTTPS with these PEM files (both or neither); "" = plain HTTP.
   std::string tls_cert_file = "";
   std::string tls_key_file = "";
-  // Non-empty: every request (API, /metrics and static files; not /healthz)
+  // Non-empty: every request (API, /metrics and static files; not /healthz
+  // nor /readyz)
   // needs `Authorization: Bearer <token>` or the tuner_token cookie, else
   // 401. Visiting any page with ?token=<token> sets the cookie and redirects
   // to the page without it. Empty: only requests whose Host names this server are answered,

@@ -23,7 +23,7 @@ namespace tuner {
 class ServerMetrics {
  public:
   // One HTTP request answered: `route` is a class ("api", "static",
-  // "metrics", "healthz"), `status` the HTTP status.
+  // "metrics", "healthz", "readyz"), `status` the HTTP status.
   void RecordHttp(std::string_view route, int status, double seconds);
   // One RPC ended with gRPC status code `code` (0..16) after `seconds` (for a
   // stream: its lifetime). `method` is the short name, e.g. "SuggestTrials".

@@ -81,6 +81,12 @@ class StudyApi {
   virtual absl::StatusOr<Study> CreateStudy(std::string_view spec_json, bool resume = false) = 0;
   virtual absl::StatusOr<Study> GetStudy(const std::string& name) = 0;
   virtual absl::StatusOr<std::vector<Study>> ListStudies() = 0;  // by name
+  // Whether the store takes writes now (Store::ProbeWrite: a cheap write
+  // that changes nothing): what GET /readyz reports. Unimplemented where
+  // the API cannot tell (a remote server).
+  virtual absl::Status ProbeWrite() {
+    return absl::UnimplementedError("no write probe through this API");
+  }
   virtual absl::Status DeleteStudy(const std::string& name) = 0;
   // Stops the whole study: no new trials (SuggestTrials says study_done),
   // and every running trial becomes STOPPING with `reason` ("" = "study

@@ -57,6 +57,7 @@ class StudyService : public StudyApi {
   absl::StatusOr<Study> CreateStudy(std::string_view spec_json, bool resume = false) override;
   absl::StatusOr<Study> GetStudy(const std::string& name) override;
   absl::StatusOr<std::vector<Study>> ListStudies() override;
+  absl::Status ProbeWrite() override { return store_->ProbeWrite(); }
   absl::Status DeleteStudy(const std::string& name) override;
   absl::StatusOr<Study> StopStudy(const std::string& name, const std::string& reason) override;
   absl::StatusOr<Suggestion> SuggestTrials(const std::string& study, int count,

@@ -589,6 +589,11 @@ class FlakyService : public StudyService {
  public:
   using StudyService::StudyService;
   bool down = false;
+  bool unwritable = false;
+  absl::Status ProbeWrite() override {
+    if (unwritable) return absl::ResourceExhaustedError("no space left on device");
+    return StudyService::ProbeWrite();
+  }
   absl::StatusOr<std::vector<Study>> ListStudies() override {
     if (down) return absl::UnavailableError("database is locked");
     return StudyService::ListStudies();
@@ -630,6 +635,16 @@ TEST_CASE("GET /healthz and /metrics", "[http_api]") {
   CHECK(m.body.find("tuner_store_up 1\n") != std::string::npos);
   // No label names a study or a trial.
   CHECK(m.body.find("web") == std::string::npos);
+
+  HttpResponse ready = api.Handle({.target = "/readyz"});
+  CHECK(ready.status == 200);
+  CHECK(ready.body == "ready\n");
+
+  service.unwritable = true;
+  HttpResponse not_ready = api.Handle({.target = "/readyz"});
+  CHECK(not_ready.status == 503);
+  CHECK(not_ready.body == "not ready: the store does not take writes: no space left on device\n");
+  CHECK(api.Handle({.target = "/healthz"}).status == 200);  // alive all the same
 
   service.down = true;
   HttpResponse sick = api.Handle({.target = "/healthz"});
