@@ -45,7 +45,10 @@ namespace {
 //
 // Version 8: studies.spec_versions_json, the versions of an edited study's
 // spec (what changed, when; StudyRecord::spec_versions_json).
-constexpr std::array<absl::string_view, 8> kMigrations = {
+//
+// Version 9: trials.origin, the designer stage that proposed a trial
+// (Trial::origin; "" for older trials).
+constexpr std::array<absl::string_view, 9> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -160,6 +163,10 @@ CREATE TABLE study_runs (
 )sql",
     R"sql(
 ALTER TABLE studies ADD COLUMN spec_versions_json TEXT NOT NULL DEFAULT '[]';
+)sql",
+    // Which designer stage proposed each trial (Trial::origin).
+    R"sql(
+ALTER TABLE trials ADD COLUMN origin TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
