@@ -106,6 +106,10 @@ if [[ ${TUNER_SLURM_CGROUP:-1} == 0 ]]; then
 else
   mount=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo 2>/dev/null)
   self=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)
+  # Empty groups that ranks killed outright (SIGKILL) could not remove; a
+  # minute old, so that no rank about to join its new group loses it.
+  [[ -n $mount ]] && find "$mount${self%/}" -mindepth 1 -maxdepth 1 -type d -name 'tuner-*' \
+    -mmin +1 -exec rmdir {} + 2>/dev/null
   if [[ -z $mount ]]; then
     no_group="no cgroup v2 mount in /proc/self/mountinfo"
   elif ! mkdir "$mount${self%/}/tuner-$job.${SLURM_STEP_ID:-0}-$name-$$" 2>/dev/null; then
