@@ -128,15 +128,16 @@ class FakeStep {
   }
 
   // The shell command that runs rank `procid`'s task in the foreground, with
-  // `env` (NAME=value words) added to its environment.
+  // `env` (NAME=value words) added to its environment, last (they win).
   std::string Command(int procid, const std::string& tasks_per_node = "2(x2)",
                       const std::string& env = "") const {
-    return "env -i " + env + " PATH=" + (dir_ / "bin") +
+    return "env -i PATH=" + (dir_ / "bin") +
            ":/usr/bin:/bin SLURM_PROCID=" + std::to_string(procid) +
         " SLURM_JOB_ID=4242 SLURM_STEP_ID=0 SLURM_STEP_NODELIST='node[1-2]' "
         "SLURM_STEP_TASKS_PER_NODE='" +
         tasks_per_node + "' SCANCEL_LOG=" + (dir_ / "scancel.log") +
-        " RANK=99 TUNER_OUTPUT_DIR=" + request_.output_dir + " /bin/bash " + task_script_ + " 2>" +
+        " RANK=99 TUNER_OUTPUT_DIR=" + request_.output_dir + " " + env + " /bin/bash " +
+           task_script_ + " 2>" +
         (dir_ / "stderr");
   }
 
@@ -261,13 +262,13 @@ bool CgroupsWritable() {
   return kill;
 }
 
-// The groups task.sh made for job 4242 that are still there.
-int LeftGroups() {
+// The groups task.sh made for job `job` that are still there.
+int LeftGroups(const std::string& job) {
   const std::string mount = CurrentCgroup2Mount();
   int count = 0;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(mount, error)) {
-    if (entry.path().filename().string().rfind("tuner-4242.", 0) == 0) ++count;
+    if (entry.path().filename().string().rfind("tuner-" + job + ".", 0) == 0) ++count;
   }
   return count;
 }
@@ -292,12 +293,15 @@ TEST_CASE("task.sh ends a rank's setsid grandchild with the rank (cgroup v2)") {
   }
   const std::string marker = UniqueMarker();
   FakeStep step(GrandchildRequest("exit 0"));
-  const std::string env = std::string(testing::kMarkerVariable) + "=" + marker;
+  // A job id of its own: tests run in parallel.
+  const std::string job = std::to_string(100000 + ::getpid());
+  const std::string env =
+      std::string(testing::kMarkerVariable) + "=" + marker + " SLURM_JOB_ID=" + job;
   REQUIRE(std::system(step.Command(1, "2(x2)", env).c_str()) == 0);
   CHECK(ReadPid(step.out("grandchild")) > 1);
   CHECK(CountMarkedProcesses(marker) == 0);
   CHECK(ReadFile(step.out("logs/worker-0.log")) == "started\n");
-  CHECK(LeftGroups() == 0);
+  CHECK(LeftGroups(job) == 0);
 }
 
 TEST_CASE("task.sh ends a rank's setsid grandchild when Slurm signals the step (cgroup v2)") {
@@ -307,7 +311,9 @@ TEST_CASE("task.sh ends a rank's setsid grandchild when Slurm signals the step (
   }
   const std::string marker = UniqueMarker();
   FakeStep step(GrandchildRequest("exec sleep 600"));
-  const std::string env = std::string(testing::kMarkerVariable) + "=" + marker;
+  const std::string job = std::to_string(100000 + ::getpid());
+  const std::string env =
+      std::string(testing::kMarkerVariable) + "=" + marker + " SLURM_JOB_ID=" + job;
   // SIGTERM to the wrapper once the grandchild runs, as slurmstepd sends it.
   const std::string script = step.path("signal.sh");
   std::ofstream(script) << step.Command(1, "2(x2)", env) << " & task=$!\nuntil [ -s "
@@ -318,7 +324,7 @@ TEST_CASE("task.sh ends a rank's setsid grandchild when Slurm signals the step (
   CHECK(ReadPid(step.out("grandchild")) > 1);
   CHECK(CountMarkedProcesses(marker) == 0);
   CHECK(ReadFile(step.out("slurm/exit/worker-0")) == "143\n");
-  CHECK(LeftGroups() == 0);
+  CHECK(LeftGroups(job) == 0);
 }
 
 TEST_CASE("task.sh without a cgroup says so once in the rank's log") {
