@@ -7,6 +7,7 @@
 #ifndef TUNER_ALGORITHMS_DESIGNER_H_
 #define TUNER_ALGORITHMS_DESIGNER_H_
 
+#include <string>
 #include <vector>
 
 #include "algorithms/search_space.h"
@@ -26,6 +27,13 @@ class Designer {
   // Up to `count` new assignments, each valid for the search space. Fewer
   // (possibly none) only when the space is exhausted.
   virtual std::vector<Assignment> Suggest(int count) = 0;
+
+  // Which stage proposed each assignment of the last Suggest(), in its
+  // order (Trial::origin): "random", "grid", "sobol", "gp" or "hyperband".
+  const std::vector<std::string>& origins() const { return origins_; }
+
+ protected:
+  std::vector<std::string> origins_;  // set by every Suggest()
 };
 
 }  // namespace tuner

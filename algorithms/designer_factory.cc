@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& op
       return absl::InvalidArgumentError("algorithm.initial_trials: must be >= 0");
     }
     gp.initial_trials = options.initial_trials;
+    gp.max_trials = options.max_trials;
     if (const int features = GpFeatureCount(space); features > kMaxGpFeatures) {
       return absl::InvalidArgumentError(
           "parameters: the bayesian algorithm takes at most " + std::to_string(kMaxGpFeatures) +

@@ -20,7 +20,8 @@ struct DesignerOptions {
   uint64_t seed = 0;
   // "bayesian" only (gp_designer.h):
   std::string acquisition = "log_ei";  // log_ei | ucb
-  int initial_trials = 0;              // quasi-random trials first; 0: max(5, 2 x parameters)
+  int initial_trials = 0;  // quasi-random trials first; 0: GpInitialTrials' default
+  int64_t max_trials = 0;  // the study's budget (the default initial_trials adapts to it)
   // "hyperband" only (hyperband_designer.h): resource name, eta, variant, sampler.
   HyperbandOptions hyperband;
 };

@@ -115,13 +115,15 @@ GpDesigner::GpDesigner(SearchSpace space, std::vector<Objective> objectives,
       options_(options),
       sobol_(std::move(space), SobolDesignerOptions{options.seed, true}) {}
 
-int GpInitialTrials(const SearchSpace& space, int initial_trials) {
+int GpInitialTrials(const SearchSpace& space, int initial_trials, int64_t max_trials) {
   if (initial_trials > 0) return initial_trials;
-  return std::max(5, 2 * static_cast<int>(space.parameters.size()));
+  const int by_space = std::max(5, 2 * static_cast<int>(space.parameters.size()));
+  if (max_trials <= 0) return by_space;
+  return static_cast<int>(std::min<int64_t>(by_space, std::max<int64_t>(3, max_trials / 4)));
 }
 
 int GpDesigner::InitialTrials() const {
-  return GpInitialTrials(encoding_.space(), options_.initial_trials);
+  return GpInitialTrials(encoding_.space(), options_.initial_trials, options_.max_trials);
 }
 
 void GpDesigner::Update(const std::vector<const Trial*>& finished,
@@ -589,6 +591,7 @@ void GpDesigner::Record(const Assignment& assignment) {
 
 std::vector<Assignment> GpDesigner::Suggest(int count) {
   std::vector<Assignment> out;
+  origins_.clear();
   for (int i = 0; i < count; ++i) {
     const uint64_t k = static_cast<uint64_t>(next_index_++);
     std::optional<Assignment> a;
@@ -606,10 +609,12 @@ std::vector<Assignment> GpDesigner::Suggest(int count) {
         a.reset();
       }
     }
+    const bool by_model = a.has_value();
     if (!a) a = QuasiRandom(k);
     if (!a) break;  // a finite space with every point tried
     Record(*a);
     out.push_back(std::move(*a));
+    origins_.push_back(by_model ? "gp" : "sobol");
   }
   return out;
 }

@@ -40,7 +40,7 @@
 //     their whole range), then the best few are polished by
 //     bounded L-BFGS along their active double coordinates. Integer, discrete
 //     and categorical coordinates are evaluated at their rounded values.
-//  5. Until `initial_trials` trials exist, with fewer than two finished trials
+//  5. Until GpInitialTrials() trials exist, with fewer than two finished trials
 //     with values, or when the model cannot be built (Cholesky fails even
 //     with jitter) the suggestion is the study's next scrambled Sobol point
 //     (deduplicated); status() says which path was taken and why.
@@ -80,14 +80,17 @@ inline constexpr int kMaxGpFeatures = 1024;
 int GpFeatureCount(const SearchSpace& space);
 
 // How many quasi-random (scrambled Sobol) trials come before the model:
-// `initial_trials` when > 0, else max(5, 2 x the space's parameters).
-int GpInitialTrials(const SearchSpace& space, int initial_trials);
+// `initial_trials` when > 0; else max(5, 2 x the space's parameters), and for
+// a budget of `max_trials` (> 0) at most max(3, max_trials / 4) of them, so
+// that most of a small budget is model-guided (16 trials: 4).
+int GpInitialTrials(const SearchSpace& space, int initial_trials, int64_t max_trials);
 
 struct GpDesignerOptions {
   uint64_t seed = 0;
   GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several use UCB
   double ucb_beta = 2.0;
-  int initial_trials = 0;              // quasi-random trials first; 0: max(5, 2 x parameters)
+  int initial_trials = 0;              // quasi-random trials first; 0: GpInitialTrials' default
+  int64_t max_trials = 0;              // the study's budget (caps that default); 0: unknown
   int max_model_points = 500;          // finished trials the GP conditions on
   int max_fit_points = 250;            // finished trials the hyperparameter fit sees
   int sobol_candidates = 1024;         // acquisition candidates (fewer for large models)

@@ -157,6 +157,7 @@ std::vector<Assignment> GridDesigner::Suggest(int count) {
     if (!history_.contains(AssignmentKey(next_.point))) out.push_back(next_.point);
     Advance(&next_);
   }
+  origins_.assign(out.size(), "grid");
   return out;
 }
 

@@ -396,6 +396,7 @@ std::vector<Assignment> HyperbandDesigner::Suggest(int count) {
     Ingest(*next, record, nullptr);
     out.push_back(std::move(*next));
   }
+  origins_.assign(out.size(), "hyperband");
   return out;
 }
 

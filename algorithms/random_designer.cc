@@ -18,6 +18,7 @@ void RandomDesigner::Update(const std::vector<const Trial*>& finished,
 
 std::vector<Assignment> RandomDesigner::Suggest(int count) {
   std::vector<Assignment> out;
+  origins_.clear();
   if (count <= 0) return out;
   out.reserve(static_cast<size_t>(count));
   std::vector<double> point(space_.parameters.size());
@@ -27,6 +28,7 @@ std::vector<Assignment> RandomDesigner::Suggest(int count) {
     for (double& u : point) u = uniform(engine);
     out.push_back(FromUnitPoint(space_, point));
   }
+  origins_.assign(out.size(), "random");
   return out;
 }
 

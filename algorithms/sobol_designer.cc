@@ -58,11 +58,13 @@ std::vector<double> SobolDesigner::UnitPoint(uint64_t k) const {
 
 std::vector<Assignment> SobolDesigner::Suggest(int count) {
   std::vector<Assignment> out;
+  origins_.clear();
   if (count <= 0) return out;
   out.reserve(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
     out.push_back(FromUnitPoint(space_, UnitPoint(static_cast<uint64_t>(next_index_++))));
   }
+  origins_.assign(out.size(), "sobol");
   return out;
 }
 

@@ -54,6 +54,11 @@ struct Trial {
   // The shell command its cluster was launched with, as `tuner best` shows
   // it to re-run the trial ("" when no launcher ran it).
   std::string command;
+  // Which stage proposed its parameters: a designer's ("random", "grid",
+  // "sobol", "gp", "hyperband"; Designer::origins()), "retry" (a STALE
+  // trial's parameters offered again), "user" (CreateTrial, parameters chosen
+  // by a client); "" for trials stored before origins were recorded.
+  std::string origin;
   double create_time = 0.0;  // seconds since the Unix epoch
   double end_time = 0.0;     // 0 while running
   // Earlier attempts, oldest first; the current one is attempts.size() + 1.

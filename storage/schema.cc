@@ -45,7 +45,13 @@ namespace {
 //
 // Version 8: studies.spec_versions_json, the versions of an edited study's
 // spec (what changed, when; StudyRecord::spec_versions_json).
-constexpr std::array<absl::string_view, 9> kMigrations = {
+//
+// Version 9: artifacts, the files a trial recorded (checkpoints, models,
+// preprocessing state; ArtifactRecord), per attempt, deleted with the trial.
+//
+// Version 10: trials.origin, the designer stage that proposed a trial
+// (Trial::origin; "" for older trials).
+constexpr std::array<absl::string_view, 10> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -178,6 +184,10 @@ CREATE TABLE artifacts (
   PRIMARY KEY (study_id, trial_id, attempt, path),
   FOREIGN KEY (study_id, trial_id) REFERENCES trials (study_id, trial_id) ON DELETE CASCADE
 ) WITHOUT ROWID;
+)sql",
+    // Which designer stage proposed each trial (Trial::origin).
+    R"sql(
+ALTER TABLE trials ADD COLUMN origin TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -59,7 +59,7 @@ namespace {
 
 constexpr char kTrialColumns[] =
     "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
-    "end_time, runner, command, attempts_json";
+    "end_time, runner, command, attempts_json, origin";
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -277,6 +277,7 @@ absl::StatusOr<Trial> SqliteStore::TrialFromRow(const Statement& row) {
   trial.runner = row.Text(8);
   trial.command = row.Text(9);
   TUNER_STORE_ASSIGN_OR_RETURN(trial.attempts, DecodeAttempts(row.Text(10)));
+  trial.origin = row.Text(11);
   return trial;
 }
 
@@ -408,7 +409,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_ASSIGN_OR_RETURN(
           Statement insert,
           db_->Prepare(absl::StrCat("INSERT INTO trials (study_id, ", kTrialColumns,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
       TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial.id, ToString(trial.state),
                                                  encoded[i].parameters, trial.client_id,
                                                  trial.reason));
@@ -422,6 +423,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(10, trial.runner));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(11, trial.command));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(12, encoded[i].attempts));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(13, trial.origin));
       TUNER_STORE_RETURN_IF_ERROR(insert.Run());
     }
     TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial.id, trial.measurements));

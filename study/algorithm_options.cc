@@ -8,6 +8,7 @@ DesignerOptions DesignerOptionsFor(const StudySpec& spec) {
   o.seed = spec.algorithm.seed;
   o.acquisition = spec.algorithm.acquisition;
   o.initial_trials = spec.algorithm.initial_trials;
+  o.max_trials = spec.max_trials;
   o.hyperband = {spec.algorithm.resource.name, spec.algorithm.eta, spec.algorithm.variant,
                  spec.algorithm.sampler};
   return o;

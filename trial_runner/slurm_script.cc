@@ -92,22 +92,81 @@ export MASTER_ADDR=${hosts[0]} MASTER_PORT=$port_base WORLD_SIZE=$((1 + workers)
 if [[ $type == ps ]]; then unset RANK; else export RANK=$procid; fi
 
 name=$type-$index
+# No orphans: where cgroup v2 is writable (root, or a delegated subtree), the
+# trainer is started in a cgroup of its own, below this wrapper's (so inside
+# whatever group Slurm keeps for the task), and however the task ends (the
+# trainer exits, or Slurm signals the step) the whole group is killed
+# (cgroup.kill) and removed: processes that left the trainer's process group
+# (setsid, double forks) end too. Elsewhere only the trainer's process group is
+# signalled, said once at the top of the rank's log. TUNER_SLURM_CGROUP=0 turns
+# the group off.
+group="" no_group=""
+if [[ ${TUNER_SLURM_CGROUP:-1} == 0 ]]; then
+  no_group="TUNER_SLURM_CGROUP=0"
+else
+  mount=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo 2>/dev/null)
+  self=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)
+  # Empty groups that ranks killed outright (SIGKILL) could not remove; a
+  # minute old, so that no rank about to join its new group loses it.
+  [[ -n $mount ]] && find "$mount${self%/}" -mindepth 1 -maxdepth 1 -type d -name 'tuner-*' \
+    -mmin +1 -exec rmdir {} + 2>/dev/null
+  if [[ -z $mount ]]; then
+    no_group="no cgroup v2 mount in /proc/self/mountinfo"
+  elif ! mkdir "$mount${self%/}/tuner-$job.${SLURM_STEP_ID:-0}-$name-$$" 2>/dev/null; then
+    no_group="cannot create a group in $mount${self%/}"
+  else
+    group=$mount${self%/}/tuner-$job.${SLURM_STEP_ID:-0}-$name-$$
+    if [[ ! -e $group/cgroup.kill ]]; then
+      no_group="$group has no cgroup.kill (Linux < 5.14)"
+      rmdir "$group"
+      group=""
+    fi
+  fi
+fi
+end_group() {  # kills what is left in the group and removes it
+  [[ -n $group ]] || return 0
+  echo 1 >"$group/cgroup.kill" 2>/dev/null
+  local i
+  for ((i = 0; i < 100; i++)); do
+    rmdir "$group" 2>/dev/null && break
+    sleep 0.05
+  done
+  group=""
+}
+signal_all() {  # SIGTERM to the trainer's process group and to its cgroup
+  [[ -n ${trainer:-} ]] && kill -TERM -- "-$trainer" 2>/dev/null
+  [[ -n $group ]] && kill -TERM $(cat "$group/cgroup.procs" 2>/dev/null) 2>/dev/null
+  return 0
+}
+
 # The trainer runs in a process group of its own (job control on, so it keeps
-# SIGINT), and a SIGTERM to this wrapper is passed on to that group: a trainer
-# started just as Slurm signals the step must not outlive it.
+# SIGINT), and a SIGTERM to this wrapper is passed on to that group and to its
+# cgroup: a trainer started just as Slurm signals the step must not outlive it.
 set -m
 stopping=""
-trap 'stopping=1; [[ -n ${trainer:-} ]] && kill -TERM -- "-$trainer" 2>/dev/null' TERM INT
-[[ -n $stopping ]] && exit 143
-"${cmd[@]}" </dev/null >"$out/logs/$name.log" 2>&1 &
+trap 'stopping=1; signal_all' TERM INT
+if [[ -n $stopping ]]; then
+  end_group
+  exit 143
+fi
+(
+  if [[ -n $group ]] && ! echo "$BASHPID" >"$group/cgroup.procs" 2>/dev/null; then
+    no_group="cannot join $group"
+  fi
+  if [[ -n $no_group ]]; then
+    echo "tuner task.sh: no cgroup for this rank ($no_group): processes that leave its process group (setsid, double forks) may outlive the trial (docs/slurm.md)"
+  fi
+  exec "${cmd[@]}"
+) </dev/null >"$out/logs/$name.log" 2>&1 &
 trainer=$!
-[[ -n $stopping ]] && kill -TERM -- "-$trainer" 2>/dev/null
+[[ -n $stopping ]] && signal_all
 wait "$trainer"
 code=$?
 while kill -0 "$trainer" 2>/dev/null; do  # woken by a signal: wait for the end
   wait "$trainer"
   code=$?
 done
+end_group
 mkdir -p "$out/slurm/exit"
 echo "$code" >"$out/slurm/exit/.$name.$$" && mv -f "$out/slurm/exit/.$name.$$" "$out/slurm/exit/$name"
 if ((procid == 0 && code == 0 && ranks > 1)); then

@@ -729,6 +729,8 @@ function tableColumns() {
   const objNames = s.objectives.map((o) => o.metric);
   const cols = [{ key: 'id', label: 'Trial', num: true, get: (t) => t.id }];
   cols.push({ key: 'state', label: 'State', get: (t) => t.state, cell: (t) => el('span', { class: `chip st-${t.state}`, text: t.state.toLowerCase() }) });
+  // Which stage proposed the trial (sobol, gp, random, grid, hyperband, retry, user).
+  cols.push({ key: 'origin', label: 'Origin', get: (t) => t.origin || '' });
   for (const m of objNames) cols.push({ key: `metrics.${m}`, label: m, num: true, obj: true, get: (t) => t.metrics[m] });
   for (const p of s.parameters) cols.push({ key: `params.${p.name}`, label: p.name, num: p.type !== 'categorical', get: (t) => t.params[p.name] });
   for (const m of s.metrics) if (!objNames.includes(m)) cols.push({ key: `metrics.${m}`, label: m, num: true, get: (t) => t.metrics[m] });

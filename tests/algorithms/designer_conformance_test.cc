@@ -59,6 +59,12 @@ void CheckConformance(const DesignerMaker& make, bool seeded) {
     std::unique_ptr<Designer> rebuilt = make(space, kSeed);
     history.UpdateDesigner(*rebuilt);
     CHECK(rebuilt->Suggest(6) == got);
+    // Each suggestion names the stage that proposed it, the same when rebuilt.
+    REQUIRE(designer->origins().size() == got.size());
+    CHECK(rebuilt->origins() == designer->origins());
+    for (const std::string& origin : designer->origins()) {
+      CHECK(std::set<std::string>{"random", "grid", "sobol", "gp", "hyperband"}.count(origin) == 1);
+    }
 
     for (const Assignment& a : got) {
       const absl::Status status = space.Validate(a);

@@ -421,5 +421,58 @@ TEST_CASE(
   CHECK(got[0].empty());
 }
 
+TEST_CASE("gp designer: the default initial design adapts to the budget", "[gp]") {
+  SearchSpace seven;
+  for (int i = 0; i < 7; ++i) seven.parameters.push_back(Double("x" + std::to_string(i), 0, 1));
+  CHECK(GpInitialTrials(seven, 0, 0) == 14);    // budget unknown: max(5, 2 x 7)
+  CHECK(GpInitialTrials(seven, 0, 100) == 14);  // a large budget: unchanged
+  CHECK(GpInitialTrials(seven, 0, 16) == 4);    // 16 trials: 12 model-guided
+  CHECK(GpInitialTrials(seven, 0, 8) == 3);     // at least 3
+  CHECK(GpInitialTrials(seven, 9, 16) == 9);    // an explicit setting wins
+  CHECK(GpInitialTrials(Box(2), 0, 16) == 4);
+  CHECK(GpInitialTrials(Box(2), 0, 40) == 5);
+}
+
+TEST_CASE("gp designer: origins say which stage proposed each trial, deterministically",
+          "[gp]") {
+  const SearchSpace space = Box(2);
+  GpDesignerOptions options = Options(5);
+  options.max_trials = 12;  // 3 quasi-random trials, then the model
+  const Function f = [](const Assignment& a) {
+    return std::pow(Num(a, "x0") - 0.3, 2) + std::pow(Num(a, "x1") - 0.6, 2);
+  };
+  std::vector<std::string> first_origins;
+  std::vector<Assignment> first_points;
+  for (int pass = 0; pass < 2; ++pass) {
+    GpDesigner designer(space, Minimize(), options);
+    History history;
+    std::vector<std::string> origins;
+    std::vector<Assignment> points;
+    for (int t = 0; t < 6; ++t) {
+      history.UpdateDesigner(designer);
+      const std::vector<Assignment> got = designer.Suggest(1);
+      REQUIRE(got.size() == 1);
+      REQUIRE(designer.origins().size() == 1);
+      origins.push_back(designer.origins()[0]);
+      points.push_back(got[0]);
+      Complete(history, got[0], {{"loss", f(got[0])}});
+    }
+    CHECK(origins == std::vector<std::string>{"sobol", "sobol", "sobol", "gp", "gp", "gp"});
+    if (pass == 0) {
+      first_origins = origins;
+      first_points = points;
+    } else {
+      CHECK(origins == first_origins);  // same seed and history: same suggestions
+      CHECK(points == first_points);
+    }
+  }
+  // A batch mixes stages: with no finished trial, all of it is quasi-random.
+  GpDesigner fresh(space, Minimize(), options);
+  History empty;
+  empty.UpdateDesigner(fresh);
+  CHECK(fresh.Suggest(4).size() == 4);
+  CHECK(fresh.origins() == std::vector<std::string>(4, "sobol"));
+}
+
 }  // namespace
 }  // namespace tuner

@@ -223,6 +223,7 @@ class TrialTest(ServerTestCase):
         self.assertNotEqual(other[0].id, first[0].id)
         t = first[0]
         self.assertEqual((t.study, t.state, t.client_id), ("t", "ACTIVE", "a"))
+        self.assertEqual(t.origin, "random")  # proposed by the study's designer
         self.assertIsInstance(t.parameters["lr"], float)
         self.assertTrue(0.001 <= t.parameters["lr"] <= 1.0)
         self.assertIsInstance(t.parameters["units"], int)

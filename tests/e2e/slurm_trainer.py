@@ -1,6 +1,8 @@
 """Trainer of the Slurm end-to-end test (tests/e2e/slurm_tuner_run_test.py).
 
-Every rank saves its environment, pid and host in
+Every rank starts a `sleep 600` in a session of its own (a grandchild that
+leaves the rank's process group, as a daemonised helper does) and saves its
+environment, pid, the grandchild's pid and host in
 $TUNER_OUTPUT_DIR/env-<type>-<index>.json; the chief waits until all have.
 Then, by the `mode` parameter:
   good  the chief reports val_accuracy 0.6, 0.8, 0.9 and completes the trial;
@@ -13,6 +15,7 @@ Then, by the `mode` parameter:
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -25,6 +28,9 @@ def main():
     index = int(os.environ["TUNER_TASK_INDEX"])
     record = dict(os.environ)
     record["_pid"] = os.getpid()
+    record["_grandchild"] = subprocess.Popen(
+        ["sleep", "600"], start_new_session=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
     record["_host"] = socket.gethostname()
     out = os.environ["TUNER_OUTPUT_DIR"]
     path = os.path.join(out, f"env-{task}-{index}.json")

@@ -4,7 +4,9 @@ One study, three trials of a chief + 2 workers each (tests/e2e/slurm_trainer.py)
 one succeeds, one has a failing worker, one is stopped early by the threshold
 rule. Checks that every rank ran as a task of its trial's Slurm job with a
 consistent TF_CONFIG, that the failing rank failed its trial, and that the
-early-stopped trial's job was cancelled with no task left.
+early-stopped trial's job was cancelled with no task left. Every rank starts a
+`setsid` grandchild: none outlives its trial, however the trial ended (task.sh's
+cgroup v2 group; the test cluster's proctrack/linuxproc alone would leave them).
 
 Needs the cluster of scripts/slurm_start.sh (or any Slurm cluster whose nodes
 share /tmp): the test fails, saying so, when none answers. TUNER_BIN names
@@ -129,6 +131,17 @@ class SlurmTunerRunTest(unittest.TestCase):
                 envs[name] = json.load(f)
         return envs
 
+    def assert_no_grandchild_left(self, mode):
+        envs = self.envs(mode)
+        grandchildren = [e["_grandchild"] for e in envs.values()]
+        self.assertEqual(len(grandchildren), 3)
+        self.assertEqual(live_pids(grandchildren), [], f"{mode}: setsid grandchildren left")
+        logs = os.path.join(self.trials_dir, "slurm-e2e", f"trial-{self.trials[mode]['trial']}",
+                            "logs")
+        for name in envs:
+            with open(os.path.join(logs, f"{name}.log")) as f:
+                self.assertNotIn("no cgroup for this rank", f.read(), f"{mode} {name}")
+
     def test_0_run_finishes(self):
         r = self.run_result
         self.assertIn(r.returncode, (0, 1), f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}")
@@ -179,6 +192,7 @@ class SlurmTunerRunTest(unittest.TestCase):
         self.assertEqual(trial["metrics"]["val_accuracy"], 0.9)
         job = self.envs("good")["chief-0"]["SLURM_JOB_ID"]
         self.assertEqual(job_state(job), "COMPLETED")
+        self.assert_no_grandchild_left("good")
 
     def test_3_failing_rank_fails_the_trial(self):
         trial = self.trials["fail"]
@@ -187,6 +201,7 @@ class SlurmTunerRunTest(unittest.TestCase):
         self.assertIn("worker 1 fails on purpose", trial.get("reason", ""))
         job = self.envs("fail")["chief-0"]["SLURM_JOB_ID"]
         self.assertEqual(job_state(job), "FAILED")
+        self.assert_no_grandchild_left("fail")
 
     def test_4_early_stopped_trial_job_is_cancelled_with_no_task_left(self):
         trial = self.trials["bad"]
@@ -201,6 +216,7 @@ class SlurmTunerRunTest(unittest.TestCase):
         leftovers = [line for line in ps.splitlines()
                      if "slurm_trainer.py" in line and "--mode=" in line]
         self.assertEqual(leftovers, [])
+        self.assert_no_grandchild_left("bad")
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ inline void CheckSameTrial(const Trial& a, const Trial& b) {
   INFO("trial " << a.id << " vs " << b.id);
   CHECK(a.id == b.id);
   CHECK(ToString(a.state) == std::string(ToString(b.state)));
+  CHECK(a.origin == b.origin);
   REQUIRE(a.parameters.size() == b.parameters.size());
   for (const auto& [name, value] : a.parameters) {
     INFO("parameter " << name);

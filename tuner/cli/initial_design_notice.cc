@@ -8,12 +8,14 @@ namespace tuner {
 
 std::string InitialDesignNotice(const StudySpec& spec) {
   if (spec.algorithm.name != AlgorithmName::kBayesian) return "";
-  const int initial = GpInitialTrials(spec.space, spec.algorithm.initial_trials);
+  const int initial =
+      GpInitialTrials(spec.space, spec.algorithm.initial_trials, spec.max_trials);
   const std::string why = spec.algorithm.initial_trials > 0
                               ? "algorithm.initial_trials"
                               : "the default: max(5, 2 x " +
                                     std::to_string(spec.space.parameters.size()) +
-                                    " parameters); set algorithm.initial_trials to change it";
+                                    " parameters), at most max(3, max_trials / 4); set "
+                                    "algorithm.initial_trials to change it";
   if (spec.max_trials <= initial) {
     return "bayesian: all " + std::to_string(spec.max_trials) +
            " trials will be quasi-random (Sobol): the model starts after " +

@@ -112,7 +112,7 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
     return 0;
   }
   const StudySpec* spec = study->spec.get();
-  std::vector<std::string> header = {"trial", "state"};
+  std::vector<std::string> header = {"trial", "state", "origin"};
   for (const ParameterSpec& p : spec->space.parameters) header.push_back(p.name);
   for (const Objective& o : spec->objectives) header.push_back(o.metric);
   if (format == "csv") {
@@ -128,7 +128,7 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
     header.push_back("reason");
     std::cout << CsvRow(header);
     for (const Trial& t : *trials) {
-      std::vector<std::string> row = {std::to_string(t.id), ToString(t.state)};
+      std::vector<std::string> row = {std::to_string(t.id), ToString(t.state), t.origin};
       for (const ParameterSpec& p : spec->space.parameters) {
         auto it = t.parameters.find(p.name);
         row.push_back(it == t.parameters.end() ? "" : FormatValue(it->second));
@@ -144,7 +144,8 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
   header.push_back("reason");
   TextTable table(header);
   for (const Trial& t : *trials) {
-    std::vector<std::string> row = {std::to_string(t.id), ToString(t.state)};
+    std::vector<std::string> row = {std::to_string(t.id), ToString(t.state),
+                                    t.origin.empty() ? "-" : t.origin};
     for (const ParameterSpec& p : spec->space.parameters) {
       auto it = t.parameters.find(p.name);
       row.push_back(it == t.parameters.end() ? "-" : FormatValue(it->second));

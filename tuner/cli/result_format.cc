@@ -16,6 +16,7 @@ nlohmann::json TrialJson(const Trial& t) {
   }
   nlohmann::json out = {{"trial", t.id},
                         {"state", ToString(t.state)},
+                        {"origin", t.origin},
                         {"parameters", AssignmentJson(t.parameters)},
                         {"metrics", metrics},
                         {"steps", t.measurements.size()}};

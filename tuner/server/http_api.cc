@@ -182,6 +182,7 @@ json TrialRow(const Trial& t) {
       {"end_time", t.end_time}};
   if (!t.reason.empty()) row["reason"] = t.reason;
   if (!t.client_id.empty()) row["client_id"] = t.client_id;
+  if (!t.origin.empty()) row["origin"] = t.origin;
   return row;
 }
 

@@ -62,6 +62,7 @@ v1::Trial ToProto(const std::string& study, const Trial& trial) {
   out.set_end_time(trial.end_time);
   out.set_runner(trial.runner);
   out.set_command(trial.command);
+  out.set_origin(trial.origin);
   for (const TrialAttempt& a : trial.attempts) {
     v1::TrialAttempt* w = out.add_attempts();
     w->set_number(a.number);
@@ -150,6 +151,7 @@ absl::StatusOr<Trial> FromProto(const v1::Trial& trial) {
   out.reason = trial.reason();
   out.runner = trial.runner();
   out.command = trial.command();
+  out.origin = trial.origin();
   out.create_time = trial.create_time();
   out.end_time = trial.end_time();
   for (const v1::TrialAttempt& w : trial.attempts()) {

@@ -136,7 +136,7 @@ namespace {
 using Value = std::variant<std::monostate, double, std::string>;
 
 struct Field {
-  enum class Kind { kId, kState, kSteps, kReason, kDuration, kParam, kMetric };
+  enum class Kind { kId, kState, kOrigin, kSteps, kReason, kDuration, kParam, kMetric };
   Kind kind = Kind::kId;
   std::string name;
 };
@@ -158,12 +158,13 @@ absl::StatusOr<Field> ResolveField(std::string_view text,
   if (has(metrics, s)) return Field{Field::Kind::kMetric, s};
   if (s == "id" || s == "trial") return Field{Field::Kind::kId, ""};
   if (s == "state") return Field{Field::Kind::kState, ""};
+  if (s == "origin") return Field{Field::Kind::kOrigin, ""};
   if (s == "steps") return Field{Field::Kind::kSteps, ""};
   if (s == "reason") return Field{Field::Kind::kReason, ""};
   if (s == "duration") return Field{Field::Kind::kDuration, ""};
   return absl::InvalidArgumentError("unknown field \"" + s +
-                                    "\": expected a parameter, a metric, id, state, steps, "
-                                    "reason or duration");
+                                    "\": expected a parameter, a metric, id, state, origin, "
+                                    "steps, reason or duration");
 }
 
 Value ValueOf(const Trial& t, const Field& f) {
@@ -172,6 +173,8 @@ Value ValueOf(const Trial& t, const Field& f) {
       return static_cast<double>(t.id);
     case Field::Kind::kState:
       return std::string(ToString(t.state));
+    case Field::Kind::kOrigin:
+      return t.origin;
     case Field::Kind::kSteps:
       return static_cast<double>(t.measurements.size());
     case Field::Kind::kReason:

@@ -83,8 +83,9 @@ absl::StatusOr<std::unique_ptr<StudyPolicy>> StudyPolicy::Create(StudySpec spec,
 
 bool StudyPolicy::Done() const { return stopped_ || BudgetSpent(spec_, history_.counts()); }
 
-std::vector<Assignment> StudyPolicy::NextAssignments(int want) {
-  std::vector<Assignment> assignments = RetriesDue();
+std::vector<StudyPolicy::Proposal> StudyPolicy::NextAssignments(int want) {
+  std::vector<Proposal> assignments;
+  for (Assignment& a : RetriesDue()) assignments.push_back({std::move(a), "retry"});
   if (static_cast<int>(assignments.size()) > want) assignments.resize(want);
   if (static_cast<int>(assignments.size()) < want) {
     // Designers see STALE trials as pending: their parameters are retried.
@@ -93,8 +94,11 @@ std::vector<Assignment> StudyPolicy::NextAssignments(int want) {
       (IsFinal(t->state) && t->state != TrialState::kStale ? finished : active).push_back(t.get());
     }
     designer_->Update(finished, active);
-    for (Assignment& a : designer_->Suggest(want - static_cast<int>(assignments.size()))) {
-      assignments.push_back(std::move(a));
+    std::vector<Assignment> suggested =
+        designer_->Suggest(want - static_cast<int>(assignments.size()));
+    const std::vector<std::string>& origins = designer_->origins();
+    for (size_t i = 0; i < suggested.size(); ++i) {
+      assignments.push_back({std::move(suggested[i]), i < origins.size() ? origins[i] : ""});
     }
   }
   return assignments;

@@ -58,10 +58,15 @@ class StudyPolicy {
   // Stopped, or the budget is spent (as of the last history refresh).
   bool Done() const;
 
-  // Up to `want` assignments for new trials: the parameters of STALE trials
-  // first (within the retry budget), then the designer's suggestions. Fewer
-  // (or none) when the designer has exhausted the space.
-  std::vector<Assignment> NextAssignments(int want);
+  // Up to `want` assignments for new trials, each with its origin
+  // (Trial::origin): the parameters of STALE trials first (within the retry
+  // budget, "retry"), then the designer's suggestions. Fewer (or none) when
+  // the designer has exhausted the space.
+  struct Proposal {
+    Assignment parameters;
+    std::string origin;
+  };
+  std::vector<Proposal> NextAssignments(int want);
 
   // A new trial (or a new attempt of one) is running, with a fresh lease.
   void Started(int64_t trial_id);

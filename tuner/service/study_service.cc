@@ -317,20 +317,21 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
   if (max_running > 0) room = std::min<int64_t>(room, max_running - running);
   if (room <= 0) return out;  // as many running as the caller allows: ask again later
 
-  std::vector<Assignment> assignments =
+  std::vector<StudyPolicy::Proposal> assignments =
       policy.NextAssignments(static_cast<int>(std::min<int64_t>(count, room)));
   if (assignments.empty()) {
     out.study_done = running == 0;  // the designer has exhausted the space
     return out;
   }
   std::vector<Trial> trials;
-  for (Assignment& a : assignments) {
-    if (absl::Status s = policy.spec().space.Validate(a); !s.ok()) {
+  for (StudyPolicy::Proposal& a : assignments) {
+    if (absl::Status s = policy.spec().space.Validate(a.parameters); !s.ok()) {
       return absl::InternalError("designer " + ToString(policy.spec().algorithm.name) +
                                  " suggested an invalid assignment: " + std::string(s.message()));
     }
     Trial t;
-    t.parameters = std::move(a);
+    t.parameters = std::move(a.parameters);
+    t.origin = std::move(a.origin);
     t.client_id = client_id;
     t.create_time = Now();
     trials.push_back(std::move(t));
@@ -356,6 +357,7 @@ absl::StatusOr<Trial> StudyService::CreateTrial(const std::string& study,
   if (absl::Status s = e.policy->spec().space.Validate(parameters); !s.ok()) return s;
   Trial t;
   t.parameters = AsDeclared(e.policy->spec().space, parameters);
+  t.origin = "user";
   t.client_id = client_id;
   t.create_time = Now();
   auto stored = store_->AddTrials(study, {std::move(t)});

@@ -170,7 +170,9 @@ class Trial:
     int/float/str), ``measurements`` (list of Measurement; empty in suggested
     trials), ``final_measurement`` (Measurement or None), ``metrics`` (the
     final metrics, {} until completed), ``client_id``, ``reason``,
-    ``create_time``, ``end_time``, ``should_stop``.
+    ``origin`` (which stage proposed it: "sobol", "gp", "random", "grid",
+    "hyperband", "retry", "user"), ``create_time``, ``end_time``,
+    ``should_stop``.
 
     Elapsed times sent with reports count from when this object was made.
     """
@@ -185,6 +187,7 @@ class Trial:
         self.final_measurement = None
         self.client_id = ""
         self.reason = ""
+        self.origin = ""
         self.create_time = 0.0
         self.end_time = 0.0
         self.should_stop = state == "STOPPING"
@@ -208,6 +211,7 @@ class Trial:
                                   if t.final_measurement.metrics else None)
         self.client_id = t.client_id
         self.reason = t.reason
+        self.origin = t.origin
         self.create_time = t.create_time
         self.end_time = t.end_time
         if self.state == "STOPPING":

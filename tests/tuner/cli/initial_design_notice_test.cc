@@ -26,17 +26,24 @@ StudySpec Spec(const std::string& algorithm, int max_trials) {
 }
 
 TEST_CASE("InitialDesignNotice says how many trials are quasi-random", "[initial_design]") {
-  // 7 parameters: 14 quasi-random trials by default; of 16, 2 from the model.
+  // 7 parameters, 16 trials: a quarter of the budget is quasi-random, the
+  // model proposes the other 12 (max(5, 2 x 7) = 14 would leave it 2).
   CHECK(InitialDesignNotice(Spec(R"({"name": "bayesian", "seed": 1})", 16)) ==
-        "bayesian: the first 14 of 16 trials are quasi-random (Sobol), the Gaussian-process "
-        "model proposes the other 2 (the default: max(5, 2 x 7 parameters); set "
-        "algorithm.initial_trials to change it)\n");
-  CHECK(InitialDesignNotice(Spec(R"({"name": "bayesian", "seed": 1, "initial_trials": 4})", 16)) ==
-        "bayesian: the first 4 of 16 trials are quasi-random (Sobol), the Gaussian-process model "
-        "proposes the other 12 (algorithm.initial_trials)\n");
-  CHECK(InitialDesignNotice(Spec(R"({"name": "bayesian", "seed": 1})", 10)) ==
-        "bayesian: all 10 trials will be quasi-random (Sobol): the model starts after 14 (the "
-        "default: max(5, 2 x 7 parameters); set algorithm.initial_trials to change it)\n");
+        "bayesian: the first 4 of 16 trials are quasi-random (Sobol), the Gaussian-process "
+        "model proposes the other 12 (the default: max(5, 2 x 7 parameters), at most max(3, "
+        "max_trials / 4); set algorithm.initial_trials to change it)\n");
+  // A large budget: max(5, 2 x parameters) as before.
+  CHECK(InitialDesignNotice(Spec(R"({"name": "bayesian", "seed": 1})", 100)) ==
+        "bayesian: the first 14 of 100 trials are quasi-random (Sobol), the Gaussian-process "
+        "model proposes the other 86 (the default: max(5, 2 x 7 parameters), at most max(3, "
+        "max_trials / 4); set algorithm.initial_trials to change it)\n");
+  // An explicit setting wins.
+  CHECK(InitialDesignNotice(Spec(R"({"name": "bayesian", "seed": 1, "initial_trials": 14})", 16)) ==
+        "bayesian: the first 14 of 16 trials are quasi-random (Sobol), the Gaussian-process model "
+        "proposes the other 2 (algorithm.initial_trials)\n");
+  CHECK(InitialDesignNotice(Spec(R"({"name": "bayesian", "seed": 1, "initial_trials": 20})", 10)) ==
+        "bayesian: all 10 trials will be quasi-random (Sobol): the model starts after 20 "
+        "(algorithm.initial_trials)\n");
   CHECK(InitialDesignNotice(Spec(R"({"name": "random", "seed": 1})", 16)).empty());
 }
 

@@ -184,6 +184,7 @@ TEST_CASE("GET /api/studies/{s}/trials pages, sorts and filters on the server", 
   CHECK(first["metrics"]["acc"] == 0.75);
   CHECK(first["steps"] == 2);
   CHECK(first["client_id"] == "client-1");
+  CHECK(first["origin"] == "user");  // made by CreateTrial
   CHECK(all["trials"][2]["state"] == "FAILED");
   CHECK(all["trials"][2]["reason"] == "trainer exited with code 1");
   CHECK(all["trials"][3]["state"] == "STOPPED");

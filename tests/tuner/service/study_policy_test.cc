@@ -76,10 +76,12 @@ TEST_CASE("STALE parameters come first; a stopped study is done", "[study_policy
                 return out;
               })
               .ok());
-  const std::vector<Assignment> next = p.NextAssignments(2);
+  const std::vector<StudyPolicy::Proposal> next = p.NextAssignments(2);
   REQUIRE(next.size() == 2);
-  CHECK(next[0] == Assignment{{"x", 0.25}});  // retried first
-  CHECK(next[1] != next[0]);
+  CHECK(next[0].parameters == Assignment{{"x", 0.25}});  // retried first
+  CHECK(next[0].origin == "retry");
+  CHECK(next[1].parameters != next[0].parameters);
+  CHECK(next[1].origin == "random");
   CHECK_FALSE(p.Done());
   p.set_stopped(true);
   CHECK(p.Done());

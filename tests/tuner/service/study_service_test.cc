@@ -276,6 +276,8 @@ TEST_CASE("CreateTrial validates against the search space", "[study_service]") {
   auto t = f.service.CreateTrial("svc", good, "");
   REQUIRE(t.ok());
   CHECK(t->parameters == good);
+  CHECK(t->origin == "user");
+  CHECK(f.service.GetTrial("svc", t->id)->origin == "user");
   Assignment out_of_range = good;
   out_of_range["layers"] = int64_t{7};
   auto r = f.service.CreateTrial("svc", out_of_range, "");
@@ -439,6 +441,32 @@ TEST_CASE("max_failed_trials 0 means as many failures as max_trials", "[study_se
   REQUIRE(done.ok());
   CHECK(done->trials.empty());
   CHECK(done->study_done);
+}
+
+TEST_CASE("Every suggested trial records the stage that proposed it", "[study_service]") {
+  // A small bayesian budget: max(3, 12 / 4) = 3 quasi-random trials, then the
+  // model once two have finished.
+  std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
+  StudyService service{store.get()};
+  REQUIRE(service
+              .CreateStudy(R"({"name": "bo", "objective": {"metric": "acc", "goal": "maximize"},
+                  "algorithm": {"name": "bayesian", "seed": 3}, "max_trials": 12,
+                  "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
+                                 {"name": "y", "type": "double", "min": 0, "max": 1}]})")
+              .ok());
+  std::vector<std::string> origins;
+  for (int i = 0; i < 5; ++i) {
+    auto s = service.SuggestTrials("bo", 1, "c");
+    REQUIRE(s.ok());
+    REQUIRE(s->trials.size() == 1);
+    const Trial& t = s->trials[0];
+    origins.push_back(t.origin);
+    CHECK(service.GetTrial("bo", t.id)->origin == t.origin);  // stored
+    TrialOutcome outcome;
+    outcome.final_measurement.metrics = {{"acc", std::get<double>(t.parameters.at("x"))}};
+    REQUIRE(service.CompleteTrial("bo", t.id, outcome).ok());
+  }
+  CHECK(origins == std::vector<std::string>{"sobol", "sobol", "sobol", "gp", "gp"});
 }
 
 }  // namespace
