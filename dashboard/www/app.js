@@ -26,8 +26,11 @@ const S = {
   objectiveIndex: 0,
   curvesMetric: null,
   sliceParam: null,
+  contourX: null,
+  contourY: null,
   paretoX: 0,
   paretoY: 1,
+  trial: null,      // id of the trial open in the trial view
   live: true,
   polls: 0,
   charts: {},
@@ -249,6 +252,8 @@ async function selectStudy(name) {
     S.objectiveIndex = 0;
     S.curvesMetric = null;
     S.sliceParam = null;
+    S.contourX = null;
+    S.contourY = null;
     S.paretoX = 0;
     S.paretoY = 1;
     S.table = { offset: 0, limit: Number($('page-size').value), sort: 'id', order: 'asc', states: new Set(), filter: '' };
@@ -271,7 +276,7 @@ function showLoading(name) {
   $('study-name').textContent = name;
   $('study-meta').textContent = '';
   $('study-counts').textContent = '';
-  for (const id of ['chart-history', 'chart-curves', 'chart-importance', 'chart-parallel', 'chart-slice', 'chart-pareto']) {
+  for (const id of ['chart-history', 'chart-curves', 'chart-importance', 'chart-parallel', 'chart-slice', 'chart-pareto', 'chart-contour', 'chart-edf']) {
     const node = $(id);
     node.textContent = '';
     node.append(el('div', { class: 'nodata loading', text: 'Loading…' }));
@@ -383,7 +388,7 @@ function renderBest() {
   t.append(el('tr', {}, el('td', { class: 'hint', text: 'trial' }),
     ...s.objectives.map((o) => el('td', { class: 'hint', text: `${o.metric} (${o.goal === 'maximize' ? 'max' : 'min'})` }))));
   for (const b of s.best) {
-    t.append(el('tr', { style: 'cursor:pointer', onclick: () => openTrial(b.id) }, el('td', { text: `#${b.id}` }),
+    t.append(el('tr', { style: 'cursor:pointer', onclick: () => goTrial(b.id) }, el('td', { text: `#${b.id}` }),
       ...s.objectives.map((o) => el('td', { text: fmt(b.metrics[o.metric]) }))));
   }
   body.append(el('div', { class: 'front-list' }, t),
@@ -411,6 +416,10 @@ function renderSelectors() {
   const params = s.parameters.map((p) => p.name);
   if (!S.sliceParam || !params.includes(S.sliceParam)) S.sliceParam = params[0];
   fillSelect($('slice-param'), params, S.sliceParam);
+  if (!S.contourX || !params.includes(S.contourX)) S.contourX = params[0];
+  if (!S.contourY || !params.includes(S.contourY)) S.contourY = params[1] || params[0];
+  fillSelect($('contour-x'), params, S.contourX);
+  fillSelect($('contour-y'), params, S.contourY);
   const multi = objs.length > 1;
   $('pareto-card').hidden = !multi;
   $('slice-card').classList.toggle('span3', !multi);
@@ -430,7 +439,7 @@ function renderSelectors() {
 // ------------------------------------------------------------------ charts
 
 function renderCharts() {
-  for (const f of [renderHistory, renderCurves, renderImportance, renderParallel, renderSlice, renderPareto]) {
+  for (const f of [renderHistory, renderCurves, renderImportance, renderParallel, renderSlice, renderContour, renderEdf, renderPareto]) {
     try { f(); } catch (e) { console.error(e); fatal(`drawing failed: ${e.message}`); }
   }
 }
@@ -686,6 +695,136 @@ function renderSlice() {
   });
 }
 
+// A parameter's value as a position in [0, 1] along its axis (log where the
+// spec says log; categories evenly spaced), for the contour's interpolation.
+function unitPosition(p, axis) {
+  if (axis.type === 'category') {
+    const n = axis.data.length;
+    return (v) => (n > 1 ? axis.data.indexOf(String(v)) / (n - 1) : 0.5);
+  }
+  const lo = axis.min, hi = axis.max;
+  if (lo === undefined || hi === undefined || !(hi > lo)) return () => 0.5;
+  if (axis.type === 'log') return (v) => Math.log(v / lo) / Math.log(hi / lo);
+  return (v) => (v - lo) / (hi - lo);
+}
+
+// The point of an axis at position u in [0, 1] (the inverse of unitPosition).
+function axisPoint(axis, u) {
+  if (axis.type === 'category') return axis.data[Math.round(u * (axis.data.length - 1))];
+  if (axis.type === 'log') return axis.min * Math.pow(axis.max / axis.min, u);
+  return axis.min + u * (axis.max - axis.min);
+}
+
+const CONTOUR_CELLS = 36;
+
+// Contour of the objective over two parameters: the plane is a grid of cells
+// coloured by the objective interpolated between the completed trials
+// (inverse-distance weighting, squared distance, in axis units), with the
+// trials as dots on top. Both axes follow the spec (log, integer, category).
+function renderContour() {
+  const o = objective();
+  const params = S.summary.parameters;
+  if (params.length < 2) return noData('chart-contour', 'A contour needs two parameters.');
+  const px = paramSpec(S.contourX), py = paramSpec(S.contourY);
+  if (!px || !py || px.name === py.name) return noData('chart-contour', 'Choose two different parameters.');
+  const rows = completedRows(o.metric);
+  const cols = S.columns;
+  const ax = paramAxis(px), ay = paramAxis(py);
+  const ux = unitPosition(px, ax), uy = unitPosition(py, ay);
+  const trials = [], pts = [];
+  for (const i of rows) {
+    const x = cols.params[px.name][i], y = cols.params[py.name][i];
+    if (x === null || y === null || x === undefined || y === undefined) continue;
+    const v = cols.metrics[o.metric][i];
+    trials.push([ax.type === 'category' ? String(x) : x, ay.type === 'category' ? String(y) : y, v, cols.ids[i]]);
+    pts.push([ux(x), uy(y), v]);
+  }
+  if (!trials.length) return noData('chart-contour', 'No completed trial with both parameters yet.');
+  const vals = trials.map((t) => t[2]);
+  const lo = Math.min(...vals), hi = Math.max(...vals);
+  // Cells: categories get one cell each, numeric axes CONTOUR_CELLS.
+  const nx = ax.type === 'category' ? ax.data.length : CONTOUR_CELLS;
+  const ny = ay.type === 'category' ? ay.data.length : CONTOUR_CELLS;
+  const sample = pts.length > 2000 ? pts.filter((_, k) => k % Math.ceil(pts.length / 2000) === 0) : pts;
+  const cells = [];
+  for (let a = 0; a < nx; a++) {
+    const u = ax.type === 'category' ? (nx > 1 ? a / (nx - 1) : 0.5) : (a + 0.5) / nx;
+    for (let b = 0; b < ny; b++) {
+      const w = ay.type === 'category' ? (ny > 1 ? b / (ny - 1) : 0.5) : (b + 0.5) / ny;
+      let num = 0, den = 0, exact = null;
+      for (const q of sample) {
+        const d2 = (q[0] - u) ** 2 + (q[1] - w) ** 2;
+        if (d2 < 1e-12) { exact = q[2]; break; }
+        num += q[2] / d2; den += 1 / d2;
+      }
+      cells.push([axisPoint(ax, u), axisPoint(ay, w), exact !== null ? exact : num / den]);
+    }
+  }
+  const c = chart('chart-contour');
+  const gridW = Math.max(100, (c ? c.getWidth() : 600) - 56 - 90), gridH = Math.max(100, (c ? c.getHeight() : 300) - 34 - 42);
+  const cellW = Math.ceil(gridW / nx) + 1, cellH = Math.ceil(gridH / ny) + 1;
+  // Cells sit at their centres; a numeric axis spans the spec's range exactly.
+  const name = (p) => `${p.name}${p.scale === 'log' ? ' (log)' : ''}`;
+  const catAxis = (axis) => (axis.type === 'category' ? { boundaryGap: true } : {});
+  draw('chart-contour', {
+    animation: false,
+    grid: { ...baseGrid, right: 90 },
+    tooltip: { trigger: 'item', formatter: (q) => (q.seriesName === 'trials'
+      ? `trial #${esc(q.value[3])}<br>${esc(px.name)}: ${esc(fmt(q.value[0]))}<br>${esc(py.name)}: ${esc(fmt(q.value[1]))}` +
+        `<br>${esc(o.metric)}: <b>${esc(fmt(q.value[2]))}</b>`
+      : `${esc(o.metric)} ≈ ${esc(fmt(q.value[2]))} (interpolated)`) },
+    xAxis: { ...ax, ...catAxis(ax), ...axisName(name(px)), splitLine: { show: false } },
+    yAxis: { ...ay, ...catAxis(ay), ...axisName(name(py)), nameGap: 44, splitLine: { show: false } },
+    visualMap: { type: 'continuous', dimension: 2, min: lo, max: hi === lo ? lo + 1 : hi, seriesIndex: [0, 1],
+      right: 0, top: 'middle', itemHeight: 120, calculable: false, precision: 3,
+      text: [o.goal === 'maximize' ? 'better' : 'worse', ''], textStyle: { color: '#667085' },
+      inRange: { color: o.goal === 'maximize' ? ['#f8fafc', '#93c5fd', '#2563eb', '#1e3a8a'] : ['#1e3a8a', '#2563eb', '#93c5fd', '#f8fafc'] } },
+    series: [
+      { name: 'interpolated', type: 'scatter', data: cells, symbol: 'rect', symbolSize: [cellW, cellH], silent: true,
+        itemStyle: { opacity: 0.85 }, z: 1 },
+      { name: 'trials', type: 'scatter', data: trials, symbolSize: 8, z: 5,
+        itemStyle: { borderColor: '#0f172a', borderWidth: 1.2 } },
+    ],
+  });
+}
+
+// The empirical distribution function of the objective over the completed
+// trials: for each value v, the share of trials whose result is at most v.
+// In a Hyperband study one line per budget (results at different budgets are
+// not comparable).
+function renderEdf() {
+  const o = objective();
+  const rows = completedRows(o.metric);
+  if (!rows.length) { $('edf-note').textContent = ''; return noData('chart-edf', 'No completed trial yet.'); }
+  const cols = S.columns;
+  const budget = budgetParam();
+  const groups = new Map();
+  for (const i of rows) {
+    const key = budget ? `${budget}=${fmt(cols.params[budget][i])}` : 'completed';
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(cols.metrics[o.metric][i]);
+  }
+  const keys = [...groups.keys()].sort((a, b) => (budget ? parseFloat(a.split('=')[1]) - parseFloat(b.split('=')[1]) : 0));
+  const series = keys.map((k, g) => {
+    const v = groups.get(k).sort((a, b) => a - b);
+    return { name: k, type: 'line', step: 'end', symbol: 'none', data: v.map((x, j) => [x, (j + 1) / v.length]),
+      ...(budget ? { lineStyle: { color: BUDGET_COLORS[Math.min(g, BUDGET_COLORS.length - 1)] },
+        itemStyle: { color: BUDGET_COLORS[Math.min(g, BUDGET_COLORS.length - 1)] } } : {}) };
+  });
+  $('edf-note').textContent = `${rows.length} completed trials; a curve further ` +
+    `${o.goal === 'maximize' ? 'right' : 'left'} is better.`;
+  draw('chart-edf', {
+    animation: false,
+    grid: { ...baseGrid, top: budget ? 40 : 20 },
+    legend: budget ? { top: 0, right: 0 } : undefined,
+    tooltip: { trigger: 'item', formatter: (q) => `${esc(q.seriesName)}<br>${esc(o.metric)} ≤ ${esc(fmt(q.value[0]))}: ` +
+      `<b>${esc(fmt(q.value[1] * 100))} %</b> of trials` },
+    xAxis: { type: 'value', scale: true, ...axisName(o.metric) },
+    yAxis: { type: 'value', min: 0, max: 1, ...axisName('share of trials ≤ x'), nameGap: 36 },
+    series,
+  });
+}
+
 function renderPareto() {
   const objs = objectives();
   if (objs.length < 2) { $('pareto-note').textContent = ''; return; }
@@ -798,7 +937,7 @@ function renderTable(page) {
   const bestIds = new Set(S.summary.best.map((b) => b.id));
   const frag = document.createDocumentFragment();
   for (const t of page.trials) {
-    const tr = el('tr', { 'data-trial': t.id, class: bestIds.has(t.id) ? 'best-row' : '', onclick: () => openTrial(t.id) });
+    const tr = el('tr', { 'data-trial': t.id, class: bestIds.has(t.id) ? 'best-row' : '', onclick: () => goTrial(t.id) });
     for (const c of cols) {
       const v = c.get(t);
       const td = el('td', { class: c.reason ? 'reason' : c.num ? 'num' : '', 'data-key': c.key });
@@ -831,9 +970,20 @@ function renderTable(page) {
 
 // ------------------------------------------------------------------ one trial
 
+// A trial has its own address, #/study/NAME/trial/ID (a link to share; the
+// back button closes it).
+const studyHash = (name) => `#/study/${encodeURIComponent(name)}`;
+function goTrial(id) {
+  location.hash = `${studyHash(S.study)}/trial/${id}`;
+}
+
+let trialSeq = 0;
 async function openTrial(id) {
+  const seq = ++trialSeq;
   let t;
-  try { t = await api(`${studyPath(S.study)}/trials/${id}`); } catch (e) { fatal(e.message); return; }
+  try { t = await api(`${studyPath(S.study)}/trials/${id}`); } catch (e) { fatal(`trial ${id}: ${e.message}`); return; }
+  if (seq !== trialSeq) return;
+  S.trial = t.id;
   const body = $('drawer-body');
   body.textContent = '';
   const kv = (obj) => {
@@ -843,24 +993,34 @@ async function openTrial(id) {
   };
   body.append(el('h3', {}, `Trial #${t.id} `, el('span', { class: `chip st-${t.state}`, text: t.state.toLowerCase() })),
     el('div', { class: 'hint', text: `created ${fmtTime(t.create_time)}` + (t.end_time ? ` · took ${fmtDuration(t.end_time - t.create_time)}` : '') +
-      (t.client_id ? ` · client ${t.client_id}` : '') }));
+      (t.client_id ? ` · client ${t.client_id}` : '') }),
+    el('div', { class: 'hint', id: 'trial-origin', text: `origin: ${t.origin || 'not recorded'}` +
+      ` · ${t.steps || 0} steps` }));
   if (t.reason) body.append(el('p', { class: 'table-error', text: t.reason }));
   body.append(el('h4', { text: 'Parameters' }), kv(t.params));
   if (Object.keys(t.metrics).length) body.append(el('h4', { text: 'Final metrics' }), kv(t.metrics));
-  body.append(el('h4', { text: 'Command line' }), commandBox(commandLine(t.params, t.command_line)));
+  body.append(el('h4', { text: 'Trainer arguments' }), commandBox(commandLine(t.params, t.command_line)));
   body.append(el('h4', { text: 'Logs' }), logsView(t.id));
-  body.append(el('h4', { text: `Measurements (${t.measurements.length})` }));
+  body.append(el('h4', { text: 'Artifacts' }), artifactsView(t.id));
+  const names = [...new Set(t.measurements.flatMap((m) => Object.keys(m.metrics)))];
+  const metricSelect = el('select', { id: 'trial-metric', 'aria-label': 'Metric', hidden: names.length < 2 });
+  body.append(el('h4', {}, `Measurements (${t.measurements.length}) `, metricSelect));
   const chartDiv = el('div', { class: 'chart short', id: 'chart-trial' });
   body.append(chartDiv);
   $('drawer').hidden = false;
   if (S.charts['chart-trial']) { S.charts['chart-trial'].dispose(); delete S.charts['chart-trial']; }
   if (!t.measurements.length) { noData('chart-trial', 'No intermediate values.'); return; }
-  const names = [...new Set(t.measurements.flatMap((m) => Object.keys(m.metrics)))];
-  draw('chart-trial', {
+  // One metric at a time (their scales differ): the objective first.
+  const objNames = objectives().map((o) => o.metric);
+  names.sort((a, b) => (objNames.includes(b) ? 1 : 0) - (objNames.includes(a) ? 1 : 0));
+  fillSelect(metricSelect, names, names[0]);
+  const drawMetric = (n) => draw('chart-trial', {
     animation: false, grid: { ...baseGrid, top: 30 }, legend: { top: 0 }, tooltip: { trigger: 'axis', formatter: safeTip },
     xAxis: { type: 'value', minInterval: 1, ...axisName('step') }, yAxis: { type: 'value', scale: true },
-    series: names.map((n) => ({ name: n, type: 'line', data: t.measurements.filter((m) => n in m.metrics).map((m) => [m.step, m.metrics[n]]) })),
+    series: [{ name: n, type: 'line', data: t.measurements.filter((m) => n in m.metrics).map((m) => [m.step, m.metrics[n]]) }],
   });
+  metricSelect.addEventListener('change', () => drawMetric(names[Number(metricSelect.value)]));
+  drawMetric(names[0]);
   const mt = el('table', { class: 'kv' });
   mt.append(el('tr', {}, el('td', { class: 'hint', text: 'step' }), ...names.map((n) => el('td', { class: 'hint', text: n }))));
   for (const m of t.measurements.slice(-200)) {
@@ -904,21 +1064,52 @@ function logsView(id) {
     el('div', { class: 'logs-head' }, select, el('button', { text: 'refresh', onclick: () => load(select.value) }), note), pre);
 }
 
+// The files the trial recorded (checkpoints, exports, …): path, kind, step,
+// size, the start of the sha256, the attempt and whether it was removed.
+function artifactsView(id) {
+  const box = el('div', { id: 'trial-artifacts' }, el('p', { class: 'hint', text: 'Loading…' }));
+  api(`${studyPath(S.study)}/trials/${id}/artifacts`).then((a) => {
+    box.textContent = '';
+    if (!a.artifacts.length) { box.append(el('p', { class: 'hint', text: 'No artifacts recorded.' })); return; }
+    const attempts = new Set(a.artifacts.map((x) => x.attempt));
+    if (attempts.size > 1) box.append(el('p', { class: 'hint', text: `written over ${attempts.size} attempts` }));
+    const t = el('table', { class: 'kv artifacts' });
+    t.append(el('tr', {}, ...['path', 'kind', 'step', 'size', 'sha256', 'attempt', ''].map((h) => el('td', { class: 'hint', text: h }))));
+    for (const x of a.artifacts) {
+      t.append(el('tr', { class: x.removed ? 'removed' : '', 'data-path': x.path },
+        el('td', { class: 'path', title: x.path, text: x.path }), el('td', { text: x.kind }),
+        el('td', { text: fmt(x.step) }), el('td', { title: `${x.size} bytes`, text: fmtBytes(x.size) }),
+        el('td', { title: x.sha256 || '', text: (x.sha256 || '').slice(0, 12) }), el('td', { text: fmt(x.attempt) }),
+        el('td', { class: 'hint', text: x.removed ? 'removed' : '' })));
+    }
+    box.append(t);
+  }).catch((e) => { box.textContent = ''; box.append(el('p', { class: 'table-error', text: e.message })); });
+  return box;
+}
+
 function closeDrawer() {
+  if ($('drawer').hidden) return;
   $('drawer').hidden = true;
+  S.trial = null;
+  trialSeq++;
+  if (/\/trial\/\d+$/.test(location.hash) && S.study) location.hash = studyHash(S.study);
   if (S.charts['chart-trial']) { S.charts['chart-trial'].dispose(); delete S.charts['chart-trial']; }
 }
 
 // ------------------------------------------------------------------ wiring
 
 function route() {
-  const m = location.hash.match(/^#\/study\/(.+)$/);
+  const m = location.hash.match(/^#\/study\/([^/]+)(?:\/trial\/(\d+))?$/);
   const name = m ? decodeURIComponent(m[1]) : null;
+  const trial = m && m[2] !== undefined ? Number(m[2]) : null;
   if (!name && S.studies.length) {
-    location.replace(`#/study/${encodeURIComponent(S.studies[0].name)}`);
+    location.replace(studyHash(S.studies[0].name));
     return;
   }
-  selectStudy(name).catch(onError);
+  if (trial === null) closeDrawer();
+  selectStudy(name).catch(onError).then(() => {
+    if (trial !== null && S.study === name && S.trial !== trial) openTrial(trial);
+  });
 }
 
 function onError(e) {
@@ -964,6 +1155,14 @@ function wire() {
   $('slice-param').addEventListener('change', (e) => {
     S.sliceParam = S.summary.parameters[Number(e.target.value)].name;
     renderSlice();
+  });
+  $('contour-x').addEventListener('change', (e) => {
+    S.contourX = S.summary.parameters[Number(e.target.value)].name;
+    renderContour();
+  });
+  $('contour-y').addEventListener('change', (e) => {
+    S.contourY = S.summary.parameters[Number(e.target.value)].name;
+    renderContour();
   });
   $('table-filter').addEventListener('input', (e) => {
     clearTimeout(filterTimer);

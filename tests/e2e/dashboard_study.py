@@ -80,6 +80,22 @@ def hyperband_study(client):
 BEST_ACCURACY = 0.9375
 
 
+def record_model(trial):
+    """Logs a small model file as the trial's artifact; returns its record."""
+    import hashlib
+    import os
+    import tempfile
+    data = b"weights " * 300
+    path = os.path.join(tempfile.mkdtemp(prefix="dash-e2e-"), "model.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    records = trial.log_artifact(path, kind="model")
+    os.remove(path)
+    os.rmdir(os.path.dirname(path))
+    return {"path": records[0].path, "kind": "model", "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def single_study(client, n):
     client.create_study(SINGLE)
     expected = {"name": "dash_e2e", "completed": [], "stopped": [], "failed": []}
@@ -115,6 +131,8 @@ def single_study(client, n):
         for step in range(1, 6):
             trial.report(step, val_accuracy=round(final * (1 - 0.5 ** step) / (1 - 0.5 ** 5), 6),
                          loss=round(1.0 / step, 6))
+        if i == 7:  # the best trial recorded a model file (for the trial view)
+            expected["artifact"] = record_model(trial)
         trial.complete(val_accuracy=final, loss=0.2)
         expected["completed"].append({"id": trial.id, "val_accuracy": final, "params": params})
     best = max(expected["completed"], key=lambda t: (t["val_accuracy"], -t["id"]))

@@ -355,6 +355,42 @@ async function main() {
   const logAxis = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById('chart-slice')).getOption().xAxis[0]);
   assert.deepEqual([logAxis.type, logAxis.min, logAxis.max], ['log', 1e-4, 0.3]);
 
+  // Contour of two parameters: both axes follow the spec (log, integer,
+  // categories), each completed trial a dot with its objective as colour.
+  await page.waitForFunction(() => document.getElementById('chart-contour').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  await page.selectOption('#contour-x', { label: 'learning_rate' });
+  await page.selectOption('#contour-y', { label: 'input_buckets' });
+  const contourOpt = () => page.evaluate(() => {
+    const o = echarts.getInstanceByDom(document.getElementById('chart-contour')).getOption();
+    return { x: o.xAxis[0], y: o.yAxis[0], series: o.series.map((s) => ({ name: s.name, data: s.data })), vm: o.visualMap[0].dimension };
+  });
+  let contour = await contourOpt();
+  assert.deepEqual([contour.x.type, contour.x.min, contour.x.max], ['log', 1e-4, 0.3]);
+  assert.deepEqual([contour.y.type, contour.y.min, contour.y.max, contour.y.minInterval], ['value', 2, 16, 1]);
+  assert.equal(contour.vm, 2, 'the colour is the objective');
+  const dots = contour.series.find((s) => s.name === 'trials').data;
+  assert.deepEqual(dots.map((d) => d[3]).sort((a, b) => a - b), single.completed.map((t) => t.id));
+  for (const t of single.completed) {
+    const d = dots.find((q) => q[3] === t.id);
+    assert.deepEqual([d[0], d[1]], [t.params.learning_rate, t.params.input_buckets]);
+    assert.ok(close(d[2], t.val_accuracy), `contour value of trial ${t.id}`);
+  }
+  const cells = contour.series.find((s) => s.name === 'interpolated').data;
+  assert.equal(cells.length, 36 * 36);
+  const lo = Math.min(...single.completed.map((t) => t.val_accuracy)), hi = Math.max(...single.completed.map((t) => t.val_accuracy));
+  assert.ok(cells.every((c) => c[2] >= lo - 1e-9 && c[2] <= hi + 1e-9), 'an interpolated value outside the trials\' range');
+  await page.selectOption('#contour-y', { label: 'optimizer' });
+  contour = await contourOpt();
+  assert.deepEqual([contour.y.type, contour.y.data], ['category', ['adam', 'sgd']]);
+
+  // Empirical distribution: the share of completed trials at or below each value.
+  await page.waitForFunction(() => document.getElementById('chart-edf').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  const edf = (await seriesData(page, 'chart-edf')).find((s) => s.name === 'completed').data;
+  const sortedAcc = single.completed.map((t) => t.val_accuracy).sort((a, b) => a - b);
+  assert.deepEqual(edf.map((d) => d[0]), sortedAcc);
+  edf.forEach((d, j) => assert.ok(close(d[1], (j + 1) / sortedAcc.length), `EDF at ${d[0]}`));
+  assert.match(await page.locator('#edf-note').textContent(), new RegExp(`^${single.completed.length} completed trials`));
+
   const failedRow = page.locator(`#trials-table tr[data-trial="${single.failed[0].id}"]`);
   assert.match(await failedRow.textContent(), /failed/);
   assert.match(await failedRow.textContent(), new RegExp(single.failed[0].reason));
@@ -393,8 +429,42 @@ async function main() {
   assert.equal(await page.evaluate(() => typeof window.__xss), 'undefined', 'a log line ran');
   assert.equal(await page.locator('#drawer-body img').count(), 0);
   await page.waitForFunction(() => document.getElementById('chart-trial')?.dataset.rendered === 'chart', null, { timeout: 10_000 });
+  // The trial view has its own address.
+  assert.equal(await page.evaluate(() => location.hash), `#/study/dash_e2e/trial/${single.best.id}`);
+  const apiTrial = (await getJson(`${url}api/studies/dash_e2e/trials/${single.best.id}`)).body;
+  assert.equal(await page.locator('#trial-origin').textContent(), `origin: ${apiTrial.origin || 'not recorded'} · 5 steps`);
+  // Every measurement as a curve, one metric at a time (the objective first).
+  assert.deepEqual(await page.locator('#trial-metric option').allTextContents(), ['val_accuracy', 'loss']);
+  const trialAcc = (await seriesData(page, 'chart-trial'))[0];
+  assert.equal(trialAcc.name, 'val_accuracy');
+  assert.deepEqual(trialAcc.data.map((d) => d[0]), [1, 2, 3, 4, 5]);
+  assert.ok(close(trialAcc.data[4][1], single.best.val_accuracy));
+  await page.selectOption('#trial-metric', { label: 'loss' });
+  const trialLoss = (await seriesData(page, 'chart-trial'))[0];
+  assert.equal(trialLoss.name, 'loss');
+  assert.deepEqual(trialLoss.data.map((d) => d[1]).map((v) => Number(v.toFixed(6))), [1, 0.5, 0.333333, 0.25, 0.2]);
+  // Its recorded artifacts: path, kind, step, size, the start of the sha256.
+  const art = single.artifact;
+  const artRow = page.locator(`#trial-artifacts tr[data-path="${art.path}"]`);
+  await artRow.waitFor({ timeout: 10_000 });
+  const artCells = await artRow.locator('td').allTextContents();
+  assert.deepEqual(artCells.slice(0, 5), [art.path, 'model', '0', '2.3 KiB', art.sha256.slice(0, 12)]);
+  assert.equal(await artRow.locator('td').nth(4).getAttribute('title'), art.sha256);
+  assert.equal(await artRow.locator('td').nth(3).getAttribute('title'), `${art.size} bytes`);
   await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_trial.png') });
   await page.keyboard.press('Escape');
+  await page.waitForFunction(() => location.hash === '#/study/dash_e2e' && document.getElementById('drawer').hidden, null, { timeout: 10_000 });
+  // Opened from its address alone (a fresh load), it shows the same trial.
+  await page.goto('about:blank');
+  await page.goto(`${url}#/study/dash_e2e/trial/${single.failed[0].id}`);
+  await page.locator('#drawer-body h3').waitFor({ timeout: 20_000 });
+  assert.match(await page.locator('#drawer-body h3').textContent(), new RegExp(`Trial #${single.failed[0].id} failed`));
+  assert.equal(await page.locator('#trial-artifacts').textContent(), 'No artifacts recorded.');
+  await page.goBack().catch(() => {});
+  await page.goto(`${url}#/study/dash_e2e`);
+  await page.waitForFunction(() => document.getElementById('drawer').hidden, null, { timeout: 10_000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#trials-table tbody tr[data-trial]').length === n,
+    single.completed.length + 2, { timeout: 20_000 });
 
   await page.locator('#trials-table th[data-key="id"]').click();  // back to id order
   await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e.png'));
@@ -436,6 +506,11 @@ async function main() {
     assert.deepEqual(series.data.map((d) => d[0]), ids);
   }
   assert.equal(hbHistory.find((s) => s.name === 'completed'), undefined);
+  // The EDF too: one curve per budget.
+  await page.waitForFunction(() => document.getElementById('chart-edf').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  const hbEdf = await seriesData(page, 'chart-edf');
+  assert.deepEqual(hbEdf.map((s) => s.name), ['epochs=1', 'epochs=3', 'epochs=9']);
+  assert.deepEqual(hbEdf.map((s) => s.data.length), Object.values(expected.hyperband.budgets).map((ids) => ids.length));
   await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e_hyperband.png'));
 
   // ---- payloads: nothing a study carries may run in the page
