@@ -302,6 +302,8 @@ async function pollStudy() {
   S.summary = summary;
   renderSummary();
   if (summary.version === S.version) return;
+  // The table's page is asked for at once, beside the data of the charts.
+  const table = loadTable();
   const [columns, curves, importance] = await Promise.all([
     api(`${studyPath(name)}/columns`),
     api(`${studyPath(name)}/curves?metric=${encodeURIComponent(S.curvesMetric || summary.objectives[0].metric)}`),
@@ -313,7 +315,7 @@ async function pollStudy() {
   S.importance = importance;
   S.version = summary.version;
   renderCharts();
-  await loadTable();
+  await table;
 }
 
 function renderSummary() {
@@ -745,9 +747,11 @@ function renderContour() {
   // Cells: categories get one cell each, numeric axes CONTOUR_CELLS.
   const nx = ax.type === 'category' ? ax.data.length : CONTOUR_CELLS;
   const ny = ay.type === 'category' ? ay.data.length : CONTOUR_CELLS;
-  const sample = pts.length > 2000 ? pts.filter((_, k) => k % Math.ceil(pts.length / 2000) === 0) : pts;
+  // A numeric axis without a range (one value only) gets no cells.
+  const spans = (axis) => axis.type === 'category' || (axis.min !== undefined && axis.max > axis.min);
+  const sample = !spans(ax) || !spans(ay) ? [] : pts.length > 2000 ? pts.filter((_, k) => k % Math.ceil(pts.length / 2000) === 0) : pts;
   const cells = [];
-  for (let a = 0; a < nx; a++) {
+  for (let a = 0; a < (sample.length ? nx : 0); a++) {
     const u = ax.type === 'category' ? (nx > 1 ? a / (nx - 1) : 0.5) : (a + 0.5) / nx;
     for (let b = 0; b < ny; b++) {
       const w = ay.type === 'category' ? (ny > 1 ? b / (ny - 1) : 0.5) : (b + 0.5) / ny;
