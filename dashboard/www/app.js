@@ -724,13 +724,24 @@ const CONTOUR_CELLS = 36;
 // (inverse-distance weighting, squared distance, in axis units), with the
 // trials as dots on top. Both axes follow the spec (log, integer, category).
 function renderContour() {
+  $('contour-note').textContent = '';
   const o = objective();
   const params = S.summary.parameters;
   if (params.length < 2) return noData('chart-contour', 'A contour needs two parameters.');
   const px = paramSpec(S.contourX), py = paramSpec(S.contourY);
   if (!px || !py || px.name === py.name) return noData('chart-contour', 'Choose two different parameters.');
-  const rows = completedRows(o.metric);
   const cols = S.columns;
+  let rows = completedRows(o.metric);
+  // Hyperband: results at different budgets are not comparable; unless the
+  // budget is an axis, only the trials at the largest budget reached count.
+  const budget = budgetParam();
+  let note = 'The objective between completed trials (dots), interpolated by inverse-distance weighting: a guide, not a model.';
+  if (budget && px.name !== budget && py.name !== budget && rows.length) {
+    const top = Math.max(...rows.map((i) => cols.params[budget][i]));
+    rows = rows.filter((i) => cols.params[budget][i] === top);
+    note += ` Only the ${rows.length} trials at the largest budget, ${budget}=${fmt(top)}.`;
+  }
+  $('contour-note').textContent = note;
   const ax = paramAxis(px), ay = paramAxis(py);
   const ux = unitPosition(px, ax), uy = unitPosition(py, ay);
   const trials = [], pts = [];

@@ -506,6 +506,11 @@ async function main() {
     assert.deepEqual(series.data.map((d) => d[0]), ids);
   }
   assert.equal(hbHistory.find((s) => s.name === 'completed'), undefined);
+  // The contour only compares trials at the largest budget.
+  await page.waitForFunction(() => document.getElementById('chart-contour').dataset.rendered === 'chart', null, { timeout: 20_000 });
+  const hbDots = (await seriesData(page, 'chart-contour')).find((s) => s.name === 'trials').data;
+  assert.deepEqual(hbDots.map((d) => d[3]).sort((a, b) => a - b), expected.hyperband.budgets['9']);
+  assert.match(await page.locator('#contour-note').textContent(), /Only the 4 trials at the largest budget, epochs=9/);
   // The EDF too: one curve per budget.
   await page.waitForFunction(() => document.getElementById('chart-edf').dataset.rendered === 'chart', null, { timeout: 20_000 });
   const hbEdf = await seriesData(page, 'chart-edf');
