@@ -22,7 +22,11 @@ service's stop decision so that every rank leaves the loop together.
 At the end each rank saves its weights to `model-rank<R>.pt` and their
 SHA-256 to `params-rank<R>.sha256` in the trial's directory
 (`$TUNER_OUTPUT_DIR`, `TrialLoop.checkpoint_dir`): equal checksums show that
-the ranks trained one model together.
+the ranks trained one model together. The chief also writes the serving
+hand-off under `artifacts/` there, which the runner records
+(docs/artifacts.md; `tuner export` copies it): `artifacts/model/model.pt`
+(the weights) and `artifacts/preprocessing/buckets.json` (the bucket edges
+the pixels went through, so that prediction applies the same preprocessing).
 
 Run alone (one process, no service) it just trains and prints each epoch,
 and writes its files to the current directory:
@@ -32,6 +36,7 @@ and writes its files to the current directory:
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
@@ -60,6 +65,19 @@ def discretise(x, buckets):
     """Pixel intensities 0..16 -> bucket index / (buckets - 1), in [0, 1]."""
     index = np.minimum(np.floor(x / (MAX_INTENSITY + 1.0) * buckets), buckets - 1)
     return (index / max(buckets - 1, 1)).astype(np.float32)
+
+
+def save_handoff(out_dir, model, buckets, hidden_units):
+    """The model and its preprocessing, as artifacts the runner records."""
+    model_dir = os.path.join(out_dir, "artifacts", "model")
+    pre_dir = os.path.join(out_dir, "artifacts", "preprocessing")
+    os.makedirs(model_dir, exist_ok=True)
+    os.makedirs(pre_dir, exist_ok=True)
+    torch.save(model.state_dict(), os.path.join(model_dir, "model.pt"))
+    edges = [(MAX_INTENSITY + 1.0) * i / buckets for i in range(1, buckets)]
+    with open(os.path.join(pre_dir, "buckets.json"), "w") as f:
+        json.dump({"input_buckets": buckets, "edges": edges, "max_intensity": MAX_INTENSITY,
+                   "hidden_units": hidden_units}, f)
 
 
 def load_data(buckets):
@@ -161,6 +179,8 @@ def main(argv=None):
         torch.save(model.state_dict(), loop.checkpoint_path(f"model-rank{rank}.pt"))
         with open(loop.checkpoint_path(f"params-rank{rank}.sha256"), "w") as f:
             f.write(checksum + "\n")
+        if rank == 0:
+            save_handoff(loop.checkpoint_dir, model, int(args.input_buckets), int(args.hidden_units))
         if distributed:
             dist.barrier()  # the checksums are written before the chief completes
     if distributed:

@@ -193,6 +193,11 @@ class DigitsDdpTest(ExampleRun):
             self.assertEqual(sums[0], sums[1], f"trial {t}: the ranks' parameters differ")
             for r in (0, 1):  # TrialLoop.checkpoint_path: in the trial's directory
                 self.assertTrue((self.trial_dir("digits-ddp", t) / f"model-rank{r}.pt").is_file())
+            # The chief's serving hand-off: the model and the bucket edges it was trained with.
+            handoff = self.trial_dir("digits-ddp", t) / "artifacts"
+            self.assertTrue((handoff / "model" / "model.pt").is_file())
+            buckets = json.loads((handoff / "preprocessing" / "buckets.json").read_text())
+            self.assertEqual(len(buckets["edges"]), buckets["input_buckets"] - 1)
             initial = re.search(r"initial parameters sha256 ([0-9a-f]{64})", worker).group(1)
             self.assertNotEqual(initial, sums[1], f"trial {t}: the parameters never changed")
             self.assertIn(f"final parameters sha256 {sums[0]}", chief)
