@@ -1,7 +1,10 @@
 // The tuner dashboard: a single page over the server's JSON API (/api/...),
 // charts by ECharts (served from the npm package by the server; no internet
-// needed). It polls every 2 s; the server answers 304 while nothing changed,
-// and the page refetches the heavy parts only when a study's version moves.
+// needed). The study shown is followed by server-sent events
+// (/api/studies/{s}/events: the server pushes the study's version when it
+// moves) and the page refetches the heavy parts only then; a slow poll
+// refreshes the study list, and takes over (every 2 s) while the event
+// stream is down.
 'use strict';
 
 const POLL_MS = 2000;
@@ -33,6 +36,12 @@ const S = {
   trial: null,      // id of the trial open in the trial view
   live: true,
   polls: 0,
+  pushedPollEvery: 15,  // with the event stream up, poll the study every 15th poll (30 s) only
+  // The event stream of the study shown: its state ('off', 'connecting',
+  // 'open', 'reconnecting', 'closed'), the events received, and how many
+  // refreshes they caused.
+  events: { source: null, study: null, state: 'off', received: 0, refreshes: 0, busy: false, pending: false },
+  lastRefresh: null,  // {cause: 'event' | 'poll' | 'open', version} of the last redraw
   charts: {},
 };
 window.__dashboard = S;  // for the browser test and for curious users
@@ -265,9 +274,52 @@ async function selectStudy(name) {
   $('empty').hidden = !!name;
   $('study').hidden = !name;
   $('crumbs').textContent = '';
+  follow(name);
   if (!name) return;
   $('crumbs').append('studies / ', el('b', { text: name }));
-  await pollStudy();
+  await pollStudy('open');
+}
+
+// Follows one study's event stream (the browser reconnects by itself after
+// an error); each version it did not draw yet is fetched at once.
+function follow(name) {
+  const ev = S.events;
+  if (ev.study === name && ev.source) return;
+  if (ev.source) ev.source.close();
+  Object.assign(ev, { source: null, study: name, state: 'off', busy: false, pending: false });
+  if (!name || !window.EventSource) return;
+  const source = new EventSource(`${studyPath(name)}/events`);
+  Object.assign(ev, { source, state: 'connecting' });
+  source.onopen = () => {
+    if (ev.source !== source) return;
+    ev.state = 'open';
+    if (S.live) setLive(true, `live · pushed by the server`);
+  };
+  source.onerror = () => {
+    if (ev.source !== source) return;
+    ev.state = source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting';
+    if (S.live) setLive(false, ev.state === 'closed' ? 'no event stream: polling every 2 s' : 'reconnecting…');
+  };
+  source.addEventListener('version', async (e) => {
+    if (ev.source !== source) return;
+    ev.received++;
+    ev.state = 'open';
+    let v;
+    try { v = JSON.parse(e.data).version; } catch (err) { return; }
+    if (!S.live || v === S.version || name !== S.study) return;
+    // One refresh at a time; versions that arrive meanwhile make one more.
+    if (ev.busy) { ev.pending = true; return; }
+    ev.busy = true;
+    try {
+      do {
+        ev.pending = false;
+        ev.refreshes++;
+        await pollStudy('event');
+      } while (ev.pending && ev.source === source);
+      setLive(true, `live · updated ${new Date().toLocaleTimeString()}`);
+      fatal('');
+    } catch (err) { onError(err); } finally { ev.busy = false; }
+  });
 }
 
 // Until a study's data arrives its panels say that it is loading.
@@ -294,7 +346,7 @@ function showLoading(name) {
 
 // Fetches the summary (cheap; 304 while unchanged) and, when the version
 // moved, everything drawn from the trials.
-async function pollStudy() {
+async function pollStudy(cause = 'poll') {
   const name = S.study;
   if (!name) return;
   const summary = await api(studyPath(name));
@@ -314,6 +366,7 @@ async function pollStudy() {
   S.curves = curves;
   S.importance = importance;
   S.version = summary.version;
+  S.lastRefresh = { cause, version: summary.version };
   renderCharts();
   await table;
 }
@@ -577,7 +630,8 @@ function renderImportance() {
   const left = imp && imp.excluded ? ` ${imp.excluded.join(', ')} (the Hyperband budget) is left out.` : '';
   $('importance-method').textContent = imp
     ? (none && imp.enough ? 'No parameter explains more of the variance than chance would. ' : '') +
-      `Method: ${imp.method}. ${imp.trials_used} completed trials, objective ${imp.metric}.${left}` : '';
+      `Method: ${imp.method}. ${imp.trials_used} completed trials, objective ${imp.metric}.${left}` +
+      (imp.interval ? ` Whiskers: ${imp.interval}.` : '') : '';
   if (!imp) return noData('chart-importance', 'Loading…');
   if (!imp.enough) {
     return noData('chart-importance', `Not enough data: ${imp.trials_used} completed trials, importance needs at least ` +
@@ -590,15 +644,32 @@ function renderImportance() {
     tooltip: { trigger: 'item', formatter: (p) => {
       const r = rows[p.dataIndex];
       return `${esc(r.name)}<br>importance: <b>${(100 * r.importance).toFixed(1)}%</b>` +
+        ` (${pct(r.importance_low)}–${pct(r.importance_high)})` +
         `<br>variance explained alone: ${(100 * r.variance_explained).toFixed(1)}%<br>${esc(r.groups)} groups`;
     } },
     xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
     yAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { width: 100, overflow: 'truncate' } },
     series: [{ type: 'bar', data: rows.map((r) => r.importance), barMaxWidth: 22,
-      itemStyle: { color: '#6366f1', borderRadius: [0, 4, 4, 0] },
-      label: { show: true, position: 'right', formatter: (p) => `${(100 * p.value).toFixed(0)}%`, color: '#475467' } }],
+      itemStyle: { color: '#6366f1', borderRadius: [0, 4, 4, 0] } },
+    // The uncertainty: a whisker from the 10th to the 90th bootstrap
+    // percentile, the share written right of it.
+    { type: 'custom', name: 'interval', data: rows.map((r, i) => [r.importance_low, r.importance_high, i, r.importance]),
+      encode: { x: [0, 1], y: 2 }, z: 3, silent: true,
+      renderItem: (params, api) => {
+        const lo = api.coord([api.value(0), api.value(2)]);
+        const hi = api.coord([api.value(1), api.value(2)]);
+        const h = 5;
+        const style = { stroke: '#1d2939', lineWidth: 1.5 };
+        return { type: 'group', children: [
+          { type: 'line', shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style },
+          { type: 'line', shape: { x1: lo[0], y1: lo[1] - h, x2: lo[0], y2: lo[1] + h }, style },
+          { type: 'line', shape: { x1: hi[0], y1: hi[1] - h, x2: hi[0], y2: hi[1] + h }, style },
+          { type: 'text', style: { x: hi[0] + 5, y: hi[1], text: pct(api.value(3)), fill: '#475467', verticalAlign: 'middle' } }] };
+      } }],
   });
 }
+
+const pct = (v) => `${(100 * (v || 0)).toFixed(0)}%`;
 
 function completedRows(metric) {
   const cols = S.columns;
@@ -1014,7 +1085,13 @@ async function openTrial(id) {
   if (t.reason) body.append(el('p', { class: 'table-error', text: t.reason }));
   body.append(el('h4', { text: 'Parameters' }), kv(t.params));
   if (Object.keys(t.metrics).length) body.append(el('h4', { text: 'Final metrics' }), kv(t.metrics));
+  if (t.command) {
+    body.append(el('h4', { text: 'Exact command' }),
+      el('div', { class: 'note', text: 'The command its cluster was launched with (the chief\'s, as `tuner best` prints it):' }),
+      el('div', { id: 'trial-command' }, commandBox(t.command)));
+  }
   body.append(el('h4', { text: 'Trainer arguments' }), commandBox(commandLine(t.params, t.command_line)));
+  body.append(el('h4', { text: `Attempts (${(t.attempts || []).length + 1})` }), attemptsView(t));
   body.append(el('h4', { text: 'Logs' }), logsView(t.id));
   body.append(el('h4', { text: 'Artifacts' }), artifactsView(t.id));
   const names = [...new Set(t.measurements.flatMap((m) => Object.keys(m.metrics)))];
@@ -1042,6 +1119,26 @@ async function openTrial(id) {
     mt.append(el('tr', {}, el('td', { text: String(m.step) }), ...names.map((n) => el('td', { text: fmt(m.metrics[n]) }))));
   }
   body.append(mt);
+}
+
+// Every run of a trial's cluster: the earlier attempts (a failure retried by
+// trainer.max_retries, or a trial requeued with `tuner retry`), then the
+// current one.
+function attemptsView(t) {
+  const tb = el('table', { class: 'kv', id: 'trial-attempts' });
+  tb.append(el('tr', {}, ...['#', 'outcome', 'reports', 'last step', 'ran', 'reason']
+    .map((h) => el('td', { class: 'hint', text: h }))));
+  for (const a of t.attempts || []) {
+    tb.append(el('tr', { class: 'attempt' }, el('td', { text: String(a.number) }),
+      el('td', {}, el('span', { class: `chip st-${a.outcome}`, text: a.outcome.toLowerCase() })),
+      el('td', { text: String(a.reports) }), el('td', { text: String(a.last_step) }),
+      el('td', { text: a.end_time > a.start_time ? fmtDuration(a.end_time - a.start_time) : '–' }),
+      el('td', { class: 'reason-text', title: a.reason || null, text: a.reason || '' })));
+  }
+  tb.append(el('tr', {}, el('td', { text: String((t.attempts || []).length + 1) }),
+    el('td', {}, el('span', { class: `chip st-${t.state}`, text: `${t.state.toLowerCase()} (current)` })),
+    el('td', { text: String(t.steps || 0) }), el('td', { text: '' }), el('td', { text: '' }), el('td', { text: '' })));
+  return tb;
 }
 
 function fmtBytes(n) {
@@ -1139,8 +1236,9 @@ async function poll() {
   if (S.live) {
     try {
       if (S.polls % STUDIES_EVERY === 0) await refreshStudies();
-      await pollStudy();
-      setLive(true, `live · ${new Date().toLocaleTimeString()}`);
+      const pushed = S.events.state === 'open';
+      if (!pushed || S.polls % S.pushedPollEvery === 0) await pollStudy('poll');
+      setLive(true, pushed ? 'live · pushed by the server' : `live · polled ${new Date().toLocaleTimeString()}`);
       fatal('');
     } catch (e) { onError(e); }
     S.polls++;

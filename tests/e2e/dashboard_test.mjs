@@ -318,6 +318,14 @@ async function main() {
   const importance = await seriesData(page, 'chart-importance');
   assert.equal(importance[0].data.length, 4);
   assert.match(await page.locator('#importance-method').textContent(), /variance/);
+  // ... each with a whisker: the bootstrap interval the API gives.
+  const apiImportance = (await getJson(`${url}api/studies/dash_e2e/importance`)).body;
+  const whiskers = importance.find((s) => s.name === 'interval').data;
+  assert.deepEqual(whiskers.map((w) => [w[0], w[1]]),
+    apiImportance.parameters.slice().reverse().map((p) => [p.importance_low, p.importance_high]));
+  assert.ok(apiImportance.parameters.every((p) => p.importance_low <= p.importance_high));
+  assert.ok(apiImportance.parameters.some((p) => p.importance_high > p.importance_low), 'every interval is empty');
+  assert.match(await page.locator('#importance-method').textContent(), /Whiskers: 10th-90th percentile over 200 bootstrap resamples/);
 
   // The table: every trial, with its stored numbers.
   const rows = page.locator('#trials-table tbody tr');
@@ -470,13 +478,29 @@ async function main() {
   await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e.png'));
   log('screenshot', path.join(SHOTS, 'dashboard_e2e.png'));
 
-  // ---- live: a better trial arrives while the page is open
+  // ---- live: a better trial arrives while the page is open, pushed by the
+  // server's event stream (the slow safety poll is turned off to tell).
+  const events = () => page.evaluate(() => {
+    const { state, received, refreshes } = window.__dashboard.events;
+    return { state, received, refreshes, last: window.__dashboard.lastRefresh };
+  });
+  await page.waitForFunction(() => window.__dashboard.events.state === 'open', null, { timeout: 10_000 });
+  await page.evaluate(() => { window.__dashboard.pushedPollEvery = 1e9; });
+  const before = await events();
+  assert.ok(before.received >= 1, 'the stream sends the current version first');
   const added = JSON.parse(await run(PYTHON, [fixture, endpoint, '--add-best']));
   await page.waitForFunction((v) => document.getElementById('best-value')?.textContent === v,
     shown(added.val_accuracy), { timeout: 15_000 });
   await page.waitForFunction((id) => document.querySelector(`#trials-table tr[data-trial="${id}"]`) !== null,
     added.id, { timeout: 15_000 });
-  log('live update seen: trial', added.id);
+  const after = await events();
+  assert.ok(after.received > before.received, `no event arrived: ${JSON.stringify(after)}`);
+  assert.ok(after.refreshes > before.refreshes);
+  assert.equal(after.last.cause, 'event');
+  assert.equal(after.last.version, (await getJson(`${url}api/studies/dash_e2e`)).body.version);
+  assert.match(await page.locator('#live-text').textContent(), /live · (pushed by the server|updated)/);
+  await page.evaluate(() => { window.__dashboard.pushedPollEvery = 15; });
+  log('live update pushed: trial', added.id, `(${after.received} events)`);
 
   // ---- several objectives: the Pareto front
   await page.goto(`${url}#/study/dash_pareto`);
@@ -517,6 +541,26 @@ async function main() {
   assert.deepEqual(hbEdf.map((s) => s.name), ['epochs=1', 'epochs=3', 'epochs=9']);
   assert.deepEqual(hbEdf.map((s) => s.data.length), Object.values(expected.hyperband.budgets).map((ids) => ids.length));
   await screenshotPage(page, path.join(SHOTS, 'dashboard_e2e_hyperband.png'));
+
+  // ---- a trial `tuner run` launched: its exact command, and its retry
+  // (retry_trainer.py fails its first attempt; trainer.max_retries is 1).
+  const runSpec = path.join(tmp, 'dash_run.json');
+  fs.writeFileSync(runSpec, JSON.stringify({
+    name: 'dash_run', objective: { metric: 'score', goal: 'maximize' }, algorithm: { name: 'random', seed: 1 },
+    max_trials: 1, parameters: [{ name: 'x', type: 'double', min: 0, max: 1 }],
+    trainer: { command: [PYTHON, path.join(here, 'retry_trainer.py')], max_retries: 1 },
+  }));
+  await run(TUNER, ['run', runSpec, '--server', endpoint, '--output-dir', path.join(tmp, 'run_out')]);
+  const ranTrial = (await getJson(`${url}api/studies/dash_run/trials/1`)).body;
+  assert.match(ranTrial.command, /retry_trainer\.py --x=/);
+  await page.goto(`${url}#/study/dash_run/trial/1`);
+  await page.locator('#trial-attempts').waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('#trial-command .cmd-text').textContent(), ranTrial.command);
+  const attempts = await page.locator('#trial-attempts tr.attempt td').allTextContents();
+  assert.deepEqual(attempts.slice(0, 4), ['1', 'failed', '1', '1']);
+  assert.match(attempts[5], /exit(ed)? .*3|code 3/);
+  assert.match(await page.locator('#drawer-body').textContent(), /Attempts \(2\)/);
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_attempts.png') });
 
   // ---- payloads: nothing a study carries may run in the page
   await checkNoXss(page, expected.xss, dialogs);

@@ -195,6 +195,22 @@ json MeasurementsJson(const Trial& t) {
   return out;
 }
 
+// Earlier attempts of a trial (retries), oldest first; the current one is
+// number attempts.size() + 1.
+json AttemptsJson(const Trial& t) {
+  json out = json::array();
+  for (const TrialAttempt& a : t.attempts) {
+    out.push_back({{"number", a.number},
+                   {"start_time", a.start_time},
+                   {"end_time", a.end_time},
+                   {"outcome", a.outcome},
+                   {"reason", a.reason},
+                   {"reports", a.reports},
+                   {"last_step", a.last_step}});
+  }
+  return out;
+}
+
 json BestJson(const Snapshot& s) {
   json out = json::array();
   for (const Trial* t : s.best) {
@@ -578,6 +594,8 @@ HttpResponse HttpApi::Impl::Importance(const Snapshot& s,
   for (const ParameterImportance& p : imps) {
     params.push_back({{"name", p.parameter},
                       {"importance", p.importance},
+                      {"importance_low", p.importance_low},
+                      {"importance_high", p.importance_high},
                       {"variance_explained", p.variance_explained},
                       {"groups", p.groups}});
   }
@@ -587,6 +605,8 @@ HttpResponse HttpApi::Impl::Importance(const Snapshot& s,
       std::max<int64_t>(kMinImportanceTrials, 2 * static_cast<int64_t>(space.parameters.size()));
   json out = {{"version", s.version},
               {"method", std::string(kImportanceMethod)},
+              {"interval", "10th-90th percentile over " + std::to_string(kImportanceResamples) +
+                               " bootstrap resamples of the trials"},
               {"metric", metric},
               {"trials_used", used},
               {"min_trials", min_trials},
@@ -655,6 +675,14 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
     }
     return JsonResponse({{"trial", *id}, {"artifacts", rows}});
   }
+  if (n == 4 && path[3] == "events") {
+    HttpResponse r;
+    r.content_type = kEventStreamType;
+    r.body = VersionEvent(s.version);
+    r.event_study = name;
+    r.headers = {{"Cache-Control", "no-cache"}};
+    return r;
+  }
   const std::string etag = "\"" + s.version + "\"";
   if (!request.if_none_match.empty() && request.if_none_match == etag) {
     HttpResponse r;
@@ -689,6 +717,8 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
       json row = TrialRow(**it);
       row["measurements"] = MeasurementsJson(**it);
       row["command_line"] = ShellCommand(ParameterArguments((*it)->parameters));
+      if (!(*it)->command.empty()) row["command"] = (*it)->command;
+      row["attempts"] = AttemptsJson(**it);
       r = JsonResponse(row);
     } else {
       r = JsonResponse({{"trial", (*it)->id}, {"measurements", MeasurementsJson(**it)}});
@@ -882,6 +912,16 @@ ServerMetrics& HttpApi::metrics() { return *impl_->options.metrics; }
 HttpApi::~HttpApi() = default;
 
 const std::string& HttpApi::dashboard_dir() const { return impl_->options.dashboard_dir; }
+
+std::optional<std::string> HttpApi::StudyVersion(const std::string& study) {
+  auto snap = impl_->Load(study);
+  if (!snap.ok()) return std::nullopt;
+  return (*snap)->version;
+}
+
+std::string VersionEvent(const std::string& version) {
+  return "event: version\ndata: " + json{{"version", version}}.dump() + "\n\n";
+}
 
 HttpResponse HttpApi::Handle(const HttpRequest& request) {
   if (request.method != "GET" && request.method != "HEAD") {

@@ -18,6 +18,12 @@
 //   /api/studies/{s}/importance?metric=M      parameter importance, with its method, the
 //                                             trials it needs to mean anything, and the
 //                                             parameters left out (Hyperband's budget)
+//   /api/studies/{s}/events                   server-sent events (text/event-stream):
+//                                             `event: version` with data {"version": V}
+//                                             at once and whenever the study's version
+//                                             changes, a `: keepalive` comment every 15 s
+//                                             (tuner/server/http_server.h streams it;
+//                                             Handle() alone answers the first event)
 //   /api/studies/{s}/trials/{id}/logs?rank=chief:0&tail_bytes=N
 //                                             the end of one rank's log (default 64 KiB,
 //                                             at most 1 MiB) and the ranks that have one,
@@ -42,7 +48,8 @@
 // Liveness: every study response carries an ETag, the study's version (it
 // changes whenever a trial is added, changes state or gets a measurement);
 // a request whose If-None-Match equals it gets 304 without a body. Clients
-// poll /api/studies/{s} and refetch the rest when `version` changes.
+// poll /api/studies/{s}, or follow its /events, and refetch the rest when
+// `version` changes.
 //
 // Thread-safety: Handle() may be called from several threads at once. The
 // trials of each study viewed are cached in memory; finished trials are
@@ -51,6 +58,7 @@
 #define TUNER_TUNER_SERVER_HTTP_API_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,7 +80,15 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones
+  // With content_type kEventStreamType: the study whose version the stream
+  // follows (the server keeps the connection open and sends VersionEvent()s).
+  std::string event_study;
 };
+
+inline constexpr char kEventStreamType[] = "text/event-stream";
+
+// One server-sent event: "event: version\ndata: {\"version\":\"...\"}\n\n".
+std::string VersionEvent(const std::string& version);
 
 struct HttpApiOptions {
   // The dashboard's directory: its files under www/ (index.html, app.js,
@@ -97,6 +113,11 @@ class HttpApi {
   ~HttpApi();
 
   HttpResponse Handle(const HttpRequest& request);
+
+  // The study's current version (as /api/studies/{s} gives it; cached for
+  // refresh_interval_s), or nullopt when it cannot be read (deleted, or the
+  // store failed).
+  std::optional<std::string> StudyVersion(const std::string& study);
 
   // The directory the dashboard's files are served from.
   const std::string& dashboard_dir() const;

@@ -3,11 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -74,7 +76,14 @@ struct Shared {
   bool tls = false;
   std::string bound_host;  // as given in HttpServerOptions::listen
   int bound_port = 0;
+  int max_event_streams = 64;
+  std::atomic<int> event_streams{0};  // open /events streams
 };
+
+// How often an /events stream looks at its study's version, and how long it
+// stays silent before a keepalive comment.
+constexpr auto kEventPoll = std::chrono::milliseconds(500);
+constexpr auto kEventKeepalive = std::chrono::seconds(15);
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -198,8 +207,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  Session(Stream stream, const Shared* shared)
-      : stream_(std::move(stream)), api_(shared->api), shared_(shared) {}
+  Session(Stream stream, Shared* shared)
+      : stream_(std::move(stream)),
+        api_(shared->api),
+        shared_(shared),
+        timer_(stream_.get_executor()) {}
+  ~Session() {
+    if (streaming_) shared_->event_streams.fetch_sub(1);
+  }
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -259,9 +274,26 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       answer.body = std::string(R"({"error":{"code":"INTERNAL","message":"internal error"}})");
       spdlog::error("http: {} {}: {}", request.method, request.target, e.what());
     }
+    const bool event_stream = answer.status == 200 && answer.content_type == kEventStreamType &&
+                              req.method() == http::verb::get;
+    if (event_stream && shared_->event_streams.fetch_add(1) >= shared_->max_event_streams) {
+      shared_->event_streams.fetch_sub(1);
+      answer = HttpResponse{};
+      answer.status = 503;
+      answer.body = nlohmann::json{{"error",
+                                    {{"code", "UNAVAILABLE"},
+                                     {"message", "too many open event streams (" +
+                                                     std::to_string(shared_->max_event_streams) +
+                                                     "): poll /api/studies/{s} instead"}}}}
+                        .dump();
+      answer.headers = {{"Retry-After", "5"}, {"Cache-Control", "no-store"}};
+    }
     spdlog::debug("http: {} {} -> {}", request.method, request.target, answer.status);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     api_->metrics().RecordHttp(RouteClass(request.target), answer.status, took.count());
+    if (answer.status == 200 && answer.content_type == kEventStreamType && event_stream) {
+      return StartEvents(req.version(), std::move(answer));
+    }
 
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(answer.status), req.version());
@@ -290,6 +322,82 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Read();
   }
 
+  // ------------------------------------------------ /events: a study's versions
+
+  // Sends the header and the first event, then one event per version change
+  // (looked at every kEventPoll), a keepalive comment after kEventKeepalive of
+  // silence, until the client goes away (any byte or EOF from it, or a failed
+  // write) or the study can no longer be read (a last `event: gone`).
+  void StartEvents(unsigned version, HttpResponse answer) {
+    streaming_ = true;
+    event_study_ = answer.event_study;
+    last_version_ = api_->StudyVersion(event_study_).value_or("");
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
+    res->set(http::field::server, "tuner");
+    res->set(http::field::content_type, kEventStreamType);
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set("Content-Security-Policy", kContentSecurityPolicy);
+    for (const auto& [name, value] : answer.headers) res->set(name, value);
+    res->keep_alive(false);
+    res->chunked(true);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    response_ = res;
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    http::async_write_header(
+        stream_, *sr, [self = this->shared_from_this(), sr](beast::error_code ec, std::size_t) {
+          if (ec) return;
+          self->WatchClient();
+          self->SendEvent(VersionEvent(self->last_version_));
+        });
+  }
+
+  // Any read completion (data, EOF, reset) ends the stream.
+  void WatchClient() {
+    stream_.async_read_some(asio::buffer(probe_),
+                            [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                              self->client_gone_ = true;
+                              self->timer_.cancel();
+                            });
+  }
+
+  void SendEvent(std::string text, bool last = false) {
+    auto body = std::make_shared<std::string>(std::move(text));
+    last_send_ = std::chrono::steady_clock::now();
+    beast::get_lowest_layer(stream_).expires_after(2 * kEventKeepalive);
+    asio::async_write(
+        stream_, http::make_chunk(asio::buffer(*body)),
+        [self = this->shared_from_this(), body, last](beast::error_code ec, std::size_t) {
+          if (ec || self->client_gone_) return;
+          if (last) {
+            asio::async_write(self->stream_, http::make_chunk_last(),
+                              [self](beast::error_code, std::size_t) { self->Close(); });
+            return;
+          }
+          self->timer_.expires_after(kEventPoll);
+          self->timer_.async_wait([self](beast::error_code ec) { self->OnEventTimer(ec); });
+        });
+  }
+
+  void OnEventTimer(beast::error_code ec) {
+    if (ec || client_gone_) return;
+    std::optional<std::string> v = api_->StudyVersion(event_study_);
+    if (!v) {
+      return SendEvent(
+          "event: gone\ndata: " + nlohmann::json{{"study", event_study_}}.dump() + "\n\n",
+          /*last=*/true);
+    }
+    if (*v != last_version_) {
+      last_version_ = *v;
+      return SendEvent(VersionEvent(*v));
+    }
+    if (std::chrono::steady_clock::now() - last_send_ >= kEventKeepalive) {
+      return SendEvent(": keepalive\n\n");
+    }
+    timer_.expires_after(kEventPoll);
+    timer_.async_wait(
+        [self = this->shared_from_this()](beast::error_code ec) { self->OnEventTimer(ec); });
+  }
+
   void Close() {
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
@@ -302,10 +410,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   Stream stream_;
   HttpApi* api_;
-  const Shared* shared_;
+  Shared* shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<void> response_;  // alive until written
+  // An /events stream:
+  asio::steady_timer timer_;
+  bool streaming_ = false;
+  bool client_gone_ = false;
+  std::string event_study_;
+  std::string last_version_;
+  std::chrono::steady_clock::time_point last_send_;
+  char probe_[64];
 };
 
 }  // namespace
@@ -348,8 +464,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(StudyApi* service,
   }
   auto impl = std::make_unique<Impl>();
   impl->api = std::make_unique<HttpApi>(service, options.api);
-  impl->shared = {
-      .api = impl->api.get(), .token = options.token, .tls = !options.tls_cert_file.empty()};
+  impl->shared.api = impl->api.get();
+  impl->shared.token = options.token;
+  impl->shared.tls = !options.tls_cert_file.empty();
+  impl->shared.max_event_streams = std::max(0, options.max_event_streams);
   if (impl->shared.tls) {
     auto& ssl = impl->ssl.emplace(asio::ssl::context::tls_server);
     ssl.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |

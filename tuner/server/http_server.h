@@ -1,6 +1,8 @@
 // The dashboard's HTTP server: HttpApi (tuner/http_api.h) on a TCP port,
 // with Boost.Beast on a small pool of threads. HTTP/1.1 with keep-alive;
 // GET and HEAD only; request headers up to 16 KiB, bodies up to 64 KiB.
+// /api/studies/{s}/events is a server-sent event stream: chunked, one
+// connection each, ended when the client sends anything or goes away.
 // Start() returns once the port is bound.
 //
 // Thread-safety: Shutdown() may be called from any thread, once or more; the
@@ -22,6 +24,9 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 = any free port
   int threads = 2;                     // handler threads (requests block on the store)
   HttpApiOptions api;                  // dashboard directory, refresh interval
+  // At most this many /api/studies/{s}/events streams open at once (each
+  // holds a connection); more get 503 with Retry-After.
+  int max_event_streams = 64;
   // HTTPS with these PEM files (both or neither); "" = plain HTTP.
   std::string tls_cert_file = "";
   std::string tls_key_file = "";

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <random>
 #include <variant>
 
 namespace tuner {
@@ -59,6 +60,66 @@ std::vector<int> GroupsOf(const ParameterSpec& spec, const std::vector<const Tri
   return group;
 }
 
+// GroupsOf remapped to 0..k-1 (inactive trials, -1, become a group of their
+// own); returns k.
+int DenseGroups(std::vector<int>& group) {
+  std::map<int, int> index;
+  for (int& g : group) g = index.emplace(g, static_cast<int>(index.size())).first->second;
+  return static_cast<int>(index.size());
+}
+
+// epsilon^2 of a grouping (ParameterImportances), each trial counted
+// weight[i] times; clamped to [0, 1].
+double EpsilonSquared(const std::vector<int>& group, int k, const std::vector<double>& y,
+                      const std::vector<int>& weight) {
+  std::vector<double> sum(static_cast<size_t>(k), 0.0);
+  std::vector<double> count(static_cast<size_t>(k), 0.0);
+  double n = 0, total = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    sum[static_cast<size_t>(group[i])] += weight[i] * y[i];
+    count[static_cast<size_t>(group[i])] += weight[i];
+    n += weight[i];
+    total += weight[i] * y[i];
+  }
+  const double mean = total / n;
+  double ss_total = 0;
+  for (size_t i = 0; i < y.size(); ++i) ss_total += weight[i] * (y[i] - mean) * (y[i] - mean);
+  double ss_between = 0;
+  double groups = 0;
+  for (size_t g = 0; g < sum.size(); ++g) {
+    if (count[g] == 0) continue;
+    groups += 1;
+    const double gm = sum[g] / count[g];
+    ss_between += count[g] * (gm - mean) * (gm - mean);
+  }
+  if (groups < 2 || !(ss_total > 1e-300)) return 0.0;
+  const double ss_within = std::max(0.0, ss_total - ss_between);
+  const double ms_within = n > groups ? ss_within / (n - groups) : 0.0;
+  const double eps2 = (ss_between - (groups - 1) * ms_within) / (ss_total + ms_within);
+  return std::clamp(eps2, 0.0, 1.0);
+}
+
+// Each parameter's variance_explained normalised to sum to 1 (all 0 when the
+// sum is 0).
+std::vector<double> Shares(const std::vector<double>& explained) {
+  double sum = 0;
+  for (double e : explained) sum += e;
+  std::vector<double> out(explained.size(), 0.0);
+  if (sum > 0) {
+    for (size_t j = 0; j < out.size(); ++j) out[j] = explained[j] / sum;
+  }
+  return out;
+}
+
+// The q-quantile (0..1) of `v` by linear interpolation; sorts v.
+double Quantile(std::vector<double>& v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(pos);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
 }  // namespace
 
 std::vector<ParameterImportance> ParameterImportances(const SearchSpace& space,
@@ -74,41 +135,42 @@ std::vector<ParameterImportance> ParameterImportances(const SearchSpace& space,
     }
   }
   std::vector<ParameterImportance> out;
-  for (const ParameterSpec& p : space.parameters) out.push_back({p.name, 0.0, 0.0, 0});
+  for (const ParameterSpec& p : space.parameters) {
+    out.emplace_back();
+    out.back().parameter = p.name;
+  }
   const size_t n = y.size();
   if (n < 3) return out;
-  double mean = 0;
-  for (double v : y) mean += v;
-  mean /= static_cast<double>(n);
-  double ss_total = 0;
-  for (double v : y) ss_total += (v - mean) * (v - mean);
-  if (!(ss_total > 1e-300)) return out;
-
-  double sum = 0;
-  for (size_t j = 0; j < space.parameters.size(); ++j) {
-    std::vector<int> group = GroupsOf(space.parameters[j], used);
-    std::map<int, std::pair<double, int>> stats;  // group -> (sum, count)
-    for (size_t i = 0; i < n; ++i) {
-      auto& s = stats[group[i]];
-      s.first += y[i];
-      s.second += 1;
-    }
-    const size_t k = stats.size();
-    out[j].groups = static_cast<int>(k);
-    if (k < 2) continue;
-    double ss_between = 0;
-    for (const auto& [g, s] : stats) {
-      const double gm = s.first / s.second;
-      ss_between += s.second * (gm - mean) * (gm - mean);
-    }
-    const double ss_within = std::max(0.0, ss_total - ss_between);
-    const double ms_within = n > k ? ss_within / static_cast<double>(n - k) : 0.0;
-    double eps2 = (ss_between - static_cast<double>(k - 1) * ms_within) / (ss_total + ms_within);
-    out[j].variance_explained = std::clamp(eps2, 0.0, 1.0);
-    sum += out[j].variance_explained;
+  const size_t p = space.parameters.size();
+  std::vector<std::vector<int>> groups(p);
+  std::vector<int> k(p);
+  std::vector<double> explained(p);
+  const std::vector<int> ones(n, 1);
+  for (size_t j = 0; j < p; ++j) {
+    groups[j] = GroupsOf(space.parameters[j], used);
+    k[j] = DenseGroups(groups[j]);
+    out[j].groups = k[j];
+    explained[j] = EpsilonSquared(groups[j], k[j], y, ones);
+    out[j].variance_explained = explained[j];
   }
-  if (sum > 0) {
-    for (ParameterImportance& p : out) p.importance = p.variance_explained / sum;
+  const std::vector<double> shares = Shares(explained);
+  for (size_t j = 0; j < p; ++j) out[j].importance = shares[j];
+
+  // The bootstrap: resample the trials with replacement (the groups as
+  // formed on all of them) and recompute every share.
+  std::mt19937_64 rng(kImportanceBootstrapSeed);
+  std::vector<std::vector<double>> samples(p, std::vector<double>(kImportanceResamples));
+  std::vector<int> weight(n);
+  for (int b = 0; b < kImportanceResamples; ++b) {
+    std::fill(weight.begin(), weight.end(), 0);
+    for (size_t i = 0; i < n; ++i) ++weight[rng() % n];
+    for (size_t j = 0; j < p; ++j) explained[j] = EpsilonSquared(groups[j], k[j], y, weight);
+    const std::vector<double> s = Shares(explained);
+    for (size_t j = 0; j < p; ++j) samples[j][static_cast<size_t>(b)] = s[j];
+  }
+  for (size_t j = 0; j < p; ++j) {
+    out[j].importance_low = Quantile(samples[j], 0.1);
+    out[j].importance_high = Quantile(samples[j], 0.9);
   }
   return out;
 }

@@ -32,7 +32,16 @@ struct ParameterImportance {
   // when no parameter explains anything).
   double importance = 0.0;
   int groups = 0;  // the number of groups the trials fell into
+  // How sure `importance` is: its 10th and 90th percentiles over
+  // kImportanceResamples bootstrap resamples of the trials (a fixed seed:
+  // the same trials give the same interval). A wide interval says that
+  // more trials are needed before the ranking means much.
+  double importance_low = 0.0;
+  double importance_high = 0.0;
 };
+
+inline constexpr int kImportanceResamples = 200;
+inline constexpr uint64_t kImportanceBootstrapSeed = 20261202;
 
 // A first-order, variance-based importance (a binned "main effect", as in
 // the correlation ratio eta^2 of an analysis of variance): the trials are

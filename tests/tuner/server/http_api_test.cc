@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "storage/sqlite_store.h"
 #include "tuner/server/http_server.h"
@@ -235,6 +236,24 @@ TEST_CASE("GET one trial, its measurements, and best trials", "[http_api]") {
   CHECK(best["best"][0]["id"] == 2);
   f.GetJson("/api/studies/web/trials/99", 404);
   f.GetJson("/api/studies/web/trials/x", 400);
+}
+
+TEST_CASE("GET one trial: the exact command and its earlier attempts", "[http_api]") {
+  Fixture f;
+  json before = f.GetJson("/api/studies/web/trials/3");
+  CHECK_FALSE(before.contains("command"));  // no launcher ran it
+  CHECK(before["attempts"].empty());
+  REQUIRE(f.service.RetryTrials("web", {3}).ok());  // the failed trial, requeued
+  REQUIRE(
+      f.service.SetTrialRunner("web", 3, "local:42", "python3 train.py --lr=0.5 --opt=adam").ok());
+  json t = f.GetJson("/api/studies/web/trials/3");
+  CHECK(t["command"] == "python3 train.py --lr=0.5 --opt=adam");
+  REQUIRE(t["attempts"].size() == 1);
+  CHECK(t["attempts"][0]["number"] == 1);
+  CHECK(t["attempts"][0]["outcome"] == "FAILED");
+  CHECK(t["attempts"][0]["reason"] == "requeued by hand: trainer exited with code 1");
+  CHECK(t["attempts"][0]["reports"] == 1);
+  CHECK(t["attempts"][0]["last_step"] == 1);
 }
 
 TEST_CASE("GET columns, curves and importance for the plots", "[http_api]") {
@@ -504,6 +523,95 @@ TEST_CASE("the HTTP server answers on a socket, with keep-alive", "[http_api]") 
   ::close(fd3);
   (*server)->Shutdown();
   (*server)->Shutdown();  // idempotent
+}
+
+// Reads from fd into *got until it holds `count` occurrences of `needle` (or
+// the peer closes, or 10 s pass without data); returns the occurrences seen.
+int ReadUntil(int fd, std::string* got, const std::string& needle, int count) {
+  timeval tv{.tv_sec = 10, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto occurrences = [&] {
+    int n = 0;
+    for (size_t at = got->find(needle); at != std::string::npos; at = got->find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  char buf[4096];
+  while (occurrences() < count) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got->append(buf, static_cast<size_t>(n));
+  }
+  return occurrences();
+}
+
+TEST_CASE("GET /api/studies/{s}/events streams the study's versions", "[http_api]") {
+  Fixture f;
+  // Through Handle() alone: the first event.
+  json summary = f.GetJson("/api/studies/web");
+  HttpResponse once = f.Get("/api/studies/web/events");
+  CHECK(once.status == 200);
+  CHECK(once.content_type == "text/event-stream");
+  CHECK(once.body == VersionEvent(summary["version"].get<std::string>()));
+  CHECK(once.event_study == "web");
+  CHECK(f.Get("/api/studies/nope/events").status == 404);
+  CHECK(f.api.StudyVersion("web") == summary["version"].get<std::string>());
+  CHECK_FALSE(f.api.StudyVersion("nope").has_value());
+
+  auto server = HttpServer::Start(
+      &f.service, {.listen = "127.0.0.1:0",
+                   .api = {.dashboard_dir = f.dir.root.string(), .refresh_interval_s = 0},
+                   .max_event_streams = 1});
+  REQUIRE(server.ok());
+  const std::string address = (*server)->address();
+  const std::string request =
+      "GET /api/studies/web/events HTTP/1.1\r\nHost: " + address + "\r\n\r\n";
+  const int fd = Connect(address);
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string stream;
+  REQUIRE(ReadUntil(fd, &stream, "event: version", 1) == 1);
+  CHECK(stream.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(stream.find("Content-Type: text/event-stream") != std::string::npos);
+  CHECK(stream.find("Transfer-Encoding: chunked") != std::string::npos);
+  CHECK(stream.find(VersionEvent(summary["version"].get<std::string>())) != std::string::npos);
+
+  // One stream at most here: a second one is refused, with a way out.
+  const int fd2 = Connect(address);
+  std::string refused = Exchange(fd2, request);
+  CHECK(refused.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(refused.find("Retry-After: 5") != std::string::npos);
+  CHECK(Body(refused).find("poll /api/studies/{s} instead") != std::string::npos);
+  ::close(fd2);
+
+  // A report moves the version: the stream says so, with the new version.
+  auto t = f.service.CreateTrial("web", {{"lr", 0.3}, {"opt", std::string("adam")}}, "");
+  REQUIRE(t.ok());
+  REQUIRE(ReadUntil(fd, &stream, "event: version", 2) == 2);
+  REQUIRE(f.service.ReportMeasurement("web", t->id, {.step = 1, .metrics = {{"acc", 0.3}}}).ok());
+  const std::string after_report = *f.api.StudyVersion("web");
+  REQUIRE(ReadUntil(fd, &stream, VersionEvent(after_report), 1) == 1);
+
+  // The client goes away: its slot is freed (the server notices the EOF).
+  ::close(fd);
+  std::string again;
+  for (int i = 0; i < 100; ++i) {
+    const int fd3 = Connect(address);
+    REQUIRE(::send(fd3, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+    again.clear();
+    ReadUntil(fd3, &again, "\r\n\r\n", 1);
+    if (again.rfind("HTTP/1.1 200", 0) == 0) {
+      // The study is deleted: a last event, and the stream ends.
+      REQUIRE(f.service.DeleteStudy("web").ok());
+      CHECK(ReadUntil(fd3, &again, "event: gone", 1) == 1);
+      CHECK(ReadUntil(fd3, &again, "0\r\n\r\n", 1) == 1);  // the last chunk
+      ::close(fd3);
+      break;
+    }
+    ::close(fd3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(again.rfind("HTTP/1.1 200", 0) == 0);
+  (*server)->Shutdown();
 }
 
 TEST_CASE("the HTTP server refuses bad addresses", "[http_api]") {

@@ -67,6 +67,39 @@ TEST_CASE("importance finds the parameter the objective depends on", "[dashboard
   CHECK(imps[0].importance > 0.9);
 }
 
+TEST_CASE("importance intervals: narrow with many trials, wide with few, reproducible",
+          "[dashboard_analysis]") {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0, 1);
+  auto make = [&](int n, double signal) {
+    std::vector<Trial> trials;
+    for (int i = 0; i < n; ++i) {
+      const double lr = std::pow(10, -4 + 4 * u(rng));
+      const double y = -signal * std::pow(std::log10(lr) + 2, 2) + u(rng);
+      trials.push_back(Make(i + 1, lr, u(rng), i % 2 ? "adam" : "sgd", y));
+    }
+    return trials;
+  };
+  const std::vector<Trial> many = make(300, 1.0);
+  auto imps = ParameterImportances(Space(), Ptrs(many), "acc");
+  CHECK(imps[0].importance_low > 0.7);
+  CHECK(imps[0].importance_high - imps[0].importance_low < 0.25);
+  for (const auto& p : imps) CHECK(p.importance_low <= p.importance_high);
+
+  // Pure noise from 12 trials: some share could be anything.
+  const std::vector<Trial> few = make(12, 0.0);
+  auto noisy = ParameterImportances(Space(), Ptrs(few), "acc");
+  double widest = 0;
+  for (const auto& p : noisy) widest = std::max(widest, p.importance_high - p.importance_low);
+  CHECK(widest > 0.4);
+  // A fixed seed: the same trials give the same intervals.
+  auto again = ParameterImportances(Space(), Ptrs(few), "acc");
+  for (size_t j = 0; j < noisy.size(); ++j) {
+    CHECK(again[j].importance_low == noisy[j].importance_low);
+    CHECK(again[j].importance_high == noisy[j].importance_high);
+  }
+}
+
 TEST_CASE("importance of a categorical effect; degenerate inputs give zeros",
           "[dashboard_analysis]") {
   std::vector<Trial> trials;
@@ -87,6 +120,7 @@ TEST_CASE("importance of a categorical effect; degenerate inputs give zeros",
   for (const auto& p : ParameterImportances(Space(), Ptrs(few), "acc")) {
     CHECK(p.importance == 0);
     CHECK(p.variance_explained == 0);
+    CHECK(p.importance_high == 0);
   }
   std::vector<Trial> flat;
   for (int i = 0; i < 10; ++i) flat.push_back(Make(i + 1, 0.001 * (i + 1), 0.1 * i, "adam", 0.5));
