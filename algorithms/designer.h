@@ -7,6 +7,7 @@
 #ifndef TUNER_ALGORITHMS_DESIGNER_H_
 #define TUNER_ALGORITHMS_DESIGNER_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,18 @@ class Designer {
   // order (Trial::origin): "random", "grid", "sobol", "gp" or "hyperband".
   const std::vector<std::string>& origins() const { return origins_; }
 
+  // The lineage of each assignment of the last Suggest() (Trial::parent_trial
+  // and parent_step), in its order; empty when no assignment has a parent
+  // (every designer but PbtDesigner).
+  struct Lineage {
+    int64_t parent_trial = 0;
+    int64_t parent_step = 0;
+  };
+  const std::vector<Lineage>& lineage() const { return lineage_; }
+
  protected:
   std::vector<std::string> origins_;  // set by every Suggest()
+  std::vector<Lineage> lineage_;      // set by Suggest() when it has parents
 };
 
 }  // namespace tuner

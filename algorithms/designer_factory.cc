@@ -52,6 +52,13 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& op
     if (!hyperband.ok()) return hyperband.status();
     return std::unique_ptr<Designer>(std::move(*hyperband));
   }
+  if (options.algorithm == "pbt") {
+    if (objectives.size() > 1) {
+      return absl::InvalidArgumentError("algorithm pbt: optimises a single objective");
+    }
+    return std::unique_ptr<Designer>(std::make_unique<PbtDesigner>(
+        space, objectives.empty() ? Objective{} : objectives.front(), options.seed, options.pbt));
+  }
   std::string names;
   for (const std::string& name : AvailableDesigners()) {
     if (!names.empty()) names += ", ";
@@ -63,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& op
 
 const std::vector<std::string>& AvailableDesigners() {
   static const std::vector<std::string>* const names =
-      new std::vector<std::string>{"random", "grid", "sobol", "bayesian", "hyperband"};
+      new std::vector<std::string>{"random", "grid", "sobol", "bayesian", "hyperband", "pbt"};
   return *names;
 }
 

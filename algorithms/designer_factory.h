@@ -11,19 +11,22 @@
 #include "algorithms/designer.h"
 #include "algorithms/hyperband_designer.h"
 #include "algorithms/objective.h"
+#include "algorithms/pbt.h"
 #include "algorithms/search_space.h"
 
 namespace tuner {
 
 struct DesignerOptions {
-  std::string algorithm = "random";  // random | grid | sobol | bayesian | hyperband
+  std::string algorithm = "random";  // random | grid | sobol | bayesian | hyperband | pbt
   uint64_t seed = 0;
   // "bayesian" only (gp_designer.h):
   std::string acquisition = "log_ei";  // log_ei | ucb
-  int initial_trials = 0;  // quasi-random trials first; 0: GpInitialTrials' default
+  int initial_trials = 0;              // quasi-random trials first; 0: GpInitialTrials' default
   int64_t max_trials = 0;  // the study's budget (the default initial_trials adapts to it)
   // "hyperband" only (hyperband_designer.h): resource name, eta, variant, sampler.
   HyperbandOptions hyperband;
+  // "pbt" only (pbt.h).
+  PbtOptions pbt;
 };
 
 // InvalidArgument for an unknown algorithm name or a bad option.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/status/status.h"
+#include "algorithms/pbt.h"
 #include "algorithms/stopping_asha.h"
 #include "algorithms/stopping_common.h"
 #include "algorithms/stopping_median.h"
@@ -64,6 +65,13 @@ absl::StatusOr<std::unique_ptr<StoppingRule>> MakeStoppingRule(const StoppingRul
                                std::to_string(options.min_resource) + ")");
     }
     return std::unique_ptr<StoppingRule>(std::make_unique<AshaStoppingRule>(options));
+  }
+  if (rule == "pbt") {
+    if (options.pbt_interval < 1 || !(options.pbt_quantile > 0 && options.pbt_quantile <= 0.5)) {
+      return Invalid(rule, "interval must be >= 1 and quantile in (0, 0.5]");
+    }
+    return std::unique_ptr<StoppingRule>(std::make_unique<PbtStoppingRule>(
+        options.goal, options.metric, options.pbt_interval, options.pbt_quantile));
   }
   return absl::InvalidArgumentError("unknown early stopping rule \"" + rule +
                                     "\" (known: none, median, percentile, threshold, asha)");

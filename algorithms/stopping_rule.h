@@ -56,6 +56,10 @@ struct StoppingRuleOptions {
   double threshold = 0.0;            // threshold: stop when the best so far is worse (finite)
   double eta = 3.0;                  // asha: reduction factor (>= 1.5, finite)
   int64_t min_resource = 1;          // asha: first rung, in steps (>= 1)
+  // "pbt": the half of Population-Based Training that stops members
+  // (algorithms/pbt.h); set by the pbt algorithm, not by early_stopping.
+  int64_t pbt_interval = 4;    // >= 1
+  double pbt_quantile = 0.25;  // (0, 0.5]
 };
 
 // nullptr for rule "none"; InvalidArgument for an unknown rule or an option

@@ -59,6 +59,12 @@ struct Trial {
   // trial's parameters offered again), "user" (CreateTrial, parameters chosen
   // by a client); "" for trials stored before origins were recorded.
   std::string origin;
+  // Population-Based Training's lineage: the member this trial continues
+  // from (its checkpoint is restored, its parameters explored), and that
+  // member's last reported step when this trial was proposed; 0 for a trial
+  // that starts afresh.
+  int64_t parent_trial = 0;
+  int64_t parent_step = 0;
   double create_time = 0.0;  // seconds since the Unix epoch
   double end_time = 0.0;     // 0 while running
   // Earlier attempts, oldest first; the current one is attempts.size() + 1.

@@ -51,7 +51,9 @@ namespace {
 //
 // Version 10: trials.origin, the designer stage that proposed a trial
 // (Trial::origin; "" for older trials).
-constexpr std::array<absl::string_view, 10> kMigrations = {
+// Version 11: trials.parent_trial and parent_step, a PBT member's lineage
+// (0 for every other trial).
+constexpr std::array<absl::string_view, 11> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -188,6 +190,11 @@ CREATE TABLE artifacts (
     // Which designer stage proposed each trial (Trial::origin).
     R"sql(
 ALTER TABLE trials ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+)sql",
+    // Population-Based Training's lineage (Trial::parent_trial, parent_step).
+    R"sql(
+ALTER TABLE trials ADD COLUMN parent_trial INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN parent_step INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -59,7 +59,7 @@ namespace {
 
 constexpr char kTrialColumns[] =
     "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
-    "end_time, runner, command, attempts_json, origin";
+    "end_time, runner, command, attempts_json, origin, parent_trial, parent_step";
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -278,6 +278,8 @@ absl::StatusOr<Trial> SqliteStore::TrialFromRow(const Statement& row) {
   trial.command = row.Text(9);
   TUNER_STORE_ASSIGN_OR_RETURN(trial.attempts, DecodeAttempts(row.Text(10)));
   trial.origin = row.Text(11);
+  trial.parent_trial = row.Int(12);
+  trial.parent_step = row.Int(13);
   return trial;
 }
 
@@ -409,7 +411,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_ASSIGN_OR_RETURN(
           Statement insert,
           db_->Prepare(absl::StrCat("INSERT INTO trials (study_id, ", kTrialColumns,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
       TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial.id, ToString(trial.state),
                                                  encoded[i].parameters, trial.client_id,
                                                  trial.reason));
@@ -424,6 +426,8 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(11, trial.command));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(12, encoded[i].attempts));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(13, trial.origin));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(14, trial.parent_trial));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(15, trial.parent_step));
       TUNER_STORE_RETURN_IF_ERROR(insert.Run());
     }
     TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial.id, trial.measurements));

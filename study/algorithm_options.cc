@@ -11,6 +11,9 @@ DesignerOptions DesignerOptionsFor(const StudySpec& spec) {
   o.max_trials = spec.max_trials;
   o.hyperband = {spec.algorithm.resource.name, spec.algorithm.eta, spec.algorithm.variant,
                  spec.algorithm.sampler};
+  const AlgorithmSpec::Pbt& pbt = spec.algorithm.pbt;
+  o.pbt = {pbt.population,           pbt.interval,    pbt.quantile,
+           pbt.resample_probability, pbt.perturb_low, pbt.perturb_high};
   return o;
 }
 
@@ -27,6 +30,12 @@ StoppingRuleOptions StoppingOptionsFor(const StudySpec& spec) {
   o.threshold = es.threshold;
   o.eta = es.eta;
   o.min_resource = es.min_resource;
+  // PBT stops members itself (its early_stopping rule is none).
+  if (spec.algorithm.name == AlgorithmName::kPbt) {
+    o.rule = "pbt";
+    o.pbt_interval = spec.algorithm.pbt.interval;
+    o.pbt_quantile = spec.algorithm.pbt.quantile;
+  }
   return o;
 }
 

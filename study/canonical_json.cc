@@ -148,6 +148,14 @@ std::string ToCanonicalJson(const StudySpec& spec) {
     out["algorithm"]["variant"] = spec.algorithm.variant;
     out["algorithm"]["sampler"] = spec.algorithm.sampler;
   }
+  if (spec.algorithm.name == AlgorithmName::kPbt) {
+    const AlgorithmSpec::Pbt& p = spec.algorithm.pbt;
+    out["algorithm"]["population"] = p.population;
+    out["algorithm"]["interval"] = p.interval;
+    out["algorithm"]["quantile"] = p.quantile;
+    out["algorithm"]["resample_probability"] = p.resample_probability;
+    out["algorithm"]["perturb"] = Json::array({p.perturb_low, p.perturb_high});
+  }
   out["max_trials"] = spec.max_trials;
   out["max_parallel_trials"] = spec.max_parallel_trials;
   out["max_failed_trials"] = spec.max_failed_trials;

@@ -6,7 +6,7 @@ namespace tuner {
 
 const NamedChoices& AlgorithmChoices() {
   static const NamedChoices* choices =
-      new NamedChoices{{"random", "grid", "sobol", "bayesian", "hyperband"}};
+      new NamedChoices{{"random", "grid", "sobol", "bayesian", "hyperband", "pbt"}};
   return *choices;
 }
 

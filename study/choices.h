@@ -12,7 +12,7 @@
 
 namespace tuner {
 
-enum class AlgorithmName { kRandom, kGrid, kSobol, kBayesian, kHyperband };
+enum class AlgorithmName { kRandom, kGrid, kSobol, kBayesian, kHyperband, kPbt };
 enum class StoppingRuleName { kNone, kMedian, kPercentile, kThreshold, kAsha };
 enum class Backend { kLocal, kSlurm };
 enum class MetricSource { kGrpc, kStdout, kHypertune };

@@ -1,6 +1,7 @@
 #include "study/study_json.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -236,11 +237,71 @@ void AddHyperbandResource(const Json* parameters, const std::string& parameters_
   spec->space.parameters.push_back(std::move(p));
 }
 
+// ---- pbt (docs/pbt.md)
+
+// A number in [lo, hi] (or (lo, hi] when `open_lo`) into *out.
+void ReadUnitRange(ObjectReader& reader, const char* key, double lo, double hi, bool open_lo,
+                   const std::string& what, FaultList* faults, double* out) {
+  const Json* value = reader.Find(key);
+  if (value == nullptr) return;
+  std::optional<double> v = ReadNumber(*value, reader.PathOf(key), faults);
+  if (!v) return;
+  if (!std::isfinite(*v) || *v > hi || *v < lo || (open_lo && *v == lo)) {
+    faults->Add(reader.PathOf(key), "must be " + what + " (got " + Describe(*value) + ")");
+    return;
+  }
+  *out = *v;
+}
+
+void ParsePbt(ObjectReader& reader, FaultList* faults, AlgorithmSpec::Pbt* pbt) {
+  reader.Integer("population", 2, 1000, &pbt->population);
+  reader.Integer("interval", int64_t{1}, int64_t{1} << 53, &pbt->interval);
+  ReadUnitRange(reader, "quantile", 0.0, 0.5, /*open_lo=*/true, "in (0, 0.5]", faults,
+                &pbt->quantile);
+  ReadUnitRange(reader, "resample_probability", 0.0, 1.0, /*open_lo=*/false, "in [0, 1]", faults,
+                &pbt->resample_probability);
+  if (const Json* perturb = reader.Find("perturb")) {
+    const bool pair = perturb->is_array() && perturb->size() == 2 && (*perturb)[0].is_number() &&
+                      (*perturb)[1].is_number();
+    const double lo = pair ? (*perturb)[0].get<double>() : 0.0;
+    const double hi = pair ? (*perturb)[1].get<double>() : 0.0;
+    if (!pair || !(lo > 0.0 && lo < 1.0 && hi > 1.0 && std::isfinite(hi))) {
+      faults->Add(reader.PathOf("perturb"),
+                  "expected [low, high] with 0 < low < 1 < high, the factors a parameter is "
+                  "multiplied by (got " +
+                      Describe(*perturb) + ")");
+    } else {
+      pbt->perturb_low = lo;
+      pbt->perturb_high = hi;
+    }
+  }
+}
+
+// PBT decides which members stop, and its members train side by side.
+void CheckPbt(const ObjectReader& reader, FaultList* faults, const StudySpec& spec) {
+  if (spec.algorithm.name != AlgorithmName::kPbt) return;
+  if (spec.early_stopping.rule != StoppingRuleName::kNone) {
+    faults->Add(reader.PathOf("early_stopping"),
+                "pbt decides which members stop (the bottom quantile at each interval); "
+                "remove early_stopping or set its rule to none");
+  }
+  if (spec.max_parallel_trials < spec.algorithm.pbt.population) {
+    faults->Add(reader.PathOf("max_parallel_trials"),
+                "pbt trains its population side by side: must be at least algorithm.population (" +
+                    std::to_string(spec.algorithm.pbt.population) + "), got " +
+                    std::to_string(spec.max_parallel_trials));
+  }
+  if (spec.objectives.size() > 1) {
+    faults->Add(reader.PathOf("objectives"), "pbt optimises a single objective");
+  }
+}
+
 void ParseAlgorithm(const Json& value, const std::string& path, FaultList* faults,
                     AlgorithmSpec* algorithm) {
   ObjectReader reader(
       value, path,
-      {"name", "seed", "acquisition", "initial_trials", "resource", "eta", "variant", "sampler"},
+      {"name", "seed", "acquisition", "initial_trials", "resource", "eta", "variant", "sampler",
+       "population", "interval", "quantile", "resample_probability", "perturb"},
       faults);
   const bool named = reader.Choice("name", AlgorithmChoices(), &algorithm->name);
   reader.Unsigned("seed", &algorithm->seed);
@@ -262,6 +323,14 @@ void ParseAlgorithm(const Json& value, const std::string& path, FaultList* fault
     }
   }
   if (algorithm->name == AlgorithmName::kHyperband) ParseHyperband(reader, faults, algorithm);
+  // Options of pbt, likewise.
+  for (const char* key :
+       {"population", "interval", "quantile", "resample_probability", "perturb"}) {
+    if (reader.Find(key) != nullptr && name_ok && algorithm->name != AlgorithmName::kPbt) {
+      faults->Add(reader.PathOf(key), "only the pbt algorithm takes this option");
+    }
+  }
+  if (algorithm->name == AlgorithmName::kPbt) ParsePbt(reader, faults, &algorithm->pbt);
 }
 
 // ---- early stopping (docs/early-stopping.md)
@@ -413,6 +482,7 @@ void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) 
   }
   AddHyperbandResource(parameters, reader.PathOf("parameters"), reader.PathOf("algorithm"), faults,
                        spec);
+  CheckPbt(reader, faults, *spec);
   if (const Json* trainer = reader.Find("trainer")) {
     spec->has_trainer = true;
     ParseTrainer(*trainer, reader.PathOf("trainer"), faults, &spec->trainer);

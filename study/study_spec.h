@@ -32,6 +32,15 @@ struct AlgorithmSpec {
   double eta = 3.0;                // >= 2
   std::string variant = "async";   // async | sync
   std::string sampler = "random";  // random | bayesian (needs the bayesian designer)
+  // pbt only (docs/pbt.md): Population-Based Training.
+  struct Pbt {
+    int population = 8;      // 2..1000; at most max_parallel_trials
+    int64_t interval = 4;    // >= 1: steps between exploit decisions
+    double quantile = 0.25;  // (0, 0.5]: the bottom share stops, the top share is copied
+    double resample_probability = 0.25;  // [0, 1]: explore by resampling instead of perturbing
+    double perturb_low = 0.8;            // perturb: [low, high], 0 < low < 1 < high
+    double perturb_high = 1.2;
+  } pbt;
 };
 
 // docs/early-stopping.md. A key of another rule is an error; rule none

@@ -1092,6 +1092,7 @@ async function openTrial(id) {
   }
   body.append(el('h4', { text: 'Trainer arguments' }), commandBox(commandLine(t.params, t.command_line)));
   body.append(el('h4', { text: `Attempts (${(t.attempts || []).length + 1})` }), attemptsView(t));
+  if ((t.schedule || []).length > 1 || (t.children || []).length) body.append(el('h4', { text: 'Lineage (PBT)' }), lineageView(t));
   body.append(el('h4', { text: 'Logs' }), logsView(t.id));
   body.append(el('h4', { text: 'Artifacts' }), artifactsView(t.id));
   const names = [...new Set(t.measurements.flatMap((m) => Object.keys(m.metrics)))];
@@ -1139,6 +1140,28 @@ function attemptsView(t) {
     el('td', {}, el('span', { class: `chip st-${t.state}`, text: `${t.state.toLowerCase()} (current)` })),
     el('td', { text: String(t.steps || 0) }), el('td', { text: '' }), el('td', { text: '' }), el('td', { text: '' })));
   return tb;
+}
+
+// Population-Based Training: the members this trial descends from, each with
+// the step from which its parameters applied (the schedule), and the copies
+// made of it.
+function lineageView(t) {
+  const box = el('div', { id: 'trial-lineage' });
+  const link = (id) => el('a', { href: `${studyHash(S.study)}/trial/${id}`, text: `#${id}` });
+  const tb = el('table', { class: 'kv' });
+  tb.append(el('tr', {}, ...['from step', 'trial', 'parameters'].map((h) => el('td', { class: 'hint', text: h }))));
+  for (const e of t.schedule || []) {
+    tb.append(el('tr', { class: 'schedule' }, el('td', { text: String(e.from_step) }),
+      el('td', {}, e.trial === t.id ? el('b', { text: `#${e.trial}` }) : link(e.trial)),
+      el('td', { class: 'reason-text', text: Object.keys(e.params).sort().map((k) => `${k}=${fmt(e.params[k])}`).join('  ') })));
+  }
+  box.append(tb);
+  if ((t.children || []).length) {
+    const p = el('p', { class: 'hint', id: 'trial-children' }, 'Copied (exploited) by ');
+    t.children.forEach((c, i) => p.append(i ? ', ' : '', link(c.id), ` at step ${c.step}`));
+    box.append(p);
+  }
+  return box;
 }
 
 function fmtBytes(n) {

@@ -10,7 +10,7 @@ namespace {
 
 TEST_CASE("factory builds every available designer", "[designer][factory]") {
   CHECK(AvailableDesigners() ==
-        std::vector<std::string>{"random", "grid", "sobol", "bayesian", "hyperband"});
+        std::vector<std::string>{"random", "grid", "sobol", "bayesian", "hyperband", "pbt"});
   for (const std::string& name : AvailableDesigners()) {
     DesignerOptions options;
     options.algorithm = name;

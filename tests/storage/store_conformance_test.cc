@@ -255,11 +255,15 @@ TEST_CASE("Store: adding and reading trials", "[store][conformance]") {
   SECTION("returned trials are what GetTrial and ListTrials give back") {
     Trial trial = MakeTrial(0.01, 3, "worker-1");
     trial.origin = "gp";
+    trial.parent_trial = 7;
+    trial.parent_step = 12;
     std::vector<Trial> added = AddOrDie(store, "s", {trial});
     REQUIRE(added.size() == 1);
     CHECK(added[0].state == TrialState::kActive);
     CHECK(added[0].client_id == "worker-1");
     CHECK(GetOrDie(store, "s", 1).origin == "gp");
+    CHECK(GetOrDie(store, "s", 1).parent_trial == 7);
+    CHECK(GetOrDie(store, "s", 1).parent_step == 12);
     CHECK(added[0].create_time == trial.create_time);
     CHECK(added[0].end_time == 0);
     CheckSameTrial(GetOrDie(store, "s", 1), added[0]);

@@ -13,6 +13,7 @@
 
 #include "tuner/cli/commands.h"
 #include "tuner/cli/export_bundle.h"
+#include "tuner/cli/result_format.h"
 #include "tuner/cli/study_source.h"
 #include "tuner/cli/text_table.h"
 
@@ -94,7 +95,14 @@ int Export(const ExportFlags& flags) {
   if (!artifacts.ok()) return Fail("export", std::string(artifacts.status().message()));
   const std::string trial_dir =
       (fs::path(trials_dir) / ("trial-" + std::to_string(trial->id))).string();
-  auto manifest = ExportTrial(*study, *trial, *artifacts, trial_dir, flags.dir);
+  std::vector<ScheduleEntry> schedule;  // PBT: the parameters its lineage trained with
+  if (trial->parent_trial > 0) {
+    auto all = (*api)->ListTrials(flags.study, {});
+    if (!all.ok()) return Fail("export", std::string(all.status().message()));
+    schedule = ScheduleOf(*all, *trial);
+  }
+  auto manifest =
+      ExportTrial(*study, *trial, *artifacts, trial_dir, flags.dir, ScheduleJson(schedule));
   if (!manifest.ok()) return Fail("export", std::string(manifest.status().message()));
   if (flags.source.json) {
     std::cout << manifest->dump(2) << "\n";

@@ -64,8 +64,8 @@ absl::Status CopyAll(const std::vector<ArtifactRecord>& chosen, const std::strin
 
 absl::StatusOr<nlohmann::json> ExportTrial(const Study& study, const Trial& trial,
                                            const std::vector<ArtifactRecord>& artifacts,
-                                           const std::string& trial_dir,
-                                           const std::string& out_dir) {
+                                           const std::string& trial_dir, const std::string& out_dir,
+                                           const nlohmann::json& schedule) {
   const fs::path out(out_dir);
   std::error_code ec;
   if (fs::exists(out, ec)) {
@@ -114,6 +114,7 @@ absl::StatusOr<nlohmann::json> ExportTrial(const Study& study, const Trial& tria
   }
   manifest["metrics"] = std::move(metrics);
   manifest["command"] = trial.command;
+  if (schedule.is_array() && !schedule.empty()) manifest["schedule"] = schedule;
   manifest["environment"] = study.spec->trainer.env;
   nlohmann::json files = nlohmann::json::array();
 

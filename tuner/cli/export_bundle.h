@@ -26,10 +26,12 @@ namespace tuner {
 // (FailedPrecondition otherwise), and writes its manifest.json; returns the
 // manifest. A file that is missing, or whose bytes no longer match its
 // record, is an error (DataLoss / NotFound) and `out_dir` is left empty.
+// `schedule`: a PBT member's schedule (result_format.h ScheduleJson), written
+// as the manifest's "schedule" when not empty.
 absl::StatusOr<nlohmann::json> ExportTrial(const Study& study, const Trial& trial,
                                            const std::vector<ArtifactRecord>& artifacts,
-                                           const std::string& trial_dir,
-                                           const std::string& out_dir);
+                                           const std::string& trial_dir, const std::string& out_dir,
+                                           const nlohmann::json& schedule = nullptr);
 
 // Re-hashes the files of the bundle in `dir` against its manifest. Returns
 // the problems found, one line each ("missing: <path>", "changed: <path>

@@ -1,6 +1,7 @@
 // `tuner studies`, `tuner trials STUDY`, `tuner best STUDY`: read results from
 // a running server (--server ADDR) or straight from a db file (--db FILE).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -113,6 +114,14 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
   }
   const StudySpec* spec = study->spec.get();
   std::vector<std::string> header = {"trial", "state", "origin"};
+  // PBT: which member each continues, "TRIAL@STEP".
+  const bool lineage = std::any_of(trials->begin(), trials->end(),
+                                   [](const Trial& t) { return t.parent_trial > 0; });
+  auto parent = [](const Trial& t) {
+    return t.parent_trial > 0 ? std::to_string(t.parent_trial) + "@" + std::to_string(t.parent_step)
+                              : std::string();
+  };
+  if (lineage) header.push_back("parent");
   for (const ParameterSpec& p : spec->space.parameters) header.push_back(p.name);
   for (const Objective& o : spec->objectives) header.push_back(o.metric);
   if (format == "csv") {
@@ -129,6 +138,7 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
     std::cout << CsvRow(header);
     for (const Trial& t : *trials) {
       std::vector<std::string> row = {std::to_string(t.id), ToString(t.state), t.origin};
+      if (lineage) row.push_back(parent(t));
       for (const ParameterSpec& p : spec->space.parameters) {
         auto it = t.parameters.find(p.name);
         row.push_back(it == t.parameters.end() ? "" : FormatValue(it->second));
@@ -146,6 +156,7 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
   for (const Trial& t : *trials) {
     std::vector<std::string> row = {std::to_string(t.id), ToString(t.state),
                                     t.origin.empty() ? "-" : t.origin};
+    if (lineage) row.push_back(t.parent_trial > 0 ? parent(t) : "-");
     for (const ParameterSpec& p : spec->space.parameters) {
       auto it = t.parameters.find(p.name);
       row.push_back(it == t.parameters.end() ? "-" : FormatValue(it->second));
@@ -166,9 +177,17 @@ int Best(const SourceFlags& flags, const std::string& study_name) {
   auto best = (*source)->GetBestTrials(study_name);
   if (!best.ok()) return Fail("best", best.status());
   const std::vector<std::string> objectives = ObjectiveMetrics(*study);
+  // A PBT member: the parameters its lineage trained with.
+  std::vector<ScheduleEntry> schedule;
+  if (!best->empty() && best->front().parent_trial > 0) {
+    auto all = (*source)->ListTrials(study_name, {});
+    if (!all.ok()) return Fail("best", all.status());
+    schedule = ScheduleOf(*all, best->front());
+  }
   if (flags.json) {
     nlohmann::json json = {{"study", study_name}};
     json["best"] = best->empty() ? nlohmann::json(nullptr) : TrialJson(best->front());
+    if (!schedule.empty()) json["best"]["schedule"] = ScheduleJson(schedule);
     if (objectives.size() > 1) {
       json["pareto"] = nlohmann::json::array();
       for (const Trial& t : *best) json["pareto"].push_back(TrialJson(t));
@@ -184,6 +203,7 @@ int Best(const SourceFlags& flags, const std::string& study_name) {
     std::cout << "study " << study_name << ": Pareto front of " << best->size() << " trials\n";
   }
   for (const Trial& t : *best) std::cout << BestTrialText(study_name, t, objectives) << "\n";
+  std::cout << ScheduleText(schedule);
   return 0;
 }
 

@@ -108,8 +108,13 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
                                  std::filesystem::absolute(request.output_dir).string());
   }
   const int64_t id = trial.id;
-  // A relaunch (retry, restarted run) continues from its latest checkpoint.
-  if (auto restore = LatestCheckpointPath(*api_, spec_.name, id, TrialDir(id)); !restore.ok()) {
+  // A relaunch (retry, restarted run) continues from its latest checkpoint;
+  // a PBT member that has none yet, from its parent's.
+  auto restore = LatestCheckpointPath(*api_, spec_.name, id, TrialDir(id));
+  if (restore.ok() && restore->empty() && trial.parent_trial > 0) {
+    restore = CopyParentCheckpoint(trial);
+  }
+  if (!restore.ok()) {
     spdlog::warn("trial {}: cannot look up its checkpoints: {}", id,
                  std::string(restore.status().message()));
   } else if (!restore->empty()) {
@@ -332,6 +337,36 @@ absl::Status Orchestrator::Report(const std::string& event) {
   }
   options_.on_progress(p);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Orchestrator::CopyParentCheckpoint(const Trial& trial) const {
+  namespace fs = std::filesystem;
+  // The parent trains on and its retention deletes old checkpoints: copy
+  // the latest into the child's own directory (looked up again should the
+  // parent delete it meanwhile).
+  for (int tries = 0; tries < 5; ++tries) {
+    auto latest =
+        LatestCheckpointPath(*api_, spec_.name, trial.parent_trial, TrialDir(trial.parent_trial));
+    if (!latest.ok()) return latest.status();
+    if (latest->empty()) {
+      spdlog::warn(
+          "trial {}: its parent, trial {}, recorded no checkpoint: it starts afresh with the "
+          "explored parameters (PBT needs trainers that save checkpoints: docs/pbt.md)",
+          trial.id, trial.parent_trial);
+      return std::string();
+    }
+    const fs::path dest = fs::path(AttemptDir(trial)) / "parent-checkpoint" /
+                          ("trial-" + std::to_string(trial.parent_trial)) /
+                          fs::path(*latest).filename();
+    std::error_code ec;
+    fs::remove_all(dest.parent_path(), ec);
+    fs::create_directories(dest.parent_path(), ec);
+    if (!ec) fs::copy(*latest, dest, fs::copy_options::recursive, ec);
+    if (!ec) return fs::absolute(dest).string();
+    spdlog::debug("trial {}: copying {}: {}", trial.id, *latest, ec.message());
+  }
+  return absl::UnavailableError("the checkpoint of trial " + std::to_string(trial.parent_trial) +
+                                " kept changing while it was copied");
 }
 
 std::string Orchestrator::AttemptDir(const Trial& trial) const {

@@ -107,6 +107,9 @@ class Orchestrator {
   // The directory of the trial's current attempt: TrialDir for the first,
   // <TrialDir>/attempt-<k> for attempt k >= 2 (TrialAttemptDir).
   std::string AttemptDir(const Trial& trial) const;
+  // PBT: a copy of the latest checkpoint of the trial's parent, in its own
+  // attempt directory ("" when the parent recorded none).
+  absl::StatusOr<std::string> CopyParentCheckpoint(const Trial& trial) const;
   absl::Status FillSlots(bool* study_done);
   absl::Status LaunchTrial(int slot, const Trial& trial);
   absl::Status HandleExit(int64_t trial_id, const ClusterExit& exit);

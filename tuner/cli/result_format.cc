@@ -14,14 +14,15 @@ nlohmann::json TrialJson(const Trial& t) {
   if (t.final_measurement) {
     for (const auto& [k, v] : t.final_measurement->metrics) metrics[k] = v;
   }
-  nlohmann::json out = {{"trial", t.id},
-                        {"state", ToString(t.state)},
-                        {"origin", t.origin},
-                        {"parameters", AssignmentJson(t.parameters)},
-                        {"metrics", metrics},
-                        {"steps", t.measurements.size()}};
+  nlohmann::json out = {{"trial", t.id},      {"state", ToString(t.state)},
+                        {"origin", t.origin}, {"parameters", AssignmentJson(t.parameters)},
+                        {"metrics", metrics}, {"steps", t.measurements.size()}};
   if (!t.reason.empty()) out["reason"] = t.reason;
   if (!t.command.empty()) out["command"] = t.command;
+  if (t.parent_trial > 0) {
+    out["parent_trial"] = t.parent_trial;
+    out["parent_step"] = t.parent_step;
+  }
   if (!t.attempts.empty()) {
     // Earlier attempts (retries), oldest first; "attempt" is the current one.
     out["attempt"] = t.attempt();
@@ -62,6 +63,33 @@ std::string BestTrialText(const std::string& study, const Trial& t,
   if (!t.command.empty()) {
     out += "command (as launched; `tuner rerun " + study + " " + std::to_string(t.id) +
            "` runs it): " + t.command + "\n";
+  }
+  return out;
+}
+
+std::vector<ScheduleEntry> ScheduleOf(const std::vector<Trial>& trials, const Trial& trial) {
+  if (trial.parent_trial <= 0) return {};
+  std::vector<const Trial*> ptrs;
+  for (const Trial& t : trials) ptrs.push_back(&t);
+  return PbtSchedule(ptrs, trial.id);
+}
+
+nlohmann::json ScheduleJson(const std::vector<ScheduleEntry>& schedule) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ScheduleEntry& e : schedule) {
+    out.push_back({{"trial", e.trial},
+                   {"from_step", e.from_step},
+                   {"parameters", AssignmentJson(e.parameters)}});
+  }
+  return out;
+}
+
+std::string ScheduleText(const std::vector<ScheduleEntry>& schedule) {
+  if (schedule.empty()) return "";
+  std::string out = "schedule (PBT: the parameters its lineage trained with, from each step on):\n";
+  for (const ScheduleEntry& e : schedule) {
+    out += "  from step " + std::to_string(e.from_step) + " (trial " + std::to_string(e.trial) +
+           "): " + ShellCommand(ParameterArguments(e.parameters)) + "\n";
   }
   return out;
 }

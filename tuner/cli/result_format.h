@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/pbt.h"
 #include "algorithms/trial.h"
 #include "tuner/service/study_api.h"
 
@@ -24,6 +25,14 @@ std::string CommandLineArgs(const Trial& trial);
 // heading and the command-line arguments.
 std::string BestTrialText(const std::string& study, const Trial& trial,
                           const std::vector<std::string>& objective_metrics);
+// A PBT member's schedule (algorithms/pbt.h PbtSchedule) read from `trials`;
+// empty for a trial without a parent.
+std::vector<ScheduleEntry> ScheduleOf(const std::vector<Trial>& trials, const Trial& trial);
+// [{"trial": 1, "from_step": 0, "parameters": {...}}, ...]
+nlohmann::json ScheduleJson(const std::vector<ScheduleEntry>& schedule);
+// "schedule (PBT): ...", one line per step the parameters changed at; "" when
+// the schedule is empty.
+std::string ScheduleText(const std::vector<ScheduleEntry>& schedule);
 // The objective metric names of a study.
 std::vector<std::string> ObjectiveMetrics(const Study& study);
 

@@ -416,6 +416,11 @@ int Run(const RunFlags& flags) {
       std::cout << "no trial completed\n";
     } else {
       for (const Trial& t : *best) std::cout << BestTrialText(spec.name, t, metrics);
+      if (best->size() == 1 && best->front().parent_trial > 0) {
+        if (auto all = api->ListTrials(spec.name, {}); all.ok()) {
+          std::cout << ScheduleText(ScheduleOf(*all, best->front()));
+        }
+      }
     }
   }
   if (summary->interrupted) return 130;

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "algorithms/best_trials.h"
+#include "algorithms/pbt.h"
 #include "study/assignment_json.h"
 #include "study/study_json.h"
 #include "study/trainer_command.h"
@@ -183,6 +184,10 @@ json TrialRow(const Trial& t) {
   if (!t.reason.empty()) row["reason"] = t.reason;
   if (!t.client_id.empty()) row["client_id"] = t.client_id;
   if (!t.origin.empty()) row["origin"] = t.origin;
+  if (t.parent_trial > 0) {
+    row["parent_trial"] = t.parent_trial;
+    row["parent_step"] = t.parent_step;
+  }
   return row;
 }
 
@@ -719,6 +724,20 @@ HttpResponse HttpApi::Impl::Route(const HttpRequest& request, const std::vector<
       row["command_line"] = ShellCommand(ParameterArguments((*it)->parameters));
       if (!(*it)->command.empty()) row["command"] = (*it)->command;
       row["attempts"] = AttemptsJson(**it);
+      // PBT: the lineage's parameters over time, and the copies made of it.
+      json lineage = json::array();
+      for (const ScheduleEntry& e : PbtSchedule(s.ptrs, (*it)->id)) {
+        lineage.push_back({{"trial", e.trial},
+                           {"from_step", e.from_step},
+                           {"params", AssignmentJson(e.parameters)}});
+      }
+      row["schedule"] = std::move(lineage);
+      json children = json::array();
+      for (const Trial* c : s.ptrs) {
+        if (c->parent_trial == (*it)->id)
+          children.push_back({{"id", c->id}, {"step", c->parent_step}});
+      }
+      row["children"] = std::move(children);
       r = JsonResponse(row);
     } else {
       r = JsonResponse({{"trial", (*it)->id}, {"measurements", MeasurementsJson(**it)}});

@@ -63,6 +63,8 @@ v1::Trial ToProto(const std::string& study, const Trial& trial) {
   out.set_runner(trial.runner);
   out.set_command(trial.command);
   out.set_origin(trial.origin);
+  out.set_parent_trial(trial.parent_trial);
+  out.set_parent_step(trial.parent_step);
   for (const TrialAttempt& a : trial.attempts) {
     v1::TrialAttempt* w = out.add_attempts();
     w->set_number(a.number);
@@ -152,6 +154,8 @@ absl::StatusOr<Trial> FromProto(const v1::Trial& trial) {
   out.runner = trial.runner();
   out.command = trial.command();
   out.origin = trial.origin();
+  out.parent_trial = trial.parent_trial();
+  out.parent_step = trial.parent_step();
   out.create_time = trial.create_time();
   out.end_time = trial.end_time();
   for (const v1::TrialAttempt& w : trial.attempts()) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "algorithms/designer_factory.h"
+#include "algorithms/pbt.h"
 #include "study/algorithm_options.h"
 #include "study/spec_edit.h"
 
@@ -19,7 +20,10 @@ bool BudgetSpent(const StudySpec& spec, const TrialCounts& counts) {
 }
 
 StudyPolicy::StudyPolicy(StudySpec spec, StudyPolicyOptions options)
-    : spec_(std::move(spec)), options_(std::move(options)) {
+    : spec_(std::move(spec)),
+      options_(std::move(options)),
+      // PBT ranks members by their latest reports.
+      history_(/*with_measurements=*/spec_.algorithm.name == AlgorithmName::kPbt) {
   // Trials from before a parameter with a default was added get its default:
   // the one place old trials are mapped into the current space.
   bool defaults = false;
@@ -31,7 +35,8 @@ StudyPolicy::StudyPolicy(StudySpec spec, StudyPolicyOptions options)
 }
 
 TrialFilter StudyPolicy::ReplayFilter(const StudySpec& spec) {
-  const bool rule = spec.early_stopping.rule != StoppingRuleName::kNone;
+  const bool rule = spec.early_stopping.rule != StoppingRuleName::kNone ||
+                    spec.algorithm.name == AlgorithmName::kPbt;
   TrialFilter filter{.with_measurements = rule};
   if (!rule) filter.states = {TrialState::kActive, TrialState::kStopping};
   return filter;
@@ -97,8 +102,10 @@ std::vector<StudyPolicy::Proposal> StudyPolicy::NextAssignments(int want) {
     std::vector<Assignment> suggested =
         designer_->Suggest(want - static_cast<int>(assignments.size()));
     const std::vector<std::string>& origins = designer_->origins();
+    const std::vector<Designer::Lineage>& lineage = designer_->lineage();
     for (size_t i = 0; i < suggested.size(); ++i) {
-      assignments.push_back({std::move(suggested[i]), i < origins.size() ? origins[i] : ""});
+      assignments.push_back({std::move(suggested[i]), i < origins.size() ? origins[i] : "",
+                             i < lineage.size() ? lineage[i] : Designer::Lineage{}});
     }
   }
   return assignments;
@@ -176,6 +183,11 @@ std::optional<std::string> StudyPolicy::Observe(int64_t trial_id, const Measurem
   if (it == running_.end() || it->second.state == TrialState::kStopping) return std::nullopt;
   StoppingDecision decision = rule_->Observe(trial_id, m.step, value->second);
   if (!decision.stop) return std::nullopt;
+  if (spec_.algorithm.name == AlgorithmName::kPbt) {
+    // No replacement once the budget is spent: the member trains on.
+    if (history_.counts().total >= spec_.max_trials) return std::nullopt;
+    return kPbtExploitReason + decision.reason;
+  }
   return "early stopping (" + ToString(spec_.early_stopping.rule) + "): " + decision.reason;
 }
 

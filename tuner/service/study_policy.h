@@ -65,6 +65,7 @@ class StudyPolicy {
   struct Proposal {
     Assignment parameters;
     std::string origin;
+    Designer::Lineage lineage;  // PBT: the member it continues
   };
   std::vector<Proposal> NextAssignments(int want);
 

@@ -332,6 +332,8 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
     Trial t;
     t.parameters = std::move(a.parameters);
     t.origin = std::move(a.origin);
+    t.parent_trial = a.lineage.parent_trial;
+    t.parent_step = a.lineage.parent_step;
     t.client_id = client_id;
     t.create_time = Now();
     trials.push_back(std::move(t));

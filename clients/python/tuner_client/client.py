@@ -188,6 +188,10 @@ class Trial:
         self.client_id = ""
         self.reason = ""
         self.origin = ""
+        # Population-Based Training: the member this trial continues from
+        # (latest_checkpoint() falls back to its checkpoint) and its step.
+        self.parent_trial = 0
+        self.parent_step = 0
         self.create_time = 0.0
         self.end_time = 0.0
         self.should_stop = state == "STOPPING"
@@ -212,6 +216,8 @@ class Trial:
         self.client_id = t.client_id
         self.reason = t.reason
         self.origin = t.origin
+        self.parent_trial = t.parent_trial
+        self.parent_step = t.parent_step
         self.create_time = t.create_time
         self.end_time = t.end_time
         if self.state == "STOPPING":
@@ -347,13 +353,20 @@ class Trial:
         """The path of the checkpoint to continue from: ``$TUNER_RESTORE_FROM``
         (set by the runner when it relaunches a trial that saved one) when it
         exists; else the latest kept checkpoint recorded by absolute path
-        (ask/tell workers) that still exists; else None."""
+        (ask/tell workers) that still exists; else, for a PBT member that has
+        none yet, its parent's (``parent_trial``); else None."""
         restore = os.environ.get("TUNER_RESTORE_FROM")
         if restore and os.path.exists(restore) and (
                 os.environ.get("TUNER_TRIAL_ID") in (None, str(self.id))):
             return restore
+        own = self._latest_recorded_checkpoint(self.id)
+        if own is None and self.parent_trial:
+            return self._latest_recorded_checkpoint(self.parent_trial)
+        return own
+
+    def _latest_recorded_checkpoint(self, trial_id):
         best = None
-        for a in self._client.list_artifacts(self.study, self.id):
+        for a in self._client.list_artifacts(self.study, trial_id):
             if a.kind != "checkpoint" or a.removed or not os.path.isabs(a.checkpoint or a.path):
                 continue
             if best is None or (a.step, a.attempt) > (best.step, best.attempt):
