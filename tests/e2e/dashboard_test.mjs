@@ -562,6 +562,31 @@ async function main() {
   assert.match(await page.locator('#drawer-body').textContent(), /Attempts \(2\)/);
   await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_attempts.png') });
 
+  // ---- PBT: a copy's page shows its lineage, its parent's the copies made.
+  const pbtSpec = JSON.parse(fs.readFileSync(path.join(repo, 'examples/pbt-toy/study.json'), 'utf8'));
+  pbtSpec.name = 'dash_pbt';
+  pbtSpec.trainer.command = [PYTHON, path.join(repo, 'examples/pbt-toy/train.py')];
+  pbtSpec.trainer.env = { PBT_TOY_STEPS: '16', PBT_TOY_PAUSE_S: '0.05' };
+  fs.writeFileSync(path.join(tmp, 'dash_pbt.json'), JSON.stringify(pbtSpec));
+  await run(TUNER, ['run', path.join(tmp, 'dash_pbt.json'), '--server', endpoint, '--output-dir', path.join(tmp, 'pbt_out')]);
+  const pbtTrials = (await getJson(`${url}api/studies/dash_pbt/trials?limit=1000`)).body.trials;
+  const copyRow = pbtTrials.find((t) => t.parent_trial);
+  assert.ok(copyRow, `no PBT copy among ${JSON.stringify(pbtTrials.map((t) => [t.id, t.state, t.reason]))}`);
+  const copy = (await getJson(`${url}api/studies/dash_pbt/trials/${copyRow.id}`)).body;
+  assert.equal(copy.schedule.at(-1).trial, copy.id);
+  assert.equal(copy.schedule.at(-2).trial, copy.parent_trial);
+  await page.goto(`${url}#/study/dash_pbt/trial/${copy.id}`);
+  await page.locator('#trial-lineage').waitFor({ timeout: 20_000 });
+  const lineageRows = await page.locator('#trial-lineage tr.schedule').evaluateAll(
+    (rows) => rows.map((r) => [...r.children].slice(0, 2).map((td) => td.textContent)));
+  assert.deepEqual(lineageRows, copy.schedule.map((e) => [String(e.from_step), `#${e.trial}`]));
+  assert.equal(await page.locator(`#trial-lineage a[href$="/trial/${copy.parent_trial}"]`).count(), 1);
+  assert.match(await page.locator('#trial-origin').textContent(), /^origin: pbt/);
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_lineage.png') });
+  await page.goto(`${url}#/study/dash_pbt/trial/${copy.parent_trial}`);
+  await page.locator('#trial-children').waitFor({ timeout: 20_000 });
+  assert.match(await page.locator('#trial-children').textContent(), new RegExp(`#${copy.id} at step ${copy.parent_step}`));
+
   // ---- payloads: nothing a study carries may run in the page
   await checkNoXss(page, expected.xss, dialogs);
 
