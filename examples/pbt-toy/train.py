@@ -23,6 +23,7 @@ import tuner_client
 STEPS = int(os.environ.get("PBT_TOY_STEPS", "40"))
 LR = 0.05
 PAUSE_S = float(os.environ.get("PBT_TOY_PAUSE_S", "0.05"))  # so that members overlap
+SAVE = os.environ.get("PBT_TOY_NO_CHECKPOINT") != "1"  # the tests' trainer that forgets
 
 params = tuner_client.parameters()
 h = (float(params["h0"]), float(params["h1"]))
@@ -40,10 +41,11 @@ while step < STEPS:
     step += 1
     theta = [t - 2 * LR * hi * t for t, hi in zip(theta, h)]
     q = 1.2 - theta[0] ** 2 - theta[1] ** 2
-    path = os.path.join(out, f"checkpoint-{step}.json")
-    with open(path, "w") as f:
-        json.dump({"theta": theta, "step": step}, f)
-    tuner_client.save_checkpoint(path, step)
+    if SAVE:
+        path = os.path.join(out, f"checkpoint-{step}.json")
+        with open(path, "w") as f:
+            json.dump({"theta": theta, "step": step}, f)
+        tuner_client.save_checkpoint(path, step)
     print(f"step={step} Q={q:.6f} h={h}", flush=True)
     if tuner_client.report(step, Q=q):
         break

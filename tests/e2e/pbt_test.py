@@ -28,19 +28,32 @@ class Pbt(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         return out.stdout
 
-    def test_tuner_run_exploits_from_checkpoints(self):
+    def run_example(self, env, name="pbt"):
         with open(os.path.join(EXAMPLE, "study.json")) as f:
             spec = json.load(f)
         spec["trainer"]["command"] = ["/usr/bin/python3", os.path.join(EXAMPLE, "train.py")]
-        spec["trainer"]["env"] = {"PBT_TOY_STEPS": "24", "PBT_TOY_PAUSE_S": "0.05"}
-        study = os.path.join(self.dir, "pbt.json")
+        spec["trainer"]["env"] = env
+        study = os.path.join(self.dir, name + ".json")
         with open(study, "w") as f:
             json.dump(spec, f)
-        db = os.path.join(self.dir, "pbt.db")
-        out_dir = os.path.join(self.dir, "out")
+        db = os.path.join(self.dir, name + ".db")
+        out_dir = os.path.join(self.dir, name + "-out")
         run = subprocess.run([TUNER, "run", study, "--db", db, "--output-dir", out_dir],
                              capture_output=True, text=True, timeout=240)
         self.assertEqual(run.returncode, 0, run.stderr)
+        return run, db, out_dir
+
+    def test_a_trainer_without_checkpoints_is_warned_about(self):
+        run, db, _ = self.run_example({"PBT_TOY_STEPS": "24", "PBT_TOY_PAUSE_S": "0.1",
+                                       "PBT_TOY_NO_CHECKPOINT": "1"})
+        copies = [t for t in json.loads(self.tuner("trials", "pbt-toy", "--db", db, "--json"))
+                  if t.get("parent_trial")]
+        self.assertGreater(len(copies), 0, run.stdout)
+        self.assertIn("trial %d: its parent, trial %d, recorded no checkpoint: it starts afresh"
+                      % (copies[0]["trial"], copies[0]["parent_trial"]), run.stdout + run.stderr)
+
+    def test_tuner_run_exploits_from_checkpoints(self):
+        run, db, out_dir = self.run_example({"PBT_TOY_STEPS": "24", "PBT_TOY_PAUSE_S": "0.1"})
         trials = json.loads(self.tuner("trials", "pbt-toy", "--db", db, "--json"))
         by_id = {t["trial"]: t for t in trials}
         exploited = [t for t in trials if t.get("reason", "").startswith("pbt exploit: ")]

@@ -219,5 +219,50 @@ class SlurmTunerRunTest(unittest.TestCase):
         self.assert_no_grandchild_left("bad")
 
 
+class SlurmPbtTest(unittest.TestCase):
+    """Population-Based Training with trainer.backend = slurm: copies of the
+    better member continue, as Slurm jobs, from a copy of its checkpoint in
+    the shared trial directory (examples/pbt-toy)."""
+
+    def test_pbt_copies_continue_from_their_parents_checkpoint(self):
+        problem = cluster_problem()
+        if problem and os.environ.get("TUNER_SLURM_TESTS") == "skip":
+            self.skipTest(problem)
+        self.assertIsNone(problem, "the Slurm cluster is not up")
+        example = os.path.join(HERE, "..", "..", "examples", "pbt-toy")
+        tmp = tempfile.mkdtemp(prefix="tuner_slurm_pbt_")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        with open(os.path.join(example, "study.json")) as f:
+            spec = json.load(f)
+        spec["name"] = "slurm-pbt"
+        spec["algorithm"].update({"population": 2, "interval": 2, "quantile": 0.5})
+        spec["max_parallel_trials"] = 2
+        spec["max_trials"] = 6
+        spec["trainer"].update({
+            "command": ["/usr/bin/python3", os.path.abspath(os.path.join(example, "train.py"))],
+            "backend": "slurm", "timeout_s": 240,
+            "slurm": {"time_limit": "10", "cpus_per_task": 1},
+            # Slow enough that both members' jobs run side by side.
+            "env": {"PBT_TOY_STEPS": "12", "PBT_TOY_PAUSE_S": "0.5"},
+        })
+        study = os.path.join(tmp, "pbt.json")
+        with open(study, "w") as f:
+            json.dump(spec, f)
+        db, out = os.path.join(tmp, "pbt.db"), os.path.join(tmp, "trials")
+        result = run([TUNER, "run", study, "--db", db, "--output-dir", out], timeout=400)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        trials = json.loads(run([TUNER, "trials", "slurm-pbt", "--db", db, "--json"],
+                                timeout=60).stdout)
+        copies = [t for t in trials if t.get("parent_trial")]
+        self.assertGreater(len(copies), 0, json.dumps(trials, indent=1))
+        for copy in copies:
+            log = os.path.join(out, "slurm-pbt", "trial-%d" % copy["trial"], "logs",
+                               "chief-0.log")
+            with open(log) as f:
+                text = f.read()
+            self.assertIn("/parent-checkpoint/trial-%d/" % copy["parent_trial"], text)
+            self.assertRegex(text, r"restored step \d+")
+
+
 if __name__ == "__main__":
     unittest.main()
