@@ -264,5 +264,23 @@ class SlurmPbtTest(unittest.TestCase):
             self.assertRegex(text, r"restored step \d+")
 
 
+class SlurmPsDigitsTest(unittest.TestCase):
+    """examples/ps-digits as a Slurm job: chief, worker and 2 ps ranks."""
+
+    def test_ps_ranks_hold_and_update_the_parameters(self):
+        problem = cluster_problem()
+        if problem and os.environ.get("TUNER_SLURM_TESTS") == "skip":
+            self.skipTest(problem)
+        self.assertIsNone(problem, "the Slurm cluster is not up")
+        from tests.e2e import ps_digits_test
+        tmp = tempfile.mkdtemp(prefix="tuner_slurm_ps_")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        spec = ps_digits_test.study("slurm-ps-digits", backend="slurm")
+        run_result, trials, trial_dir = ps_digits_test.run_study(self, spec, tmp)
+        self.assertEqual(run_result.returncode, 0, run_result.stdout + run_result.stderr)
+        self.assertEqual(trials[0]["state"], "COMPLETED", trials)
+        ps_digits_test.check_shards_hold_and_update(self, trial_dir, trials[0])
+
+
 if __name__ == "__main__":
     unittest.main()
