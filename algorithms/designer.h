@@ -30,7 +30,8 @@ class Designer {
   virtual std::vector<Assignment> Suggest(int count) = 0;
 
   // Which stage proposed each assignment of the last Suggest(), in its
-  // order (Trial::origin): "random", "grid", "sobol", "gp" or "hyperband".
+  // order (Trial::origin): "random", "grid", "sobol", "gp", "hyperband" or
+  // "pbt" (a PBT member's copy; its first members are "random").
   const std::vector<std::string>& origins() const { return origins_; }
 
   // The lineage of each assignment of the last Suggest() (Trial::parent_trial

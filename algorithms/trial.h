@@ -55,7 +55,7 @@ struct Trial {
   // it to re-run the trial ("" when no launcher ran it).
   std::string command;
   // Which stage proposed its parameters: a designer's ("random", "grid",
-  // "sobol", "gp", "hyperband"; Designer::origins()), "retry" (a STALE
+  // "sobol", "gp", "hyperband", "pbt"; Designer::origins()), "retry" (a STALE
   // trial's parameters offered again), "user" (CreateTrial, parameters chosen
   // by a client); "" for trials stored before origins were recorded.
   std::string origin;

@@ -94,6 +94,16 @@ class Pbt(unittest.TestCase):
         self.assertEqual(schedule[-1]["from_step"], first["parent_step"])
         self.assertEqual(schedule[-1]["parameters"], first["parameters"])
         self.assertEqual(schedule[-2]["trial"], first["parent_trial"])
+        # `tuner rerun` of a copy restores the checkpoint it was started from.
+        printed = self.tuner("rerun", "pbt-toy", str(first["trial"]), "--db", db,
+                             "--output-dir", out_dir, "--print")
+        self.assertRegex(printed, r"&& TUNER_RESTORE_FROM=\S*/parent-checkpoint/trial-%d/"
+                         % first["parent_trial"])
+        rerun = subprocess.run([TUNER, "rerun", "pbt-toy", str(first["trial"]), "--db", db,
+                                "--output-dir", out_dir], capture_output=True, text=True,
+                               timeout=120)
+        self.assertEqual(rerun.returncode, 0, rerun.stderr)
+        self.assertRegex(rerun.stderr, r"restored step \d+ .*/parent-checkpoint/")
         # `tuner best`: the schedule when the best is a copy.
         best = json.loads(self.tuner("best", "pbt-toy", "--db", db, "--json"))["best"]
         if best.get("parent_trial"):

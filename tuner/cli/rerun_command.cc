@@ -1,17 +1,21 @@
 // `tuner rerun STUDY TRIAL [-- extra args]`: runs a trial's command again,
 // exactly as its cluster's chief was launched (working directory, the study's
 // environment, program and arguments), outside the study: nothing is
-// reported (the tuner_client calls print instead).
+// reported (the tuner_client calls print instead). A PBT copy runs with
+// TUNER_RESTORE_FROM set to the copy of its parent's checkpoint that
+// `tuner run` put in its directory, so that it continues where it started.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "study/trainer_command.h"
 #include "tuner/cli/commands.h"
+#include "tuner/cli/orchestrator.h"
 #include "tuner/cli/study_source.h"
 
 namespace tuner {
@@ -24,6 +28,25 @@ struct RerunFlags {
   std::vector<std::string> extra;
   bool print = false;
 };
+
+// The copy of a PBT copy's parent checkpoint in its directory
+// (Orchestrator::CopyParentCheckpoint), latest attempt first; "" when none.
+std::string ParentCheckpointCopy(const RerunFlags& flags, const Trial& trial) {
+  namespace fs = std::filesystem;
+  const std::string trials_dir = StudyTrialsDir(flags.source, flags.study);
+  if (trial.parent_trial <= 0 || trials_dir.empty()) return "";
+  const std::string trial_dir =
+      (fs::path(trials_dir) / ("trial-" + std::to_string(trial.id))).string();
+  for (int attempt = trial.attempt(); attempt >= 1; --attempt) {
+    const fs::path copy = fs::path(TrialAttemptDir(trial_dir, attempt)) / "parent-checkpoint" /
+                          ("trial-" + std::to_string(trial.parent_trial));
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(copy, ec)) {
+      return fs::absolute(e.path()).string();  // the one file or directory copied
+    }
+  }
+  return "";
+}
 
 int Rerun(const RerunFlags& flags) {
   auto api = OpenSource(flags.source);
@@ -45,6 +68,19 @@ int Rerun(const RerunFlags& flags) {
   }
   std::string command = trial->command;
   for (const std::string& arg : flags.extra) command += " " + ShellQuote(arg);
+  if (trial->parent_trial > 0) {
+    const std::string restore = ParentCheckpointCopy(flags, *trial);
+    if (restore.empty()) {
+      std::cerr << "tuner rerun: trial " << trial->id << " continued trial " << trial->parent_trial
+                << " (PBT) but the copy of its checkpoint is not in "
+                << "its directory: it runs from the start\n";
+    } else {
+      // The recorded command starts with `cd DIR && `: the variable goes after it.
+      const size_t cd = command.find(" && ");
+      const std::string assignment = "TUNER_RESTORE_FROM=" + ShellQuote(restore) + " ";
+      command.insert(cd == std::string::npos ? 0 : cd + 4, assignment);
+    }
+  }
   if (flags.print) {
     std::cout << command << "\n";
     return 0;
@@ -70,6 +106,9 @@ void AddRerunCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("extra", flags->extra, "More arguments for the trainer (after --)");
   cmd->add_flag("--print", flags->print, "Print the command instead of running it");
   AddSourceFlags(cmd, &flags->source);
+  cmd->add_option("--output-dir", flags->source.output_dir,
+                  "Where the trial directories are (for a PBT copy's parent checkpoint; "
+                  "default: tuner_trials beside the db)");
   cmd->callback([run, flags] { *run = [flags] { return Rerun(*flags); }; });
 }
 
