@@ -24,6 +24,10 @@ STEPS = int(os.environ.get("PBT_TOY_STEPS", "40"))
 LR = 0.05
 PAUSE_S = float(os.environ.get("PBT_TOY_PAUSE_S", "0.05"))  # so that members overlap
 SAVE = os.environ.get("PBT_TOY_NO_CHECKPOINT") != "1"  # the tests' trainer that forgets
+# PBT_TOY_BARRIER=DIR:N (the tests): a fresh member waits until N members
+# have started, so that the population trains side by side however slowly
+# the machine launches them.
+BARRIER = os.environ.get("PBT_TOY_BARRIER", "")
 
 params = tuner_client.parameters()
 h = (float(params["h0"]), float(params["h1"]))
@@ -35,6 +39,13 @@ if restore:
     theta, step = saved["theta"], saved["step"]
     print(f"restored step {step} theta={theta} from {restore}", file=sys.stderr, flush=True)
 out = os.environ.get("TUNER_OUTPUT_DIR", ".")
+if BARRIER and not restore:
+    directory, count = BARRIER.rsplit(":", 1)
+    os.makedirs(directory, exist_ok=True)
+    open(os.path.join(directory, os.environ.get("TUNER_TRIAL_ID", "x")), "w").close()
+    deadline = time.time() + 60
+    while len(os.listdir(directory)) < int(count) and time.time() < deadline:
+        time.sleep(0.05)
 if step >= STEPS:  # a copy of a member that had finished: its result stands
     tuner_client.report(step, Q=1.2 - theta[0] ** 2 - theta[1] ** 2)
 while step < STEPS:

@@ -8,7 +8,7 @@ import time
 import tuner_client
 
 params = tuner_client.parameters()
-steps = 6
+steps = int(os.environ.get("CRASH_TRAINER_STEPS", "6"))
 if os.environ.get("TUNER_TASK_TYPE") != "chief":
     time.sleep(30)  # a worker: lives until the cluster is stopped
     sys.exit(0)

@@ -566,7 +566,8 @@ async function main() {
   const pbtSpec = JSON.parse(fs.readFileSync(path.join(repo, 'examples/pbt-toy/study.json'), 'utf8'));
   pbtSpec.name = 'dash_pbt';
   pbtSpec.trainer.command = [PYTHON, path.join(repo, 'examples/pbt-toy/train.py')];
-  pbtSpec.trainer.env = { PBT_TOY_STEPS: '16', PBT_TOY_PAUSE_S: '0.1' };
+  pbtSpec.trainer.env = { PBT_TOY_STEPS: '16', PBT_TOY_PAUSE_S: '0.1',
+    PBT_TOY_BARRIER: `${path.join(tmp, 'pbt_barrier')}:${pbtSpec.algorithm.population}` };
   fs.writeFileSync(path.join(tmp, 'dash_pbt.json'), JSON.stringify(pbtSpec));
   await run(TUNER, ['run', path.join(tmp, 'dash_pbt.json'), '--server', endpoint, '--output-dir', path.join(tmp, 'pbt_out')]);
   const pbtTrials = (await getJson(`${url}api/studies/dash_pbt/trials?limit=1000`)).body.trials;

@@ -359,7 +359,11 @@ class Lifecycle(unittest.TestCase):
             serve.communicate(timeout=30)
 
     def test_db_check_and_backup_while_in_use(self):
-        study = self.write_study(study_spec("kept", 2, 2))
+        spec = study_spec("kept", 2, 2)
+        # Long enough trials that they still run after the backup and checks,
+        # however loaded the machine (the delete below must find them running).
+        spec["trainer"]["env"] = {"CRASH_TRAINER_STEPS": "60"}
+        study = self.write_study(spec)
         db = os.path.join(self.dir, "kept.db")
         run = subprocess.Popen([TUNER, "run", study, "--db", db, "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -32,7 +32,9 @@ class Pbt(unittest.TestCase):
         with open(os.path.join(EXAMPLE, "study.json")) as f:
             spec = json.load(f)
         spec["trainer"]["command"] = ["/usr/bin/python3", os.path.join(EXAMPLE, "train.py")]
-        spec["trainer"]["env"] = env
+        # The first members start stepping together (see train.py).
+        spec["trainer"]["env"] = dict(env, PBT_TOY_BARRIER=os.path.join(self.dir, name + "-barrier")
+                                      + ":%d" % spec["algorithm"]["population"])
         study = os.path.join(self.dir, name + ".json")
         with open(study, "w") as f:
             json.dump(spec, f)

@@ -243,7 +243,8 @@ class SlurmPbtTest(unittest.TestCase):
             "backend": "slurm", "timeout_s": 240,
             "slurm": {"time_limit": "10", "cpus_per_task": 1},
             # Slow enough that both members' jobs run side by side.
-            "env": {"PBT_TOY_STEPS": "12", "PBT_TOY_PAUSE_S": "0.5"},
+            "env": {"PBT_TOY_STEPS": "12", "PBT_TOY_PAUSE_S": "0.5",
+                    "PBT_TOY_BARRIER": os.path.join(tmp, "barrier") + ":2"},
         })
         study = os.path.join(tmp, "pbt.json")
         with open(study, "w") as f:
