@@ -95,10 +95,13 @@ std::vector<Assignment> PbtDesigner::Suggest(int count) {
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const Member* a, const Member* b) { return a->value > b->value; });
   const int64_t top = QuantileCount(options_.quantile, static_cast<int64_t>(ranked.size()));
-  for (const Member* stopped : pending) {
+  // The k-th replacement of the study draws from stream k: members are not
+  // exploited in id order, so the stopped member's id would repeat a stream.
+  int64_t replacement = children;
+  for (size_t i = 0; i < pending.size(); ++i, ++replacement) {
     if (static_cast<int>(out.size()) >= count) break;
     boost::random::mt19937_64 engine(
-        DeriveSeed(seed_ ^ 0x9b7c5e3d1a2f4680ULL, static_cast<uint64_t>(stopped->id)));
+        DeriveSeed(seed_ ^ 0x9b7c5e3d1a2f4680ULL, static_cast<uint64_t>(replacement)));
     const Member* parent = ranked[engine() % static_cast<uint64_t>(top)];
     out.push_back(Explore(parent->parameters, engine()));
     origins_.push_back("pbt");

@@ -27,9 +27,10 @@
 //
 // The top quantile at a replacement: the ACTIVE trials with a finite latest
 // objective value, best first (ties to the lower id), the first
-// max(1, floor(quantile x n)); with none running, no replacement is made. The parent among them,
-// and the explore choices, come from a generator seeded by (seed, the stopped member's id): same
-// seed and same history give the same replacements.
+// max(1, floor(quantile x n)); with none running, no replacement is made.
+// The parent among them, and the explore choices, come from a generator
+// seeded by (seed, k) for the study's k-th replacement: same seed and same
+// history give the same replacements.
 #ifndef TUNER_ALGORITHMS_PBT_H_
 #define TUNER_ALGORITHMS_PBT_H_
 

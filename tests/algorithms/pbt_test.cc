@@ -129,6 +129,29 @@ TEST_CASE("pbt designer: the population, then one copy of a top member per explo
   CHECK(designer.Suggest(1).empty());
 }
 
+TEST_CASE("pbt designer: members exploited out of id order get distinct replacements", "[pbt]") {
+  // Every parameter drawn afresh: a replacement depends on its stream alone.
+  PbtOptions options{.population = 4, .resample_probability = 1.0};
+  PbtDesigner designer(Space(), {"acc", Goal::kMaximize}, 5, options);
+  const std::string exploit = std::string(kPbtExploitReason) + "x";
+  std::vector<Trial> trials = {Member(1, TrialState::kActive, 0.01, {0.9}),
+                               Member(2, TrialState::kActive, 0.02, {0.8}),
+                               Member(3, TrialState::kStopped, 0.03, {0.1}, exploit),
+                               Member(4, TrialState::kActive, 0.04, {0.5})};
+  designer.Update(Ptrs(trials, true), Ptrs(trials, false));
+  const std::vector<Assignment> first = designer.Suggest(1);  // replaces 3
+  REQUIRE(first.size() == 1);
+  trials.push_back(Member(5, TrialState::kActive, 0.05, {}, "", 1));
+  trials.back().parameters = first[0];
+  // Now 2, with a lower id than 3, is exploited.
+  trials[1].state = TrialState::kStopped;
+  trials[1].reason = exploit;
+  designer.Update(Ptrs(trials, true), Ptrs(trials, false));
+  const std::vector<Assignment> second = designer.Suggest(1);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0] != first[0]);
+}
+
 TEST_CASE("pbt explore: perturb by the factors, step integers and discrete values", "[pbt]") {
   PbtOptions options{.resample_probability = 0.0, .perturb_low = 0.8, .perturb_high = 1.2};
   PbtDesigner designer(Space(), {"acc", Goal::kMaximize}, 3, options);
