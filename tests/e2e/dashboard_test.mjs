@@ -585,6 +585,10 @@ async function main() {
   assert.match(await page.locator('#trial-origin').textContent(), /^origin: pbt/);
   await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_lineage.png') });
   await page.goto(`${url}#/study/dash_pbt/trial/${copy.parent_trial}`);
+  // The copy may have copies of its own: wait for the parent's page, not the
+  // copy's children.
+  await page.waitForFunction((id) => document.querySelector('#drawer-body h3')?.textContent.startsWith(`Trial #${id} `),
+    copy.parent_trial, { timeout: 20_000 });
   await page.locator('#trial-children').waitFor({ timeout: 20_000 });
   assert.match(await page.locator('#trial-children').textContent(), new RegExp(`#${copy.id} at step ${copy.parent_step}`));
 
