@@ -8,9 +8,12 @@
 
 namespace tuner {
 
-absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& options,
-                                                       const SearchSpace& space,
-                                                       const std::vector<Objective>& objectives) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Designer>> MakeColdDesigner(const DesignerOptions& options,
+                                                           const SearchSpace& space,
+                                                           const std::vector<Objective>& objectives,
+                                                           int warm_start_trials) {
   if (options.algorithm == "random") {
     return std::make_unique<RandomDesigner>(space, options.seed);
   }
@@ -38,6 +41,8 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& op
     }
     gp.initial_trials = options.initial_trials;
     gp.max_trials = options.max_trials;
+    gp.priors = options.warm_start;
+    gp.warm_start_trials = warm_start_trials;
     if (const int features = GpFeatureCount(space); features > kMaxGpFeatures) {
       return absl::InvalidArgumentError(
           "parameters: the bayesian algorithm takes at most " + std::to_string(kMaxGpFeatures) +
@@ -48,7 +53,9 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& op
     return std::make_unique<GpDesigner>(space, objectives, gp);
   }
   if (options.algorithm == "hyperband") {
-    auto hyperband = HyperbandDesigner::Create(space, objectives, options.seed, options.hyperband);
+    HyperbandOptions hyperband_options = options.hyperband;
+    hyperband_options.warm_start = options.warm_start;
+    auto hyperband = HyperbandDesigner::Create(space, objectives, options.seed, hyperband_options);
     if (!hyperband.ok()) return hyperband.status();
     return std::unique_ptr<Designer>(std::move(*hyperband));
   }
@@ -66,6 +73,26 @@ absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& op
   }
   return absl::InvalidArgumentError("algorithm: unknown designer \"" + options.algorithm +
                                     "\"; expected one of " + names);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Designer>> MakeDesigner(const DesignerOptions& options,
+                                                       const SearchSpace& space,
+                                                       const std::vector<Objective>& objectives) {
+  const bool wrapped = !options.warm_start.empty() &&
+                       (options.algorithm == "random" || options.algorithm == "sobol" ||
+                        options.algorithm == "bayesian");
+  if (!options.warm_start.empty() && (options.algorithm == "grid" || options.algorithm == "pbt")) {
+    return absl::InvalidArgumentError("warm_start: algorithm " + options.algorithm +
+                                      " does not take a warm start");
+  }
+  std::vector<WarmStartConfig> configs;
+  if (wrapped) configs = WarmStartConfigs(space, options.warm_start);
+  auto designer = MakeColdDesigner(options, space, objectives, static_cast<int>(configs.size()));
+  if (!designer.ok() || !wrapped) return designer;
+  return std::unique_ptr<Designer>(
+      std::make_unique<WarmStartDesigner>(std::move(*designer), std::move(configs)));
 }
 
 const std::vector<std::string>& AvailableDesigners() {

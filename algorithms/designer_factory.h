@@ -13,6 +13,7 @@
 #include "algorithms/objective.h"
 #include "algorithms/pbt.h"
 #include "algorithms/search_space.h"
+#include "algorithms/warm_start.h"
 
 namespace tuner {
 
@@ -27,6 +28,11 @@ struct DesignerOptions {
   HyperbandOptions hyperband;
   // "pbt" only (pbt.h).
   PbtOptions pbt;
+  // Earlier studies to start from (warm_start.h): random, sobol and bayesian
+  // are wrapped in a WarmStartDesigner (bayesian also models them,
+  // gp_transfer.h); hyperband starts its first configurations from them;
+  // grid and pbt refuse them.
+  std::vector<PriorStudy> warm_start;
 };
 
 // InvalidArgument for an unknown algorithm name or a bad option.

@@ -6,6 +6,7 @@
 #include <boost/random/uniform_01.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -113,7 +114,11 @@ GpDesigner::GpDesigner(SearchSpace space, std::vector<Objective> objectives,
     : encoding_(space),
       objectives_(std::move(objectives)),
       options_(options),
-      sobol_(std::move(space), SobolDesignerOptions{options.seed, true}) {}
+      sobol_(std::move(space), SobolDesignerOptions{options.seed, true}) {
+  if (objectives_.size() == 1 && !options_.priors.empty()) {
+    transfer_ = GpTransferData::Build(encoding_, options_.priors);
+  }
+}
 
 int GpInitialTrials(const SearchSpace& space, int initial_trials, int64_t max_trials) {
   if (initial_trials > 0) return initial_trials;
@@ -123,7 +128,36 @@ int GpInitialTrials(const SearchSpace& space, int initial_trials, int64_t max_tr
 }
 
 int GpDesigner::InitialTrials() const {
-  return GpInitialTrials(encoding_.space(), options_.initial_trials, options_.max_trials);
+  return options_.warm_start_trials +
+         GpInitialTrials(encoding_.space(), options_.initial_trials, options_.max_trials);
+}
+
+Eigen::MatrixXd GpDesigner::Inputs(const Eigen::MatrixXd& features, bool transfer) const {
+  return transfer ? transfer_.ThisStudy(features) : features;
+}
+
+Eigen::VectorXd GpDesigner::Input(const Eigen::VectorXd& features, bool transfer) const {
+  if (!transfer) return features;
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(features.size() + transfer_.tasks);
+  x.head(features.size()) = features;
+  return x;
+}
+
+void GpDesigner::ModelData(const std::vector<int>& rows, const Eigen::VectorXd& y, bool transfer,
+                           Eigen::MatrixXd* x, Eigen::VectorXd* all_y) const {
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  const Eigen::Index prior = transfer ? transfer_.x.rows() : 0;
+  x->resize(n + prior, encoding_.num_features() + (transfer ? transfer_.tasks : 0));
+  all_y->resize(n + prior);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const size_t row = static_cast<size_t>(rows[static_cast<size_t>(r)]);
+    x->row(r) = Input(finished_[row].features, transfer).transpose();
+    (*all_y)(r) = y(static_cast<Eigen::Index>(row));
+  }
+  if (prior > 0) {
+    x->bottomRows(prior) = transfer_.x;
+    all_y->tail(prior) = transfer_.y;
+  }
 }
 
 void GpDesigner::Update(const std::vector<const Trial*>& finished,
@@ -177,10 +211,11 @@ int GpDesigner::NumWithValues() const {
   return n;
 }
 
-GpHyperparameters GpDesigner::FitAt(int objective, int checkpoint_index) {
+GpHyperparameters GpDesigner::FitAt(int objective, int checkpoint_index, bool transfer) {
   const int size = CheckpointSizes(static_cast<int>(finished_.size()))[checkpoint_index];
-  const uint64_t key = Mix(Mix(prefix_hash_[size], static_cast<uint64_t>(objective)),
-                           static_cast<uint64_t>(options_.max_fit_points));
+  uint64_t key = Mix(Mix(prefix_hash_[size], static_cast<uint64_t>(objective)),
+                     static_cast<uint64_t>(options_.max_fit_points));
+  if (transfer) key = Mix(key, 0x7EA5F3E0ULL);  // the single-task key is as without a warm start
   if (auto it = fit_cache_.find(key); it != fit_cache_.end()) return it->second;
 
   std::vector<std::optional<double>> values;
@@ -188,26 +223,46 @@ GpHyperparameters GpDesigner::FitAt(int objective, int checkpoint_index) {
   const Eigen::VectorXd warped = WarpOutputs(values);
   const std::vector<int> rows =
       SelectSubset(warped, options_.max_fit_points, DeriveSeed(options_.seed, key ^ kSubsetStream));
-  Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), encoding_.num_features());
-  Eigen::VectorXd y(static_cast<Eigen::Index>(rows.size()));
-  for (size_t r = 0; r < rows.size(); ++r) {
-    x.row(static_cast<Eigen::Index>(r)) = finished_[rows[r]].features.transpose();
-    y(static_cast<Eigen::Index>(r)) = warped(rows[r]);
-  }
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+  ModelData(rows, warped, transfer, &x, &y);
   GpFitOptions fit;
   fit.seed = DeriveSeed(options_.seed, key);
+  fit.additive = !transfer;
   std::vector<GpHyperparameters> starts;
   if (ColdCheckpoint(checkpoint_index)) {
-    starts.push_back(GpHyperparameters::Default(encoding_.num_features()));
+    starts.push_back(GpHyperparameters::Default(static_cast<int>(x.cols())));
     fit.random_starts = 2;
   } else {
-    starts.push_back(FitAt(objective, checkpoint_index - 1));
+    starts.push_back(FitAt(objective, checkpoint_index - 1, transfer));
     fit.random_starts = 0;
   }
   GpHyperparameters hp = FitHyperparameters(x, y, starts, fit);
   if (fit_cache_.size() > 4096) fit_cache_.clear();
   fit_cache_.emplace(key, hp);
   return hp;
+}
+
+void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHyperparameters* hp) {
+  const int checkpoints =
+      static_cast<int>(CheckpointSizes(static_cast<int>(finished_.size())).size());
+  const GpHyperparameters warm = FitAt(0, checkpoints - 1, true);
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+  ModelData(rows, model->warped, false, &x, &y);
+  const absl::StatusOr<double> cold = LogMarginalLikelihood(x, y, *hp, nullptr);
+  ModelData(rows, model->warped, true, &x, &y);
+  const absl::StatusOr<double> all = LogMarginalLikelihood(x, y, warm, nullptr);
+  const absl::StatusOr<double> prior =
+      LogMarginalLikelihood(transfer_.x, transfer_.y, warm, nullptr);
+  if (!cold.ok() || !all.ok() || !prior.ok()) {
+    model->transfer = all.ok() && prior.ok();
+  } else {
+    model->evidence_cold = *cold;
+    model->evidence_warm = *all - *prior;  // log p(y | the earlier trials)
+    model->transfer = model->evidence_warm > model->evidence_cold;
+  }
+  if (model->transfer) *hp = warm;
 }
 
 bool GpDesigner::EnsureModels() {
@@ -228,16 +283,14 @@ bool GpDesigner::EnsureModels() {
       std::vector<std::optional<double>> values;
       for (const Observation& o : finished_) values.push_back(o.values[j]);
       model.warped = WarpOutputs(values);
-      const GpHyperparameters hp = FitAt(static_cast<int>(j), checkpoints - 1);
       const std::vector<int> rows =
           SelectSubset(model.warped, options_.max_model_points,
                        DeriveSeed(options_.seed, Mix(prefix_hash_.back(), j) ^ kSubsetStream));
-      Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), encoding_.num_features());
-      Eigen::VectorXd y(static_cast<Eigen::Index>(rows.size()));
-      for (size_t r = 0; r < rows.size(); ++r) {
-        x.row(static_cast<Eigen::Index>(r)) = finished_[rows[r]].features.transpose();
-        y(static_cast<Eigen::Index>(r)) = model.warped(rows[r]);
-      }
+      GpHyperparameters hp = FitAt(static_cast<int>(j), checkpoints - 1, false);
+      if (j == 0 && !transfer_.empty()) ChooseTransfer(rows, &model, &hp);
+      Eigen::MatrixXd x;
+      Eigen::VectorXd y;
+      ModelData(rows, model.warped, model.transfer, &x, &y);
       if (absl::Status s = model.gp.Condition(x, y, hp); !s.ok()) {
         base_ok_ = false;
         base_status_ = "quasi-random: GP for " + objectives_[j].metric +
@@ -252,13 +305,16 @@ bool GpDesigner::EnsureModels() {
         model.incumbent = std::max(model.incumbent, fitted(static_cast<Eigen::Index>(r)));
         model.reference = std::min(model.reference, y(static_cast<Eigen::Index>(r)));
       }
-      if (!std::isfinite(model.incumbent)) model.incumbent = fitted.maxCoeff();
-      if (!std::isfinite(model.reference)) model.reference = y.minCoeff();
+      if (!std::isfinite(model.incumbent))
+        model.incumbent = fitted.head(static_cast<Eigen::Index>(rows.size())).maxCoeff();
+      if (!std::isfinite(model.reference))
+        model.reference = y.head(static_cast<Eigen::Index>(rows.size())).minCoeff();
       // Kriging believer: each running trial observes the posterior mean.
       for (const Eigen::VectorXd& r : running_) {
+        const Eigen::VectorXd input = Input(r, model.transfer);
         Eigen::VectorXd mean, var;
-        model.gp.Predict(r.transpose(), &mean, &var);
-        model.gp.Append(r, mean(0));
+        model.gp.Predict(input.transpose(), &mean, &var);
+        model.gp.Append(input, mean(0));
       }
     }
   }
@@ -271,8 +327,8 @@ bool GpDesigner::EnsureModels() {
   // Earlier suggestions of this batch (made before the model was needed).
   for (Eigen::Index i = static_cast<Eigen::Index>(running_.size()); i < pending_features_.rows();
        ++i) {
-    const Eigen::VectorXd f = pending_features_.row(i).transpose();
     for (Model& model : models_) {
+      const Eigen::VectorXd f = Input(pending_features_.row(i).transpose(), model.transfer);
       Eigen::VectorXd mean, var;
       model.gp.Predict(f.transpose(), &mean, &var);
       model.gp.Append(f, mean(0));
@@ -287,7 +343,7 @@ Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
   Eigen::VectorXd out = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::infinity());
   for (size_t j = 0; j < models_.size(); ++j) {
     Eigen::VectorXd mean, var;
-    models_[j].gp.Predict(features, &mean, &var);
+    models_[j].gp.Predict(Inputs(features, models_[j].transfer), &mean, &var);
     for (Eigen::Index i = 0; i < n; ++i) {
       const double sd = std::sqrt(std::max(var(i), kPosteriorVarianceFloor));
       double value;
@@ -312,12 +368,13 @@ double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const std::vector<dou
   double best = std::numeric_limits<double>::infinity();
   for (size_t j = 0; j < models_.size(); ++j) {
     const Model& model = models_[j];
+    const Eigen::VectorXd input = Input(x, model.transfer);
     Eigen::VectorXd g;
     double value;
     if (models_.size() > 1) {
       const double beta = options_.ucb_beta;
       value = (AcquisitionWithGradient(
-                   model.gp, x,
+                   model.gp, input,
                    [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); }, &g) -
                model.reference) /
               weights[j];
@@ -325,18 +382,18 @@ double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const std::vector<dou
     } else if (options_.acquisition == GpAcquisition::kUcb) {
       const double beta = options_.ucb_beta;
       value = AcquisitionWithGradient(
-          model.gp, x, [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); },
-          &g);
+          model.gp, input,
+          [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); }, &g);
     } else {
       const double incumbent = model.incumbent;
       value = AcquisitionWithGradient(
-          model.gp, x,
+          model.gp, input,
           [incumbent](double m, double sd) { return LogExpectedImprovement(m, sd, incumbent); },
           &g);
     }
     if (value < best) {
       best = value;
-      *gradient = std::move(g);
+      *gradient = g.head(x.size());  // without the task features
     }
   }
   return best;
@@ -525,6 +582,23 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
       (objectives_.size() > 1 ? "scalarised ucb"
                               : (options_.acquisition == GpAcquisition::kUcb ? "ucb" : "log_ei")) +
       " over " + std::to_string(n_model) + " points";
+  const Model& first = models_.front();
+  char evidence[96];
+  std::snprintf(evidence, sizeof evidence, "log evidence %.1f with them, %.1f without",
+                first.evidence_warm, first.evidence_cold);
+  if (!transfer_.empty() && !first.transfer) {
+    status_ += std::string(", earlier studies set aside (") + evidence + ")";
+  } else if (!transfer_.empty()) {
+    const Matern52Kernel kernel = first.gp.hyperparameters().Kernel();
+    status_ +=
+        ", " + std::to_string(transfer_.x.rows()) + " of them from earlier studies (correlation";
+    for (int t = 0; t < transfer_.tasks; ++t) {
+      char rho[32];
+      std::snprintf(rho, sizeof rho, " %.2f", transfer_.Correlation(kernel, t));
+      status_ += rho;
+    }
+    status_ += std::string("; ") + evidence + ")";
+  }
   return encoding_.Decode(best_z, nullptr, nullptr);
 }
 
@@ -582,9 +656,10 @@ void GpDesigner::Record(const Assignment& assignment) {
   pending_features_.row(n) = f.transpose();
   if (working_ready_ && base_ok_) {
     for (Model& model : models_) {
+      const Eigen::VectorXd input = Input(f, model.transfer);
       Eigen::VectorXd mean, var;
-      model.gp.Predict(f.transpose(), &mean, &var);
-      model.gp.Append(f, mean(0));
+      model.gp.Predict(input.transpose(), &mean, &var);
+      model.gp.Append(input, mean(0));
     }
   }
 }

@@ -40,7 +40,21 @@
 //     their whole range), then the best few are polished by
 //     bounded L-BFGS along their active double coordinates. Integer, discrete
 //     and categorical coordinates are evaluated at their rounded values.
-//  5. Until GpInitialTrials() trials exist, with fewer than two finished trials
+//  5. Warm start (options.priors, gp_transfer.h): with a single objective,
+//     the GP can be a multi-task GP: the earlier studies' trials are
+//     observations too, each study with a task feature whose learned length
+//     scale sets how much it counts here (status() gives the correlations);
+//     candidates and this study's trials have task features 0, and the
+//     kernel's additive part is held off. At every model build both it and
+//     the usual GP of this study alone are fitted, and the one under which
+//     this study's values are more probable is used: log p(y | earlier
+//     trials) of the multi-task GP against log p(y) of the single-task one
+//     (Bayesian model comparison by marginal likelihood), so unhelpful
+//     earlier studies are set aside. The configurations
+//     WarmStartDesigner tries first (`warm_start_trials`) come before the
+//     usual initial design (measured: shortening it lost more on unrelated
+//     studies than it gained on related ones).
+//  6. Until the initial design's trials exist, with fewer than two finished trials
 //     with values, or when the model cannot be built (Cholesky fails even
 //     with jitter) the suggestion is the study's next scrambled Sobol point
 //     (deduplicated); status() says which path was taken and why.
@@ -60,6 +74,7 @@
 #include "algorithms/designer.h"
 #include "algorithms/gp_encoding.h"
 #include "algorithms/gp_regression.h"
+#include "algorithms/gp_transfer.h"
 #include "algorithms/objective.h"
 #include "algorithms/search_space.h"
 #include "algorithms/sobol_designer.h"
@@ -96,6 +111,8 @@ struct GpDesignerOptions {
   int sobol_candidates = 1024;         // acquisition candidates (fewer for large models)
   int polished_candidates = 4;         // best candidates refined by L-BFGS
   double min_pending_distance = 0.02;  // x sqrt(features): from running trials / batch
+  std::vector<PriorStudy> priors;      // warm start (gp_transfer.h); one objective only
+  int warm_start_trials = 0;           // configurations tried before the initial design
 };
 
 class GpDesigner : public Designer {
@@ -122,12 +139,26 @@ class GpDesigner : public Designer {
     double incumbent = 0.0;  // best posterior mean at a finished trial
     double reference = 0.0;  // worst warped value of a finished trial
     Eigen::VectorXd warped;  // of every finished trial
+    bool transfer = false;   // the earlier studies are in the GP (task features)
+    double evidence_warm = 0.0, evidence_cold = 0.0;  // log p(this study's values)
   };
 
   int InitialTrials() const;
   int NumWithValues() const;
   bool EnsureModels();
-  GpHyperparameters FitAt(int objective, int checkpoint_index);
+  GpHyperparameters FitAt(int objective, int checkpoint_index, bool transfer);
+  // With a warm start: whether `model` (of the first objective, its `warped`
+  // set) uses the earlier studies, by comparing the evidence of this study's
+  // `rows`; `hp` (the single-task fit) becomes the multi-task fit if so.
+  void ChooseTransfer(const std::vector<int>& rows, Model* model, GpHyperparameters* hp);
+  // Kernel inputs of this study's features: with a warm start, the task
+  // features (zeros) appended (gp_transfer.h).
+  Eigen::MatrixXd Inputs(const Eigen::MatrixXd& features, bool transfer) const;
+  Eigen::VectorXd Input(const Eigen::VectorXd& features, bool transfer) const;
+  // The model's data: this study's `rows` of finished_ with their `y`, then
+  // (with `transfer`) the earlier studies' trials.
+  void ModelData(const std::vector<int>& rows, const Eigen::VectorXd& y, bool transfer,
+                 Eigen::MatrixXd* x, Eigen::VectorXd* all_y) const;
   std::optional<Assignment> SuggestByModel(uint64_t k);
   std::optional<Assignment> QuasiRandom(uint64_t k);
   double MinDistanceSquared(const Eigen::VectorXd& x, bool finished_only) const;
@@ -155,6 +186,7 @@ class GpDesigner : public Designer {
   int64_t next_index_ = 0;
 
   std::map<uint64_t, GpHyperparameters> fit_cache_;
+  GpTransferData transfer_;  // empty without a warm start (or with several objectives)
   // Models for the history (with fantasies for running trials), kept while
   // the history does not change; `models_` adds this batch's fantasies.
   bool base_built_ = false;

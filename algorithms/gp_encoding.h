@@ -29,6 +29,7 @@
 #define TUNER_ALGORITHMS_GP_ENCODING_H_
 
 #include <Eigen/Dense>
+#include <utility>
 #include <vector>
 
 #include "algorithms/search_space.h"
@@ -42,6 +43,11 @@ class GpEncoding {
   int num_parameters() const { return static_cast<int>(space_.parameters.size()); }
   int num_features() const { return num_features_; }
   const SearchSpace& space() const { return space_; }
+  // The features [begin, end) of parameter i (of space().parameters).
+  std::pair<int, int> FeatureColumns(int i) const {
+    const size_t next = static_cast<size_t>(i) + 1;
+    return {offset_[static_cast<size_t>(i)], next < offset_.size() ? offset_[next] : num_features_};
+  }
 
   // Features of an assignment (parameters missing from it are inactive).
   Eigen::VectorXd Features(const Assignment& assignment) const;

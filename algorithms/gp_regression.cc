@@ -218,6 +218,7 @@ GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::Vect
   if (thetas.empty()) thetas.push_back(GpHyperparameters::Default(d).ToVector());
   Eigen::VectorXd lower, upper;
   HyperparameterBounds(d, &lower, &upper);
+  if (!options.additive) upper(d + 3) = lower(d + 3);
   {
     boost::random::mt19937_64 engine(options.seed);
     boost::random::normal_distribution<double> normal;

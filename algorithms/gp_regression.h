@@ -82,6 +82,11 @@ struct GpFitOptions {
   int random_starts = 2;      // in addition to the given starts
   int max_evaluations = 150;  // per start
   uint64_t seed = 0;          // for the random starts
+  // false: the kernel's additive part is held at its lower bound (w = 1e-4),
+  // i.e. nearly the plain ARD kernel. The GP designer's warm start needs
+  // that: the additive part would correlate its task features (gp_transfer.h)
+  // by at least w (D - 1) / (D (1 + w)) whatever their length scales.
+  bool additive = true;
 };
 
 // Maximises LML + log prior from each of `starts` (the prior's mode when

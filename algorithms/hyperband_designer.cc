@@ -109,7 +109,9 @@ HyperbandDesigner::HyperbandDesigner(SearchSpace config_space, std::vector<Objec
       schedule_(std::move(schedule)),
       sync_(options_.variant == "sync"),
       bayesian_(options_.sampler == "bayesian"),
-      random_(config_space_, DeriveSeed(seed, kRandomStream)) {}
+      random_(config_space_, DeriveSeed(seed, kRandomStream)) {
+  warm_configs_ = WarmStartConfigs(config_space_, options_.warm_start);
+}
 
 // ---------------------------------------------------------------- reading
 
@@ -321,6 +323,11 @@ std::optional<Assignment> HyperbandDesigner::SampleBayesian() {
 }
 
 Assignment HyperbandDesigner::SampleConfig() {
+  if (new_configs_ < static_cast<int64_t>(warm_configs_.size())) {
+    sampled_origin_ = warm_configs_[static_cast<size_t>(new_configs_)].origin;
+    return warm_configs_[static_cast<size_t>(new_configs_)].parameters;
+  }
+  sampled_origin_ = "hyperband";
   if (std::optional<Assignment> config = SampleBayesian()) return std::move(*config);
   const std::vector<const Trial*> drawn(static_cast<size_t>(new_configs_), Placeholder());
   random_.Update(drawn, {});
@@ -388,15 +395,17 @@ std::optional<Assignment> HyperbandDesigner::NextSync() {
 
 std::vector<Assignment> HyperbandDesigner::Suggest(int count) {
   std::vector<Assignment> out;
+  origins_.clear();
   for (int i = 0; i < count; ++i) {
+    sampled_origin_ = "hyperband";  // a promotion samples nothing
     std::optional<Assignment> next = sync_ ? NextSync() : NextAsync();
     if (!next) break;
+    origins_.push_back(sampled_origin_);
     Record record;
     record.id = next_id_++;
     Ingest(*next, record, nullptr);
     out.push_back(std::move(*next));
   }
-  origins_.assign(out.size(), "hyperband");
   return out;
 }
 

@@ -87,6 +87,7 @@
 #include "algorithms/objective.h"
 #include "algorithms/random_designer.h"
 #include "algorithms/search_space.h"
+#include "algorithms/warm_start.h"
 
 namespace tuner {
 
@@ -95,6 +96,10 @@ struct HyperbandOptions {
   double eta = 3.0;                // >= 2
   std::string variant = "async";   // async | sync
   std::string sampler = "random";  // random | bayesian
+  // Earlier studies (warm_start.h): their WarmStartConfigs are the study's
+  // first new configurations, each at the bottom rung of its bracket, with
+  // origin "warm_start:<study>#<trial id>" (its promotions are "hyperband").
+  std::vector<PriorStudy> warm_start;
 };
 
 class HyperbandDesigner : public Designer {
@@ -162,6 +167,8 @@ class HyperbandDesigner : public Designer {
   std::optional<Assignment> NextSync();
   Assignment StartIn(int64_t k);
   Assignment SampleConfig();
+  std::vector<WarmStartConfig> warm_configs_;
+  std::string sampled_origin_;  // of the last SampleConfig()
   std::optional<Assignment> SampleBayesian();
   Assignment WithResource(Assignment config, int64_t resource) const;
 

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "algorithms/designer.h"
+#include "algorithms/designer_factory.h"
 #include "algorithms/gp_designer.h"
 #include "algorithms/random_designer.h"
 #include "algorithms/sobol_designer.h"
@@ -466,9 +467,144 @@ void Latency(const std::vector<std::string>& designers) {
   }
 }
 
+// ---- warm start (docs/warm-start.md)
+//
+// A family of related tasks: task(x) = scale f(x - shift) + offset, with the
+// shift up to `kWarmShift` of each range, scale in [1/2, 2] and offset in
+// [-10, 10], drawn per seed. The earlier study is a 40-trial GP study of
+// another task of the family (related), of a bowl centred at a random point
+// (unrelated), or the related study with its values negated (adversarial: it
+// points at the worst region). Regret is in units of f (divided by scale).
+constexpr double kWarmShift = 0.05;
+constexpr int kPriorBudget = 40;
+
+struct Task {
+  std::vector<double> shift;
+  double scale = 1.0, offset = 0.0;
+};
+
+Task DrawTask(const TestFunction& f, boost::random::mt19937_64& engine) {
+  boost::random::uniform_01<double> u;
+  Task t;
+  for (const ParameterSpec& p : f.space.parameters) {
+    t.shift.push_back((2 * u(engine) - 1) * kWarmShift * (p.max - p.min));
+  }
+  t.scale = std::exp((2 * u(engine) - 1) * std::log(2.0));
+  t.offset = (2 * u(engine) - 1) * 10;
+  return t;
+}
+
+std::function<double(const Assignment&)> TaskValue(const TestFunction& f, const Task& t) {
+  return [&f, t](const Assignment& a) {
+    Assignment b = a;
+    for (size_t i = 0; i < t.shift.size(); ++i) {
+      const std::string name = "x" + std::to_string(i);
+      b[name] = std::get<double>(a.at(name)) - t.shift[i];
+    }
+    return t.scale * f.value(b) + t.offset;
+  };
+}
+
+// `budget` sequential trials of `value` by `algorithm` warm-started from
+// `priors`; the best loss seen, and (when `record` is set) the trials as a
+// prior study.
+double RunStudy(const SearchSpace& space, const std::string& algorithm, uint64_t seed, int budget,
+                const std::vector<PriorStudy>& priors,
+                const std::function<double(const Assignment&)>& value, PriorStudy* record) {
+  DesignerOptions options;
+  options.algorithm = algorithm;
+  options.seed = seed;
+  options.max_trials = budget;
+  options.warm_start = priors;
+  std::unique_ptr<Designer> designer = std::move(*MakeDesigner(options, space, LossObjective()));
+  Study study;
+  double best = std::numeric_limits<double>::infinity();
+  for (int t = 0; t < budget; ++t) {
+    study.Feed(*designer);
+    const std::vector<Assignment> got = designer->Suggest(1);
+    if (got.empty()) break;
+    const double loss = value(got[0]);
+    best = std::min(best, loss);
+    study.Add(got[0], loss);
+    if (record != nullptr) record->trials.push_back({t + 1, got[0], -loss});
+  }
+  return best;
+}
+
+void WarmStartBench(int seeds, int jobs, int budget, const std::vector<std::string>& only) {
+  const std::vector<std::string> columns = {"gp cold",        "gp related",  "gp unrelated",
+                                            "gp adversarial", "random cold", "random related"};
+  std::printf(
+      "Warm start: simple regret after %d trials (in units of f), %d seeds, earlier "
+      "study of %d GP trials; median [q25, q75]\n",
+      budget, seeds, kPriorBudget);
+  const std::vector<TestFunction> functions = Functions();
+  for (const TestFunction& f : functions) {
+    if (only.empty() ? (f.name != "branin" && f.name != "hartmann3" && f.name != "hartmann6")
+                     : std::find(only.begin(), only.end(), f.name) == only.end()) {
+      continue;
+    }
+    std::vector<std::vector<double>> regret(columns.size(),
+                                            std::vector<double>(static_cast<size_t>(seeds)));
+    std::atomic<int> next{0};
+    std::vector<std::thread> workers;
+    for (int j = 0; j < jobs; ++j) {
+      workers.emplace_back([&] {
+        for (int s = next++; s < seeds; s = next++) {
+          const uint64_t seed = static_cast<uint64_t>(s);
+          boost::random::mt19937_64 engine(seed * 7919 + 17);
+          const Task target = DrawTask(f, engine), earlier = DrawTask(f, engine);
+          std::vector<double> centre;
+          boost::random::uniform_01<double> u;
+          for (size_t i = 0; i < f.space.parameters.size(); ++i) centre.push_back(u(engine));
+          const auto bowl = [&f, centre](const Assignment& a) {
+            double sum = 0.0;
+            for (size_t i = 0; i < centre.size(); ++i) {
+              const ParameterSpec& p = f.space.parameters[i];
+              const double z = (std::get<double>(a.at(p.name)) - p.min) / (p.max - p.min);
+              sum += (z - centre[i]) * (z - centre[i]);
+            }
+            return sum;
+          };
+          PriorStudy related{"related", {}}, unrelated{"unrelated", {}};
+          RunStudy(f.space, "bayesian", seed + 100, kPriorBudget, {}, TaskValue(f, earlier),
+                   &related);
+          RunStudy(f.space, "bayesian", seed + 200, kPriorBudget, {}, bowl, &unrelated);
+          PriorStudy adversarial = related;
+          for (PriorTrial& t : adversarial.trials) t.value = -*t.value;
+          const auto value = TaskValue(f, target);
+          const double optimum = target.scale * f.optimum + target.offset;
+          const auto run = [&](const std::string& algorithm, std::vector<PriorStudy> priors) {
+            return (RunStudy(f.space, algorithm, seed, budget, priors, value, nullptr) - optimum) /
+                   target.scale;
+          };
+          const size_t i = static_cast<size_t>(s);
+          regret[0][i] = run("bayesian", {});
+          regret[1][i] = run("bayesian", {related});
+          regret[2][i] = run("bayesian", {unrelated});
+          regret[3][i] = run("bayesian", {adversarial});
+          regret[4][i] = run("random", {});
+          regret[5][i] = run("random", {related});
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    std::printf("\n%s\n", f.name.c_str());
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const double median = Quantile(regret[c], 0.5);
+      const double cold = Quantile(regret[c < 4 ? 0 : 4], 0.5);
+      std::printf("  %-16s %11.3g [%9.3g, %9.3g]  %s%.3g\n", columns[c].c_str(), median,
+                  Quantile(regret[c], 0.25), Quantile(regret[c], 0.75),
+                  c == 1 || c == 5 ? "cold/warm " : "warm/cold ",
+                  c == 1 || c == 5 ? cold / median : median / cold);
+    }
+    std::fflush(stdout);
+  }
+}
+
 int Main(int argc, char** argv) {
   int seeds = 20, jobs = 1, budget = 0;
-  bool latency = true, quality = true;
+  bool latency = true, quality = true, warm_start = false;
   std::vector<std::string> designers = {"random", "sobol", "gp"};
   std::vector<std::string> only;
   std::string tsv;
@@ -497,13 +633,19 @@ int Main(int argc, char** argv) {
       latency = false;
     } else if (arg == "--latency-only") {
       quality = false;
+    } else if (arg == "--warm-start") {
+      warm_start = true;
     } else {
       std::fprintf(stderr,
                    "usage: bo_quality [--seeds N] [--jobs J] [--functions a,b] "
                    "[--designers random,sobol,gp,gp_ucb] [--budget T] [--tsv FILE] [--no-latency] "
-                   "[--latency-only]\n");
+                   "[--latency-only] [--warm-start]\n");
       return 2;
     }
+  }
+  if (warm_start) {
+    WarmStartBench(seeds, jobs, budget > 0 ? budget : 20, only);
+    return 0;
   }
   if (quality) {
     std::ofstream out;
@@ -515,7 +657,8 @@ int Main(int argc, char** argv) {
       std::printf("Simple regret after %d trials, %d seeds: median [q25, q75]\n", budget, seeds);
     } else {
       std::printf(
-          "Simple regret after 50 (2-D) / 100 (3-D and more) trials, %d seeds: median [q25, q75]\n",
+          "Simple regret after 50 (2-D) / 100 (3-D and more) trials, %d seeds: median [q25, "
+          "q75]\n",
           seeds);
     }
     std::printf("%-18s %-10s %12s %12s %12s %9s\n", "function", "designer", "median", "q25", "q75",

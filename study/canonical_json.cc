@@ -160,6 +160,8 @@ std::string ToCanonicalJson(const StudySpec& spec) {
   out["max_parallel_trials"] = spec.max_parallel_trials;
   out["max_failed_trials"] = spec.max_failed_trials;
   out["early_stopping"] = EarlyStoppingToJson(spec.early_stopping);
+  if (!spec.warm_start.studies.empty())
+    out["warm_start"] = Json{{"studies", spec.warm_start.studies}};
   Json parameters = Json::array();
   for (const ParameterSpec& p : spec.space.parameters) {
     // The hyperband resource is in `algorithm`; the parser adds it back.

@@ -132,6 +132,10 @@ SpecEdit DiffSpecs(const StudySpec& stored, const StudySpec& edited) {
        ChangedKeys(value(a, "early_stopping"), value(b, "early_stopping"), "early_stopping")) {
     edit.accepted.push_back(f + ": changed");
   }
+  if (stored.warm_start.studies != edited.warm_start.studies) {
+    edit.accepted.push_back("warm_start.studies: " + Dump(value(a, "warm_start")) + " -> " +
+                            Dump(value(b, "warm_start")));
+  }
   if (stored.has_trainer != edited.has_trainer) {
     edit.accepted.push_back(std::string("trainer: ") + (edited.has_trainer ? "added" : "removed"));
   } else {

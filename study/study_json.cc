@@ -32,6 +32,7 @@ const std::vector<std::string>& TopLevelKeys() {
                                                          "max_parallel_trials",
                                                          "max_failed_trials",
                                                          "early_stopping",
+                                                         "warm_start",
                                                          "parameters",
                                                          "trainer"};
   return *keys;
@@ -333,6 +334,46 @@ void ParseAlgorithm(const Json& value, const std::string& path, FaultList* fault
   if (algorithm->name == AlgorithmName::kPbt) ParsePbt(reader, faults, &algorithm->pbt);
 }
 
+// ---- warm start (docs/warm-start.md)
+
+void ParseWarmStart(const Json& value, const std::string& path, FaultList* faults,
+                    StudySpec* spec) {
+  ObjectReader reader(value, path, {"studies"}, faults);
+  const Json* studies = reader.Require("studies", "an array of the names of earlier studies");
+  if (studies == nullptr) return;
+  const std::string list_path = reader.PathOf("studies");
+  if (!studies->is_array() || studies->empty() ||
+      studies->size() > static_cast<size_t>(kMaxWarmStartStudies)) {
+    faults->Add(list_path, "expected an array of 1 to " + std::to_string(kMaxWarmStartStudies) +
+                               " study names (got " + Describe(*studies) + ")");
+    return;
+  }
+  for (size_t i = 0; i < studies->size(); ++i) {
+    const std::string item_path = list_path + "[" + std::to_string(i) + "]";
+    const Json& item = (*studies)[i];
+    std::optional<std::string> name = ReadString(item, item_path, faults);
+    if (!name) continue;
+    const bool valid = !name->empty() && name->size() <= kMaxStudyNameLength &&
+                       std::all_of(name->begin(), name->end(), IsStudyNameChar);
+    if (!valid) {
+      faults->Add(item_path, "not a study name (letters, digits, '_', '.' or '-'; got " +
+                                 Describe(item) + ")");
+    } else if (*name == spec->name) {
+      faults->Add(item_path, "a study cannot warm-start from itself");
+    } else if (std::find(spec->warm_start.studies.begin(), spec->warm_start.studies.end(), *name) !=
+               spec->warm_start.studies.end()) {
+      faults->Add(item_path, "study " + Quote(*name) + " is listed twice");
+    } else {
+      spec->warm_start.studies.push_back(std::move(*name));
+    }
+  }
+  if (spec->algorithm.name == AlgorithmName::kGrid || spec->algorithm.name == AlgorithmName::kPbt) {
+    faults->Add(path, std::string("algorithm ") +
+                          (spec->algorithm.name == AlgorithmName::kGrid ? "grid" : "pbt") +
+                          " does not take a warm start (random, sobol, bayesian and hyperband do)");
+  }
+}
+
 // ---- early stopping (docs/early-stopping.md)
 
 // The rules each rule-specific key of `early_stopping` belongs to, as said in
@@ -471,6 +512,9 @@ void ParseStudyObject(const Json& document, FaultList* faults, StudySpec* spec) 
   if (const Json* early_stopping = reader.Object("early_stopping")) {
     ParseEarlyStopping(*early_stopping, reader.PathOf("early_stopping"), faults,
                        &spec->early_stopping);
+  }
+  if (const Json* warm_start = reader.Object("warm_start")) {
+    ParseWarmStart(*warm_start, reader.PathOf("warm_start"), faults, spec);
   }
   const Json* parameters = reader.Require("parameters", "a non-empty array of parameter objects");
   if (parameters != nullptr) {

@@ -118,6 +118,14 @@ struct TrainerSpec {
   ResourcesSpec resources;  // backend local only
 };
 
+// warm_start (docs/warm-start.md): earlier studies of the same database whose
+// finished trials seed this one (their best configurations are tried first;
+// the bayesian designer also models them, gp_transfer.h).
+inline constexpr int kMaxWarmStartStudies = 8;
+struct WarmStartSpec {
+  std::vector<std::string> studies;  // 0..kMaxWarmStartStudies distinct names, not the study's own
+};
+
 struct StudySpec {
   std::string name;                   // required: [A-Za-z0-9_.-]{1,128}
   std::vector<Objective> objectives;  // `objective` or `objectives`, >= 1
@@ -126,6 +134,7 @@ struct StudySpec {
   int max_parallel_trials = 1;  // >= 1
   int max_failed_trials = 0;    // 0 = as many as max_trials
   EarlyStoppingSpec early_stopping;
+  WarmStartSpec warm_start;
   SearchSpace space;
   bool has_trainer = false;  // attached (ask/tell) studies have no trainer
   TrainerSpec trainer;

@@ -268,6 +268,11 @@ async function selectStudy(name) {
     S.table = { offset: 0, limit: Number($('page-size').value), sort: 'id', order: 'asc', states: new Set(), filter: '' };
     $('table-filter').value = '';
     for (const id of Object.keys(S.charts)) { S.charts[id].dispose(); delete S.charts[id]; }
+    // A trial of the previous study is no longer shown (the same id in the
+    // next study is another trial); the route opens the next one's.
+    $('drawer').hidden = true;
+    S.trial = null;
+    trialSeq++;
     showLoading(name);
   }
   renderStudyList();
@@ -1059,6 +1064,14 @@ function renderTable(page) {
 // A trial has its own address, #/study/NAME/trial/ID (a link to share; the
 // back button closes it).
 const studyHash = (name) => `#/study/${encodeURIComponent(name)}`;
+// A trial's origin; "warm_start:<study>#<id>" (docs/warm-start.md) links to
+// that trial of the earlier study.
+function originView(origin) {
+  const m = /^warm_start:(.+)#(\d+)$/.exec(origin || '');
+  if (!m) return document.createTextNode(origin || 'not recorded');
+  return el('a', { id: 'trial-origin-link', href: `${studyHash(m[1])}/trial/${m[2]}`, title: 'the earlier study\'s best trial, run first' },
+    origin);
+}
 function goTrial(id) {
   location.hash = `${studyHash(S.study)}/trial/${id}`;
 }
@@ -1080,8 +1093,7 @@ async function openTrial(id) {
   body.append(el('h3', {}, `Trial #${t.id} `, el('span', { class: `chip st-${t.state}`, text: t.state.toLowerCase() })),
     el('div', { class: 'hint', text: `created ${fmtTime(t.create_time)}` + (t.end_time ? ` · took ${fmtDuration(t.end_time - t.create_time)}` : '') +
       (t.client_id ? ` · client ${t.client_id}` : '') }),
-    el('div', { class: 'hint', id: 'trial-origin', text: `origin: ${t.origin || 'not recorded'}` +
-      ` · ${t.steps || 0} steps` }));
+    el('div', { class: 'hint', id: 'trial-origin' }, 'origin: ', originView(t.origin), ` · ${t.steps || 0} steps`));
   if (t.reason) body.append(el('p', { class: 'table-error', text: t.reason }));
   body.append(el('h4', { text: 'Parameters' }), kv(t.params));
   if (Object.keys(t.metrics).length) body.append(el('h4', { text: 'Final metrics' }), kv(t.metrics));

@@ -562,6 +562,25 @@ async function main() {
   assert.match(await page.locator('#drawer-body').textContent(), /Attempts \(2\)/);
   await page.screenshot({ path: path.join(SHOTS, 'dashboard_e2e_attempts.png') });
 
+  // ---- a warm-started study: its first trial links to the earlier best.
+  const warmSpec = path.join(tmp, 'dash_warm.json');
+  fs.writeFileSync(warmSpec, JSON.stringify({
+    name: 'dash_warm', objective: { metric: 'score', goal: 'maximize' }, algorithm: { name: 'random', seed: 2 },
+    max_trials: 1, warm_start: { studies: ['dash_run'] }, parameters: [{ name: 'x', type: 'double', min: 0, max: 2 }],
+    trainer: { command: [PYTHON, path.join(here, 'retry_trainer.py')], max_retries: 1 },
+  }));
+  await run(TUNER, ['run', warmSpec, '--server', endpoint, '--output-dir', path.join(tmp, 'run_out')]);
+  const warmTrial = (await getJson(`${url}api/studies/dash_warm/trials/1`)).body;
+  assert.equal(warmTrial.origin, 'warm_start:dash_run#1');
+  assert.equal(warmTrial.params.x, ranTrial.params.x);
+  await page.goto(`${url}#/study/dash_warm/trial/1`);
+  await page.locator('#trial-origin-link').waitFor({ timeout: 20_000 });
+  assert.match(await page.locator('#trial-origin').textContent(), /^origin: warm_start:dash_run#1 · \d+ steps$/);
+  await page.locator('#trial-origin-link').click();
+  await page.waitForFunction(() => location.hash === '#/study/dash_run/trial/1', null, { timeout: 20_000 });
+  await page.waitForFunction(() => document.querySelector('#drawer-body h3')?.textContent.startsWith('Trial #1 '),
+    null, { timeout: 20_000 });
+
   // ---- PBT: a copy's page shows its lineage, its parent's the copies made.
   const pbtSpec = JSON.parse(fs.readFileSync(path.join(repo, 'examples/pbt-toy/study.json'), 'utf8'));
   pbtSpec.name = 'dash_pbt';

@@ -42,12 +42,14 @@ TrialFilter StudyPolicy::ReplayFilter(const StudySpec& spec) {
   return filter;
 }
 
-absl::StatusOr<std::unique_ptr<StudyPolicy>> StudyPolicy::Create(StudySpec spec, bool stopped,
-                                                                 const std::vector<Trial>& trials,
-                                                                 StudyPolicyOptions options) {
+absl::StatusOr<std::unique_ptr<StudyPolicy>> StudyPolicy::Create(
+    StudySpec spec, bool stopped, const std::vector<Trial>& trials, StudyPolicyOptions options,
+    std::vector<PriorStudy> warm_start) {
   std::unique_ptr<StudyPolicy> p(new StudyPolicy(std::move(spec), std::move(options)));
   p->stopped_ = stopped;
-  auto designer = MakeDesigner(DesignerOptionsFor(p->spec_), p->spec_.space, p->spec_.objectives);
+  DesignerOptions designer_options = DesignerOptionsFor(p->spec_);
+  designer_options.warm_start = std::move(warm_start);
+  auto designer = MakeDesigner(designer_options, p->spec_.space, p->spec_.objectives);
   if (!designer.ok()) return designer.status();
   p->designer_ = std::move(*designer);
   auto rule = MakeStoppingRule(StoppingOptionsFor(p->spec_));

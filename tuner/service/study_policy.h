@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "algorithms/designer.h"
 #include "algorithms/stopping_rule.h"
+#include "algorithms/warm_start.h"
 #include "storage/store.h"
 #include "study/study_spec.h"
 #include "tuner/service/study_api.h"
@@ -45,9 +46,10 @@ class StudyPolicy {
   // Builds the designer and the rule of `spec` and replays `trials` (read
   // with ReplayFilter). `stopped`: the study was stopped (no new trials).
   // InvalidArgument when the spec's algorithm or rule options are invalid.
-  static absl::StatusOr<std::unique_ptr<StudyPolicy>> Create(StudySpec spec, bool stopped,
-                                                             const std::vector<Trial>& trials,
-                                                             StudyPolicyOptions options);
+  // `warm_start`: the spec's earlier studies (warm_start_source.h).
+  static absl::StatusOr<std::unique_ptr<StudyPolicy>> Create(
+      StudySpec spec, bool stopped, const std::vector<Trial>& trials, StudyPolicyOptions options,
+      std::vector<PriorStudy> warm_start = {});
 
   const StudySpec& spec() const { return spec_; }
   void set_max_trials(int64_t max_trials) { spec_.max_trials = max_trials; }

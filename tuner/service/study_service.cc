@@ -1,5 +1,7 @@
 #include "tuner/service/study_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +16,7 @@
 #include "study/spec_edit.h"
 #include "study/study_json.h"
 #include "tuner/service/artifact_retention.h"
+#include "tuner/service/warm_start_source.h"
 
 namespace tuner {
 namespace {
@@ -116,10 +119,13 @@ absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
   // Running trials, and (with a rule) the whole history to replay into it.
   auto trials = store_->ListTrials(name, StudyPolicy::ReplayFilter(*study->spec));
   if (!trials.ok()) return trials.status();
+  auto warm_start = WarmStartOf(*study->spec);
+  if (!warm_start.ok()) return warm_start.status();
   auto policy = StudyPolicy::Create(*study->spec, study->state == StudyState::kCompleted, *trials,
                                     {.lease_seconds = options_.lease_seconds,
                                      .max_retries = options_.max_retries,
-                                     .clock = options_.clock});
+                                     .clock = options_.clock},
+                                    std::move(*warm_start));
   if (!policy.ok()) return policy.status();
   auto entry = std::make_shared<StudyEntry>();
   entry->policy = std::move(*policy);
@@ -129,6 +135,15 @@ absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
   return it->second;  // another thread may have loaded it first: use that one
 }
 
+absl::StatusOr<std::vector<PriorStudy>> StudyService::WarmStartOf(const StudySpec& spec) {
+  std::vector<std::string> skipped;
+  auto priors = LoadWarmStart(*this, spec, /*require_all=*/false, &skipped);
+  for (const std::string& line : skipped) {
+    spdlog::warn(fmt::runtime("study {}: {}"), spec.name, line);
+  }
+  return priors;
+}
+
 absl::StatusOr<Study> StudyService::CreateStudy(std::string_view spec_json, bool resume) {
   if (static_cast<int64_t>(spec_json.size()) > options_.max_spec_bytes) {
     return absl::InvalidArgumentError("study spec is larger than " +
@@ -136,8 +151,12 @@ absl::StatusOr<Study> StudyService::CreateStudy(std::string_view spec_json, bool
   }
   auto spec = ParseStudyOrError(spec_json);
   if (!spec.ok()) return spec.status();
-  // Its policy (designer, stopping rule) must be buildable before it is stored.
-  if (auto policy = StudyPolicy::Create(*spec, false, {}, {}); !policy.ok()) {
+  // Its policy (designer, stopping rule) must be buildable before it is
+  // stored, and the studies it warm-starts from must exist.
+  auto warm_start = LoadWarmStart(*this, *spec, /*require_all=*/true, nullptr);
+  if (!warm_start.ok()) return warm_start.status();
+  if (auto policy = StudyPolicy::Create(*spec, false, {}, {}, std::move(*warm_start));
+      !policy.ok()) {
     return policy.status();
   }
   StudyRecord record{spec->name, ToCanonicalJson(*spec), StudyState::kActive, Now(), "[]"};
@@ -181,10 +200,13 @@ absl::StatusOr<Study> StudyService::Resume(const StudySpec& spec) {
   if (edit.changed()) {
     auto trials = store_->ListTrials(spec.name, StudyPolicy::ReplayFilter(spec));
     if (!trials.ok()) return trials.status();
+    auto warm_start = LoadWarmStart(*this, spec, /*require_all=*/true, nullptr);
+    if (!warm_start.ok()) return warm_start.status();
     auto created = StudyPolicy::Create(spec, state == StudyState::kCompleted, *trials,
                                        {.lease_seconds = options_.lease_seconds,
                                         .max_retries = options_.max_retries,
-                                        .clock = options_.clock});
+                                        .clock = options_.clock},
+                                       std::move(*warm_start));
     if (!created.ok()) return created.status();
     policy = std::move(*created);
     record->spec_json = ToCanonicalJson(spec);

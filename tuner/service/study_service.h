@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "algorithms/warm_start.h"
 #include "storage/store.h"
 #include "storage/writer_lock.h"
 #include "study/study_spec.h"
@@ -102,6 +103,9 @@ class StudyService : public StudyApi {
 
   absl::StatusOr<std::shared_ptr<StudyEntry>> Entry(const std::string& name);
   absl::StatusOr<Study> Resume(const StudySpec& spec);
+  // The earlier studies `spec` warm-starts from; a deleted one is left out
+  // with a warning.
+  absl::StatusOr<std::vector<PriorStudy>> WarmStartOf(const StudySpec& spec);
   absl::Status CheckMeasurement(const Measurement& m, std::string_view path) const;
   absl::StatusOr<Trial> RunningTrial(const std::string& study, int64_t trial_id);
   // Requeued trials that no client has taken become STALE ("interrupted:

@@ -47,5 +47,22 @@ TEST_CASE("InitialDesignNotice says how many trials are quasi-random", "[initial
   CHECK(InitialDesignNotice(Spec(R"({"name": "random", "seed": 1})", 16)).empty());
 }
 
+TEST_CASE("InitialDesignNotice says that a warm start runs first", "[initial_design]") {
+  StudySpec spec = Spec(R"({"name": "bayesian", "seed": 1})", 16);
+  spec.warm_start.studies = {"old-a", "old-b"};
+  CHECK(InitialDesignNotice(spec) ==
+        "warm start: the best configuration of each earlier study (old-a, old-b) runs first; "
+        "the model also learns from their trials while that explains this study's results "
+        "better\n"
+        "bayesian: after the warm start, 4 quasi-random (Sobol) trials, then the "
+        "Gaussian-process model proposes the rest of the 16 (the default: max(5, 2 x 7 "
+        "parameters), at most max(3, max_trials / 4); set algorithm.initial_trials to change "
+        "it)\n");
+  spec = Spec(R"({"name": "random", "seed": 1})", 16);
+  spec.warm_start.studies = {"old"};
+  CHECK(InitialDesignNotice(spec) ==
+        "warm start: the best configuration of the earlier study (old) runs first\n");
+}
+
 }  // namespace
 }  // namespace tuner
