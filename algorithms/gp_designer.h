@@ -104,15 +104,15 @@ struct GpDesignerOptions {
   uint64_t seed = 0;
   GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several use UCB
   double ucb_beta = 2.0;
-  int initial_trials = 0;              // quasi-random trials first; 0: GpInitialTrials' default
-  int64_t max_trials = 0;              // the study's budget (caps that default); 0: unknown
-  int max_model_points = 500;          // finished trials the GP conditions on
-  int max_fit_points = 250;            // finished trials the hyperparameter fit sees
-  int sobol_candidates = 1024;         // acquisition candidates (fewer for large models)
-  int polished_candidates = 4;         // best candidates refined by L-BFGS
-  double min_pending_distance = 0.02;  // x sqrt(features): from running trials / batch
-  std::vector<PriorStudy> priors;      // warm start (gp_transfer.h); one objective only
-  int warm_start_trials = 0;           // configurations tried before the initial design
+  int initial_trials = 0;               // quasi-random trials first; 0: GpInitialTrials' default
+  int64_t max_trials = 0;               // the study's budget (caps that default); 0: unknown
+  int max_model_points = 500;           // finished trials the GP conditions on
+  int max_fit_points = 250;             // finished trials the hyperparameter fit sees
+  int sobol_candidates = 1024;          // acquisition candidates (fewer for large models)
+  int polished_candidates = 4;          // best candidates refined by L-BFGS
+  double min_pending_distance = 0.005;  // x sqrt(features): from running trials / batch
+  std::vector<PriorStudy> priors;       // warm start (gp_transfer.h); one objective only
+  int warm_start_trials = 0;            // configurations tried before the initial design
 };
 
 class GpDesigner : public Designer {

@@ -4,6 +4,7 @@
 //
 //   bo_quality [--seeds N] [--jobs J] [--functions a,b] [--designers random,sobol,gp]
 //              [--budget T] [--tsv FILE] [--no-latency] [--latency-only]
+//              [--workers W] [--warm-start]
 //
 // Quality: each designer runs sequentially (one trial at a time) for 50 trials
 // on 2-D functions and 100 on larger ones (25 on digits_svc; T with --budget),
@@ -11,6 +12,9 @@
 // 0..N-1; the table shows the median and interquartile range of the simple
 // regret f(best) - f* (for a noisy function, the noise-free value of the best
 // observed point).
+// --workers W: the same budget with W asynchronous workers instead
+// (RunParallel: trial times drawn so that trials finish out of order).
+// --warm-start: the warm-start table instead (WarmStartBench).
 // Latency: a designer is given n completed trials of Hartmann-6 (random
 // points), then 21 times one more completed trial, Update() and Suggest(1);
 // the table shows the median and the maximum of those 21 timings.
@@ -20,6 +24,7 @@
 // bench/optuna_quality.py.
 #include <algorithm>
 #include <atomic>
+#include <boost/random/lognormal_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
@@ -32,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <set>
 #include <sstream>
 #include <string>
@@ -401,6 +407,57 @@ double RunOnce(const TestFunction& f, const std::string& designer_name, uint64_t
   return best_true - f.optimum;
 }
 
+// `workers` asynchronous workers (issue 16, part 3): each trial takes a
+// log-normal time (median 1, sigma 0.5; seeded), so trials finish out of
+// order. When one finishes, the designer sees the finished and the running
+// trials and proposes the next, until `budget` trials exist. The regret of
+// the best observed trial after all `budget` have finished.
+double RunParallel(const TestFunction& f, const std::string& designer_name, uint64_t seed,
+                   int budget, int workers) {
+  std::unique_ptr<Designer> designer = MakeNamed(designer_name, f.space, seed, budget);
+  boost::random::mt19937_64 time_engine(seed + 2000);
+  boost::random::lognormal_distribution<double> duration(0.0, 0.5);
+  boost::random::mt19937_64 noise_engine(seed + 1000);
+  boost::random::normal_distribution<double> noise(0.0, f.noise_sd > 0 ? f.noise_sd : 1.0);
+  std::vector<Trial> trials;
+  using Event = std::pair<double, size_t>;  // (finish time, index into trials)
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> running;
+  double now = 0.0;
+  const auto launch = [&] {
+    std::vector<const Trial*> finished, active;
+    for (const Trial& t : trials)
+      (t.state == TrialState::kActive ? active : finished).push_back(&t);
+    designer->Update(finished, active);
+    const std::vector<Assignment> got = designer->Suggest(1);
+    if (got.empty()) return;
+    Trial t;
+    t.id = static_cast<int64_t>(trials.size()) + 1;
+    t.parameters = got[0];
+    trials.push_back(std::move(t));
+    running.push({now + duration(time_engine), trials.size() - 1});
+  };
+  for (int w = 0; w < workers && static_cast<int>(trials.size()) < budget; ++w) launch();
+  double best_seen = std::numeric_limits<double>::infinity();
+  double best_true = best_seen;
+  while (!running.empty()) {
+    const auto [time, i] = running.top();
+    running.pop();
+    now = time;
+    Trial& t = trials[i];
+    const double truth = f.value(t.parameters);
+    const double seen = f.noise_sd > 0 ? truth + noise(noise_engine) : truth;
+    if (seen < best_seen) {
+      best_seen = seen;
+      best_true = truth;
+    }
+    t.state = TrialState::kCompleted;
+    t.final_measurement = Measurement{};
+    t.final_measurement->metrics["loss"] = seen;
+    if (static_cast<int>(trials.size()) < budget) launch();
+  }
+  return best_true - f.optimum;
+}
+
 double Quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   if (v.empty()) return NAN;
@@ -426,7 +483,7 @@ void Latency(const std::vector<std::string>& designers) {
   std::printf("\nSuggestion latency, Hartmann-6 (ms): median and max of 21 Update+Suggest(1)\n");
   std::printf("%-10s %8s %10s %10s %12s\n", "designer", "trials", "median", "max", "first call");
   for (const std::string& name : designers) {
-    for (int n : {50, 200, 1000}) {
+    for (int n : {50, 200, 1000, 10000}) {
       boost::random::mt19937_64 engine(1234);
       boost::random::uniform_01<double> uniform;
       const auto random_point = [&] {
@@ -603,7 +660,7 @@ void WarmStartBench(int seeds, int jobs, int budget, const std::vector<std::stri
 }
 
 int Main(int argc, char** argv) {
-  int seeds = 20, jobs = 1, budget = 0;
+  int seeds = 20, jobs = 1, budget = 0, parallel = 1;
   bool latency = true, quality = true, warm_start = false;
   std::vector<std::string> designers = {"random", "sobol", "gp"};
   std::vector<std::string> only;
@@ -633,13 +690,15 @@ int Main(int argc, char** argv) {
       latency = false;
     } else if (arg == "--latency-only") {
       quality = false;
+    } else if (arg == "--workers") {
+      parallel = std::max(1, std::atoi(value().c_str()));
     } else if (arg == "--warm-start") {
       warm_start = true;
     } else {
       std::fprintf(stderr,
                    "usage: bo_quality [--seeds N] [--jobs J] [--functions a,b] "
                    "[--designers random,sobol,gp,gp_ucb] [--budget T] [--tsv FILE] [--no-latency] "
-                   "[--latency-only] [--warm-start]\n");
+                   "[--latency-only] [--warm-start] [--workers W]\n");
       return 2;
     }
   }
@@ -654,12 +713,13 @@ int Main(int argc, char** argv) {
       out << "function\tsampler\tseed\tregret\n";
     }
     if (budget > 0) {
-      std::printf("Simple regret after %d trials, %d seeds: median [q25, q75]\n", budget, seeds);
+      std::printf("Simple regret after %d trials, %d seeds, %d worker(s): median [q25, q75]\n",
+                  budget, seeds, parallel);
     } else {
       std::printf(
-          "Simple regret after 50 (2-D) / 100 (3-D and more) trials, %d seeds: median [q25, "
-          "q75]\n",
-          seeds);
+          "Simple regret after 50 (2-D) / 100 (3-D and more) trials, %d seeds, %d worker(s): "
+          "median [q25, q75]\n",
+          seeds, parallel);
     }
     std::printf("%-18s %-10s %12s %12s %12s %9s\n", "function", "designer", "median", "q25", "q75",
                 "secs/run");
@@ -673,8 +733,10 @@ int Main(int argc, char** argv) {
         for (int j = 0; j < jobs; ++j) {
           workers.emplace_back([&] {
             for (int s = next++; s < seeds; s = next++) {
+              const int trials = budget > 0 ? budget : f.budget();
               regrets[static_cast<size_t>(s)] =
-                  RunOnce(f, name, static_cast<uint64_t>(s), budget > 0 ? budget : f.budget());
+                  parallel > 1 ? RunParallel(f, name, static_cast<uint64_t>(s), trials, parallel)
+                               : RunOnce(f, name, static_cast<uint64_t>(s), trials);
             }
           });
         }

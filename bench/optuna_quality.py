@@ -6,6 +6,8 @@ Debian's interpreter and python3-numpy, -scipy, -torch:
 
     /usr/bin/python3 bench/optuna_quality.py [--peers DIR] [--seeds N] [--tsv FILE]
         [--samplers random,tpe,gp,cmaes] [--functions a,b] [--no-latency]
+        [--latency-only] [--latency-sizes 50,200,1000] [--latency-repeats 21]
+        [--workers W]
 
 The peers' location: --peers, else $TUNER_PEERS, else ../shared/peers beside
 the checkout. The script re-runs itself with the PYTHONPATH the peers' README
@@ -22,6 +24,7 @@ same formulas as in bo_quality.cc.
 """
 
 import argparse
+import heapq
 import math
 import statistics
 import sys
@@ -245,6 +248,43 @@ def run_once(objective, noise_sd, sampler_name, seed, budget):
     return truth[study.best_trial.number]
 
 
+# With several workers: TPE with constant_liar (running trials count as bad
+# ones), the others as they are (GPSampler handles running trials itself).
+PARALLEL_SAMPLERS = dict(SAMPLERS, tpe=lambda seed: optuna.samplers.TPESampler(
+    seed=seed, constant_liar=True))
+
+
+def run_parallel(objective, noise_sd, sampler_name, seed, budget, workers):
+    """As bo_quality.cc's RunParallel: `workers` asynchronous workers, each
+    trial taking a log-normal time (median 1, sigma 0.5), so trials finish out
+    of order; a trial is asked (and its parameters sampled, seeing the running
+    ones) when a worker is free and told when it finishes."""
+    study = optuna.create_study(direction="minimize",
+                                sampler=PARALLEL_SAMPLERS[sampler_name](seed))
+    noise = np.random.default_rng(seed + 1000)
+    durations = np.random.default_rng(seed + 2000)
+    truth, running, now = {}, [], 0.0
+
+    def launch():
+        trial = study.ask()
+        y = objective(trial)
+        truth[trial.number] = y
+        seen = y + noise.normal(0, noise_sd) if noise_sd > 0 else y
+        heapq.heappush(running, (now + durations.lognormal(0.0, 0.5), trial.number, trial, seen))
+
+    launched = 0
+    while launched < min(workers, budget):
+        launch()
+        launched += 1
+    while running:
+        now, _, trial, seen = heapq.heappop(running)
+        study.tell(trial, seen)
+        if launched < budget:
+            launch()
+            launched += 1
+    return truth[study.best_trial.number]
+
+
 def quantile(values, q):
     v = sorted(values)
     pos = q * (len(v) - 1)
@@ -253,12 +293,12 @@ def quantile(values, q):
     return v[lo] + (pos - lo) * (v[hi] - v[lo])
 
 
-def latency(sampler_names):
+def latency(sampler_names, sizes=(50, 200, 1000), repeats=21):
     bounds, f = [(0, 1)] * 6, hartmann6
-    print("\nSuggestion latency, Hartmann-6 (ms): median and max of 21 ask+suggest")
+    print(f"\nSuggestion latency, Hartmann-6 (ms): median and max of {repeats} ask+suggest")
     print(f"{'sampler':<10} {'trials':>8} {'median':>10} {'max':>10}")
     for sampler_name in sampler_names:
-        for n in (50, 200, 1000):
+        for n in sizes:
             rng = np.random.default_rng(1234)
             study = optuna.create_study(direction="minimize", sampler=SAMPLERS[sampler_name](7))
             distributions = {f"x{i}": optuna.distributions.FloatDistribution(lo, hi)
@@ -271,7 +311,7 @@ def latency(sampler_names):
                     distributions=distributions, value=f(x)))
             study.add_trials(trials)
             times = []
-            for _ in range(21):
+            for _ in range(repeats):
                 start = time.perf_counter()
                 trial = study.ask()
                 x = [trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)]
@@ -291,6 +331,11 @@ def main():
     parser.add_argument("--functions", default="")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--latency-only", action="store_true")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="asynchronous workers (1: sequential)")
+    parser.add_argument("--latency-sizes", default="50,200,1000",
+                        help="history sizes of the latency table")
+    parser.add_argument("--latency-repeats", type=int, default=21)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     import warnings
@@ -302,8 +347,8 @@ def main():
         out.write("function\tsampler\tseed\tregret\n")
     print(f"Optuna {optuna.__version__} from {Path(optuna.__file__).parent.parent}")
     if not args.latency_only:
-        print(f"Simple regret after 50 (2-D) / 100 (3-D and more) trials, {args.seeds} seeds: "
-              "median [q25, q75]")
+        print(f"Simple regret after 50 (2-D) / 100 (3-D and more) trials, {args.seeds} seeds, "
+              f"{args.workers} worker(s): median [q25, q75]")
         print(f"{'function':<18} {'sampler':<10} {'median':>12} {'q25':>12} {'q75':>12} "
               f"{'secs/run':>9}")
         for name, dimension, optimum, objective, noise_sd in FUNCTIONS:
@@ -312,7 +357,10 @@ def main():
             budget = 25 if name == "digits_svc" else 50 if dimension == 2 else 100
             for sampler_name in samplers:
                 start = time.perf_counter()
-                regrets = [run_once(objective, noise_sd, sampler_name, seed, budget) - optimum
+                regrets = [(run_once(objective, noise_sd, sampler_name, seed, budget)
+                            if args.workers == 1 else
+                            run_parallel(objective, noise_sd, sampler_name, seed, budget,
+                                         args.workers)) - optimum
                            for seed in range(args.seeds)]
                 secs = (time.perf_counter() - start) / args.seeds
                 print(f"{name:<18} {sampler_name:<10} {quantile(regrets, 0.5):>12.4g} "
@@ -323,7 +371,8 @@ def main():
                         out.write(f"{name}\t{sampler_name}\t{seed}\t{r!r}\n")
                     out.flush()
     if not args.no_latency:
-        latency([s for s in samplers if s != "cmaes"])
+        latency([s for s in samplers if s != "cmaes"],
+                [int(n) for n in args.latency_sizes.split(",") if n], args.latency_repeats)
     return 0
 
 

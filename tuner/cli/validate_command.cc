@@ -47,6 +47,7 @@ void AddValidateCommand(CLI::App& app, CliAction* run) {
   auto flags = std::make_shared<SourceFlags>();
   cmd->add_option("files", *files, "Study JSON files")->required();
   AddSourceFlags(cmd, flags.get());
+  cmd->remove_option(cmd->get_option("--json"));  // validate prints text only
   cmd->footer(
       "A study with warm_start is checked against the db (--db, default tuner.db) or server "
       "(--server): each earlier study must exist; how its parameters match is printed.");
