@@ -348,9 +348,9 @@ Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
       const double sd = std::sqrt(std::max(var(i), kPosteriorVarianceFloor));
       double value;
       if (models_.size() > 1) {
-        value =
-            (UpperConfidenceBound(mean(i), sd, options_.ucb_beta).value - models_[j].reference) /
-            weights[j];
+        value = (UpperConfidenceBound(mean(i), sd, options_.scalarised_beta).value -
+                 models_[j].reference) /
+                weights[j];
       } else if (options_.acquisition == GpAcquisition::kUcb) {
         value = UpperConfidenceBound(mean(i), sd, options_.ucb_beta).value;
       } else {
@@ -372,7 +372,7 @@ double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const std::vector<dou
     Eigen::VectorXd g;
     double value;
     if (models_.size() > 1) {
-      const double beta = options_.ucb_beta;
+      const double beta = options_.scalarised_beta;
       value = (AcquisitionWithGradient(
                    model.gp, input,
                    [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); }, &g) -
@@ -579,7 +579,7 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
   }
   status_ =
       std::string("gp: ") +
-      (objectives_.size() > 1 ? "scalarised ucb"
+      (objectives_.size() > 1 ? "scalarised means"
                               : (options_.acquisition == GpAcquisition::kUcb ? "ucb" : "log_ei")) +
       " over " + std::to_string(n_model) + " points";
   const Model& first = models_.front();

@@ -1,0 +1,203 @@
+// mo_quality: our multi-objective designer against Optuna 5's multi-objective
+// samplers (bench/optuna_mo_quality.py), issue 16 part 4.
+//
+//   mo_quality [--seeds N] [--jobs J] [--budget T] [--designers random,gp]
+//
+// Problems (all minimised, six inputs in [0, 1]; the same formulas are in
+// bench/optuna_mo_quality.py):
+//   zdt1:  f1 = x1, g = 1 + 9 mean(x2..x6), f2 = g (1 - sqrt(f1 / g))
+//   zdt2:  the same with f2 = g (1 - (f1 / g)^2)
+//   dtlz2: three objectives, g = sum_{i>=3} (x_i - 0.5)^2,
+//          f1 = (1+g) cos(x1 pi/2) cos(x2 pi/2), f2 = (1+g) cos(x1 pi/2) sin(x2 pi/2),
+//          f3 = (1+g) sin(x1 pi/2)
+// (Zitzler, Deb and Thiele 2000; Deb, Thiele, Laumanns and Zitzler 2002.)
+// The table: the hypervolume dominated by the trials' objective vectors up to
+// the reference point (1.1, 1.1[, 1.1]) after T trials (default 100), median
+// and interquartile range over seeds 0..N-1; larger is better.
+#include <algorithm>
+#include <atomic>
+#include <boost/random/mersenne_twister.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "algorithms/designer_factory.h"
+
+namespace tuner {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kReference = 1.1;
+
+struct Problem {
+  std::string name;
+  int objectives;
+  std::function<std::vector<double>(const std::vector<double>&)> f;
+};
+
+std::vector<Problem> Problems() {
+  const auto zdt = [](bool concave) {
+    return [concave](const std::vector<double>& x) {
+      double sum = 0.0;
+      for (size_t i = 1; i < x.size(); ++i) sum += x[i];
+      const double g = 1.0 + 9.0 * sum / static_cast<double>(x.size() - 1);
+      const double r = x[0] / g;
+      return std::vector<double>{x[0], g * (1.0 - (concave ? r * r : std::sqrt(r)))};
+    };
+  };
+  return {{"zdt1", 2, zdt(false)},
+          {"zdt2", 2, zdt(true)},
+          {"dtlz2", 3, [](const std::vector<double>& x) {
+             double g = 0.0;
+             for (size_t i = 2; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
+             const double a = x[0] * kPi / 2, b = x[1] * kPi / 2;
+             return std::vector<double>{(1 + g) * std::cos(a) * std::cos(b),
+                                        (1 + g) * std::cos(a) * std::sin(b),
+                                        (1 + g) * std::sin(a)};
+           }}};
+}
+
+// The area dominated by `points` (2 objectives, minimised) up to (r, r).
+double Hypervolume2(std::vector<std::vector<double>> points) {
+  std::sort(points.begin(), points.end());
+  double area = 0.0, best_f2 = kReference;
+  for (const std::vector<double>& p : points) {
+    if (p[0] >= kReference || p[1] >= best_f2) continue;
+    area += (kReference - p[0]) * (best_f2 - p[1]);
+    best_f2 = p[1];
+  }
+  return area;
+}
+
+// Two or three objectives: three by slicing along the third.
+double Hypervolume(const std::vector<std::vector<double>>& points, int objectives) {
+  if (objectives == 2) return Hypervolume2(points);
+  std::vector<std::vector<double>> inside;
+  for (const std::vector<double>& p : points) {
+    if (p[0] < kReference && p[1] < kReference && p[2] < kReference) inside.push_back(p);
+  }
+  std::sort(inside.begin(), inside.end(),
+            [](const auto& a, const auto& b) { return a[2] < b[2]; });
+  double volume = 0.0;
+  std::vector<std::vector<double>> below;
+  for (size_t i = 0; i < inside.size(); ++i) {
+    below.push_back({inside[i][0], inside[i][1]});
+    const double top = i + 1 < inside.size() ? inside[i + 1][2] : kReference;
+    volume += Hypervolume2(below) * (top - inside[i][2]);
+  }
+  return volume;
+}
+
+double RunOnce(const Problem& problem, const std::string& algorithm, uint64_t seed, int budget) {
+  SearchSpace space;
+  for (int i = 0; i < 6; ++i) {
+    ParameterSpec p;
+    p.name = "x" + std::to_string(i);
+    p.min = 0.0;
+    p.max = 1.0;
+    space.parameters.push_back(p);
+  }
+  std::vector<Objective> objectives;
+  for (int j = 0; j < problem.objectives; ++j) {
+    objectives.push_back({"f" + std::to_string(j + 1), Goal::kMinimize});
+  }
+  DesignerOptions options;
+  options.algorithm = algorithm == "gp" ? "bayesian" : algorithm;
+  options.seed = seed;
+  options.max_trials = budget;
+  std::unique_ptr<Designer> designer = std::move(*MakeDesigner(options, space, objectives));
+  std::vector<Trial> trials;
+  std::vector<std::vector<double>> values;
+  for (int t = 0; t < budget; ++t) {
+    std::vector<const Trial*> finished;
+    for (const Trial& trial : trials) finished.push_back(&trial);
+    designer->Update(finished, {});
+    const std::vector<Assignment> got = designer->Suggest(1);
+    if (got.empty()) break;
+    std::vector<double> x;
+    for (int i = 0; i < 6; ++i) x.push_back(std::get<double>(got[0].at("x" + std::to_string(i))));
+    const std::vector<double> f = problem.f(x);
+    Trial trial;
+    trial.id = t + 1;
+    trial.state = TrialState::kCompleted;
+    trial.parameters = got[0];
+    trial.final_measurement = Measurement{};
+    for (int j = 0; j < problem.objectives; ++j) {
+      trial.final_measurement->metrics["f" + std::to_string(j + 1)] = f[static_cast<size_t>(j)];
+    }
+    trials.push_back(std::move(trial));
+    values.push_back(f);
+  }
+  return Hypervolume(values, problem.objectives);
+}
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(v.size() - 1, lo + 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+int Main(int argc, char** argv) {
+  int seeds = 20, jobs = 1, budget = 100;
+  std::vector<std::string> designers = {"random", "gp"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) {
+      std::fprintf(stderr,
+                   "usage: mo_quality [--seeds N] [--jobs J] [--budget T] "
+                   "[--designers random,gp]\n");
+      return 2;
+    }
+    const std::string value = argv[++i];
+    if (arg == "--seeds") {
+      seeds = std::max(1, std::atoi(value.c_str()));
+    } else if (arg == "--jobs") {
+      jobs = std::max(1, std::atoi(value.c_str()));
+    } else if (arg == "--budget") {
+      budget = std::max(1, std::atoi(value.c_str()));
+    } else if (arg == "--designers") {
+      designers.clear();
+      std::stringstream in(value);
+      for (std::string d; std::getline(in, d, ',');) designers.push_back(d);
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", arg.c_str());
+      return 2;
+    }
+  }
+  std::printf("Hypervolume after %d trials (reference 1.1 per objective), %d seeds: median "
+              "[q25, q75]; larger is better\n",
+              budget, seeds);
+  std::printf("%-8s %-8s %10s %10s %10s\n", "problem", "designer", "median", "q25", "q75");
+  for (const Problem& problem : Problems()) {
+    for (const std::string& name : designers) {
+      std::vector<double> hv(static_cast<size_t>(seeds));
+      std::atomic<int> next{0};
+      std::vector<std::thread> workers;
+      for (int j = 0; j < jobs; ++j) {
+        workers.emplace_back([&] {
+          for (int s = next++; s < seeds; s = next++) {
+            hv[static_cast<size_t>(s)] = RunOnce(problem, name, static_cast<uint64_t>(s), budget);
+          }
+        });
+      }
+      for (std::thread& w : workers) w.join();
+      std::printf("%-8s %-8s %10.4f %10.4f %10.4f\n", problem.name.c_str(), name.c_str(),
+                  Quantile(hv, 0.5), Quantile(hv, 0.25), Quantile(hv, 0.75));
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tuner
+
+int main(int argc, char** argv) { return tuner::Main(argc, argv); }
