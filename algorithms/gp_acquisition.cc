@@ -60,24 +60,19 @@ AcquisitionValue UpperConfidenceBound(double mean, double sd, double beta) {
   return AcquisitionValue{mean + beta * sd, 1.0, beta};
 }
 
-double AcquisitionWithGradient(const GaussianProcess& gp, const Eigen::VectorXd& x,
-                               const std::function<AcquisitionValue(double, double)>& a,
-                               Eigen::VectorXd* gradient) {
-  double mean, var;
-  Eigen::VectorXd dmean, dvar;
-  gp.PredictWithGradient(x, &mean, &var, &dmean, &dvar);
-  double sd;
-  Eigen::VectorXd dsd;
+PosteriorGradient PosteriorWithGradient(const GaussianProcess& gp, const Eigen::VectorXd& x) {
+  PosteriorGradient p;
+  double var;
+  Eigen::VectorXd dvar;
+  gp.PredictWithGradient(x, &p.mean, &var, &p.d_mean, &dvar);
   if (var > kPosteriorVarianceFloor) {
-    sd = std::sqrt(var);
-    dsd = dvar / (2.0 * sd);
+    p.sd = std::sqrt(var);
+    p.d_sd = dvar / (2.0 * p.sd);
   } else {
-    sd = std::sqrt(kPosteriorVarianceFloor);
-    dsd = Eigen::VectorXd::Zero(x.size());
+    p.sd = std::sqrt(kPosteriorVarianceFloor);
+    p.d_sd = Eigen::VectorXd::Zero(x.size());
   }
-  const AcquisitionValue v = a(mean, sd);
-  *gradient = v.d_mean * dmean + v.d_sd * dsd;
-  return v.value;
+  return p;
 }
 
 }  // namespace tuner

@@ -26,7 +26,6 @@
 #define TUNER_ALGORITHMS_GP_ACQUISITION_H_
 
 #include <Eigen/Dense>
-#include <functional>
 
 #include "algorithms/gp_regression.h"
 
@@ -52,11 +51,16 @@ AcquisitionValue LogExpectedImprovement(double mean, double sd, double best);
 // mean + beta sd.
 AcquisitionValue UpperConfidenceBound(double mean, double sd, double beta);
 
-// a(mean(x), sd(x)) for the posterior of `gp` and its gradient with respect
-// to x by the chain rule: d_mean dmean/dx + d_sd dvar/dx / (2 sd).
-double AcquisitionWithGradient(const GaussianProcess& gp, const Eigen::VectorXd& x,
-                               const std::function<AcquisitionValue(double, double)>& a,
-                               Eigen::VectorXd* gradient);
+// The posterior of `gp` at x as a mean and a standard deviation (at least
+// sqrt(kPosteriorVarianceFloor)), with their gradients with respect to x
+// (d sd/dx = dvar/dx / (2 sd); zero at the floor).
+struct PosteriorGradient {
+  double mean = 0.0;
+  double sd = 0.0;
+  Eigen::VectorXd d_mean;
+  Eigen::VectorXd d_sd;
+};
+PosteriorGradient PosteriorWithGradient(const GaussianProcess& gp, const Eigen::VectorXd& x);
 
 }  // namespace tuner
 

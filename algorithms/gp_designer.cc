@@ -17,6 +17,7 @@
 #include "algorithms/gp_acquisition.h"
 #include "algorithms/gp_candidates.h"
 #include "algorithms/gp_output_warping.h"
+#include "algorithms/gp_scalarised_ei.h"
 #include "algorithms/seeding.h"
 
 namespace tuner {
@@ -265,6 +266,26 @@ void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHy
   if (model->transfer) *hp = warm;
 }
 
+void GpDesigner::SetScalarisationReference() {
+  front_reference_.resize(0);
+  std::vector<Eigen::Index> complete;
+  for (size_t i = 0; i < finished_.size(); ++i) {
+    bool all = true;
+    for (const std::optional<double>& v : finished_[i].values) all = all && v.has_value();
+    if (all) complete.push_back(static_cast<Eigen::Index>(i));
+  }
+  if (complete.empty()) return;
+  Eigen::MatrixXd values(static_cast<Eigen::Index>(complete.size()),
+                         static_cast<Eigen::Index>(objectives_.size()));
+  for (size_t j = 0; j < objectives_.size(); ++j) {
+    for (size_t r = 0; r < complete.size(); ++r) {
+      values(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
+          base_models_[j].warped(complete[r]);
+    }
+  }
+  front_reference_ = ScalarisationReference(values, 0.2, 0.1);
+}
+
 bool GpDesigner::EnsureModels() {
   if (working_ready_) {
     if (!base_ok_) status_ = base_status_;
@@ -299,16 +320,16 @@ bool GpDesigner::EnsureModels() {
       }
       const Eigen::VectorXd fitted = model.gp.TrainingMean();
       model.incumbent = -std::numeric_limits<double>::infinity();
-      model.reference = std::numeric_limits<double>::infinity();
+      model.worst = std::numeric_limits<double>::infinity();
       for (size_t r = 0; r < rows.size(); ++r) {
         if (!values[rows[r]]) continue;
         model.incumbent = std::max(model.incumbent, fitted(static_cast<Eigen::Index>(r)));
-        model.reference = std::min(model.reference, y(static_cast<Eigen::Index>(r)));
+        model.worst = std::min(model.worst, y(static_cast<Eigen::Index>(r)));
       }
       if (!std::isfinite(model.incumbent))
         model.incumbent = fitted.head(static_cast<Eigen::Index>(rows.size())).maxCoeff();
-      if (!std::isfinite(model.reference))
-        model.reference = y.head(static_cast<Eigen::Index>(rows.size())).minCoeff();
+      if (!std::isfinite(model.worst))
+        model.worst = y.head(static_cast<Eigen::Index>(rows.size())).minCoeff();
       // Kriging believer: each running trial observes the posterior mean.
       for (const Eigen::VectorXd& r : running_) {
         const Eigen::VectorXd input = Input(r, model.transfer);
@@ -317,6 +338,7 @@ bool GpDesigner::EnsureModels() {
         model.gp.Append(input, mean(0));
       }
     }
+    if (base_ok_ && objectives_.size() > 1) SetScalarisationReference();
   }
   models_ = base_models_;
   working_ready_ = true;
@@ -338,65 +360,65 @@ bool GpDesigner::EnsureModels() {
 }
 
 Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
-                                        const std::vector<double>& weights) const {
+                                        const Scalarisation& s) const {
   const Eigen::Index n = features.rows();
-  Eigen::VectorXd out = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::infinity());
-  for (size_t j = 0; j < models_.size(); ++j) {
-    Eigen::VectorXd mean, var;
-    models_[j].gp.Predict(Inputs(features, models_[j].transfer), &mean, &var);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double sd = std::sqrt(std::max(var(i), kPosteriorVarianceFloor));
-      double value;
-      if (models_.size() > 1) {
-        value = (UpperConfidenceBound(mean(i), sd, options_.scalarised_beta).value -
-                 models_[j].reference) /
-                weights[j];
-      } else if (options_.acquisition == GpAcquisition::kUcb) {
-        value = UpperConfidenceBound(mean(i), sd, options_.ucb_beta).value;
-      } else {
-        value = LogExpectedImprovement(mean(i), sd, models_[j].incumbent).value;
+  const size_t m = models_.size();
+  std::vector<Eigen::VectorXd> means(m), sds(m);
+  for (size_t j = 0; j < m; ++j) {
+    Eigen::VectorXd var;
+    models_[j].gp.Predict(Inputs(features, models_[j].transfer), &means[j], &var);
+    sds[j] = var.cwiseMax(kPosteriorVarianceFloor).cwiseSqrt();
+  }
+  Eigen::VectorXd out(n);
+  std::vector<double> mean(m), sd(m);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double value;
+    if (m > 1) {
+      for (size_t j = 0; j < m; ++j) {
+        mean[j] = (means[j](i) - s.reference[j]) / s.weights[j];
+        sd[j] = sds[j](i) / s.weights[j];
       }
-      if (!std::isfinite(value)) value = -std::numeric_limits<double>::infinity();
-      out(i) = std::min(out(i), value);
+      value = LogScalarisedExpectedImprovement(mean, sd, s.best).value;
+    } else if (options_.acquisition == GpAcquisition::kUcb) {
+      value = UpperConfidenceBound(means[0](i), sds[0](i), options_.ucb_beta).value;
+    } else {
+      value = LogExpectedImprovement(means[0](i), sds[0](i), models_[0].incumbent).value;
     }
+    out(i) = std::isfinite(value) ? value : -std::numeric_limits<double>::infinity();
   }
   return out;
 }
 
-double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const std::vector<double>& weights,
+double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const Scalarisation& s,
                                  Eigen::VectorXd* gradient) const {
-  double best = std::numeric_limits<double>::infinity();
-  for (size_t j = 0; j < models_.size(); ++j) {
-    const Model& model = models_[j];
-    const Eigen::VectorXd input = Input(x, model.transfer);
-    Eigen::VectorXd g;
-    double value;
-    if (models_.size() > 1) {
-      const double beta = options_.scalarised_beta;
-      value = (AcquisitionWithGradient(
-                   model.gp, input,
-                   [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); }, &g) -
-               model.reference) /
-              weights[j];
-      g /= weights[j];
-    } else if (options_.acquisition == GpAcquisition::kUcb) {
-      const double beta = options_.ucb_beta;
-      value = AcquisitionWithGradient(
-          model.gp, input,
-          [beta](double m, double sd) { return UpperConfidenceBound(m, sd, beta); }, &g);
-    } else {
-      const double incumbent = model.incumbent;
-      value = AcquisitionWithGradient(
-          model.gp, input,
-          [incumbent](double m, double sd) { return LogExpectedImprovement(m, sd, incumbent); },
-          &g);
-    }
-    if (value < best) {
-      best = value;
-      *gradient = g.head(x.size());  // without the task features
-    }
+  const size_t m = models_.size();
+  std::vector<PosteriorGradient> posterior;
+  for (const Model& model : models_) {
+    posterior.push_back(PosteriorWithGradient(model.gp, Input(x, model.transfer)));
   }
-  return best;
+  AcquisitionValue v;
+  if (m > 1) {
+    std::vector<double> mean(m), sd(m);
+    for (size_t j = 0; j < m; ++j) {
+      mean[j] = (posterior[j].mean - s.reference[j]) / s.weights[j];
+      sd[j] = posterior[j].sd / s.weights[j];
+    }
+    const ScalarisedValue sv = LogScalarisedExpectedImprovement(mean, sd, s.best);
+    *gradient = Eigen::VectorXd::Zero(x.size());
+    for (size_t j = 0; j < m; ++j) {
+      *gradient +=
+          ((sv.d_mean[j] * posterior[j].d_mean + sv.d_sd[j] * posterior[j].d_sd) / s.weights[j])
+              .head(x.size());  // without the task features
+    }
+    return sv.value;
+  }
+  if (options_.acquisition == GpAcquisition::kUcb) {
+    v = UpperConfidenceBound(posterior[0].mean, posterior[0].sd, options_.ucb_beta);
+  } else {
+    v = LogExpectedImprovement(posterior[0].mean, posterior[0].sd, models_[0].incumbent);
+  }
+  *gradient = (v.d_mean * posterior[0].d_mean + v.d_sd * posterior[0].d_sd).head(x.size());
+  return v.value;
 }
 
 double GpDesigner::MinDistanceSquared(const Eigen::VectorXd& x, bool finished_only) const {
@@ -449,7 +471,9 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
 
   // Scalarisation weights for several objectives: uniform on the positive
   // unit sphere.
-  std::vector<double> weights(objectives_.size(), 1.0);
+  Scalarisation scalarisation;
+  std::vector<double>& weights = scalarisation.weights;
+  weights.assign(objectives_.size(), 1.0);
   if (objectives_.size() > 1) {
     boost::random::mt19937_64 engine(DeriveSeed(options_.seed, k ^ kWeightStream));
     boost::random::normal_distribution<double> normal;
@@ -459,6 +483,11 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
       norm += w * w;
     }
     for (double& w : weights) w /= std::sqrt(norm);
+  }
+  for (size_t j = 0; j < objectives_.size(); ++j) {
+    scalarisation.reference.push_back(front_reference_.size() > 0
+                                          ? front_reference_(static_cast<Eigen::Index>(j))
+                                          : base_models_[j].worst);
   }
 
   // Candidates: scrambled Sobol points, then perturbations of the best trials.
@@ -482,7 +511,7 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
       for (size_t j = 0; j < objectives_.size(); ++j) {
         all = all && finished_[i].values[j].has_value();
         s = std::min(
-            s, (base_models_[j].warped(static_cast<Eigen::Index>(i)) - base_models_[j].reference) /
+            s, (base_models_[j].warped(static_cast<Eigen::Index>(i)) - scalarisation.reference[j]) /
                    weights[j]);
       }
       if (all) {
@@ -491,6 +520,7 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
       }
     }
     std::stable_sort(bases.begin(), bases.end(), [&](int a, int b) { return score[a] > score[b]; });
+    if (!bases.empty()) scalarisation.best = score[bases.front()];
     if (bases.size() > static_cast<size_t>(kLocalBases)) bases.resize(kLocalBases);
     std::vector<SearchPoint> base_points;
     for (int b : bases) base_points.push_back(finished_[b].search_point);
@@ -514,7 +544,7 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
     encoding_.Decode(candidates[i], &f, nullptr);
     features.row(i) = f.transpose();
   }
-  const Eigen::VectorXd values = Acquisition(features, weights);
+  const Eigen::VectorXd values = Acquisition(features, scalarisation);
   std::vector<Eigen::Index> order(static_cast<size_t>(n_candidates));
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
@@ -535,7 +565,9 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
   }
 
   const std::function<double(const Eigen::VectorXd&, Eigen::VectorXd*)> acquisition =
-      [&](const Eigen::VectorXd& x, Eigen::VectorXd* g) { return AcquisitionAt(x, weights, g); };
+      [&](const Eigen::VectorXd& x, Eigen::VectorXd* g) {
+        return AcquisitionAt(x, scalarisation, g);
+      };
   double best_value = -std::numeric_limits<double>::infinity();
   std::vector<double> best_z;
   for (Eigen::Index c : chosen) {
@@ -579,7 +611,7 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
   }
   status_ =
       std::string("gp: ") +
-      (objectives_.size() > 1 ? "scalarised means"
+      (objectives_.size() > 1 ? "scalarised log_ei"
                               : (options_.acquisition == GpAcquisition::kUcb ? "ucb" : "log_ei")) +
       " over " + std::to_string(n_model) + " points";
   const Model& first = models_.front();

@@ -175,7 +175,8 @@ TEST_CASE("gp: posterior mean and variance gradients wrt x match finite differen
   }
 }
 
-TEST_CASE("gp: log EI and UCB gradients wrt x match finite differences", "[gp]") {
+TEST_CASE("gp: the posterior sd and log EI / UCB gradients wrt x match finite differences",
+          "[gp]") {
   const int d = 3;
   const Eigen::MatrixXd x = RandomPoints(20, d, 6);
   Eigen::VectorXd y(20);
@@ -190,16 +191,20 @@ TEST_CASE("gp: log EI and UCB gradients wrt x match finite differences", "[gp]")
       [best](double m, double s) { return LogExpectedImprovement(m, s, best + 3.0); },
       [](double m, double s) { return UpperConfidenceBound(m, s, 2.0); }};
   const Eigen::MatrixXd probes = RandomPoints(4, d, 7);
-  for (const auto& a : acquisitions) {
-    for (int i = 0; i < probes.rows(); ++i) {
-      const Eigen::VectorXd p = probes.row(i).transpose();
-      Eigen::VectorXd g;
-      AcquisitionWithGradient(gp, p, a, &g);
+  for (int i = 0; i < probes.rows(); ++i) {
+    const Eigen::VectorXd p = probes.row(i).transpose();
+    const PosteriorGradient posterior = PosteriorWithGradient(gp, p);
+    const auto sd_of = [&](const Eigen::VectorXd& q) { return PosteriorWithGradient(gp, q).sd; };
+    CheckClose(posterior.d_sd, NumericGradient(sd_of, p, 1e-6), 1e-4);
+    // The chain rule through mean and sd, as the designer applies it.
+    for (const auto& a : acquisitions) {
+      const AcquisitionValue v = a(posterior.mean, posterior.sd);
       const auto f = [&](const Eigen::VectorXd& q) {
-        Eigen::VectorXd unused;
-        return AcquisitionWithGradient(gp, q, a, &unused);
+        const PosteriorGradient at = PosteriorWithGradient(gp, q);
+        return a(at.mean, at.sd).value;
       };
-      CheckClose(g, NumericGradient(f, p, 1e-6), 1e-4);
+      CheckClose(v.d_mean * posterior.d_mean + v.d_sd * posterior.d_sd, NumericGradient(f, p, 1e-6),
+                 1e-4);
     }
   }
 }
