@@ -2,10 +2,14 @@
 saves checkpoints and fails once is relaunched from its latest checkpoint
 (it re-does no step), retention keeps the last trainer.keep_checkpoints
 steps, `tuner artifacts` lists the records, `tuner export` copies the kept
-files with a manifest, and `tuner verify-export` catches a tampered file."""
+files with a manifest, and `tuner verify-export` catches a tampered file. A
+trial interrupted by Ctrl-C runs again as a new trial that continues from the
+interrupted one's latest checkpoint."""
 import json
 import os
+import signal
 import subprocess
+import time
 import tempfile
 import unittest
 
@@ -133,6 +137,36 @@ class Artifacts(unittest.TestCase):
         self.assertEqual([(a["path"], a["attempt"], a["rank"]) for a in models],
                          [("model.txt", 2, "chief-0")])
         self.check_export("client", db, ["checkpoint", "model"])
+
+    def test_an_interrupted_trial_continues_from_its_checkpoint(self):
+        spec = study_spec("interrupted", "files")
+        spec["trainer"]["env"].update({"FAIL_AFTER": "0",
+                                       "HANG_ONCE": os.path.join(self.dir, "hung")})
+        path = os.path.join(self.dir, "interrupted.json")
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        db = os.path.join(self.dir, "interrupted.db")
+        run = subprocess.Popen([TUNER, "run", path, "--db", db], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while not os.path.exists(os.path.join(self.dir, "hung")) and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)  # the step-3 checkpoint is recorded before the trainer hangs
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+        self.assertEqual(run.returncode, 130, err)
+
+        self.tuner("run", path, "--db", db)
+        trials = json.loads(self.tuner("trials", "interrupted", "--db", db, "--json").stdout)
+        states = {t["trial"]: (t["state"], t["origin"]) for t in trials}
+        self.assertEqual(states, {1: ("STALE", "random"), 2: ("COMPLETED", "retry")})
+        # Trial 2 started from a copy of trial 1's step-3 checkpoint and trained 4-6.
+        trials_dir = os.path.join(self.dir, "tuner_trials", "interrupted")
+        with open(os.path.join(trials_dir, "trial-2", "steps.json")) as f:
+            steps = json.load(f)
+        self.assertEqual((steps["start"], steps["trained"]), (3, 3))
+        self.assertEqual(steps["restore"], os.path.join(
+            trials_dir, "trial-2", "retried-checkpoint", "trial-1", "3"))
 
     def test_bad_keep_checkpoints_is_refused(self):
         spec = study_spec("bad", "files")

@@ -1,18 +1,21 @@
 """A trainer for the artifacts tests: trains TOTAL_STEPS steps, saving a
 checkpoint after each, and continues from tuner_client.latest_checkpoint()
 ($TUNER_RESTORE_FROM) when there is one. Its first attempt fails (exit 3)
-after FAIL_AFTER steps. CKPT_MODE "files" writes checkpoints/<step>/ and
+after FAIL_AFTER steps ($FAIL_AFTER, 0: never). With $HANG_ONCE set to a
+path that does not exist, it creates the path after step 3 and then waits
+to be interrupted. CKPT_MODE "files" writes checkpoints/<step>/ and
 artifacts/ under $TUNER_OUTPUT_DIR for the runner to find; "client" records
 them with save_checkpoint and log_artifact. Each attempt writes
 steps.json: the step it started from and how many steps it trained."""
 import json
 import os
 import sys
+import time
 
 import tuner_client
 
 TOTAL_STEPS = 6
-FAIL_AFTER = 4
+FAIL_AFTER = int(os.environ.get("FAIL_AFTER", "4"))
 
 params = tuner_client.parameters()
 out = os.environ["TUNER_OUTPUT_DIR"]
@@ -38,6 +41,10 @@ for step in range(start + 1, TOTAL_STEPS + 1):
     tuner_client.report(step, score=params["x"] * step)
     with open(os.path.join(out, "steps.json"), "w") as f:
         json.dump({"start": start, "trained": trained, "restore": restore}, f)
+    hang = os.environ.get("HANG_ONCE")
+    if hang and step == 3 and not os.path.exists(hang):
+        open(hang, "w").close()
+        time.sleep(600)
     if first_attempt and step == FAIL_AFTER:
         print("failing on purpose after step %d" % step, file=sys.stderr, flush=True)
         sys.exit(3)

@@ -109,11 +109,9 @@ absl::Status Orchestrator::LaunchTrial(int slot, const Trial& trial) {
   }
   const int64_t id = trial.id;
   // A relaunch (retry, restarted run) continues from its latest checkpoint;
-  // a PBT member that has none yet, from its parent's.
+  // one with none yet, from those of the trial it retries or continues.
   auto restore = LatestCheckpointPath(*api_, spec_.name, id, TrialDir(id));
-  if (restore.ok() && restore->empty() && trial.parent_trial > 0) {
-    restore = CopyParentCheckpoint(trial);
-  }
+  if (restore.ok() && restore->empty()) restore = InheritedCheckpoint(trial);
   if (!restore.ok()) {
     spdlog::warn("trial {}: cannot look up its checkpoints: {}", id,
                  std::string(restore.status().message()));
@@ -339,25 +337,49 @@ absl::Status Orchestrator::Report(const std::string& event) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Orchestrator::CopyParentCheckpoint(const Trial& trial) const {
-  namespace fs = std::filesystem;
-  // The parent trains on and its retention deletes old checkpoints: copy
-  // the latest into the child's own directory (looked up again should the
-  // parent delete it meanwhile).
-  for (int tries = 0; tries < 5; ++tries) {
-    auto latest =
-        LatestCheckpointPath(*api_, spec_.name, trial.parent_trial, TrialDir(trial.parent_trial));
-    if (!latest.ok()) return latest.status();
-    if (latest->empty()) {
-      spdlog::warn(
-          "trial {}: its parent, trial {}, recorded no checkpoint: it starts afresh with the "
-          "explored parameters (PBT needs trainers that save checkpoints: docs/pbt.md)",
-          trial.id, trial.parent_trial);
-      return std::string();
+absl::StatusOr<std::string> Orchestrator::InheritedCheckpoint(const Trial& trial) const {
+  int64_t parent = trial.parent_trial;
+  if (trial.origin == "retry") {
+    // The latest STALE trial with these parameters before this one: an
+    // interrupted run's trial, offered again as this one.
+    auto stale =
+        api_->ListTrials(spec_.name, {.states = {TrialState::kStale}, .with_measurements = false});
+    if (!stale.ok()) return stale.status();
+    const Trial* retried = nullptr;
+    for (const Trial& t : *stale) {
+      if (t.id < trial.id && t.parameters == trial.parameters &&
+          (retried == nullptr || t.id > retried->id)) {
+        retried = &t;
+      }
     }
-    const fs::path dest = fs::path(AttemptDir(trial)) / "parent-checkpoint" /
-                          ("trial-" + std::to_string(trial.parent_trial)) /
-                          fs::path(*latest).filename();
+    if (retried != nullptr) {
+      auto copied = CopyCheckpoint(trial, retried->id, "retried-checkpoint");
+      if (!copied.ok() || !copied->empty()) return copied;
+      parent = retried->parent_trial;  // a PBT member interrupted before its first checkpoint
+    }
+  }
+  if (parent <= 0) return std::string();
+  auto copied = CopyCheckpoint(trial, parent, "parent-checkpoint");
+  if (copied.ok() && copied->empty()) {
+    spdlog::warn(
+        "trial {}: its parent, trial {}, recorded no checkpoint: it starts afresh with the "
+        "explored parameters (PBT needs trainers that save checkpoints: docs/pbt.md)",
+        trial.id, parent);
+  }
+  return copied;
+}
+
+absl::StatusOr<std::string> Orchestrator::CopyCheckpoint(const Trial& trial, int64_t source,
+                                                         const std::string& folder) const {
+  namespace fs = std::filesystem;
+  // The source may train on and its retention delete old checkpoints: copy
+  // the latest into this trial's own directory (looked up again should the
+  // source delete it meanwhile).
+  for (int tries = 0; tries < 5; ++tries) {
+    auto latest = LatestCheckpointPath(*api_, spec_.name, source, TrialDir(source));
+    if (!latest.ok() || latest->empty()) return latest;
+    const fs::path dest = fs::path(AttemptDir(trial)) / folder /
+                          ("trial-" + std::to_string(source)) / fs::path(*latest).filename();
     std::error_code ec;
     fs::remove_all(dest.parent_path(), ec);
     fs::create_directories(dest.parent_path(), ec);
@@ -365,7 +387,7 @@ absl::StatusOr<std::string> Orchestrator::CopyParentCheckpoint(const Trial& tria
     if (!ec) return fs::absolute(dest).string();
     spdlog::debug("trial {}: copying {}: {}", trial.id, *latest, ec.message());
   }
-  return absl::UnavailableError("the checkpoint of trial " + std::to_string(trial.parent_trial) +
+  return absl::UnavailableError("the checkpoint of trial " + std::to_string(source) +
                                 " kept changing while it was copied");
 }
 

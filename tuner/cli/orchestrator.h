@@ -107,9 +107,14 @@ class Orchestrator {
   // The directory of the trial's current attempt: TrialDir for the first,
   // <TrialDir>/attempt-<k> for attempt k >= 2 (TrialAttemptDir).
   std::string AttemptDir(const Trial& trial) const;
-  // PBT: a copy of the latest checkpoint of the trial's parent, in its own
-  // attempt directory ("" when the parent recorded none).
-  absl::StatusOr<std::string> CopyParentCheckpoint(const Trial& trial) const;
+  // Where a trial with no checkpoint of its own starts ("" afresh): a retry
+  // of a STALE trial from a copy of that trial's latest checkpoint, else
+  // (and a PBT member always) from a copy of its parent's.
+  absl::StatusOr<std::string> InheritedCheckpoint(const Trial& trial) const;
+  // A copy of the latest checkpoint of trial `source` in `trial`'s attempt
+  // directory, under <folder>/trial-<source>/ ("" when it recorded none).
+  absl::StatusOr<std::string> CopyCheckpoint(const Trial& trial, int64_t source,
+                                             const std::string& folder) const;
   absl::Status FillSlots(bool* study_done);
   absl::Status LaunchTrial(int slot, const Trial& trial);
   absl::Status HandleExit(int64_t trial_id, const ClusterExit& exit);

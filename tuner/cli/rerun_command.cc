@@ -30,7 +30,7 @@ struct RerunFlags {
 };
 
 // The copy of a PBT copy's parent checkpoint in its directory
-// (Orchestrator::CopyParentCheckpoint), latest attempt first; "" when none.
+// (Orchestrator::CopyCheckpoint), latest attempt first; "" when none.
 std::string ParentCheckpointCopy(const RerunFlags& flags, const Trial& trial) {
   namespace fs = std::filesystem;
   const std::string trials_dir = StudyTrialsDir(flags.source, flags.study);
