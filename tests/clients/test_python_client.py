@@ -421,6 +421,24 @@ class TrialTest(ServerTestCase):
         with self.assertRaises(tuner_client.NotFoundError):
             self.client.list_artifacts("t", 999)
 
+    def test_a_retry_of_an_interrupted_trial_gets_its_checkpoint(self):
+        trial = self.client.suggest("t", 1, client_id="a")[0]
+        ckpt = self.tmp / "ck4"
+        ckpt.mkdir()
+        (ckpt / "w").write_bytes(b"4")
+        trial.save_checkpoint(ckpt, 4)
+        # The run that launched it was interrupted: STALE, and offered again.
+        self.client._call("CompleteTrial", tuner_client.client.pb.CompleteTrialRequest(
+            study="t", trial_id=trial.id, interrupted_reason="interrupted: test"))
+        self.assertEqual(self.client.get_trial("t", trial.id).state, "STALE")
+        retry = self.client.suggest("t", 1, client_id="b")[0]
+        self.assertEqual((retry.origin, retry.parameters), ("retry", trial.parameters))
+        self.assertEqual(retry.latest_checkpoint(), str(ckpt.resolve()))
+        # A trial of the designer does not look at STALE ones.
+        other = self.client.suggest("t", 1, client_id="c")[0]
+        self.assertNotEqual(other.origin, "retry")
+        self.assertIsNone(other.latest_checkpoint())
+
     def test_create_trial(self):
         # An int for a double parameter and an integral float for an integer
         # parameter are converted to the parameter's type.

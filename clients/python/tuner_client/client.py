@@ -353,16 +353,29 @@ class Trial:
         """The path of the checkpoint to continue from: ``$TUNER_RESTORE_FROM``
         (set by the runner when it relaunches a trial that saved one) when it
         exists; else the latest kept checkpoint recorded by absolute path
-        (ask/tell workers) that still exists; else, for a PBT member that has
-        none yet, its parent's (``parent_trial``); else None."""
+        (ask/tell workers) that still exists; else, for a retry of an
+        interrupted (STALE) trial (``origin`` "retry"), that trial's; else,
+        for a PBT member that has none yet, its parent's (``parent_trial``);
+        else None."""
         restore = os.environ.get("TUNER_RESTORE_FROM")
         if restore and os.path.exists(restore) and (
                 os.environ.get("TUNER_TRIAL_ID") in (None, str(self.id))):
             return restore
         own = self._latest_recorded_checkpoint(self.id)
-        if own is None and self.parent_trial:
-            return self._latest_recorded_checkpoint(self.parent_trial)
-        return own
+        if own is not None:
+            return own
+        parent = self.parent_trial
+        if self.origin == "retry":
+            # The latest STALE trial with these parameters before this one.
+            retried = [t for t in self._client.list_trials(self.study, "STALE")
+                       if t.id < self.id and t.parameters == self.parameters]
+            if retried:
+                source = max(retried, key=lambda t: t.id)
+                found = self._latest_recorded_checkpoint(source.id)
+                if found is not None:
+                    return found
+                parent = source.parent_trial
+        return self._latest_recorded_checkpoint(parent) if parent else None
 
     def _latest_recorded_checkpoint(self, trial_id):
         best = None
