@@ -167,6 +167,9 @@ class Artifacts(unittest.TestCase):
         self.assertEqual((steps["start"], steps["trained"]), (3, 3))
         self.assertEqual(steps["restore"], os.path.join(
             trials_dir, "trial-2", "retried-checkpoint", "trial-1", "3"))
+        # `tuner rerun` reproduces it from the same checkpoint.
+        rerun = self.tuner("rerun", "interrupted", "2", "--db", db, "--print").stdout
+        self.assertIn("TUNER_RESTORE_FROM=" + steps["restore"] + " ", rerun)
 
     def test_bad_keep_checkpoints_is_refused(self):
         spec = study_spec("bad", "files")

@@ -1,9 +1,10 @@
 // `tuner rerun STUDY TRIAL [-- extra args]`: runs a trial's command again,
 // exactly as its cluster's chief was launched (working directory, the study's
 // environment, program and arguments), outside the study: nothing is
-// reported (the tuner_client calls print instead). A PBT copy runs with
-// TUNER_RESTORE_FROM set to the copy of its parent's checkpoint that
-// `tuner run` put in its directory, so that it continues where it started.
+// reported (the tuner_client calls print instead). A PBT copy, and a retry of
+// an interrupted trial, run with TUNER_RESTORE_FROM set to the copy of the
+// checkpoint `tuner run` started them from (in their directory), so that they
+// continue where they started.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -29,20 +30,25 @@ struct RerunFlags {
   bool print = false;
 };
 
-// The copy of a PBT copy's parent checkpoint in its directory
-// (Orchestrator::CopyCheckpoint), latest attempt first; "" when none.
-std::string ParentCheckpointCopy(const RerunFlags& flags, const Trial& trial) {
+// The checkpoint `tuner run` copied into the trial's directory to start it
+// from (Orchestrator::CopyCheckpoint): a retry's copy of the interrupted
+// trial's, else a PBT copy's of its parent's; latest attempt first; "" when
+// none.
+std::string InheritedCheckpointCopy(const RerunFlags& flags, const Trial& trial) {
   namespace fs = std::filesystem;
   const std::string trials_dir = StudyTrialsDir(flags.source, flags.study);
-  if (trial.parent_trial <= 0 || trials_dir.empty()) return "";
+  if (trials_dir.empty()) return "";
   const std::string trial_dir =
       (fs::path(trials_dir) / ("trial-" + std::to_string(trial.id))).string();
   for (int attempt = trial.attempt(); attempt >= 1; --attempt) {
-    const fs::path copy = fs::path(TrialAttemptDir(trial_dir, attempt)) / "parent-checkpoint" /
-                          ("trial-" + std::to_string(trial.parent_trial));
-    std::error_code ec;
-    for (const fs::directory_entry& e : fs::directory_iterator(copy, ec)) {
-      return fs::absolute(e.path()).string();  // the one file or directory copied
+    for (const char* folder : {"retried-checkpoint", "parent-checkpoint"}) {
+      std::error_code ec;
+      for (const fs::directory_entry& source :
+           fs::directory_iterator(fs::path(TrialAttemptDir(trial_dir, attempt)) / folder, ec)) {
+        for (const fs::directory_entry& e : fs::directory_iterator(source.path(), ec)) {
+          return fs::absolute(e.path()).string();  // the one file or directory copied
+        }
+      }
     }
   }
   return "";
@@ -68,13 +74,13 @@ int Rerun(const RerunFlags& flags) {
   }
   std::string command = trial->command;
   for (const std::string& arg : flags.extra) command += " " + ShellQuote(arg);
-  if (trial->parent_trial > 0) {
-    const std::string restore = ParentCheckpointCopy(flags, *trial);
-    if (restore.empty()) {
+  if (trial->parent_trial > 0 || trial->origin == "retry") {
+    const std::string restore = InheritedCheckpointCopy(flags, *trial);
+    if (restore.empty() && trial->parent_trial > 0) {
       std::cerr << "tuner rerun: trial " << trial->id << " continued trial " << trial->parent_trial
                 << " (PBT) but the copy of its checkpoint is not in "
                 << "its directory: it runs from the start\n";
-    } else {
+    } else if (!restore.empty()) {
       // The recorded command starts with `cd DIR && `: the variable goes after it.
       const size_t cd = command.find(" && ");
       const std::string assignment = "TUNER_RESTORE_FROM=" + ShellQuote(restore) + " ";
