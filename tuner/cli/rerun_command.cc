@@ -112,9 +112,10 @@ void AddRerunCommand(CLI::App& app, CliAction* run) {
   cmd->add_option("extra", flags->extra, "More arguments for the trainer (after --)");
   cmd->add_flag("--print", flags->print, "Print the command instead of running it");
   AddSourceFlags(cmd, &flags->source);
-  cmd->add_option("--output-dir", flags->source.output_dir,
-                  "Where the trial directories are (for a PBT copy's parent checkpoint; "
-                  "default: tuner_trials beside the db)");
+  cmd->add_option(
+      "--output-dir", flags->source.output_dir,
+      "Where the trial directories are (for the checkpoint a PBT copy or a retry started "
+      "from; default: tuner_trials beside the db)");
   cmd->callback([run, flags] { *run = [flags] { return Rerun(*flags); }; });
 }
 
