@@ -151,6 +151,14 @@ absl::StatusOr<Study> StudyService::CreateStudy(std::string_view spec_json, bool
   }
   auto spec = ParseStudyOrError(spec_json);
   if (!spec.ok()) return spec.status();
+  if (resume) {
+    // Running it again: Resume checks an edit (and builds its policy) itself;
+    // an unchanged spec needs nothing more, not even the studies it
+    // warm-started from, which may have been deleted since.
+    auto stored = store_->GetStudy(spec->name);
+    if (stored.ok()) return Resume(*spec);
+    if (stored.status().code() != absl::StatusCode::kNotFound) return stored.status();
+  }
   // Its policy (designer, stopping rule) must be buildable before it is
   // stored, and the studies it warm-starts from must exist.
   auto warm_start = LoadWarmStart(*this, *spec, /*require_all=*/true, nullptr);

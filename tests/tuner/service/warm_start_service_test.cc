@@ -91,6 +91,18 @@ TEST_CASE("A study whose earlier study was deleted still loads after a restart",
   REQUIRE(s.ok());
   REQUIRE(s->trials.size() == 1);
   CHECK(s->trials[0].origin == "sobol");
+  // Running the same file again (CreateStudy with resume) still works: the
+  // deleted study is only required when the study is created or edited.
+  const std::string same = Spec("new", "bayesian", R"("warm_start": {"studies": ["old"]},)");
+  auto again = restarted.CreateStudy(same, /*resume=*/true);
+  INFO(again.status().message());
+  CHECK(again.ok());
+  // An edit needs it, and says so; nothing changes.
+  std::string edited = same;
+  edited.replace(edited.find("\"max_trials\": 10"), 16, "\"max_trials\": 99");
+  auto refused = restarted.CreateStudy(edited, /*resume=*/true);
+  CHECK(refused.status().code() == absl::StatusCode::kNotFound);
+  CHECK(restarted.GetStudy("new")->spec_versions_json == "[]");
 }
 
 }  // namespace
