@@ -254,8 +254,13 @@ void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHy
   const absl::StatusOr<double> cold = LogMarginalLikelihood(x, y, *hp, nullptr);
   ModelData(rows, model->warped, true, &x, &y);
   const absl::StatusOr<double> all = LogMarginalLikelihood(x, y, warm, nullptr);
-  const absl::StatusOr<double> prior =
-      LogMarginalLikelihood(transfer_.x, transfer_.y, warm, nullptr);
+  // log p(earlier trials) under the same hyperparameters: refits keep them
+  // between checkpoints, so this is mostly the cached value.
+  const Eigen::VectorXd theta = warm.ToVector();
+  if (prior_evidence_.first.size() != theta.size() || prior_evidence_.first != theta) {
+    prior_evidence_ = {theta, LogMarginalLikelihood(transfer_.x, transfer_.y, warm, nullptr)};
+  }
+  const absl::StatusOr<double>& prior = prior_evidence_.second;
   if (!cold.ok() || !all.ok() || !prior.ok()) {
     model->transfer = all.ok() && prior.ok();
   } else {

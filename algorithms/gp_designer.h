@@ -72,6 +72,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "algorithms/designer.h"
@@ -197,6 +198,8 @@ class GpDesigner : public Designer {
 
   std::map<uint64_t, GpHyperparameters> fit_cache_;
   GpTransferData transfer_;  // empty without a warm start (or with several objectives)
+  // ChooseTransfer: the hyperparameters and log p(earlier trials) under them.
+  std::pair<Eigen::VectorXd, absl::StatusOr<double>> prior_evidence_{Eigen::VectorXd(), 0.0};
   // Models for the history (with fantasies for running trials), kept while
   // the history does not change; `models_` adds this batch's fantasies.
   bool base_built_ = false;
