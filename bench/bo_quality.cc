@@ -50,6 +50,7 @@
 #include "algorithms/gp_designer.h"
 #include "algorithms/random_designer.h"
 #include "algorithms/sobol_designer.h"
+#include "bench/digits_table.h"
 
 namespace tuner {
 namespace {
@@ -205,38 +206,11 @@ TestFunction MixedFunction() {
 // C = 10^(c/2), gamma = 10^(g/2)). Optimum: the table's lowest error. Budget:
 // 25 trials (100 would be a seventh of the table, where every method finds it).
 TestFunction DigitsSvc() {
-  const std::string path = std::string(TUNER_SOURCE_DIR) + "/bench/data/digits_svc.tsv";
-  std::ifstream in(path);
-  std::string header;
-  if (!std::getline(in, header)) {
-    std::fprintf(stderr, "bo_quality: cannot read %s\n", path.c_str());
-    std::exit(1);
-  }
-  auto table = std::make_shared<std::map<std::tuple<int64_t, int64_t, int64_t>, double>>();
-  std::set<int64_t> buckets;
-  int64_t b, c, g;
-  double error;
+  auto table = std::make_shared<DigitsTable>(ReadDigitsTable("digits_svc.tsv", 1));
   double best = std::numeric_limits<double>::infinity();
-  while (in >> b >> c >> g >> error) {
-    (*table)[{b, c, g}] = error;
-    buckets.insert(b);
-    best = std::min(best, error);
-  }
-  SearchSpace space;
-  ParameterSpec bucket_spec{.name = "buckets", .type = ParameterType::kDiscrete};
-  for (int64_t v : buckets) bucket_spec.values.push_back(v);
-  space.parameters.push_back(bucket_spec);
-  space.parameters.push_back({.name = "c", .type = ParameterType::kInteger, .min = -4, .max = 6});
-  space.parameters.push_back({.name = "g", .type = ParameterType::kInteger, .min = -8, .max = 0});
-  TestFunction f{"digits_svc", 3, space, best, [table](const Assignment& a) {
-                   const auto whole = [&](const char* name) {
-                     const ParameterValue& v = a.at(name);
-                     return std::holds_alternative<int64_t>(v)
-                                ? std::get<int64_t>(v)
-                                : static_cast<int64_t>(std::llround(std::get<double>(v)));
-                   };
-                   return table->at({whole("buckets"), whole("c"), whole("g")});
-                 }};
+  for (const auto& [key, v] : table->values) best = std::min(best, v[0]);
+  TestFunction f{"digits_svc", 3, table->space, best,
+                 [table](const Assignment& a) { return table->values.at(DigitsKeyOf(a))[0]; }};
   f.fixed_budget = 25;
   return f;
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Optuna 5's multi-objective samplers on the problems of bench/mo_quality.cc
-(the same formulas, six inputs in [0, 1], all objectives minimised): the
-hypervolume up to the reference point 1.1 per objective after --budget trials,
-median [q25, q75] over seeds 0..N-1.
+(the same formulas on six inputs in [0, 1] and the same real-model table, all
+objectives minimised): the hypervolume up to the reference point 1.1 per
+objective after --budget trials (digits_size: 40), median [q25, q75] over
+seeds 0..N-1.
 
     /usr/bin/python3 bench/optuna_mo_quality.py [--peers DIR] [--seeds N]
-        [--budget T] [--samplers nsga2,tpe,gp,random]
+        [--budget T] [--samplers nsga2,tpe,gp,random] [--problems a,b]
 
 The peers' location as for bench/optuna_quality.py (bench/peers.py).
 """
@@ -13,6 +14,7 @@ import argparse
 import math
 import os
 import sys
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import use_peers  # noqa: E402
@@ -41,7 +43,36 @@ def dtlz2(x):
             (1 + g) * math.sin(a)]
 
 
-PROBLEMS = [("zdt1", 2, zdt(False)), ("zdt2", 2, zdt(True)), ("dtlz2", 3, dtlz2)]
+def box(f):
+    def objective(trial):
+        return f([trial.suggest_float(f"x{i}", 0, 1) for i in range(6)])
+    return objective
+
+
+def digits_size():
+    """Error and stored size of an SVC on digits (bench/make_digits_size_table.py),
+    each scaled to [0, 1] by the table's least and largest values."""
+    table = {}
+    with open(Path(__file__).resolve().parent / "data" / "digits_svc_size.tsv") as f:
+        next(f)
+        for line in f:
+            b, c, g, error, size = line.split()
+            table[(int(b), int(c), int(g))] = [float(error), float(size)]
+    low = [min(v[j] for v in table.values()) for j in range(2)]
+    high = [max(v[j] for v in table.values()) for j in range(2)]
+    buckets = sorted({k[0] for k in table})
+
+    def objective(trial):
+        b = trial.suggest_categorical("buckets", buckets)
+        c = trial.suggest_int("c", -4, 6)
+        g = trial.suggest_int("g", -8, 0)
+        return [(v - lo) / (hi - lo) for v, lo, hi in zip(table[(b, c, g)], low, high)]
+    return objective
+
+
+# (name, objectives, objective of an Optuna trial, budget or None for --budget)
+PROBLEMS = [("zdt1", 2, box(zdt(False)), None), ("zdt2", 2, box(zdt(True)), None),
+            ("dtlz2", 3, box(dtlz2), None), ("digits_size", 2, digits_size(), 40)]
 
 SAMPLERS = {
     "nsga2": lambda seed: optuna.samplers.NSGAIISampler(seed=seed),
@@ -73,11 +104,10 @@ def hypervolume(points, objectives):
     return volume
 
 
-def run_once(objectives, f, sampler_name, seed, budget):
+def run_once(objectives, objective, sampler_name, seed, budget):
     study = optuna.create_study(directions=["minimize"] * objectives,
                                 sampler=SAMPLERS[sampler_name](seed))
-    study.optimize(lambda t: f([t.suggest_float(f"x{i}", 0, 1) for i in range(6)]),
-                   n_trials=budget)
+    study.optimize(objective, n_trials=budget)
     return hypervolume([t.values for t in study.trials if t.values], objectives)
 
 
@@ -95,11 +125,12 @@ def main():
     print(f"Optuna {optuna.__version__}: hypervolume after {args.budget} trials (reference "
           f"{REFERENCE} per objective), {args.seeds} seeds: median [q25, q75]")
     only = [p for p in args.problems.split(",") if p]
-    for name, objectives, f in PROBLEMS:
+    for name, objectives, objective, budget in PROBLEMS:
         if only and name not in only:
             continue
         for sampler in [s for s in args.samplers.split(",") if s]:
-            hv = [run_once(objectives, f, sampler, seed, args.budget) for seed in range(args.seeds)]
+            hv = [run_once(objectives, objective, sampler, seed, budget or args.budget)
+                  for seed in range(args.seeds)]
             print(f"{name:<8} {sampler:<8} {optuna_quality.quantile(hv, 0.5):>10.4f} "
                   f"{optuna_quality.quantile(hv, 0.25):>10.4f} "
                   f"{optuna_quality.quantile(hv, 0.75):>10.4f}", flush=True)
