@@ -272,7 +272,7 @@ void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHy
 }
 
 void GpDesigner::SetScalarisationReference() {
-  front_reference_.resize(0);
+  reference_.resize(0);
   std::vector<Eigen::Index> complete;
   for (size_t i = 0; i < finished_.size(); ++i) {
     bool all = true;
@@ -288,7 +288,7 @@ void GpDesigner::SetScalarisationReference() {
           base_models_[j].warped(complete[r]);
     }
   }
-  front_reference_ = ScalarisationReference(values, 0.2, 0.1);
+  reference_ = ScalarisationReference(values, 0.1, 0.1);
 }
 
 bool GpDesigner::EnsureModels() {
@@ -490,8 +490,8 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
     for (double& w : weights) w /= std::sqrt(norm);
   }
   for (size_t j = 0; j < objectives_.size(); ++j) {
-    scalarisation.reference.push_back(front_reference_.size() > 0
-                                          ? front_reference_(static_cast<Eigen::Index>(j))
+    scalarisation.reference.push_back(reference_.size() > 0
+                                          ? reference_(static_cast<Eigen::Index>(j))
                                           : base_models_[j].worst);
   }
 

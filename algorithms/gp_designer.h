@@ -30,14 +30,15 @@
 //     point is never suggested twice.
 //  4. The acquisition — log expected improvement (gp_acquisition.h) or UCB
 //     for one objective; for several, log expected improvement of a random
-//     hypervolume scalarisation (gp_scalarised_ei.h; Golovin and Zhang, "Random
-//     hypervolume scalarizations for provable multi-objective black box optimization", ICML 2020):
+//     Chebyshev scalarisation (gp_scalarised_ei.h; the form and the weights of Golovin and
+//     Zhang's hypervolume scalarisation, "Random hypervolume scalarizations for provable
+//     multi-objective black box optimization", ICML 2020, with r beyond the front):
 //     s(y) = min_j (y_j - r_j) / w_j with w drawn uniformly on the positive unit sphere per
-//     suggestion and r the worst warped value of the non-dominated trials less a fifth of
-//     their range, over the best s of the trials (bench/mo_quality.cc, 20 seeds: r the worst
-//     of all trials sent most weight directions to the front's edges, DTLZ2 0.43; a tenth of
-//     the range stopped ZDT1's front from growing past r in 4 seeds, 0.82; a fifth: 0.54 and
-//     0.85) — is maximised over scrambled
+//     suggestion and r a utopia point (each objective's best warped value plus a tenth of the
+//     non-dominated trials' range), over the best s of the trials (bench/mo_quality.cc, 20
+//     seeds: r below the front, the usual hypervolume reference, either sent most weight
+//     directions to the front's edges or kept the front from growing past r)
+//     — is maximised over scrambled
 //     Sobol candidates plus candidates around the five best trials (gp_candidates.h: perturbations
 //     of a random subset of coordinates, and single coordinates redrawn across
 //     their whole range), then the best few are polished by
@@ -167,7 +168,7 @@ class GpDesigner : public Designer {
   std::optional<Assignment> QuasiRandom(uint64_t k);
   double MinDistanceSquared(const Eigen::VectorXd& x, bool finished_only) const;
   bool Acceptable(const Eigen::VectorXd& x) const;
-  void SetScalarisationReference();  // front_reference_
+  void SetScalarisationReference();  // reference_
   void Record(const Assignment& assignment);
 
   // Several objectives: this suggestion's scalarisation weights, the
@@ -205,7 +206,7 @@ class GpDesigner : public Designer {
   bool base_built_ = false;
   bool base_ok_ = false;
   uint64_t base_hash_ = 0;
-  Eigen::VectorXd front_reference_;  // several objectives: ScalarisationReference; may be empty
+  Eigen::VectorXd reference_;  // several objectives: ScalarisationReference; may be empty
   std::string base_status_;
   std::vector<Model> base_models_;
   bool working_ready_ = false;

@@ -138,7 +138,7 @@ Eigen::VectorXd ScalarisationReference(const Eigen::MatrixXd& values, double mar
     worst = worst.cwiseMin(values.row(f).transpose());
     best = best.cwiseMax(values.row(f).transpose());
   }
-  return worst - (margin * (best - worst)).cwiseMax(min_margin);
+  return best + (margin * (best - worst)).cwiseMax(min_margin);
 }
 
 }  // namespace tuner

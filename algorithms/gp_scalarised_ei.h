@@ -9,12 +9,12 @@
 // and its derivatives with respect to every mean_j and sd_j. With one
 // objective it is log EI (gp_acquisition.h).
 //
-// With random weights per suggestion this is a Monte Carlo form of expected
-// hypervolume improvement: the hypervolume dominated by a set of points is an
-// average over weights of the best scalarised value (Golovin and Zhang,
-// "Random hypervolume scalarizations for provable multi-objective black box
-// optimization", ICML 2020), and each suggestion maximises the expected gain
-// in that best value for its weight.
+// With random weights per suggestion and the reference below the front, this
+// is a Monte Carlo form of expected hypervolume improvement (Golovin and
+// Zhang, "Random hypervolume scalarizations for provable multi-objective black
+// box optimization", ICML 2020); with the reference beyond the front
+// (ScalarisationReference below, what the GP designer uses) it is the
+// expected improvement of a Chebyshev scalarisation from a utopia point.
 //
 // The integral: the integrand is log-concave and decreasing in t, so at most
 // exp(-rate (t - best)) times its value at `best`, where rate is the sum of
@@ -44,9 +44,13 @@ ScalarisedValue LogScalarisedExpectedImprovement(const std::vector<double>& mean
                                                  const std::vector<double>& sd, double best);
 
 // The reference point r of the scalarisation, from the trials' objective
-// vectors (one row each, larger is better): per objective, the worst value
-// among the non-dominated rows less `margin` times their range in it (at
-// least `min_margin`). `values` has at least one row.
+// vectors (one row each, larger is better): a utopia point, per objective the
+// best value plus `margin` times the range of the non-dominated rows in it
+// (at least `min_margin`). Every scalarised value is then below 0, and its
+// maximum for weights w is where the ray r - t w meets the front (Chebyshev
+// scalarisation from the ideal point): every part of the front, its ends
+// included, has weights that lead there, wherever the front lies. `values`
+// has at least one row.
 Eigen::VectorXd ScalarisationReference(const Eigen::MatrixXd& values, double margin,
                                        double min_margin);
 

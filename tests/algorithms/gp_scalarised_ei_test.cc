@@ -110,11 +110,11 @@ TEST_CASE("scalarised EI: finite and ordered far in the tail", "[gp][multi_objec
 
 namespace tuner {
 
-TEST_CASE("scalarisation reference: below the non-dominated rows' worst by a share of their range",
+TEST_CASE("scalarisation reference: a utopia point beyond the non-dominated rows' best",
           "[gp][multi_objective]") {
   // Larger is better. Rows 0, 1 and 3 are non-dominated; row 2 is dominated
   // by row 1 and row 4 (a copy of row 0) adds nothing; row 2's much worse
-  // values do not move the reference.
+  // values do not widen the range.
   Eigen::MatrixXd values(5, 2);
   values << 1.0, 0.0,  //
       0.5, 0.6,        //
@@ -122,21 +122,21 @@ TEST_CASE("scalarisation reference: below the non-dominated rows' worst by a sha
       0.0, 1.0,        //
       1.0, 0.0;
   const Eigen::VectorXd r = ScalarisationReference(values, 0.2, 0.01);
-  CHECK(r(0) == Approx(0.0 - 0.2 * 1.0));
-  CHECK(r(1) == Approx(0.0 - 0.2 * 1.0));
-  // A narrow front gets at least the minimum margin.
-  const Eigen::VectorXd narrow = ScalarisationReference(values.topRows(1), 0.2, 0.1);
-  CHECK(narrow(0) == Approx(0.9));
-  CHECK(narrow(1) == Approx(-0.1));
+  CHECK(r(0) == Approx(1.0 + 0.2 * 1.0));
+  CHECK(r(1) == Approx(1.0 + 0.2 * 1.0));
+  // A single best row gets the minimum margin.
+  const Eigen::VectorXd single = ScalarisationReference(values.topRows(1), 0.2, 0.1);
+  CHECK(single(0) == Approx(1.1));
+  CHECK(single(1) == Approx(0.1));
   // Three objectives; a row better in one objective only is non-dominated.
   Eigen::MatrixXd three(3, 3);
   three << 1.0, 1.0, 1.0,  //
       0.0, 0.0, 3.0,       //
       0.5, 0.5, 0.5;
   const Eigen::VectorXd r3 = ScalarisationReference(three, 0.5, 0.0);
-  CHECK(r3(0) == Approx(-0.5));
-  CHECK(r3(1) == Approx(-0.5));
-  CHECK(r3(2) == Approx(1.0 - 0.5 * 2.0));
+  CHECK(r3(0) == Approx(1.5));
+  CHECK(r3(1) == Approx(1.5));
+  CHECK(r3(2) == Approx(3.0 + 0.5 * 2.0));
 }
 
 }  // namespace tuner
