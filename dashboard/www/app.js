@@ -42,6 +42,7 @@ const S = {
   // refreshes they caused.
   events: { source: null, study: null, state: 'off', received: 0, refreshes: 0, busy: false, pending: false },
   lastRefresh: null,  // {cause: 'event' | 'poll' | 'open', version} of the last redraw
+  redraws: 0,         // redraws of the study's data (one per version drawn)
   charts: {},
 };
 window.__dashboard = S;  // for the browser test and for curious users
@@ -350,8 +351,18 @@ function showLoading(name) {
 }
 
 // Fetches the summary (cheap; 304 while unchanged) and, when the version
-// moved, everything drawn from the trials.
-async function pollStudy(cause = 'poll') {
+// moved, everything drawn from the trials. Refreshes run one after another:
+// overlapping ones (opening a study while its stream's first event arrives)
+// could finish out of order and draw an older version over a newer one.
+let studyRefresh = Promise.resolve();
+function pollStudy(cause = 'poll') {
+  const run = studyRefresh.then(() => refreshStudy(cause));
+  studyRefresh = run.catch(() => {});
+  return run;
+}
+S.refresh = pollStudy;  // for the browser test
+
+async function refreshStudy(cause) {
   const name = S.study;
   if (!name) return;
   const summary = await api(studyPath(name));
@@ -372,6 +383,7 @@ async function pollStudy(cause = 'poll') {
   S.importance = importance;
   S.version = summary.version;
   S.lastRefresh = { cause, version: summary.version };
+  S.redraws++;
   renderCharts();
   await table;
 }

@@ -486,6 +486,17 @@ async function main() {
   });
   await page.waitForFunction(() => window.__dashboard.events.state === 'open', null, { timeout: 10_000 });
   await page.evaluate(() => { window.__dashboard.pushedPollEvery = 1e9; });
+  // Refreshes do not overlap: two asked for at once draw the study once (the
+  // second finds its version drawn), so an older one cannot finish last.
+  const overlap = await page.evaluate(async () => {
+    const d = window.__dashboard;
+    const redraws = d.redraws;
+    d.version = null;
+    await Promise.all([d.refresh('open'), d.refresh('event')]);
+    return { redraws: d.redraws - redraws, cause: d.lastRefresh.cause };
+  });
+  assert.deepEqual(overlap, { redraws: 1, cause: 'open' });
+  await page.evaluate(() => window.__dashboard.refresh('poll'));  // none in flight now
   const before = await events();
   assert.ok(before.received >= 1, 'the stream sends the current version first');
   const added = JSON.parse(await run(PYTHON, [fixture, endpoint, '--add-best']));
