@@ -16,6 +16,7 @@
 
 #include "algorithms/gp_acquisition.h"
 #include "algorithms/gp_candidates.h"
+#include "algorithms/gp_output_choice.h"
 #include "algorithms/gp_output_warping.h"
 #include "algorithms/gp_scalarised_ei.h"
 #include "algorithms/seeding.h"
@@ -31,7 +32,10 @@ constexpr int kEveryTrialUpTo = 30;         // refit after every trial until the
 constexpr double kRefitGrowth = 1.1;        // then when the data grows by 10%
 constexpr int kColdEvery = 6;               // every sixth later fit starts cold
 constexpr int kLocalBases = 5;              // best trials perturbed for candidates
-constexpr int kCoordinateValues = 16;       // redraws per coordinate of a best trial
+// gp_output_choice.h: the transform is chosen from this many values on (fewer
+// rank too few trials to tell the transforms apart; the half-rank warp then).
+constexpr int kMinValuesToChoose = 20;
+constexpr int kCoordinateValues = 16;  // redraws per coordinate of a best trial
 constexpr int kPolishEvaluations = 60;
 constexpr int64_t kMaxEnumeration = 100000;
 
@@ -212,7 +216,7 @@ int GpDesigner::NumWithValues() const {
   return n;
 }
 
-GpHyperparameters GpDesigner::FitAt(int objective, int checkpoint_index, bool transfer) {
+GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, bool transfer) {
   const int size = CheckpointSizes(static_cast<int>(finished_.size()))[checkpoint_index];
   uint64_t key = Mix(Mix(prefix_hash_[size], static_cast<uint64_t>(objective)),
                      static_cast<uint64_t>(options_.max_fit_points));
@@ -221,33 +225,61 @@ GpHyperparameters GpDesigner::FitAt(int objective, int checkpoint_index, bool tr
 
   std::vector<std::optional<double>> values;
   for (int i = 0; i < size; ++i) values.push_back(finished_[i].values[objective]);
-  const Eigen::VectorXd warped = WarpOutputs(values);
-  const std::vector<int> rows =
-      SelectSubset(warped, options_.max_fit_points, DeriveSeed(options_.seed, key ^ kSubsetStream));
-  Eigen::MatrixXd x;
-  Eigen::VectorXd y;
-  ModelData(rows, warped, transfer, &x, &y);
   GpFitOptions fit;
   fit.seed = DeriveSeed(options_.seed, key);
   fit.additive = !transfer;
   std::vector<GpHyperparameters> starts;
+  // The output transforms tried (gp_output_choice.h): both at a cold
+  // checkpoint, the previous checkpoint's at a warm one. With a warm start the
+  // earlier studies' values are half-rank warped, so this study's are too.
+  std::vector<bool> transforms = {true};
   if (ColdCheckpoint(checkpoint_index)) {
-    starts.push_back(GpHyperparameters::Default(static_cast<int>(x.cols())));
+    starts.push_back(
+        GpHyperparameters::Default(encoding_.num_features() + (transfer ? transfer_.tasks : 0)));
     fit.random_starts = 2;
+    int with_values = 0;
+    for (const std::optional<double>& v : values) with_values += v.has_value() ? 1 : 0;
+    if (transfer_.empty() && with_values >= kMinValuesToChoose) transforms.push_back(false);
   } else {
-    starts.push_back(FitAt(objective, checkpoint_index - 1, transfer));
+    const OutputFit previous = FitAt(objective, checkpoint_index - 1, transfer);
+    starts.push_back(previous.hp);
     fit.random_starts = 0;
+    transforms = {previous.half_rank};
   }
-  GpHyperparameters hp = FitHyperparameters(x, y, starts, fit);
+  OutputFit best;
+  double best_score = -std::numeric_limits<double>::infinity();
+  for (const bool half_rank : transforms) {
+    const Eigen::VectorXd warped = WarpOutputs(values, 1.0, half_rank);
+    const std::vector<int> rows = SelectSubset(warped, options_.max_fit_points,
+                                               DeriveSeed(options_.seed, key ^ kSubsetStream));
+    Eigen::MatrixXd x;
+    Eigen::VectorXd y;
+    ModelData(rows, warped, transfer, &x, &y);
+    const GpHyperparameters hp = FitHyperparameters(x, y, starts, fit);
+    if (transforms.size() == 1) {
+      best = {hp, half_rank};
+      break;
+    }
+    GaussianProcess gp;
+    if (!gp.Condition(x, y, hp).ok()) continue;
+    std::vector<bool> has_value;
+    for (const int r : rows) has_value.push_back(values[static_cast<size_t>(r)].has_value());
+    // A tie keeps the half-rank warp (tried first).
+    const double score = OutputTransformScore(gp, y, has_value);
+    if (score > best_score) {
+      best_score = score;
+      best = {hp, half_rank};
+    }
+  }
   if (fit_cache_.size() > 4096) fit_cache_.clear();
-  fit_cache_.emplace(key, hp);
-  return hp;
+  fit_cache_.emplace(key, best);
+  return best;
 }
 
 void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHyperparameters* hp) {
   const int checkpoints =
       static_cast<int>(CheckpointSizes(static_cast<int>(finished_.size())).size());
-  const GpHyperparameters warm = FitAt(0, checkpoints - 1, true);
+  const GpHyperparameters warm = FitAt(0, checkpoints - 1, true).hp;
   Eigen::MatrixXd x;
   Eigen::VectorXd y;
   ModelData(rows, model->warped, false, &x, &y);
@@ -272,21 +304,18 @@ void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHy
 }
 
 void GpDesigner::SetScalarisationReference() {
-  reference_.resize(0);
+  // Trials with every objective's value (the model is used with two or more).
   std::vector<Eigen::Index> complete;
   for (size_t i = 0; i < finished_.size(); ++i) {
     bool all = true;
     for (const std::optional<double>& v : finished_[i].values) all = all && v.has_value();
     if (all) complete.push_back(static_cast<Eigen::Index>(i));
   }
-  if (complete.empty()) return;
-  Eigen::MatrixXd values(static_cast<Eigen::Index>(complete.size()),
-                         static_cast<Eigen::Index>(objectives_.size()));
-  for (size_t j = 0; j < objectives_.size(); ++j) {
-    for (size_t r = 0; r < complete.size(); ++r) {
-      values(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
-          base_models_[j].warped(complete[r]);
-    }
+  const auto n_objectives = static_cast<Eigen::Index>(objectives_.size());
+  Eigen::MatrixXd values(static_cast<Eigen::Index>(complete.size()), n_objectives);
+  for (Eigen::Index j = 0; j < n_objectives; ++j) {
+    for (size_t r = 0; r < complete.size(); ++r)
+      values(static_cast<Eigen::Index>(r), j) = base_models_[j].warped(complete[r]);
   }
   reference_ = ScalarisationReference(values, 0.1, 0.1);
 }
@@ -308,11 +337,13 @@ bool GpDesigner::EnsureModels() {
       Model& model = base_models_[j];
       std::vector<std::optional<double>> values;
       for (const Observation& o : finished_) values.push_back(o.values[j]);
-      model.warped = WarpOutputs(values);
+      const OutputFit fit = FitAt(static_cast<int>(j), checkpoints - 1, false);
+      GpHyperparameters hp = fit.hp;
+      model.warped = WarpOutputs(values, 1.0, fit.half_rank);
+      model.half_rank = fit.half_rank;
       const std::vector<int> rows =
           SelectSubset(model.warped, options_.max_model_points,
                        DeriveSeed(options_.seed, Mix(prefix_hash_.back(), j) ^ kSubsetStream));
-      GpHyperparameters hp = FitAt(static_cast<int>(j), checkpoints - 1, false);
       if (j == 0 && !transfer_.empty()) ChooseTransfer(rows, &model, &hp);
       Eigen::MatrixXd x;
       Eigen::VectorXd y;
@@ -325,16 +356,12 @@ bool GpDesigner::EnsureModels() {
       }
       const Eigen::VectorXd fitted = model.gp.TrainingMean();
       model.incumbent = -std::numeric_limits<double>::infinity();
-      model.worst = std::numeric_limits<double>::infinity();
       for (size_t r = 0; r < rows.size(); ++r) {
-        if (!values[rows[r]]) continue;
-        model.incumbent = std::max(model.incumbent, fitted(static_cast<Eigen::Index>(r)));
-        model.worst = std::min(model.worst, y(static_cast<Eigen::Index>(r)));
+        if (values[rows[r]])
+          model.incumbent = std::max(model.incumbent, fitted(static_cast<Eigen::Index>(r)));
       }
       if (!std::isfinite(model.incumbent))
         model.incumbent = fitted.head(static_cast<Eigen::Index>(rows.size())).maxCoeff();
-      if (!std::isfinite(model.worst))
-        model.worst = y.head(static_cast<Eigen::Index>(rows.size())).minCoeff();
       // Kriging believer: each running trial observes the posterior mean.
       for (const Eigen::VectorXd& r : running_) {
         const Eigen::VectorXd input = Input(r, model.transfer);
@@ -343,7 +370,7 @@ bool GpDesigner::EnsureModels() {
         model.gp.Append(input, mean(0));
       }
     }
-    if (base_ok_ && objectives_.size() > 1) SetScalarisationReference();
+    if (base_ok_) SetScalarisationReference();
   }
   models_ = base_models_;
   working_ready_ = true;
@@ -489,11 +516,7 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
     }
     for (double& w : weights) w /= std::sqrt(norm);
   }
-  for (size_t j = 0; j < objectives_.size(); ++j) {
-    scalarisation.reference.push_back(reference_.size() > 0
-                                          ? reference_(static_cast<Eigen::Index>(j))
-                                          : base_models_[j].worst);
-  }
+  scalarisation.reference.assign(reference_.data(), reference_.data() + reference_.size());
 
   // Candidates: scrambled Sobol points, then perturbations of the best trials.
   std::vector<std::vector<double>> candidates;
@@ -619,6 +642,9 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
       (objectives_.size() > 1 ? "scalarised log_ei"
                               : (options_.acquisition == GpAcquisition::kUcb ? "ucb" : "log_ei")) +
       " over " + std::to_string(n_model) + " points";
+  for (size_t j = 0; j < models_.size(); ++j) {
+    if (!models_[j].half_rank) status_ += ", " + objectives_[j].metric + " standardised";
+  }
   const Model& first = models_.front();
   char evidence[96];
   std::snprintf(evidence, sizeof evidence, "log evidence %.1f with them, %.1f without",

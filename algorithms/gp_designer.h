@@ -8,6 +8,10 @@
 //     (gp_output_warping.h: oriented so larger is better, half-rank warped,
 //     standardised; INFEASIBLE and FAILED trials, and finished trials without
 //     a finite objective value, get a penalty below the worst value seen).
+//     From 20 trials with values on, each cold fit (below) is made twice, on
+//     half-rank warped and on only standardised values, and the transform
+//     whose GP predicts the better half's ranks better is used
+//     (gp_output_choice.h); warm fits keep their cadence point's choice.
 //  2. One GP per objective (gp_regression.h: Matérn-5/2 ARD, constant mean,
 //     learned noise) conditions on at most `max_model_points` finished trials
 //     (beyond that: the best fifth by that objective plus a seeded random
@@ -128,7 +132,8 @@ class GpDesigner : public Designer {
               const std::vector<const Trial*>& active) override;
   std::vector<Assignment> Suggest(int count) override;
 
-  // How the last suggestion was made, e.g. "gp: log_ei over 42 trials" or
+  // How the last suggestion was made, e.g. "gp: log_ei over 42 trials",
+  // "gp: log_ei over 42 trials, loss standardised" (outputs not warped) or
   // "quasi-random: Cholesky failed ...". For logs and tests.
   const std::string& status() const { return status_; }
 
@@ -142,8 +147,8 @@ class GpDesigner : public Designer {
   struct Model {
     GaussianProcess gp;
     double incumbent = 0.0;  // best posterior mean at a finished trial
-    double worst = 0.0;      // worst warped value of a finished trial
     Eigen::VectorXd warped;  // of every finished trial
+    bool half_rank = true;   // warped by the half-rank warp, else standardised only
     bool transfer = false;   // the earlier studies are in the GP (task features)
     double evidence_warm = 0.0, evidence_cold = 0.0;  // log p(this study's values)
   };
@@ -151,7 +156,13 @@ class GpDesigner : public Designer {
   int InitialTrials() const;
   int NumWithValues() const;
   bool EnsureModels();
-  GpHyperparameters FitAt(int objective, int checkpoint_index, bool transfer);
+  // Hyperparameters fitted to the first checkpoint_index-th checkpoint's
+  // trials, and the output transform they were fitted under.
+  struct OutputFit {
+    GpHyperparameters hp;
+    bool half_rank = true;  // WarpOutputs' half-rank warp, else standardised only
+  };
+  OutputFit FitAt(int objective, int checkpoint_index, bool transfer);
   // With a warm start: whether `model` (of the first objective, its `warped`
   // set) uses the earlier studies, by comparing the evidence of this study's
   // `rows`; `hp` (the single-task fit) becomes the multi-task fit if so.
@@ -197,7 +208,7 @@ class GpDesigner : public Designer {
   uint64_t history_hash_ = 0;
   int64_t next_index_ = 0;
 
-  std::map<uint64_t, GpHyperparameters> fit_cache_;
+  std::map<uint64_t, OutputFit> fit_cache_;
   GpTransferData transfer_;  // empty without a warm start (or with several objectives)
   // ChooseTransfer: the hyperparameters and log p(earlier trials) under them.
   std::pair<Eigen::VectorXd, absl::StatusOr<double>> prior_evidence_{Eigen::VectorXd(), 0.0};
@@ -206,7 +217,7 @@ class GpDesigner : public Designer {
   bool base_built_ = false;
   bool base_ok_ = false;
   uint64_t base_hash_ = 0;
-  Eigen::VectorXd reference_;  // several objectives: ScalarisationReference; may be empty
+  Eigen::VectorXd reference_;  // the scalarisation's utopia point (used with several objectives)
   std::string base_status_;
   std::vector<Model> base_models_;
   bool working_ready_ = false;

@@ -12,7 +12,8 @@ double NormalQuantile(double p) {
   return -std::sqrt(2.0) * boost::math::erfc_inv(2.0 * p);
 }
 
-Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values, double penalty_gap) {
+Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values, double penalty_gap,
+                            bool half_rank) {
   const size_t total = values.size();
   Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(total));
   std::vector<size_t> finite;
@@ -50,7 +51,7 @@ Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values, do
   if (!(spread > 0.0)) spread = 1.0;
   std::vector<double> warped(n);
   for (size_t i = 0; i < n; ++i) {
-    if (y[i] >= median) {
+    if (y[i] >= median || !half_rank) {
       warped[i] = y[i];
     } else {
       const double q = (rank[i] + 0.5) / static_cast<double>(n);

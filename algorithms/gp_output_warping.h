@@ -18,6 +18,8 @@
 // or failed trials, or a non-finite metric) get a penalty: the smallest
 // standardised value minus `penalty_gap` (default 1), so the model learns to
 // stay away from where trials failed. With no finite value everything is 0.
+// With `half_rank` false the finite values are only standardised (the GP
+// designer chooses between the two, gp_output_choice.h).
 // Pure function; thread-safe.
 #ifndef TUNER_ALGORITHMS_GP_OUTPUT_WARPING_H_
 #define TUNER_ALGORITHMS_GP_OUTPUT_WARPING_H_
@@ -29,7 +31,7 @@
 namespace tuner {
 
 Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values,
-                            double penalty_gap = 1.0);
+                            double penalty_gap = 1.0, bool half_rank = true);
 
 // The inverse of the standard normal CDF, for p in (0, 1).
 double NormalQuantile(double p);

@@ -332,4 +332,13 @@ Eigen::VectorXd GaussianProcess::TrainingMean() const {
   return y_ - (std::exp(hp_.log_noise_variance) + jitter_) * alpha_;
 }
 
+Eigen::VectorXd GaussianProcess::LeaveOneOutMeans() const {
+  const auto n = static_cast<Eigen::Index>(y_.size());
+  // diag(K^-1) = squared column norms of L^-1.
+  const Eigen::MatrixXd inverse_lower =
+      lower_.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(n, n));
+  const Eigen::VectorXd diagonal = inverse_lower.colwise().squaredNorm().transpose();
+  return y_ - alpha_.cwiseQuotient(diagonal);
+}
+
 }  // namespace tuner

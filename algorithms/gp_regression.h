@@ -117,6 +117,10 @@ class GaussianProcess {
 
   // Posterior mean at the training inputs.
   Eigen::VectorXd TrainingMean() const;
+  // Leave-one-out posterior means of the noisy observations: row i predicted
+  // from the others, y_i - alpha_i / [K^-1]_ii (Rasmussen & Williams 2006,
+  // eq. 5.12), with the hyperparameters held. O(n^3).
+  Eigen::VectorXd LeaveOneOutMeans() const;
 
   int size() const { return static_cast<int>(x_.rows()); }
   double jitter() const { return jitter_; }

@@ -300,6 +300,41 @@ TEST_CASE("gp designer: on a separable two-basin function it finds the global ba
   }
 }
 
+// The output transform (gp_output_choice.h): a smooth rotated bowl, while the
+// search is still mapping it, is modelled on its standardised values, which
+// keep the bowl's shape; a function with a heavy tail (Goldstein-Price spans
+// six orders of magnitude) keeps the half-rank warp. Before 20 values there
+// is no choice. (Once the better half all sits near the bowl's bottom the two
+// transforms predict alike and the warp, the default, comes back.)
+TEST_CASE("gp designer: outputs are standardised for a smooth bowl, warped for a heavy tail",
+          "[gp]") {
+  const Function bowl = [](const Assignment& a) {
+    const double u = Num(a, "x0") + Num(a, "x1") - 1.0, v = Num(a, "x0") - Num(a, "x1");
+    return u * u + 30.0 * v * v;
+  };
+  const Function goldstein_price = [](const Assignment& a) {
+    const double x = 4.0 * Num(a, "x0") - 2.0, y = 4.0 * Num(a, "x1") - 2.0;
+    const double p =
+        1 + std::pow(x + y + 1, 2) * (19 - 14 * x + 3 * x * x - 14 * y + 6 * x * y + 3 * y * y);
+    const double q = 30 + std::pow(2 * x - 3 * y, 2) *
+                              (18 - 32 * x + 12 * x * x + 48 * y - 36 * x * y + 27 * y * y);
+    return p * q;
+  };
+  for (uint64_t seed : {1, 2, 3}) {
+    INFO("seed " << seed);
+    GpDesigner smooth(Box(2), Minimize(), Options(seed));
+    Run(smooth, bowl, 19);
+    CHECK(smooth.status() == "gp: log_ei over 18 points");
+    Run(smooth, bowl, 25);
+    CHECK(smooth.status() == "gp: log_ei over 24 points, loss standardised");
+    GpDesigner heavy(Box(2), Minimize(), Options(seed));
+    for (int n : {25, 40}) {
+      Run(heavy, goldstein_price, n);
+      CHECK(heavy.status() == "gp: log_ei over " + std::to_string(n - 1) + " points");
+    }
+  }
+}
+
 TEST_CASE("gp designer: UCB and fallbacks", "[gp]") {
   GpDesignerOptions options = Options(4);
   options.acquisition = GpAcquisition::kUcb;
@@ -363,7 +398,7 @@ TEST_CASE("gp designer: several objectives give a better Pareto front than rando
     const double gp_hv = run(gp);
     const double random_hv = run(random);
     INFO("seed " << seed << ": gp " << gp_hv << ", random " << random_hv);
-    CHECK(gp.status() == "gp: scalarised log_ei over 39 points");
+    CHECK(gp.status().rfind("gp: scalarised log_ei over 39 points", 0) == 0);
     CHECK(gp_hv > random_hv + 1.0);
   }
   // Replay: a fresh designer with the same seed and history (the random
@@ -377,6 +412,32 @@ TEST_CASE("gp designer: several objectives give a better Pareto front than rando
   history.UpdateDesigner(fresh);
   CHECK(fresh.Suggest(2) == a);
   CHECK(live.status().rfind("gp: scalarised log_ei", 0) == 0);
+}
+
+TEST_CASE("gp designer: several objectives, some trials reporting only one", "[gp]") {
+  // After four complete trials each trial reports one of the two objectives:
+  // the model uses every value, the scalarisation's reference and best value
+  // come from the complete trials, and replay gives the same batch.
+  const SearchSpace space = Box(2);
+  const std::vector<Objective> objectives = {{"f1", Goal::kMinimize}, {"f2", Goal::kMinimize}};
+  History history;
+  GpDesigner gp(space, objectives, Options(4));
+  for (int t = 0; t < 16; ++t) {
+    history.UpdateDesigner(gp);
+    const Assignment a = gp.Suggest(1).at(0);
+    const double x0 = Num(a, "x0"), x1 = Num(a, "x1");
+    REQUIRE((x0 >= 0.0 && x0 <= 1.0 && x1 >= 0.0 && x1 <= 1.0));
+    std::map<std::string, double> m{{"f1", x0 + 0.1 * x1}, {"f2", (1.0 - x0) + 0.1 * x1}};
+    if (t >= 4) m.erase(t % 2 == 0 ? "f2" : "f1");
+    Complete(history, a, m);
+  }
+  CHECK(gp.status() == "gp: scalarised log_ei over 15 points");
+  history.UpdateDesigner(gp);
+  const std::vector<Assignment> batch = gp.Suggest(3);
+  REQUIRE(batch.size() == 3);
+  GpDesigner fresh(space, objectives, Options(4));
+  history.UpdateDesigner(fresh);
+  CHECK(fresh.Suggest(3) == batch);
 }
 
 TEST_CASE("gp designer: the factory builds \"bayesian\" with its options", "[gp]") {

@@ -321,6 +321,24 @@ TEST_CASE("gp: posterior interpolates noise-free data and the fit learns little 
   CHECK((v3 - v2).cwiseAbs().maxCoeff() < 1e-6);
 }
 
+TEST_CASE("gp: output warp without the half-rank part only standardises", "[gp]") {
+  const std::vector<std::optional<double>> values = {3.0, -1e9, 1.0, std::nullopt, 2.0};
+  const Eigen::VectorXd plain = WarpOutputs(values, 1.0, false);
+  Eigen::VectorXd finite(4);
+  finite << 3.0, -1e9, 1.0, 2.0;
+  const double mean = finite.mean();
+  const double sd = std::sqrt((finite.array() - mean).square().mean());
+  CHECK(plain(0) == Approx((3.0 - mean) / sd));
+  CHECK(plain(1) == Approx((-1e9 - mean) / sd));
+  CHECK(plain(2) == Approx((1.0 - mean) / sd));
+  CHECK(plain(4) == Approx((2.0 - mean) / sd));
+  CHECK(plain(3) == Approx(plain(1) - 1.0));  // the penalty below the lowest
+  // The diverged run flattens the others, which the half-rank warp prevents.
+  CHECK(plain(0) - plain(2) < 1e-6);
+  const Eigen::VectorXd warped = WarpOutputs(values);
+  CHECK(warped(0) - warped(2) > 0.5);
+}
+
 TEST_CASE("gp: output warp is monotone, standardised, robust and penalises failures", "[gp]") {
   std::vector<std::optional<double>> values = {1.0,          2.0, 3.0,          -1e9,
                                                std::nullopt, 4.0, std::nan(""), 2.5};
