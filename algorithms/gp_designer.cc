@@ -246,7 +246,7 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
     fit.random_starts = 0;
     transforms = {previous.half_rank};
   }
-  OutputFit best;
+  std::optional<OutputFit> best;
   double best_score = -std::numeric_limits<double>::infinity();
   for (const bool half_rank : transforms) {
     const Eigen::VectorXd warped = WarpOutputs(values, 1.0, half_rank);
@@ -257,23 +257,23 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
     ModelData(rows, warped, transfer, &x, &y);
     const GpHyperparameters hp = FitHyperparameters(x, y, starts, fit);
     if (transforms.size() == 1) {
-      best = {hp, half_rank};
+      best = OutputFit{hp, half_rank};
       break;
     }
     GaussianProcess gp;
-    if (!gp.Condition(x, y, hp).ok()) continue;
     std::vector<bool> has_value;
     for (const int r : rows) has_value.push_back(values[static_cast<size_t>(r)].has_value());
-    // A tie keeps the half-rank warp (tried first).
-    const double score = OutputTransformScore(gp, y, has_value);
-    if (score > best_score) {
+    const double score = gp.Condition(x, y, hp).ok() ? OutputTransformScore(gp, y, has_value)
+                                                     : -std::numeric_limits<double>::infinity();
+    // A tie (or two unusable fits) keeps the half-rank warp, tried first.
+    if (!best || score > best_score) {
       best_score = score;
-      best = {hp, half_rank};
+      best = OutputFit{hp, half_rank};
     }
   }
   if (fit_cache_.size() > 4096) fit_cache_.clear();
-  fit_cache_.emplace(key, best);
-  return best;
+  fit_cache_.emplace(key, *best);
+  return *best;
 }
 
 void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHyperparameters* hp) {
