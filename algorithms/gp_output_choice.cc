@@ -2,35 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+
+#include "algorithms/gp_output_warping.h"
 
 namespace tuner {
 namespace {
 
 constexpr size_t kMinScored = 5;
 
-// 0-based ranks, ties averaged.
-Eigen::VectorXd Ranks(const Eigen::VectorXd& v) {
-  const auto n = static_cast<size_t>(v.size());
-  std::vector<Eigen::Index> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](Eigen::Index a, Eigen::Index b) { return v(a) < v(b); });
-  Eigen::VectorXd rank(v.size());
-  for (size_t i = 0; i < n;) {
-    size_t j = i;
-    while (j + 1 < n && v(order[j + 1]) == v(order[i])) ++j;
-    for (size_t k = i; k <= j; ++k) rank(order[k]) = 0.5 * static_cast<double>(i + j);
-    i = j + 1;
-  }
-  return rank;
-}
-
 }  // namespace
 
 double RankCorrelation(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   if (a.size() < 2 || a.size() != b.size()) return 0.0;
-  const Eigen::VectorXd ra = Ranks(a), rb = Ranks(b);
+  const Eigen::VectorXd ra = AverageRanks(a), rb = AverageRanks(b);
   const Eigen::VectorXd ca = ra.array() - ra.mean(), cb = rb.array() - rb.mean();
   const double norm = std::sqrt(ca.squaredNorm() * cb.squaredNorm());
   return norm > 0.0 ? ca.dot(cb) / norm : 0.0;

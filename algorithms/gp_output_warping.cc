@@ -12,6 +12,22 @@ double NormalQuantile(double p) {
   return -std::sqrt(2.0) * boost::math::erfc_inv(2.0 * p);
 }
 
+Eigen::VectorXd AverageRanks(const Eigen::VectorXd& v) {
+  const auto n = static_cast<size_t>(v.size());
+  std::vector<Eigen::Index> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return v(a) < v(b); });
+  Eigen::VectorXd rank(v.size());
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j + 1 < n && v(order[j + 1]) == v(order[i])) ++j;
+    for (size_t k = i; k <= j; ++k) rank(order[k]) = 0.5 * static_cast<double>(i + j);
+    i = j + 1;
+  }
+  return rank;
+}
+
 Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values, double penalty_gap,
                             bool half_rank) {
   const size_t total = values.size();
@@ -25,20 +41,11 @@ Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values, do
 
   std::vector<double> y(n);
   for (size_t i = 0; i < n; ++i) y[i] = *values[finite[i]];
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return y[a] < y[b]; });
-  // Ranks with ties averaged.
-  std::vector<double> rank(n);
-  for (size_t i = 0; i < n;) {
-    size_t j = i;
-    while (j + 1 < n && y[order[j + 1]] == y[order[i]]) ++j;
-    const double r = 0.5 * static_cast<double>(i + j);
-    for (size_t k = i; k <= j; ++k) rank[order[k]] = r;
-    i = j + 1;
-  }
-  const double median =
-      n % 2 == 1 ? y[order[n / 2]] : 0.5 * (y[order[n / 2 - 1]] + y[order[n / 2]]);
+  const Eigen::VectorXd rank =
+      AverageRanks(Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(n)));
+  std::vector<double> sorted = y;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   double upper_ss = 0.0;
   size_t upper_n = 0;
   for (double v : y) {
@@ -54,7 +61,7 @@ Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values, do
     if (y[i] >= median || !half_rank) {
       warped[i] = y[i];
     } else {
-      const double q = (rank[i] + 0.5) / static_cast<double>(n);
+      const double q = (rank(static_cast<Eigen::Index>(i)) + 0.5) / static_cast<double>(n);
       warped[i] = median + spread * std::min(NormalQuantile(q), 0.0);
     }
   }

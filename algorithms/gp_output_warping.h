@@ -33,6 +33,9 @@ namespace tuner {
 Eigen::VectorXd WarpOutputs(const std::vector<std::optional<double>>& values,
                             double penalty_gap = 1.0, bool half_rank = true);
 
+// 0-based ranks of `v`, ties sharing their average rank.
+Eigen::VectorXd AverageRanks(const Eigen::VectorXd& v);
+
 // The inverse of the standard normal CDF, for p in (0, 1).
 double NormalQuantile(double p);
 
