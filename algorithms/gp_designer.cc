@@ -216,64 +216,87 @@ int GpDesigner::NumWithValues() const {
   return n;
 }
 
-GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, bool transfer) {
+GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, bool transfer,
+                                        std::optional<bool> half_rank) {
   const int size = CheckpointSizes(static_cast<int>(finished_.size()))[checkpoint_index];
   uint64_t key = Mix(Mix(prefix_hash_[size], static_cast<uint64_t>(objective)),
                      static_cast<uint64_t>(options_.max_fit_points));
   if (transfer) key = Mix(key, 0x7EA5F3E0ULL);  // the single-task key is as without a warm start
+  const auto forced = [key](bool transform) {
+    return Mix(key, transform ? 0x4A1F0ULL : 0x57D0ULL);
+  };
+  if (half_rank) key = forced(*half_rank);
   if (auto it = fit_cache_.find(key); it != fit_cache_.end()) return it->second;
 
   std::vector<std::optional<double>> values;
-  for (int i = 0; i < size; ++i) values.push_back(finished_[i].values[objective]);
-  GpFitOptions fit;
-  fit.seed = DeriveSeed(options_.seed, key);
-  fit.additive = !transfer;
-  std::vector<GpHyperparameters> starts;
-  // The output transforms tried (gp_output_choice.h): both at a cold
-  // checkpoint, the previous checkpoint's at a warm one. With a warm start the
-  // earlier studies' values are half-rank warped, so this study's are too.
-  std::vector<bool> transforms = {true};
-  if (ColdCheckpoint(checkpoint_index)) {
-    starts.push_back(
-        GpHyperparameters::Default(encoding_.num_features() + (transfer ? transfer_.tasks : 0)));
-    fit.random_starts = 2;
-    int with_values = 0;
-    for (const std::optional<double>& v : values) with_values += v.has_value() ? 1 : 0;
-    if (transfer_.empty() && with_values >= kMinValuesToChoose) transforms.push_back(false);
-  } else {
-    const OutputFit previous = FitAt(objective, checkpoint_index - 1, transfer);
-    starts.push_back(previous.hp);
-    fit.random_starts = 0;
-    transforms = {previous.half_rank};
+  int with_values = 0;
+  for (int i = 0; i < size; ++i) {
+    values.push_back(finished_[i].values[objective]);
+    with_values += values.back().has_value() ? 1 : 0;
   }
-  std::optional<OutputFit> best;
-  double best_score = -std::numeric_limits<double>::infinity();
-  for (const bool half_rank : transforms) {
-    const Eigen::VectorXd warped = WarpOutputs(values, 1.0, half_rank);
+  // The data a fit under `transform` sees (its rows drawn with `data_key`).
+  const auto data = [&](bool transform, uint64_t data_key, Eigen::MatrixXd* x, Eigen::VectorXd* y,
+                        std::vector<bool>* has_value) {
+    const Eigen::VectorXd warped = WarpOutputs(values, 1.0, transform);
     const std::vector<int> rows = SelectSubset(warped, options_.max_fit_points,
-                                               DeriveSeed(options_.seed, key ^ kSubsetStream));
+                                               DeriveSeed(options_.seed, data_key ^ kSubsetStream));
+    ModelData(rows, warped, transfer, x, y);
+    if (has_value) {
+      for (const int r : rows) has_value->push_back(values[static_cast<size_t>(r)].has_value());
+    }
+  };
+
+  OutputFit result;
+  if (half_rank) {
+    // One transform: cold (prior mode plus random restarts) or warm-started
+    // from the previous checkpoint's fit under the same transform.
+    GpFitOptions fit;
+    fit.seed = DeriveSeed(options_.seed, key);
+    fit.additive = !transfer;
+    std::vector<GpHyperparameters> starts;
+    if (ColdCheckpoint(checkpoint_index)) {
+      starts.push_back(
+          GpHyperparameters::Default(encoding_.num_features() + (transfer ? transfer_.tasks : 0)));
+      fit.random_starts = 2;
+    } else {
+      starts.push_back(FitAt(objective, checkpoint_index - 1, transfer, half_rank).hp);
+      fit.random_starts = 0;
+    }
     Eigen::MatrixXd x;
     Eigen::VectorXd y;
-    ModelData(rows, warped, transfer, &x, &y);
-    const GpHyperparameters hp = FitHyperparameters(x, y, starts, fit);
-    if (transforms.size() == 1) {
-      best = OutputFit{hp, half_rank};
-      break;
-    }
-    GaussianProcess gp;
-    std::vector<bool> has_value;
-    for (const int r : rows) has_value.push_back(values[static_cast<size_t>(r)].has_value());
-    const double score = gp.Condition(x, y, hp).ok() ? OutputTransformScore(gp, y, has_value)
-                                                     : -std::numeric_limits<double>::infinity();
-    // A tie (or two unusable fits) keeps the half-rank warp, tried first.
-    if (!best || score > best_score) {
-      best_score = score;
-      best = OutputFit{hp, half_rank};
+    data(*half_rank, key, &x, &y, nullptr);
+    result = OutputFit{FitHyperparameters(x, y, starts, fit), *half_rank, false};
+  } else if (!ColdCheckpoint(checkpoint_index)) {
+    // A warm checkpoint keeps the previous checkpoint's choice.
+    const OutputFit previous = FitAt(objective, checkpoint_index - 1, transfer);
+    result = FitAt(objective, checkpoint_index, transfer, previous.half_rank);
+    result.chosen = previous.chosen;
+  } else if (!transfer_.empty() || with_values < kMinValuesToChoose) {
+    // No choice: with a warm start the earlier studies' values are half-rank
+    // warped, so this study's are too; too few values to tell (see above).
+    result = FitAt(objective, checkpoint_index, transfer, true);
+  } else {
+    // Both transforms; a tie (or two unusable fits) keeps the half-rank warp.
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (const bool transform : {true, false}) {
+      const OutputFit fit = FitAt(objective, checkpoint_index, transfer, transform);
+      Eigen::MatrixXd x;
+      Eigen::VectorXd y;
+      std::vector<bool> has_value;
+      data(transform, forced(transform), &x, &y, &has_value);
+      GaussianProcess gp;
+      const double score = gp.Condition(x, y, fit.hp).ok()
+                               ? OutputTransformScore(gp, y, has_value)
+                               : -std::numeric_limits<double>::infinity();
+      if (transform || score > best_score) {
+        best_score = score;
+        result = OutputFit{fit.hp, transform, true};
+      }
     }
   }
   if (fit_cache_.size() > 4096) fit_cache_.clear();
-  fit_cache_.emplace(key, *best);
-  return *best;
+  fit_cache_.emplace(key, result);
+  return result;
 }
 
 void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHyperparameters* hp) {
@@ -320,14 +343,15 @@ void GpDesigner::SetScalarisationReference() {
   reference_ = ScalarisationReference(values, 0.1, 0.1);
 }
 
-bool GpDesigner::EnsureModels() {
-  if (working_ready_) {
+bool GpDesigner::EnsureModels(bool other) {
+  if (working_ready_ && base_other_ == other) {
     if (!base_ok_) status_ = base_status_;
     return base_ok_;
   }
-  if (!base_built_ || base_hash_ != history_hash_) {
+  if (!base_built_ || base_hash_ != history_hash_ || base_other_ != other) {
     base_built_ = true;
     base_hash_ = history_hash_;
+    base_other_ = other;
     base_ok_ = true;
     base_status_.clear();
     base_models_.assign(objectives_.size(), Model{});
@@ -337,7 +361,9 @@ bool GpDesigner::EnsureModels() {
       Model& model = base_models_[j];
       std::vector<std::optional<double>> values;
       for (const Observation& o : finished_) values.push_back(o.values[j]);
-      const OutputFit fit = FitAt(static_cast<int>(j), checkpoints - 1, false);
+      OutputFit fit = FitAt(static_cast<int>(j), checkpoints - 1, false);
+      model.other = other && fit.chosen;
+      if (model.other) fit = FitAt(static_cast<int>(j), checkpoints - 1, false, !fit.half_rank);
       GpHyperparameters hp = fit.hp;
       model.warped = WarpOutputs(values, 1.0, fit.half_rank);
       model.half_rank = fit.half_rank;
@@ -497,7 +523,11 @@ double PolishObjective(const std::vector<double>& v, std::vector<double>& grad, 
 }  // namespace
 
 std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
-  if (!EnsureModels()) return std::nullopt;
+  // The portfolio's turn for the output transform not chosen (step 1).
+  const int every = options_.other_transform_every;
+  const bool other =
+      every > 0 && k % static_cast<uint64_t>(every) == static_cast<uint64_t>(every - 1);
+  if (!EnsureModels(other)) return std::nullopt;
   const int p = encoding_.num_parameters();
   const int n_model = models_.front().gp.size();
 
@@ -643,7 +673,13 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
                               : (options_.acquisition == GpAcquisition::kUcb ? "ucb" : "log_ei")) +
       " over " + std::to_string(n_model) + " points";
   for (size_t j = 0; j < models_.size(); ++j) {
-    if (!models_[j].half_rank) status_ += ", " + objectives_[j].metric + " standardised";
+    const std::string& metric = objectives_[j].metric;
+    if (models_[j].other) {
+      status_ += ", " + metric + (models_[j].half_rank ? " half-rank warped" : " standardised") +
+                 " (the transform not chosen)";
+    } else if (!models_[j].half_rank) {
+      status_ += ", " + metric + " standardised";
+    }
   }
   const Model& first = models_.front();
   char evidence[96];

@@ -12,6 +12,12 @@
 //     half-rank warped and on only standardised values, and the transform
 //     whose GP predicts the better half's ranks better is used
 //     (gp_output_choice.h); warm fits keep their cadence point's choice.
+//     Once chosen, a portfolio: every `other_transform_every`-th suggestion
+//     (by trial index k: k % n == n - 1) is modelled under the transform not
+//     chosen, whose fits follow the same cadence. Neither transform, nor the
+//     choice, wins everywhere; the other transform's turns bring the
+//     exploration it would have made (docs/bayesian-optimisation.md, "Output
+//     transform").
 //  2. One GP per objective (gp_regression.h: Matérn-5/2 ARD, constant mean,
 //     learned noise) conditions on at most `max_model_points` finished trials
 //     (beyond that: the best fifth by that objective plus a seeded random
@@ -119,6 +125,7 @@ struct GpDesignerOptions {
   int max_fit_points = 250;             // finished trials the hyperparameter fit sees
   int sobol_candidates = 1024;          // acquisition candidates (fewer for large models)
   int polished_candidates = 4;          // best candidates refined by L-BFGS
+  int other_transform_every = 5;        // portfolio of output transforms (step 1); 0: off
   double min_pending_distance = 0.005;  // x sqrt(features): from running trials / batch
   std::vector<PriorStudy> priors;       // warm start (gp_transfer.h); one objective only
   int warm_start_trials = 0;            // configurations tried before the initial design
@@ -133,7 +140,9 @@ class GpDesigner : public Designer {
   std::vector<Assignment> Suggest(int count) override;
 
   // How the last suggestion was made, e.g. "gp: log_ei over 42 trials",
-  // "gp: log_ei over 42 trials, loss standardised" (outputs not warped) or
+  // "gp: log_ei over 42 trials, loss standardised" (outputs not warped),
+  // "gp: log_ei over 42 trials, loss half-rank warped (the transform not
+  // chosen)" (the portfolio's turn) or
   // "quasi-random: Cholesky failed ...". For logs and tests.
   const std::string& status() const { return status_; }
 
@@ -149,20 +158,27 @@ class GpDesigner : public Designer {
     double incumbent = 0.0;  // best posterior mean at a finished trial
     Eigen::VectorXd warped;  // of every finished trial
     bool half_rank = true;   // warped by the half-rank warp, else standardised only
+    bool other = false;      // half_rank is the transform not chosen (the portfolio's turn)
     bool transfer = false;   // the earlier studies are in the GP (task features)
     double evidence_warm = 0.0, evidence_cold = 0.0;  // log p(this study's values)
   };
 
   int InitialTrials() const;
   int NumWithValues() const;
-  bool EnsureModels();
+  // The models of the history; `other`: under the output transform not
+  // chosen, for every objective whose transform was chosen.
+  bool EnsureModels(bool other);
   // Hyperparameters fitted to the first checkpoint_index-th checkpoint's
   // trials, and the output transform they were fitted under.
+  // `half_rank` forces the transform (WarpOutputs' half-rank warp, else
+  // standardised only); without it, the transform chosen as in step 1.
   struct OutputFit {
     GpHyperparameters hp;
-    bool half_rank = true;  // WarpOutputs' half-rank warp, else standardised only
+    bool half_rank = true;
+    bool chosen = false;  // chosen between the two transforms (not forced, not by default)
   };
-  OutputFit FitAt(int objective, int checkpoint_index, bool transfer);
+  OutputFit FitAt(int objective, int checkpoint_index, bool transfer,
+                  std::optional<bool> half_rank = std::nullopt);
   // With a warm start: whether `model` (of the first objective, its `warped`
   // set) uses the earlier studies, by comparing the evidence of this study's
   // `rows`; `hp` (the single-task fit) becomes the multi-task fit if so.
@@ -215,6 +231,7 @@ class GpDesigner : public Designer {
   // Models for the history (with fantasies for running trials), kept while
   // the history does not change; `models_` adds this batch's fantasies.
   bool base_built_ = false;
+  bool base_other_ = false;  // the models are under the transforms not chosen
   bool base_ok_ = false;
   uint64_t base_hash_ = 0;
   Eigen::VectorXd reference_;  // the scalarisation's utopia point (used with several objectives)

@@ -2,9 +2,10 @@
 // standard test functions, as a table next to Optuna's samplers (run
 // bench/optuna_quality.py for theirs; bench/combine_quality.py merges both).
 //
-//   bo_quality [--seeds N] [--jobs J] [--functions a,b] [--designers random,sobol,gp]
-//              [--budget T] [--tsv FILE] [--no-latency] [--latency-only]
-//              [--workers W] [--warm-start]
+//   bo_quality [--seeds N] [--jobs J] [--functions a,b]
+//              [--designers random,sobol,gp,gp_ucb,gp_one_transform] [--budget T]
+//              [--tsv FILE] [--no-latency] [--latency-only] [--workers W] [--warm-start]
+// (gp_ucb: UCB acquisition; gp_one_transform: no portfolio of output transforms.)
 //
 // Quality: each designer runs sequentially (one trial at a time) for 50 trials
 // on 2-D functions and 100 on larger ones (25 on digits_svc; T with --budget),
@@ -334,6 +335,7 @@ std::unique_ptr<Designer> MakeNamed(const std::string& name, const SearchSpace& 
   options.seed = seed;
   options.max_trials = budget;
   if (name == "gp_ucb") options.acquisition = GpAcquisition::kUcb;
+  if (name == "gp_one_transform") options.other_transform_every = 0;  // no portfolio
   return std::make_unique<GpDesigner>(space, LossObjective(), options);
 }
 
@@ -671,7 +673,8 @@ int Main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: bo_quality [--seeds N] [--jobs J] [--functions a,b] "
-                   "[--designers random,sobol,gp,gp_ucb] [--budget T] [--tsv FILE] [--no-latency] "
+                   "[--designers random,sobol,gp,gp_ucb,gp_one_transform] [--budget T] [--tsv "
+                   "FILE] [--no-latency] "
                    "[--latency-only] [--warm-start] [--workers W]\n");
       return 2;
     }

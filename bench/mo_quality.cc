@@ -1,7 +1,7 @@
 // mo_quality: our multi-objective designer against Optuna 5's multi-objective
 // samplers (bench/optuna_mo_quality.py), issue 16 part 4.
 //
-//   mo_quality [--seeds N] [--jobs J] [--budget T] [--designers random,gp]
+//   mo_quality [--seeds N] [--jobs J] [--budget T] [--designers random,gp,gp_one_transform]
 //              [--problems zdt1,zdt2,dtlz2,digits_size]
 //
 // Problems (all minimised; the same formulas and table are in
@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "algorithms/designer_factory.h"
+#include "algorithms/gp_designer.h"
 #include "bench/digits_table.h"
 
 namespace tuner {
@@ -156,7 +157,16 @@ double RunOnce(const Problem& problem, const std::string& algorithm, uint64_t se
   options.algorithm = algorithm == "gp" ? "bayesian" : algorithm;
   options.seed = seed;
   options.max_trials = budget;
-  std::unique_ptr<Designer> designer = std::move(*MakeDesigner(options, space, objectives));
+  std::unique_ptr<Designer> designer;
+  if (algorithm == "gp_one_transform") {  // the GP designer without its portfolio of transforms
+    GpDesignerOptions gp;
+    gp.seed = seed;
+    gp.max_trials = budget;
+    gp.other_transform_every = 0;
+    designer = std::make_unique<GpDesigner>(space, objectives, gp);
+  } else {
+    designer = std::move(*MakeDesigner(options, space, objectives));
+  }
   std::vector<Trial> trials;
   std::vector<std::vector<double>> values;
   for (int t = 0; t < budget; ++t) {
@@ -197,7 +207,7 @@ int Main(int argc, char** argv) {
     if (i + 1 >= argc) {
       std::fprintf(stderr,
                    "usage: mo_quality [--seeds N] [--jobs J] [--budget T] "
-                   "[--designers random,gp] [--problems a,b]\n");
+                   "[--designers random,gp,gp_one_transform] [--problems a,b]\n");
       return 2;
     }
     const std::string value = argv[++i];

@@ -300,6 +300,16 @@ TEST_CASE("gp designer: on a separable two-basin function it finds the global ba
   }
 }
 
+// Goldstein-Price on [0, 1]^2 (x0, x1 scaled to [-2, 2]): values from 3 to 1e6.
+double GoldsteinPrice(const Assignment& a) {
+  const double x = 4.0 * Num(a, "x0") - 2.0, y = 4.0 * Num(a, "x1") - 2.0;
+  const double p =
+      1 + std::pow(x + y + 1, 2) * (19 - 14 * x + 3 * x * x - 14 * y + 6 * x * y + 3 * y * y);
+  const double q = 30 + std::pow(2 * x - 3 * y, 2) *
+                            (18 - 32 * x + 12 * x * x + 48 * y - 36 * x * y + 27 * y * y);
+  return p * q;
+}
+
 // The output transform (gp_output_choice.h): a smooth rotated bowl, while the
 // search is still mapping it, is modelled on its standardised values, which
 // keep the bowl's shape; a function with a heavy tail (Goldstein-Price spans
@@ -312,26 +322,46 @@ TEST_CASE("gp designer: outputs are standardised for a smooth bowl, warped for a
     const double u = Num(a, "x0") + Num(a, "x1") - 1.0, v = Num(a, "x0") - Num(a, "x1");
     return u * u + 30.0 * v * v;
   };
-  const Function goldstein_price = [](const Assignment& a) {
-    const double x = 4.0 * Num(a, "x0") - 2.0, y = 4.0 * Num(a, "x1") - 2.0;
-    const double p =
-        1 + std::pow(x + y + 1, 2) * (19 - 14 * x + 3 * x * x - 14 * y + 6 * x * y + 3 * y * y);
-    const double q = 30 + std::pow(2 * x - 3 * y, 2) *
-                              (18 - 32 * x + 12 * x * x + 48 * y - 36 * x * y + 27 * y * y);
-    return p * q;
-  };
   for (uint64_t seed : {1, 2, 3}) {
     INFO("seed " << seed);
-    GpDesigner smooth(Box(2), Minimize(), Options(seed));
+    GpDesignerOptions options = Options(seed);
+    options.other_transform_every = 0;  // the choice alone, without the portfolio (below)
+    GpDesigner smooth(Box(2), Minimize(), options);
     Run(smooth, bowl, 19);
     CHECK(smooth.status() == "gp: log_ei over 18 points");
     Run(smooth, bowl, 25);
     CHECK(smooth.status() == "gp: log_ei over 24 points, loss standardised");
-    GpDesigner heavy(Box(2), Minimize(), Options(seed));
+    GpDesigner heavy(Box(2), Minimize(), options);
     for (int n : {25, 40}) {
-      Run(heavy, goldstein_price, n);
+      Run(heavy, GoldsteinPrice, n);
       CHECK(heavy.status() == "gp: log_ei over " + std::to_string(n - 1) + " points");
     }
+  }
+}
+
+// The portfolio of output transforms: once the transform is chosen, every
+// fifth suggestion (k = 4, 9, 14, ...) is modelled under the other one, and is
+// a different point than the chosen transform's; before 20 values, with the
+// portfolio off, and on the other turns, the chosen transform models alone.
+TEST_CASE("gp designer: every fifth suggestion uses the output transform not chosen", "[gp]") {
+  const auto last = [](History& history) { return history.trials().back().parameters; };
+  for (uint64_t seed : {1, 2, 3}) {
+    INFO("seed " << seed);
+    GpDesigner heavy(Box(2), Minimize(), Options(seed));
+    Run(heavy, GoldsteinPrice, 20);  // k = 19: no choice yet
+    CHECK(heavy.status() == "gp: log_ei over 19 points");
+    History portfolio = Run(heavy, GoldsteinPrice, 40);  // k = 39
+    CHECK(heavy.status() ==
+          "gp: log_ei over 39 points, loss standardised (the transform not chosen)");
+    Run(heavy, GoldsteinPrice, 41);  // k = 40
+    CHECK(heavy.status() == "gp: log_ei over 40 points");
+
+    GpDesignerOptions off = Options(seed);
+    off.other_transform_every = 0;
+    GpDesigner alone(Box(2), Minimize(), off);
+    History chosen = Run(alone, GoldsteinPrice, 40);
+    CHECK(alone.status() == "gp: log_ei over 39 points");
+    CHECK(last(portfolio) != last(chosen));
   }
 }
 
