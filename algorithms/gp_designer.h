@@ -33,9 +33,10 @@
 //     fantasies with the "kriging believer" value, the posterior mean
 //     (Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to
 //     parallelize optimization", 2010): the mean stays, the variance near
-//     them collapses, so a batch spreads out. A hard rule backs it up: no
-//     suggestion within `min_pending_distance` (Euclidean, feature space) of a
-//     running trial or of another suggestion of the batch, and none within
+//     them collapses, so a batch spreads out. A hard rule backs it up against
+//     near-duplicates: no suggestion within `min_pending_distance` (Euclidean,
+//     feature space) of a running trial or of another suggestion of the batch
+//     (small: a wider rule keeps a batch from refining the optimum), and none within
 //     1e-6 of any finished trial (infeasible and failed ones included), so a
 //     point is never suggested twice.
 //  4. The acquisition — log expected improvement (gp_acquisition.h) or UCB
@@ -119,16 +120,16 @@ struct GpDesignerOptions {
   uint64_t seed = 0;
   GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several: log EI
   double ucb_beta = 2.0;                              // acquisition kUcb, one objective
-  int initial_trials = 0;               // quasi-random trials first; 0: GpInitialTrials' default
-  int64_t max_trials = 0;               // the study's budget (caps that default); 0: unknown
-  int max_model_points = 500;           // finished trials the GP conditions on
-  int max_fit_points = 250;             // finished trials the hyperparameter fit sees
-  int sobol_candidates = 1024;          // acquisition candidates (fewer for large models)
-  int polished_candidates = 4;          // best candidates refined by L-BFGS
-  int other_transform_every = 5;        // portfolio of output transforms (step 1); 0: off
-  double min_pending_distance = 0.005;  // x sqrt(features): from running trials / batch
-  std::vector<PriorStudy> priors;       // warm start (gp_transfer.h); one objective only
-  int warm_start_trials = 0;            // configurations tried before the initial design
+  int initial_trials = 0;              // quasi-random trials first; 0: GpInitialTrials' default
+  int64_t max_trials = 0;              // the study's budget (caps that default); 0: unknown
+  int max_model_points = 500;          // finished trials the GP conditions on
+  int max_fit_points = 250;            // finished trials the hyperparameter fit sees
+  int sobol_candidates = 1024;         // acquisition candidates (fewer for large models)
+  int polished_candidates = 4;         // best candidates refined by L-BFGS
+  int other_transform_every = 5;       // portfolio of output transforms (step 1); 0: off
+  double min_pending_distance = 1e-4;  // x sqrt(features): from running trials / batch
+  std::vector<PriorStudy> priors;      // warm start (gp_transfer.h); one objective only
+  int warm_start_trials = 0;           // configurations tried before the initial design
 };
 
 class GpDesigner : public Designer {
