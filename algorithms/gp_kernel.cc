@@ -1,30 +1,59 @@
 #include "algorithms/gp_kernel.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace tuner {
 namespace {
 
 constexpr double kSqrt5 = 2.2360679774997896964;
+// Largest sqrt(5) |u - centre| whose exponential is factored (see below):
+// products of two factors then stay within e^+-600, far from overflow.
+constexpr double kMaxFactoredExponent = 300.0;
 
-// Squared scaled distances between the rows of `a` and `b` (already divided
-// by the length scales), computed pairwise (not via the |a|^2 + |b|^2 - 2ab
-// expansion) so that near-duplicates keep r = 0 exactly.
-Eigen::MatrixXd SquaredDistances(const Eigen::MatrixXd& a_scaled, const Eigen::MatrixXd& b_scaled) {
-  const Eigen::Index n = a_scaled.rows(), m = b_scaled.rows();
-  Eigen::MatrixXd r2(n, m);
-  for (Eigen::Index j = 0; j < m; ++j) {
-    r2.col(j) = (a_scaled.rowwise() - b_scaled.row(j)).rowwise().squaredNorm();
+// exp(-sqrt5 |u - v|) = min(e^-(u) e^+(v), e^+(u) e^-(v)) with e^+-(u) =
+// exp(+-sqrt5 (u - c)): with the factors of every point computed once, the
+// additive part needs one exponential per point and dimension instead of one
+// per pair (and per dimension). c is the middle of the dimension's range over
+// both sets; a dimension too wide for that is exponentiated per pair.
+class AxisDecay {
+ public:
+  // Rows of `a` and `b` are points already divided by the length scales.
+  AxisDecay(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b)
+      : a_(a), b_(b), factored_(a.cols()) {
+    a_plus_.resize(a.rows(), a.cols());
+    b_plus_.resize(b.rows(), b.cols());
+    for (Eigen::Index d = 0; d < a.cols() && a.rows() > 0 && b.rows() > 0; ++d) {
+      const double lo = std::min(a.col(d).minCoeff(), b.col(d).minCoeff());
+      const double hi = std::max(a.col(d).maxCoeff(), b.col(d).maxCoeff());
+      const double centre = 0.5 * (lo + hi);
+      factored_[d] = kSqrt5 * 0.5 * (hi - lo) <= kMaxFactoredExponent;
+      if (!factored_[d]) continue;
+      a_plus_.col(d) = (kSqrt5 * (a.col(d).array() - centre)).exp();
+      b_plus_.col(d) = (kSqrt5 * (b.col(d).array() - centre)).exp();
+    }
+    a_minus_ = a_plus_.inverse();
+    b_minus_ = b_plus_.inverse();
   }
-  return r2;
-}
 
-// |a_i - b_j| for one column of `a` and `b` (already scaled).
-Eigen::ArrayXXd AbsDifferences(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  Eigen::ArrayXXd r(a.size(), b.size());
-  for (Eigen::Index j = 0; j < b.size(); ++j) r.col(j) = (a.array() - b(j)).abs();
-  return r;
-}
+  // exp(-sqrt5 |a_id - b_jd|) for the `count` rows i of `a` from `begin`.
+  void Column(Eigen::Index d, Eigen::Index j, Eigen::Index begin, Eigen::Index count,
+              Eigen::ArrayXd* out) const {
+    if (factored_[d]) {
+      *out = (a_minus_.col(d).segment(begin, count) * b_plus_(j, d))
+                 .min(a_plus_.col(d).segment(begin, count) * b_minus_(j, d));
+    } else {
+      *out = (-kSqrt5 * (a_.col(d).segment(begin, count).array() - b_(j, d)).abs()).exp();
+    }
+  }
+
+ private:
+  const Eigen::MatrixXd& a_;
+  const Eigen::MatrixXd& b_;
+  std::vector<bool> factored_;
+  Eigen::ArrayXXd a_plus_, a_minus_, b_plus_, b_minus_;
+};
 
 }  // namespace
 
@@ -50,58 +79,79 @@ double Matern52Kernel::operator()(const Eigen::VectorXd& a, const Eigen::VectorX
 }
 
 Eigen::MatrixXd Matern52Kernel::Matrix(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) const {
+  // Columns run along a's rows: long columns vectorise, so the longer side.
+  if (a.rows() < b.rows()) return Matrix(b, a).transpose();
   const Eigen::RowVectorXd inv_l = (-log_length_scales.array()).exp().matrix().transpose();
   const Eigen::MatrixXd a_scaled = a.array().rowwise() * inv_l.array();
   const Eigen::MatrixXd b_scaled = b.array().rowwise() * inv_l.array();
-  const Eigen::ArrayXXd r = SquaredDistances(a_scaled, b_scaled).array().sqrt();
-  Eigen::ArrayXXd k = (1.0 + kSqrt5 * r + 5.0 / 3.0 * r.square()) * (-kSqrt5 * r).exp();
+  const Eigen::Index n = a.rows();
   const double w = additive_weight();
-  if (w > 0.0 && dimension() > 0) {
-    for (int d = 0; d < dimension(); ++d) {
-      const Eigen::ArrayXXd rd = AbsDifferences(a_scaled.col(d), b_scaled.col(d));
-      k += w / dimension() * (1.0 + kSqrt5 * rd + 5.0 / 3.0 * rd.square()) * (-kSqrt5 * rd).exp();
+  const bool additive = w > 0.0 && dimension() > 0;
+  Eigen::MatrixXd k(n, b.rows());
+  Eigen::ArrayXd r2(n), sum(n), ed(n);
+  const AxisDecay decay(a_scaled, b_scaled);
+  // One column at a time: its temporaries stay in cache.
+  for (Eigen::Index j = 0; j < b.rows(); ++j) {
+    r2.setZero();
+    for (int d = 0; d < dimension(); ++d) r2 += (a_scaled.col(d).array() - b_scaled(j, d)).square();
+    const Eigen::ArrayXd r = r2.sqrt();
+    sum = (1.0 + kSqrt5 * r + 5.0 / 3.0 * r2) * (-kSqrt5 * r).exp();
+    if (additive) {
+      for (int d = 0; d < dimension(); ++d) {
+        const Eigen::ArrayXd rd = (a_scaled.col(d).array() - b_scaled(j, d)).abs();
+        decay.Column(d, j, 0, n, &ed);
+        sum += w / dimension() * (1.0 + kSqrt5 * rd + 5.0 / 3.0 * rd.square()) * ed;
+      }
     }
+    k.col(j) = (signal_variance() * sum).matrix();
   }
-  return (signal_variance() * k).matrix();
+  return k;
 }
 
-void Matern52Kernel::MatrixAndRadialDerivative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b,
-                                               Eigen::MatrixXd* k, Eigen::MatrixXd* g,
-                                               Eigen::MatrixXd* additive) const {
+void Matern52Kernel::Self(const Eigen::MatrixXd& x, bool derivatives, SelfTerms* terms) const {
+  const Eigen::Index n = x.rows();
   const Eigen::RowVectorXd inv_l = (-log_length_scales.array()).exp().matrix().transpose();
-  const Eigen::MatrixXd a_scaled = a.array().rowwise() * inv_l.array();
-  const Eigen::MatrixXd b_scaled = b.array().rowwise() * inv_l.array();
-  const Eigen::ArrayXXd r = SquaredDistances(a_scaled, b_scaled).array().sqrt();
-  const Eigen::ArrayXXd e = signal_variance() * (-kSqrt5 * r).exp();
-  *k = ((1.0 + kSqrt5 * r + 5.0 / 3.0 * r.square()) * e).matrix();
-  *g = (5.0 / 3.0 * (1.0 + kSqrt5 * r) * e).matrix();
+  const Eigen::MatrixXd scaled = x.array().rowwise() * inv_l.array();
+  const double s2 = signal_variance();
   const double w = additive_weight();
-  if (additive != nullptr) additive->setZero(a.rows(), b.rows());
-  if (!(w > 0.0) || dimension() == 0) return;
-  Eigen::ArrayXXd sum = Eigen::ArrayXXd::Zero(a.rows(), b.rows());
-  for (int d = 0; d < dimension(); ++d) {
-    const Eigen::ArrayXXd rd = AbsDifferences(a_scaled.col(d), b_scaled.col(d));
-    sum += (1.0 + kSqrt5 * rd + 5.0 / 3.0 * rd.square()) * (-kSqrt5 * rd).exp();
+  const bool additive = w > 0.0 && dimension() > 0;
+  const double scale = additive ? s2 * w / dimension() : 0.0;
+  SelfTerms& out = *terms;
+  out.k.resize(n, n);
+  out.radial.resize(derivatives ? n : 0, derivatives ? n : 0);
+  out.additive.resize(additive && derivatives ? n : 0, additive && derivatives ? n : 0);
+  out.additive_length.resize(additive && derivatives ? dimension() : 0);
+  out.radial.setZero();
+  out.additive.setZero();
+  for (Eigen::MatrixXd& a : out.additive_length) a.setZero(n, n);
+  Eigen::ArrayXd r2(n), sum(n), ed(n);
+  const AxisDecay decay(scaled, scaled);
+  // Column j from the diagonal down (the lower triangle).
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const Eigen::Index m = n - j;
+    r2.head(m).setZero();
+    for (int d = 0; d < dimension(); ++d) {
+      r2.head(m) += (scaled.col(d).tail(m).array() - scaled(j, d)).square();
+    }
+    const Eigen::ArrayXd r = r2.head(m).sqrt();
+    const Eigen::ArrayXd e = s2 * (-kSqrt5 * r).exp();
+    out.k.col(j).tail(m) = ((1.0 + kSqrt5 * r + 5.0 / 3.0 * r2.head(m)) * e).matrix();
+    if (derivatives) out.radial.col(j).tail(m) = (5.0 / 3.0 * (1.0 + kSqrt5 * r) * e).matrix();
+    if (!additive) continue;
+    sum.head(m).setZero();
+    for (int d = 0; d < dimension(); ++d) {
+      const Eigen::ArrayXd rd = (scaled.col(d).tail(m).array() - scaled(j, d)).abs();
+      decay.Column(d, j, j, m, &ed);
+      sum.head(m) += (1.0 + kSqrt5 * rd + 5.0 / 3.0 * rd.square()) * ed;
+      if (derivatives) {
+        out.additive_length[d].col(j).tail(m) =
+            (scale * 5.0 / 3.0 * (1.0 + kSqrt5 * rd) * ed * rd.square()).matrix();
+      }
+    }
+    out.k.col(j).tail(m) += (scale * sum.head(m)).matrix();
+    if (derivatives) out.additive.col(j).tail(m) = (scale * sum.head(m)).matrix();
   }
-  const Eigen::MatrixXd add = (signal_variance() * w / dimension() * sum).matrix();
-  *k += add;
-  if (additive != nullptr) *additive = add;
-}
-
-Eigen::VectorXd Matern52Kernel::AdditiveLengthScaleContraction(const Eigen::MatrixXd& x,
-                                                               const Eigen::MatrixXd& w) const {
-  Eigen::VectorXd out = Eigen::VectorXd::Zero(dimension());
-  const double weight = additive_weight();
-  if (!(weight > 0.0)) return out;
-  const double scale = signal_variance() * weight / dimension();
-  for (int d = 0; d < dimension(); ++d) {
-    const Eigen::VectorXd xd = x.col(d) * std::exp(-log_length_scales(d));
-    const Eigen::ArrayXXd rd = AbsDifferences(xd, xd);
-    // g(r_d) r_d^2 = dm(r_d)/d(log l_d) with s^2 w / D factored out.
-    const Eigen::ArrayXXd dk = 5.0 / 3.0 * (1.0 + kSqrt5 * rd) * (-kSqrt5 * rd).exp() * rd.square();
-    out(d) = scale * (w.array() * dk).sum();
-  }
-  return out;
+  for (Eigen::Index j = 1; j < n; ++j) out.k.col(j).head(j) = out.k.row(j).head(j).transpose();
 }
 
 Eigen::MatrixXd Matern52Kernel::GradientWrtX(const Eigen::VectorXd& x,

@@ -33,6 +33,7 @@
 
 #include <Eigen/Dense>
 #include <limits>
+#include <vector>
 
 namespace tuner {
 
@@ -54,18 +55,20 @@ struct Matern52Kernel {
   // points.
   Eigen::MatrixXd Matrix(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) const;
 
-  // g(r) of the ARD part for every pair (see above), K, and (if not null) the
-  // additive part s^2 (w / D) sum_d m(r_d) of K, all n x m. Used by the
-  // marginal likelihood's gradient.
-  void MatrixAndRadialDerivative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b,
-                                 Eigen::MatrixXd* k, Eigen::MatrixXd* g,
-                                 Eigen::MatrixXd* additive = nullptr) const;
-
-  // sum_ab W_ab dK^add_ab/d(log l_d) for every d, K^add the additive part of
-  // k(x, x) (zero when w = 0); W is n x n. Used by the marginal likelihood's
-  // gradient.
-  Eigen::VectorXd AdditiveLengthScaleContraction(const Eigen::MatrixXd& x,
-                                                 const Eigen::MatrixXd& w) const;
+  // k(x, x) for the rows of `x` and, with `derivatives`, what the marginal
+  // likelihood's gradient needs: g(r) of the ARD part for every pair (see
+  // above), the additive part s^2 (w / D) sum_d m(r_d) of k, and for each d
+  // its derivative dK^add/d(log l_d) = s^2 (w / D) g0(r_d) r_d^2, g0 = g / s^2.
+  // All are symmetric and computed once per pair: `k` is full, the others
+  // hold their lower triangle (zeros above). `additive` and `additive_length`
+  // are empty when w = 0 or without derivatives, `radial` without derivatives.
+  // `out`'s storage is reused when the sizes match (repeated evaluations
+  // during a fit then touch no fresh memory).
+  struct SelfTerms {
+    Eigen::MatrixXd k, radial, additive;
+    std::vector<Eigen::MatrixXd> additive_length;
+  };
+  void Self(const Eigen::MatrixXd& x, bool derivatives, SelfTerms* out) const;
 
   // dk(x, b_j)/dx for every row b_j of `b`: a dimension x m matrix whose
   // column j is the gradient with respect to x.

@@ -26,6 +26,59 @@ double LengthScaleLogMean(int dimension) {
   return std::log(0.5) + 0.5 * std::log(std::max(1, dimension));
 }
 
+constexpr Eigen::Index kBlockedBelow = 48;  // plain solves for smaller blocks
+
+// l := l^-1 for a lower-triangular l (the strict upper part is left alone), by
+// blocks: [A 0; B C]^-1 = [A^-1 0; -C^-1 B A^-1 C^-1]. About n^3 / 3 flops, a
+// third of a triangular solve against the identity.
+void InvertLowerInPlace(Eigen::Ref<Eigen::MatrixXd> l) {
+  const Eigen::Index n = l.rows();
+  if (n < kBlockedBelow) {
+    Eigen::MatrixXd inverse = Eigen::MatrixXd::Identity(n, n);
+    l.triangularView<Eigen::Lower>().solveInPlace(inverse);
+    l.triangularView<Eigen::Lower>() = inverse;
+    return;
+  }
+  const Eigen::Index h = n / 2, m = n - h;
+  InvertLowerInPlace(l.topLeftCorner(h, h));
+  InvertLowerInPlace(l.bottomRightCorner(m, m));
+  const Eigen::MatrixXd c_inv_b =
+      l.bottomRightCorner(m, m).triangularView<Eigen::Lower>() * l.bottomLeftCorner(m, h);
+  l.bottomLeftCorner(m, h).noalias() =
+      -c_inv_b * l.topLeftCorner(h, h).triangularView<Eigen::Lower>();
+}
+
+// out := t^T t (full, symmetric) for a lower-triangular t, by blocks:
+// [A 0; B C]^T [A 0; B C] = [A^T A + B^T B, B^T C; C^T B, C^T C]. About n^3 / 2
+// flops. `out` is n x n.
+void LowerGram(const Eigen::Ref<const Eigen::MatrixXd>& t, Eigen::Ref<Eigen::MatrixXd> out) {
+  const Eigen::Index n = t.rows();
+  if (n < kBlockedBelow) {
+    const Eigen::MatrixXd lower = t.triangularView<Eigen::Lower>();
+    out.noalias() = lower.transpose() * lower;
+    return;
+  }
+  const Eigen::Index h = n / 2, m = n - h;
+  LowerGram(t.topLeftCorner(h, h), out.topLeftCorner(h, h));
+  out.topLeftCorner(h, h).noalias() +=
+      t.bottomLeftCorner(m, h).transpose() * t.bottomLeftCorner(m, h);
+  LowerGram(t.bottomRightCorner(m, m), out.bottomRightCorner(m, m));
+  out.bottomLeftCorner(m, h).noalias() =
+      t.bottomRightCorner(m, m).triangularView<Eigen::Lower>().transpose() *
+      t.bottomLeftCorner(m, h);
+  out.topRightCorner(h, m) = out.bottomLeftCorner(m, h).transpose();
+}
+
+// sum_ab w_ab a_ab for a symmetric w and a symmetric `lower` of which only
+// the lower triangle is read.
+double SymmetricContraction(const Eigen::MatrixXd& w, const Eigen::MatrixXd& lower) {
+  double off = 0.0;
+  for (Eigen::Index j = 0; j + 1 < w.cols(); ++j) {
+    off += w.col(j).tail(w.rows() - j - 1).dot(lower.col(j).tail(w.rows() - j - 1));
+  }
+  return 2.0 * off + w.diagonal().dot(lower.diagonal());
+}
+
 }  // namespace
 
 GpHyperparameters GpHyperparameters::Default(int dimension) {
@@ -88,13 +141,12 @@ absl::Status CholeskyWithJitter(const Eigen::MatrixXd& a, Eigen::MatrixXd* lower
   double added = 0.0;
   for (int attempt = 0; attempt <= 8; ++attempt) {
     added = attempt == 0 ? 0.0 : scale * std::pow(10.0, -11 + attempt);  // 1e-10 .. 1e-3
-    Eigen::MatrixXd m = a;
-    m.diagonal().array() += added;
-    Eigen::LLT<Eigen::MatrixXd> llt(m);
+    *lower = a;  // factorised in place: no allocation when the size matches
+    lower->diagonal().array() += added;
+    const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*lower);
     if (llt.info() != Eigen::Success) continue;
-    Eigen::MatrixXd l = llt.matrixL();
-    if (!l.allFinite() || (l.diagonal().array() <= 0.0).any()) continue;
-    *lower = std::move(l);
+    lower->triangularView<Eigen::StrictlyUpper>().setZero();
+    if (!lower->allFinite() || (lower->diagonal().array() <= 0.0).any()) continue;
     *jitter = added;
     return absl::OkStatus();
   }
@@ -103,19 +155,28 @@ absl::Status CholeskyWithJitter(const Eigen::MatrixXd& a, Eigen::MatrixXd* lower
       std::to_string(added) + " on the diagonal");
 }
 
-absl::StatusOr<double> LogMarginalLikelihood(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-                                             const GpHyperparameters& hp,
-                                             Eigen::VectorXd* gradient) {
+namespace {
+
+// Scratch storage of the marginal likelihood, reused across the evaluations
+// of one fit: fresh n x n matrices at every evaluation cost as much in page
+// faults as the arithmetic.
+struct LmlWorkspace {
+  Matern52Kernel::SelfTerms terms;
+  Eigen::MatrixXd lower, inverse, w, m, x1, mx;
+};
+
+absl::StatusOr<double> Lml(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                           const GpHyperparameters& hp, Eigen::VectorXd* gradient,
+                           LmlWorkspace& ws) {
   const Eigen::Index n = x.rows(), d = x.cols();
   const Matern52Kernel kernel = hp.Kernel();
-  Eigen::MatrixXd kf, g, kadd;
-  kernel.MatrixAndRadialDerivative(x, x, &kf, &g, gradient != nullptr ? &kadd : nullptr);
+  Matern52Kernel::SelfTerms& terms = ws.terms;
+  kernel.Self(x, gradient != nullptr, &terms);
   const double noise = std::exp(hp.log_noise_variance);
-  Eigen::MatrixXd k = kf;
-  k.diagonal().array() += noise;
-  Eigen::MatrixXd lower;
+  terms.k.diagonal().array() += noise;  // K + noise I from here on
+  Eigen::MatrixXd& lower = ws.lower;
   double jitter = 0.0;
-  if (absl::Status s = CholeskyWithJitter(k, &lower, &jitter); !s.ok()) return s;
+  if (absl::Status s = CholeskyWithJitter(terms.k, &lower, &jitter); !s.ok()) return s;
   const auto l = lower.triangularView<Eigen::Lower>();
   const Eigen::VectorXd centred = y.array() - hp.mean;
   Eigen::VectorXd alpha = l.solve(centred);
@@ -126,29 +187,45 @@ absl::StatusOr<double> LogMarginalLikelihood(const Eigen::MatrixXd& x, const Eig
     return absl::FailedPreconditionError("log marginal likelihood is not finite");
   }
   if (gradient != nullptr) {
-    Eigen::MatrixXd k_inv = Eigen::MatrixXd::Identity(n, n);
-    l.solveInPlace(k_inv);
-    lower.transpose().triangularView<Eigen::Upper>().solveInPlace(k_inv);
-    const Eigen::MatrixXd w = alpha * alpha.transpose() - k_inv;  // symmetric
+    // W = alpha alpha^T - K^-1, K^-1 = L^-T L^-1; symmetric.
+    ws.inverse = lower;
+    InvertLowerInPlace(ws.inverse);
+    Eigen::MatrixXd& w = ws.w;
+    w.resize(n, n);
+    LowerGram(ws.inverse, w);
+    w = alpha * alpha.transpose() - w;
     gradient->resize(d + 4);
-    const Eigen::VectorXd additive = kernel.AdditiveLengthScaleContraction(x, w);
     // dK_ab/dlog l_i = g_ab (x_ai - x_bi)^2 / l_i^2, so with M = W o G:
     // sum_ab M_ab (x_ai - x_bi)^2 = 2 sum_a x_ai^2 (M 1)_a - 2 x_i^T M x_i.
-    const Eigen::MatrixXd m = w.cwiseProduct(g);
-    const Eigen::VectorXd row_sums = m.rowwise().sum();
-    const Eigen::MatrixXd mx = m * x;
+    ws.m = w.cwiseProduct(terms.radial);  // lower triangle
+    ws.x1.resize(n, d + 1);
+    ws.x1 << x, Eigen::VectorXd::Ones(n);
+    ws.mx.noalias() = ws.m.selfadjointView<Eigen::Lower>() * ws.x1;  // [M x, M 1]
     for (Eigen::Index i = 0; i < d; ++i) {
       const double inv_l2 = std::exp(-2.0 * hp.log_length_scales(i));
-      const double s =
-          2.0 * x.col(i).array().square().matrix().dot(row_sums) - 2.0 * x.col(i).dot(mx.col(i));
-      (*gradient)(i) = 0.5 * (s * inv_l2 + additive(i));
+      const double s = 2.0 * x.col(i).array().square().matrix().dot(ws.mx.col(d)) -
+                       2.0 * x.col(i).dot(ws.mx.col(i));
+      const double additive =
+          terms.additive_length.empty() ? 0.0 : SymmetricContraction(w, terms.additive_length[i]);
+      (*gradient)(i) = 0.5 * (s * inv_l2 + additive);
     }
-    (*gradient)(d) = 0.5 * w.cwiseProduct(kf).sum();
+    // dK/dlog s^2 is K without the noise.
+    (*gradient)(d) = 0.5 * (SymmetricContraction(w, terms.k) - noise * w.trace());
     (*gradient)(d + 1) = 0.5 * noise * w.trace();
     (*gradient)(d + 2) = alpha.sum();
-    (*gradient)(d + 3) = 0.5 * w.cwiseProduct(kadd).sum();
+    (*gradient)(d + 3) =
+        terms.additive.size() == 0 ? 0.0 : 0.5 * SymmetricContraction(w, terms.additive);
   }
   return lml;
+}
+
+}  // namespace
+
+absl::StatusOr<double> LogMarginalLikelihood(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                             const GpHyperparameters& hp,
+                                             Eigen::VectorXd* gradient) {
+  LmlWorkspace workspace;
+  return Lml(x, y, hp, gradient, workspace);
 }
 
 double LogHyperprior(const GpHyperparameters& hp, Eigen::VectorXd* gradient) {
@@ -177,6 +254,7 @@ struct FitState {
   const Eigen::VectorXd* y;
   double best_value = -std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_theta;
+  LmlWorkspace workspace;
 };
 
 double FitObjective(const std::vector<double>& theta_std, std::vector<double>& grad, void* data) {
@@ -186,7 +264,7 @@ double FitObjective(const std::vector<double>& theta_std, std::vector<double>& g
   const GpHyperparameters hp = GpHyperparameters::FromVector(theta);
   Eigen::VectorXd lml_grad, prior_grad;
   absl::StatusOr<double> lml =
-      LogMarginalLikelihood(*state->x, *state->y, hp, grad.empty() ? nullptr : &lml_grad);
+      Lml(*state->x, *state->y, hp, grad.empty() ? nullptr : &lml_grad, state->workspace);
   const double prior = LogHyperprior(hp, grad.empty() ? nullptr : &prior_grad);
   if (!lml.ok()) {
     // A very poor value with a gradient pulling towards more noise and
@@ -262,7 +340,9 @@ absl::Status GaussianProcess::Condition(const Eigen::MatrixXd& x, const Eigen::V
   kernel_ = hp.Kernel();
   x_ = x;
   y_ = y;
-  Eigen::MatrixXd k = kernel_.Matrix(x, x);
+  Matern52Kernel::SelfTerms terms;
+  kernel_.Self(x, false, &terms);
+  Eigen::MatrixXd& k = terms.k;
   k.diagonal().array() += std::exp(hp.log_noise_variance);
   if (absl::Status s = CholeskyWithJitter(k, &lower_, &jitter_); !s.ok()) {
     x_.resize(0, x.cols());
@@ -333,10 +413,9 @@ Eigen::VectorXd GaussianProcess::TrainingMean() const {
 }
 
 Eigen::VectorXd GaussianProcess::LeaveOneOutMeans() const {
-  const auto n = static_cast<Eigen::Index>(y_.size());
   // diag(K^-1) = squared column norms of L^-1.
-  const Eigen::MatrixXd inverse_lower =
-      lower_.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(n, n));
+  Eigen::MatrixXd inverse_lower = lower_;
+  InvertLowerInPlace(inverse_lower);
   const Eigen::VectorXd diagonal = inverse_lower.colwise().squaredNorm().transpose();
   return y_ - alpha_.cwiseQuotient(diagonal);
 }

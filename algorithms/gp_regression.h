@@ -64,8 +64,10 @@ struct GpHyperparameters {
 void HyperparameterBounds(int dimension, Eigen::VectorXd* lower, Eigen::VectorXd* upper);
 
 // L L^T = a + jitter I with the smallest jitter of the schedule above that
-// gives a finite factor with a positive diagonal. `jitter` gets the amount
-// added. FailedPrecondition if none works.
+// gives a finite factor with a positive diagonal (zeros above it). `jitter`
+// gets the amount added. FailedPrecondition if none works, and `lower` is then
+// unspecified. `lower`'s storage is reused when its size matches; it must not
+// be `a`.
 absl::Status CholeskyWithJitter(const Eigen::MatrixXd& a, Eigen::MatrixXd* lower, double* jitter);
 
 // The log marginal likelihood of (x, y) under `hp` and, when `gradient` is not

@@ -89,6 +89,59 @@ TEST_CASE("gp kernel: value, symmetry and r = 0", "[gp]") {
   CHECK(plain.Matrix(x, x)(0, 1) == Approx(plain(a, b)));
 }
 
+// Matrix and Self compute pairs in bulk (column by column, one exponential per
+// point and dimension for the additive part, symmetry in Self): every entry
+// must be the pairwise formula, including a dimension too wide to factor the
+// exponentials (scaled range over 268) and a first argument with fewer rows.
+TEST_CASE("gp kernel: Matrix and Self agree with the pairwise kernel and its derivatives", "[gp]") {
+  Matern52Kernel k = SomeKernel(3);
+  k.log_length_scales(2) = std::log(0.01);
+  Eigen::MatrixXd x = RandomPoints(60, 3, 21);
+  x.col(2) *= 5.0;      // scaled range up to 500: exponentiated per pair
+  x.row(7) = x.row(3);  // a duplicate: r = 0 off the diagonal
+  const Eigen::MatrixXd few = RandomPoints(4, 3, 22);
+  const Eigen::MatrixXd ab = k.Matrix(x, few), ba = k.Matrix(few, x);
+  REQUIRE(ab.rows() == 60);
+  REQUIRE(ba.rows() == 4);
+  for (int i = 0; i < 60; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      const double direct = k(x.row(i).transpose(), few.row(j).transpose());
+      CHECK(ab(i, j) == Approx(direct).epsilon(1e-12).margin(1e-250));
+      CHECK(ba(j, i) == Approx(direct).epsilon(1e-12).margin(1e-250));
+    }
+  }
+  Matern52Kernel::SelfTerms terms;
+  for (bool additive : {true, false}) {
+    INFO("additive part " << additive);
+    Matern52Kernel kk = k;
+    if (!additive) kk.log_additive_weight = -std::numeric_limits<double>::infinity();
+    kk.Self(x, true, &terms);
+    CHECK(terms.additive_length.size() == (additive ? 3u : 0u));
+    const Eigen::MatrixXd full = kk.Matrix(x, x);
+    const Eigen::RowVectorXd inv_l2 = (-2.0 * kk.log_length_scales.array()).exp().transpose();
+    for (int i = 0; i < 60; ++i) {
+      for (int j = 0; j < 60; ++j) {
+        const Eigen::VectorXd a = x.row(i).transpose(), b = x.row(j).transpose();
+        CHECK(terms.k(i, j) == Approx(full(i, j)).epsilon(1e-12).margin(1e-250));
+        if (i < j) {  // the derivatives hold their lower triangle
+          CHECK(terms.radial(i, j) == 0.0);
+          continue;
+        }
+        // dk/dlog l_d = g(r) (a_d - b_d)^2 / l_d^2 + dK^add/dlog l_d, and
+        // dk/dlog w is the additive part.
+        const Eigen::VectorXd grad = kk.GradientWrtLogParameters(a, b);
+        for (int d = 0; d < 3; ++d) {
+          const double ard = terms.radial(i, j) * (a(d) - b(d)) * (a(d) - b(d)) * inv_l2(d);
+          const double add = additive ? terms.additive_length[d](i, j) : 0.0;
+          CHECK(ard + add == Approx(grad(d)).epsilon(1e-10).margin(1e-250));
+        }
+        CHECK((additive ? terms.additive(i, j) : 0.0) ==
+              Approx(grad(4)).epsilon(1e-10).margin(1e-250));
+      }
+    }
+  }
+}
+
 TEST_CASE("gp kernel: gradients wrt x and log hyperparameters match finite differences", "[gp]") {
   const Matern52Kernel k = SomeKernel(4);
   const Eigen::MatrixXd pts = RandomPoints(6, 4, 2);
@@ -138,6 +191,45 @@ TEST_CASE("gp: log marginal likelihood and prior gradients match finite differen
       return LogHyperprior(GpHyperparameters::FromVector(theta), nullptr);
     };
     CheckClose(prior_grad, NumericGradient(prior, hp.ToVector()));
+  }
+}
+
+// Above 48 points the inverse the gradient needs is computed by blocks (and by
+// blocks of blocks above 96); 110 points split unevenly on the way down.
+TEST_CASE("gp: the marginal likelihood's gradient by blocks and leave-one-out means, 110 points",
+          "[gp]") {
+  const int n = 110, d = 2;
+  const Eigen::MatrixXd x = RandomPoints(n, d, 23);
+  Eigen::VectorXd y(n);
+  for (int i = 0; i < n; ++i) y(i) = std::sin(5 * x(i, 0)) * std::cos(3 * x(i, 1));
+  GpHyperparameters hp = GpHyperparameters::Default(d);
+  hp.log_length_scales << -1.0, -0.6;
+  hp.log_noise_variance = -4.0;
+  hp.log_additive_weight = -0.5;
+  Eigen::VectorXd grad;
+  REQUIRE(LogMarginalLikelihood(x, y, hp, &grad).ok());
+  const auto f = [&](const Eigen::VectorXd& theta) {
+    return *LogMarginalLikelihood(x, y, GpHyperparameters::FromVector(theta), nullptr);
+  };
+  CheckClose(grad, NumericGradient(f, hp.ToVector(), 1e-6), 1e-4);
+
+  // Leave-one-out means are the posterior mean of the model without the point.
+  GaussianProcess gp;
+  REQUIRE(gp.Condition(x, y, hp).ok());
+  const Eigen::VectorXd loo = gp.LeaveOneOutMeans();
+  for (int i : {0, 47, 48, 109}) {
+    Eigen::MatrixXd xo(n - 1, d);
+    Eigen::VectorXd yo(n - 1);
+    for (int r = 0, o = 0; r < n; ++r) {
+      if (r == i) continue;
+      xo.row(o) = x.row(r);
+      yo(o++) = y(r);
+    }
+    GaussianProcess without;
+    REQUIRE(without.Condition(xo, yo, hp).ok());
+    Eigen::VectorXd mean, var;
+    without.Predict(x.row(i), &mean, &var);
+    CHECK(loo(i) == Approx(mean(0)).epsilon(1e-8).margin(1e-10));
   }
 }
 
