@@ -4,7 +4,8 @@
 //
 //   bo_quality [--seeds N] [--jobs J] [--functions a,b]
 //              [--designers random,sobol,gp,gp_ucb,gp_one_transform] [--budget T]
-//              [--tsv FILE] [--no-latency] [--latency-only] [--workers W] [--warm-start]
+//              [--tsv FILE] [--no-latency] [--latency-only] [--latency-runs R]
+//              [--workers W] [--warm-start]
 // (gp_ucb: UCB acquisition; gp_one_transform: no portfolio of output transforms.)
 //
 // Quality: each designer runs sequentially (one trial at a time) for 50 trials
@@ -18,7 +19,8 @@
 // --warm-start: the warm-start table instead (WarmStartBench).
 // Latency: a designer is given n completed trials of Hartmann-6 (random
 // points), then 21 times one more completed trial, Update() and Suggest(1);
-// the table shows the median and the maximum of those 21 timings.
+// the table shows the median and the maximum of those 21 timings and the
+// first call (a restart), each the median over R runs (--latency-runs, 3).
 // The first nine functions and their optima as in Surjanovic and Bingham's
 // "Virtual library of simulation experiments" (sfu.ca/~ssurjano); the extended
 // suite after them is defined here, with the same formulas in
@@ -453,48 +455,70 @@ std::vector<std::string> Split(const std::string& s) {
   return out;
 }
 
-void Latency(const std::vector<std::string>& designers) {
+// One run: a fresh designer on n random Hartmann-6 trials; the first call,
+// then 21 calls each after one more completed trial. Milliseconds.
+struct LatencyRun {
+  double first = 0.0, median = 0.0, max = 0.0;
+};
+
+LatencyRun MeasureLatency(const std::string& name, int n) {
   const TestFunction f = Functions()[4];  // hartmann6
-  const SearchSpace& space = f.space;
-  std::printf("\nSuggestion latency, Hartmann-6 (ms): median and max of 21 Update+Suggest(1)\n");
+  boost::random::mt19937_64 engine(1234);
+  boost::random::uniform_01<double> uniform;
+  const auto random_point = [&] {
+    Assignment a;
+    std::vector<double> x(6);
+    for (int i = 0; i < 6; ++i) {
+      x[i] = uniform(engine);
+      a["x" + std::to_string(i)] = x[i];
+    }
+    return std::make_pair(a, Hartmann6(x));
+  };
+  const auto since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  Study study;
+  for (int i = 0; i < n; ++i) {
+    auto [a, y] = random_point();
+    study.Add(a, y);
+  }
+  std::unique_ptr<Designer> designer = MakeNamed(name, f.space, 7);
+  LatencyRun run;
+  const auto t0 = std::chrono::steady_clock::now();
+  study.Feed(*designer);
+  designer->Suggest(1);
+  run.first = since(t0);
+  std::vector<double> times;
+  for (int r = 0; r < 21; ++r) {
+    auto [a, y] = random_point();
+    study.Add(a, y);
+    const auto start = std::chrono::steady_clock::now();
+    study.Feed(*designer);
+    designer->Suggest(1);
+    times.push_back(since(start));
+  }
+  run.median = Quantile(times, 0.5);
+  run.max = *std::max_element(times.begin(), times.end());
+  return run;
+}
+
+void Latency(const std::vector<std::string>& designers, int runs) {
+  std::printf(
+      "\nSuggestion latency, Hartmann-6 (ms): median and max of 21 Update+Suggest(1) and the "
+      "first call of a fresh designer, each the median of %d runs\n",
+      runs);
   std::printf("%-10s %8s %10s %10s %12s\n", "designer", "trials", "median", "max", "first call");
   for (const std::string& name : designers) {
     for (int n : {50, 200, 1000, 10000}) {
-      boost::random::mt19937_64 engine(1234);
-      boost::random::uniform_01<double> uniform;
-      const auto random_point = [&] {
-        Assignment a;
-        std::vector<double> x(6);
-        for (int i = 0; i < 6; ++i) {
-          x[i] = uniform(engine);
-          a["x" + std::to_string(i)] = x[i];
-        }
-        return std::make_pair(a, Hartmann6(x));
-      };
-      Study study;
-      for (int i = 0; i < n; ++i) {
-        auto [a, y] = random_point();
-        study.Add(a, y);
+      std::vector<double> first, median, max;
+      for (int r = 0; r < runs; ++r) {
+        const LatencyRun run = MeasureLatency(name, n);
+        first.push_back(run.first);
+        median.push_back(run.median);
+        max.push_back(run.max);
       }
-      std::unique_ptr<Designer> designer = MakeNamed(name, space, 7);
-      const auto t0 = std::chrono::steady_clock::now();
-      study.Feed(*designer);
-      designer->Suggest(1);
-      const double first =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      std::vector<double> times;
-      for (int r = 0; r < 21; ++r) {
-        auto [a, y] = random_point();
-        study.Add(a, y);
-        const auto start = std::chrono::steady_clock::now();
-        study.Feed(*designer);
-        designer->Suggest(1);
-        times.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                .count());
-      }
-      std::printf("%-10s %8d %10.2f %10.2f %12.2f\n", name.c_str(), n, Quantile(times, 0.5),
-                  *std::max_element(times.begin(), times.end()), first);
+      std::printf("%-10s %8d %10.2f %10.2f %12.2f\n", name.c_str(), n, Quantile(median, 0.5),
+                  Quantile(max, 0.5), Quantile(first, 0.5));
       std::fflush(stdout);
     }
   }
@@ -636,7 +660,7 @@ void WarmStartBench(int seeds, int jobs, int budget, const std::vector<std::stri
 }
 
 int Main(int argc, char** argv) {
-  int seeds = 20, jobs = 1, budget = 0, parallel = 1;
+  int seeds = 20, jobs = 1, budget = 0, parallel = 1, latency_runs = 3;
   bool latency = true, quality = true, warm_start = false;
   std::vector<std::string> designers = {"random", "sobol", "gp"};
   std::vector<std::string> only;
@@ -668,6 +692,8 @@ int Main(int argc, char** argv) {
       quality = false;
     } else if (arg == "--workers") {
       parallel = std::max(1, std::atoi(value().c_str()));
+    } else if (arg == "--latency-runs") {
+      latency_runs = std::max(1, std::atoi(value().c_str()));
     } else if (arg == "--warm-start") {
       warm_start = true;
     } else {
@@ -675,7 +701,7 @@ int Main(int argc, char** argv) {
                    "usage: bo_quality [--seeds N] [--jobs J] [--functions a,b] "
                    "[--designers random,sobol,gp,gp_ucb,gp_one_transform] [--budget T] [--tsv "
                    "FILE] [--no-latency] "
-                   "[--latency-only] [--warm-start] [--workers W]\n");
+                   "[--latency-only] [--latency-runs R] [--warm-start] [--workers W]\n");
       return 2;
     }
   }
@@ -738,7 +764,7 @@ int Main(int argc, char** argv) {
     for (const std::string& d : designers) {
       if (d != "sobol") timed.push_back(d);
     }
-    Latency(timed);
+    Latency(timed, latency_runs);
   }
   return 0;
 }
