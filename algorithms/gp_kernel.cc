@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 namespace tuner {
@@ -89,7 +90,9 @@ Eigen::MatrixXd Matern52Kernel::Matrix(const Eigen::MatrixXd& a, const Eigen::Ma
   const bool additive = w > 0.0 && dimension() > 0;
   Eigen::MatrixXd k(n, b.rows());
   Eigen::ArrayXd r2(n), sum(n), ed(n);
-  const AxisDecay decay(a_scaled, b_scaled);
+  // Only the additive part uses it.
+  const std::optional<AxisDecay> decay =
+      additive ? std::optional<AxisDecay>(std::in_place, a_scaled, b_scaled) : std::nullopt;
   // One column at a time: its temporaries stay in cache.
   for (Eigen::Index j = 0; j < b.rows(); ++j) {
     r2.setZero();
@@ -99,7 +102,7 @@ Eigen::MatrixXd Matern52Kernel::Matrix(const Eigen::MatrixXd& a, const Eigen::Ma
     if (additive) {
       for (int d = 0; d < dimension(); ++d) {
         const Eigen::ArrayXd rd = (a_scaled.col(d).array() - b_scaled(j, d)).abs();
-        decay.Column(d, j, 0, n, &ed);
+        decay->Column(d, j, 0, n, &ed);
         sum += w / dimension() * (1.0 + kSqrt5 * rd + 5.0 / 3.0 * rd.square()) * ed;
       }
     }
@@ -125,7 +128,8 @@ void Matern52Kernel::Self(const Eigen::MatrixXd& x, bool derivatives, SelfTerms*
   out.additive.setZero();
   for (Eigen::MatrixXd& a : out.additive_length) a.setZero(n, n);
   Eigen::ArrayXd r2(n), sum(n), ed(n);
-  const AxisDecay decay(scaled, scaled);
+  const std::optional<AxisDecay> decay =
+      additive ? std::optional<AxisDecay>(std::in_place, scaled, scaled) : std::nullopt;
   // Column j from the diagonal down (the lower triangle).
   for (Eigen::Index j = 0; j < n; ++j) {
     const Eigen::Index m = n - j;
@@ -141,7 +145,7 @@ void Matern52Kernel::Self(const Eigen::MatrixXd& x, bool derivatives, SelfTerms*
     sum.head(m).setZero();
     for (int d = 0; d < dimension(); ++d) {
       const Eigen::ArrayXd rd = (scaled.col(d).tail(m).array() - scaled(j, d)).abs();
-      decay.Column(d, j, j, m, &ed);
+      decay->Column(d, j, j, m, &ed);
       sum.head(m) += (1.0 + kSqrt5 * rd + 5.0 / 3.0 * rd.square()) * ed;
       if (derivatives) {
         out.additive_length[d].col(j).tail(m) =

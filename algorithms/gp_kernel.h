@@ -62,13 +62,13 @@ struct Matern52Kernel {
   // All are symmetric and computed once per pair: `k` is full, the others
   // hold their lower triangle (zeros above). `additive` and `additive_length`
   // are empty when w = 0 or without derivatives, `radial` without derivatives.
-  // `out`'s storage is reused when the sizes match (repeated evaluations
+  // `terms`' storage is reused when the sizes match (repeated evaluations
   // during a fit then touch no fresh memory).
   struct SelfTerms {
     Eigen::MatrixXd k, radial, additive;
     std::vector<Eigen::MatrixXd> additive_length;
   };
-  void Self(const Eigen::MatrixXd& x, bool derivatives, SelfTerms* out) const;
+  void Self(const Eigen::MatrixXd& x, bool derivatives, SelfTerms* terms) const;
 
   // dk(x, b_j)/dx for every row b_j of `b`: a dimension x m matrix whose
   // column j is the gradient with respect to x.
