@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <limits>
 #include <nlopt.hpp>
 #include <numeric>
+#include <system_error>
 #include <utility>
 
 #include "algorithms/gp_acquisition.h"
@@ -31,6 +33,7 @@ constexpr double kFinishedDistance = 1e-6;  // feature space, Euclidean
 constexpr int kEveryTrialUpTo = 30;         // refit after every trial until then
 constexpr double kRefitGrowth = 1.1;        // then when the data grows by 10%
 constexpr int kColdEvery = 6;               // every sixth later fit starts cold
+constexpr int kFitAheadFrom = 100;          // cadence points fitted ahead from this size
 constexpr int kLocalBases = 5;              // best trials perturbed for candidates
 // gp_output_choice.h: the transform is chosen from this many values on (fewer
 // rank too few trials to tell the transforms apart; the half-rank warp then).
@@ -125,6 +128,18 @@ GpDesigner::GpDesigner(SearchSpace space, std::vector<Objective> objectives,
   }
 }
 
+GpDesigner::GpDesigner(const GpDesigner& from, FitsOnly)
+    : encoding_(from.encoding_),
+      objectives_(from.objectives_),
+      options_(from.options_),
+      sobol_(from.encoding_.space(), SobolDesignerOptions{from.options_.seed, true}),
+      finished_(from.finished_),
+      prefix_hash_(from.prefix_hash_),
+      fit_cache_(from.fit_cache_),
+      transfer_(from.transfer_) {}
+
+GpDesigner::~GpDesigner() = default;
+
 int GpInitialTrials(const SearchSpace& space, int initial_trials, int64_t max_trials) {
   if (initial_trials > 0) return initial_trials;
   const int by_space = std::max(5, 2 * static_cast<int>(space.parameters.size()));
@@ -216,16 +231,59 @@ int GpDesigner::NumWithValues() const {
   return n;
 }
 
-GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, bool transfer,
-                                        std::optional<bool> half_rank) {
+int GpDesigner::FitIndex(int last) const {
+  const int size = CheckpointSizes(static_cast<int>(finished_.size()))[last];
+  return size >= kFitAheadFrom && last > 0 ? last - 1 : last;
+}
+
+uint64_t GpDesigner::FitKey(int objective, int checkpoint_index, bool transfer,
+                            std::optional<bool> half_rank) const {
   const int size = CheckpointSizes(static_cast<int>(finished_.size()))[checkpoint_index];
   uint64_t key = Mix(Mix(prefix_hash_[size], static_cast<uint64_t>(objective)),
                      static_cast<uint64_t>(options_.max_fit_points));
   if (transfer) key = Mix(key, 0x7EA5F3E0ULL);  // the single-task key is as without a warm start
-  const auto forced = [key](bool transform) {
-    return Mix(key, transform ? 0x4A1F0ULL : 0x57D0ULL);
+  if (half_rank) key = Mix(key, *half_rank ? 0x4A1F0ULL : 0x57D0ULL);
+  return key;
+}
+
+void GpDesigner::TakeFitsAhead(bool wait) {
+  if (!ahead_.valid()) return;
+  if (!wait && ahead_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+  std::map<uint64_t, OutputFit> fits = ahead_.get();
+  if (fit_cache_.size() + fits.size() > 4096) fit_cache_.clear();
+  fit_cache_.merge(fits);
+}
+
+void GpDesigner::StartFitsAhead(int checkpoint_index) {
+  const uint64_t key = FitKey(0, checkpoint_index, false);
+  if (ahead_.valid() || fit_cache_.count(key) > 0) return;
+  // The thread works on a copy of what the fits read, its own alone.
+  std::shared_ptr<GpDesigner> copy(new GpDesigner(*this, FitsOnly{}));
+  try {
+    ahead_ = std::async(std::launch::async, [copy, checkpoint_index] {
+      GpDesigner& fits = *copy;
+      for (size_t j = 0; j < fits.objectives_.size(); ++j) {
+        const OutputFit fit = fits.FitAt(static_cast<int>(j), checkpoint_index, false);
+        if (fits.options_.other_transform_every > 0 && fit.chosen) {
+          fits.FitAt(static_cast<int>(j), checkpoint_index, false, !fit.half_rank);
+        }
+      }
+      if (!fits.transfer_.empty()) fits.FitAt(0, checkpoint_index, true);
+      return std::move(fits.fit_cache_);
+    });
+    ahead_key_ = key;
+  } catch (const std::system_error&) {
+    // No thread to be had: the fits are made when they are needed.
+  }
+}
+
+GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, bool transfer,
+                                        std::optional<bool> half_rank) {
+  const int size = CheckpointSizes(static_cast<int>(finished_.size()))[checkpoint_index];
+  const uint64_t key = FitKey(objective, checkpoint_index, transfer, half_rank);
+  const auto forced = [&](bool transform) {
+    return FitKey(objective, checkpoint_index, transfer, transform);
   };
-  if (half_rank) key = forced(*half_rank);
   if (auto it = fit_cache_.find(key); it != fit_cache_.end()) return it->second;
 
   std::vector<std::optional<double>> values;
@@ -299,10 +357,9 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
   return result;
 }
 
-void GpDesigner::ChooseTransfer(const std::vector<int>& rows, Model* model, GpHyperparameters* hp) {
-  const int checkpoints =
-      static_cast<int>(CheckpointSizes(static_cast<int>(finished_.size())).size());
-  const GpHyperparameters warm = FitAt(0, checkpoints - 1, true).hp;
+void GpDesigner::ChooseTransfer(int checkpoint_index, const std::vector<int>& rows, Model* model,
+                                GpHyperparameters* hp) {
+  const GpHyperparameters warm = FitAt(0, checkpoint_index, true).hp;
   Eigen::MatrixXd x;
   Eigen::VectorXd y;
   ModelData(rows, model->warped, false, &x, &y);
@@ -355,22 +412,30 @@ bool GpDesigner::EnsureModels(bool other) {
     base_ok_ = true;
     base_status_.clear();
     base_models_.assign(objectives_.size(), Model{});
-    const int checkpoints =
-        static_cast<int>(CheckpointSizes(static_cast<int>(finished_.size())).size());
+    const int last =
+        static_cast<int>(CheckpointSizes(static_cast<int>(finished_.size())).size()) - 1;
+    const int index = FitIndex(last);
+    TakeFitsAhead(/*wait=*/ahead_.valid() && FitKey(0, index, false) == ahead_key_);
     for (size_t j = 0; j < objectives_.size() && base_ok_; ++j) {
       Model& model = base_models_[j];
       std::vector<std::optional<double>> values;
       for (const Observation& o : finished_) values.push_back(o.values[j]);
-      OutputFit fit = FitAt(static_cast<int>(j), checkpoints - 1, false);
+      OutputFit fit = FitAt(static_cast<int>(j), index, false);
       model.other = other && fit.chosen;
-      if (model.other) fit = FitAt(static_cast<int>(j), checkpoints - 1, false, !fit.half_rank);
+      // Fitting ahead, the other transform's fit too: its turns then find it
+      // ready (after a restart, this first call makes both).
+      const bool both = index != last && options_.other_transform_every > 0;
+      if (fit.chosen && (model.other || both)) {
+        const OutputFit alternative = FitAt(static_cast<int>(j), index, false, !fit.half_rank);
+        if (model.other) fit = alternative;
+      }
       GpHyperparameters hp = fit.hp;
       model.warped = WarpOutputs(values, 1.0, fit.half_rank);
       model.half_rank = fit.half_rank;
       const std::vector<int> rows =
           SelectSubset(model.warped, options_.max_model_points,
                        DeriveSeed(options_.seed, Mix(prefix_hash_.back(), j) ^ kSubsetStream));
-      if (j == 0 && !transfer_.empty()) ChooseTransfer(rows, &model, &hp);
+      if (j == 0 && !transfer_.empty()) ChooseTransfer(index, rows, &model, &hp);
       Eigen::MatrixXd x;
       Eigen::VectorXd y;
       ModelData(rows, model.warped, model.transfer, &x, &y);
@@ -397,6 +462,7 @@ bool GpDesigner::EnsureModels(bool other) {
       }
     }
     if (base_ok_) SetScalarisationReference();
+    if (index != last) StartFitsAhead(last);
   }
   models_ = base_models_;
   working_ready_ = true;

@@ -29,6 +29,12 @@
 //     random restarts). Fits are cached by their data, so a designer rebuilt
 //     from the history recomputes at most six fits and reaches the same
 //     hyperparameters as one that lived through the whole study.
+//     From a cadence point of 100 trials on, fits run one cadence point
+//     behind: the model uses the previous cadence point's fits (both output
+//     transforms') while another thread fits the latest from a copy of its
+//     data, so a suggestion does not wait for a fit unless trials finish
+//     faster than fits are made. Which fits a suggestion uses depends only on
+//     the history, never on the thread's timing.
 //  3. Running trials (and suggestions already made in this batch) enter as
 //     fantasies with the "kriging believer" value, the posterior mean
 //     (Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to
@@ -75,12 +81,14 @@
 //     (deduplicated); status() says which path was taken and why.
 //
 // Determinism: suggestion k (k = finished + active trials + index in the
-// batch) is a pure function of (seed, history, k). Not thread-safe.
+// batch) is a pure function of (seed, history, k). Not thread-safe (the
+// thread of step 2 shares nothing with the designer's callers).
 #ifndef TUNER_ALGORITHMS_GP_DESIGNER_H_
 #define TUNER_ALGORITHMS_GP_DESIGNER_H_
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <optional>
 #include <string>
@@ -135,6 +143,7 @@ struct GpDesignerOptions {
 class GpDesigner : public Designer {
  public:
   GpDesigner(SearchSpace space, std::vector<Objective> objectives, GpDesignerOptions options);
+  ~GpDesigner() override;  // waits for the fits ahead (step 2) to finish
 
   void Update(const std::vector<const Trial*>& finished,
               const std::vector<const Trial*>& active) override;
@@ -180,10 +189,26 @@ class GpDesigner : public Designer {
   };
   OutputFit FitAt(int objective, int checkpoint_index, bool transfer,
                   std::optional<bool> half_rank = std::nullopt);
+  // fit_cache_'s key of that fit.
+  uint64_t FitKey(int objective, int checkpoint_index, bool transfer,
+                  std::optional<bool> half_rank = std::nullopt) const;
+  // The checkpoint whose fits the model uses when `last` is the latest: the
+  // one before it from kFitAheadFrom trials on (step 2).
+  int FitIndex(int last) const;
+  // Fits ahead: a thread fitting checkpoint_index's fits (every objective,
+  // both transforms, with and without the earlier studies) on a copy of the
+  // data, unless one runs or they exist; taken into fit_cache_ when done, or
+  // waited for with `wait`.
+  void StartFitsAhead(int checkpoint_index);
+  void TakeFitsAhead(bool wait);
+  // The copy StartFitsAhead fits on: what FitAt reads, and fit_cache_.
+  struct FitsOnly {};
+  GpDesigner(const GpDesigner& from, FitsOnly);
   // With a warm start: whether `model` (of the first objective, its `warped`
   // set) uses the earlier studies, by comparing the evidence of this study's
   // `rows`; `hp` (the single-task fit) becomes the multi-task fit if so.
-  void ChooseTransfer(const std::vector<int>& rows, Model* model, GpHyperparameters* hp);
+  void ChooseTransfer(int checkpoint_index, const std::vector<int>& rows, Model* model,
+                      GpHyperparameters* hp);
   // Kernel inputs of this study's features: with a warm start, the task
   // features (zeros) appended (gp_transfer.h).
   Eigen::MatrixXd Inputs(const Eigen::MatrixXd& features, bool transfer) const;
@@ -226,6 +251,8 @@ class GpDesigner : public Designer {
   int64_t next_index_ = 0;
 
   std::map<uint64_t, OutputFit> fit_cache_;
+  std::future<std::map<uint64_t, OutputFit>> ahead_;  // fit_cache_ of the fits ahead
+  uint64_t ahead_key_ = 0;                            // FitKey(0, their checkpoint, false)
   GpTransferData transfer_;  // empty without a warm start (or with several objectives)
   // ChooseTransfer: the hyperparameters and log p(earlier trials) under them.
   std::pair<Eigen::VectorXd, absl::StatusOr<double>> prior_evidence_{Eigen::VectorXd(), 0.0};

@@ -152,6 +152,43 @@ TEST_CASE("gp designer: same seed and history give the same suggestions from a f
   CHECK(other.Suggest(3) != a);
 }
 
+TEST_CASE("gp designer: past 100 trials, fits made ahead give what a fresh designer gives",
+          "[gp]") {
+  // Past 100 trials the model uses the previous refit point's fits while a
+  // thread makes the latest; which fits are used must not depend on it.
+  const SearchSpace space = BraninSpace();
+  RandomDesigner random(space, 21);
+  History history;
+  const auto add_until = [&](int n) {
+    while (static_cast<int>(history.trials().size()) < n) {
+      history.UpdateDesigner(random);
+      const Assignment a = random.Suggest(1)[0];
+      Complete(history, a, {{"loss", Branin(a)}});
+    }
+  };
+  std::vector<Assignment> live_suggestions;
+  {
+    GpDesigner live(space, Minimize(), Options(4));
+    for (const int n : {105, 110, 116, 125}) {
+      add_until(n);
+      history.UpdateDesigner(live);
+      live_suggestions.push_back(live.Suggest(1)[0]);
+      REQUIRE(live.status().rfind("gp:", 0) == 0);
+    }
+  }  // destroyed with fits ahead running
+  GpDesigner fresh(space, Minimize(), Options(4));
+  history.UpdateDesigner(fresh);
+  CHECK(fresh.Suggest(1)[0] == live_suggestions.back());
+  // Each size's suggestion, replayed from its history by a fresh designer.
+  History at_110;
+  for (int i = 0; i < 110; ++i) {
+    Complete(at_110, history.trials()[i].parameters,
+             {{"loss", Branin(history.trials()[i].parameters)}});
+  }
+  GpDesigner replay(space, Minimize(), Options(4));
+  at_110.UpdateDesigner(replay);
+  CHECK(replay.Suggest(1)[0] == live_suggestions[1]);
+}
 TEST_CASE("gp designer: a parallel batch is diverse and avoids running trials", "[gp]") {
   const SearchSpace space = BraninSpace();
   GpDesigner designer(space, Minimize(), Options(5));
