@@ -82,8 +82,8 @@ def main():
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     print("tuner serve, bayesian study of Hartmann-6: SuggestTrials round trip (ms) from the "
-          f"Python client: the first after the bulk fill, then median and max of max({args.repeats}, "
-          "trials/10 + 2); server memory (MiB)")
+          "Python client: the first after the bulk fill, then median and max of "
+          f"max({args.repeats}, trials/10 + 2); server memory (MiB)")
     print(f"{'trials':>8} {'first':>9} {'median':>9} {'max':>9} {'first after restart':>20} "
           f"{'RSS':>7} {'peak RSS':>9}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,7 +91,8 @@ def main():
             db = os.path.join(tmp, f"scale{n}.db")
             name = f"scale{n}"
             spec = {"name": name, "objective": {"metric": "y", "goal": "minimize"},
-                    "algorithm": {"name": "bayesian", "seed": 7}, "max_trials": 2 * n + 10 * args.repeats,
+                    "algorithm": {"name": "bayesian", "seed": 7},
+                    "max_trials": 2 * n + 10 * args.repeats,
                     "parameters": [{"name": f"x{i}", "type": "double", "min": 0, "max": 1}
                                    for i in range(6)]}
             proc, address = serve(args.tuner, db)
@@ -116,7 +117,8 @@ def main():
             finally:
                 proc.terminate()
                 proc.wait(30)
-            print(f"{n:>8} {after_fill:>9.1f} {statistics.median(times):>9.1f} {max(times):>9.1f} {first:>20.1f} "
+            print(f"{n:>8} {after_fill:>9.1f} {statistics.median(times):>9.1f} "
+                  f"{max(times):>9.1f} {first:>20.1f} "
                   f"{mem['VmRSS'] / 1024:>7.1f} {mem['VmHWM'] / 1024:>9.1f}", flush=True)
 
 

@@ -189,6 +189,7 @@ TEST_CASE("gp designer: past 100 trials, fits made ahead give what a fresh desig
   at_110.UpdateDesigner(replay);
   CHECK(replay.Suggest(1)[0] == live_suggestions[1]);
 }
+
 TEST_CASE("gp designer: a parallel batch is diverse and avoids running trials", "[gp]") {
   const SearchSpace space = BraninSpace();
   GpDesigner designer(space, Minimize(), Options(5));
