@@ -34,6 +34,7 @@ constexpr int kEveryTrialUpTo = 30;         // refit after every trial until the
 constexpr double kRefitGrowth = 1.1;        // then when the data grows by 10%
 constexpr int kColdEvery = 6;               // every sixth later fit starts cold
 constexpr int kFitAheadFrom = 100;          // cadence points fitted ahead from this size
+constexpr size_t kFitCacheCap = 4096;       // fits kept before the cache starts over
 constexpr int kLocalBases = 5;              // best trials perturbed for candidates
 // gp_output_choice.h: the transform is chosen from this many values on (fewer
 // rank too few trials to tell the transforms apart; the half-rank warp then).
@@ -250,7 +251,7 @@ void GpDesigner::TakeFitsAhead(bool wait) {
   if (!ahead_.valid()) return;
   if (!wait && ahead_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
   std::map<uint64_t, OutputFit> fits = ahead_.get();
-  if (fit_cache_.size() + fits.size() > 4096) fit_cache_.clear();
+  if (fit_cache_.size() + fits.size() > kFitCacheCap) fit_cache_.clear();
   fit_cache_.merge(fits);
 }
 
@@ -352,7 +353,7 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
       }
     }
   }
-  if (fit_cache_.size() > 4096) fit_cache_.clear();
+  if (fit_cache_.size() > kFitCacheCap) fit_cache_.clear();
   fit_cache_.emplace(key, result);
   return result;
 }
