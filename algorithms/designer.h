@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "algorithms/search_space.h"
@@ -42,6 +43,18 @@ class Designer {
     int64_t parent_step = 0;
   };
   const std::vector<Lineage>& lineage() const { return lineage_; }
+
+  // Work a rebuilt designer would otherwise do again (the GP's fitted
+  // hyperparameters): opaque bytes the owner may keep (the service keeps
+  // them in the Store) and give to a new designer of the same study with
+  // RestoreState, before or after its first Update, to spare that work. A
+  // cache only: a designer ignores state that does not match its options
+  // and history, suggestions are the same with or without it, and state
+  // from another build is ignored. "" when there is nothing worth keeping.
+  // state_version() changes whenever SavedState() may have.
+  virtual std::string SavedState() const { return {}; }
+  virtual void RestoreState(std::string_view /*state*/) {}
+  virtual uint64_t state_version() const { return 0; }
 
  protected:
   std::vector<std::string> origins_;  // set by every Suggest()

@@ -13,6 +13,7 @@
 #include <limits>
 #include <nlopt.hpp>
 #include <numeric>
+#include <sstream>
 #include <system_error>
 #include <utility>
 
@@ -62,6 +63,23 @@ uint64_t Bits(double d) {
 uint64_t HashVector(uint64_t h, const Eigen::VectorXd& v) {
   for (Eigen::Index i = 0; i < v.size(); ++i) h = Mix(h, Bits(v(i)));
   return h;
+}
+
+// GpDesigner::SavedState: its format, to change whenever the fits would
+// (a state from a build that fits otherwise is then ignored).
+constexpr uint64_t kStateFormat = 1;
+
+std::string Hex(uint64_t v) {
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
+  return out;
+}
+
+std::optional<uint64_t> ParseHex(const std::string& s) {
+  if (s.size() != 16 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::strtoull(s.c_str(), nullptr, 16);
 }
 
 // Cadence points 1, 2, ..., 30, 33, 36, 39, 42, 46, ... up to n.
@@ -252,6 +270,7 @@ void GpDesigner::TakeFitsAhead(bool wait) {
   if (!wait && ahead_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
   std::map<uint64_t, OutputFit> fits = ahead_.get();
   if (fit_cache_.size() + fits.size() > kFitCacheCap) fit_cache_.clear();
+  fits_added_ += fits.size();
   fit_cache_.merge(fits);
 }
 
@@ -325,6 +344,7 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
     Eigen::VectorXd y;
     data(*half_rank, key, &x, &y, nullptr);
     result = OutputFit{FitHyperparameters(x, y, starts, fit), *half_rank, false};
+    ++fits_made_;
   } else if (!ColdCheckpoint(checkpoint_index)) {
     // A warm checkpoint keeps the previous checkpoint's choice.
     const OutputFit previous = FitAt(objective, checkpoint_index - 1, transfer);
@@ -355,7 +375,86 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
   }
   if (fit_cache_.size() > kFitCacheCap) fit_cache_.clear();
   fit_cache_.emplace(key, result);
+  ++fits_added_;
   return result;
+}
+
+uint64_t GpDesigner::StateFingerprint() const {
+  uint64_t h = Mix(kStateFormat, options_.seed);
+  h = Mix(h, static_cast<uint64_t>(encoding_.num_features()));
+  h = Mix(h, objectives_.size());
+  h = Mix(h, static_cast<uint64_t>(options_.max_fit_points));
+  h = Mix(h, static_cast<uint64_t>(transfer_.tasks));
+  h = HashVector(h, transfer_.y);
+  for (Eigen::Index r = 0; r < transfer_.x.rows(); ++r)
+    h = HashVector(h, transfer_.x.row(r).transpose());
+  return h;
+}
+
+// The state: a header line "gp-fits <fingerprint>", then one line per fit:
+// "<key> <half_rank> <chosen> <n> <theta_1> ... <theta_n>", numbers in
+// hexadecimal (the doubles as C99 hex floats, so they read back exactly);
+// then "end", so that a cut state is told from a whole one.
+std::string GpDesigner::SavedState() const {
+  if (finished_.empty()) return {};
+  const int last = static_cast<int>(CheckpointSizes(static_cast<int>(finished_.size())).size()) - 1;
+  std::string out = "gp-fits " + Hex(StateFingerprint()) + "\n";
+  char number[40];
+  for (int index = std::max(0, last - 1); index <= last; ++index) {
+    for (size_t j = 0; j < objectives_.size(); ++j) {
+      for (const bool transfer : {false, true}) {
+        if (transfer && transfer_.empty()) continue;
+        for (const std::optional<bool> half_rank :
+             {std::optional<bool>(), std::optional(true), std::optional(false)}) {
+          const uint64_t key = FitKey(static_cast<int>(j), index, transfer, half_rank);
+          const auto it = fit_cache_.find(key);
+          if (it == fit_cache_.end()) continue;
+          const Eigen::VectorXd theta = it->second.hp.ToVector();
+          out += Hex(key) + (it->second.half_rank ? " 1" : " 0") +
+                 (it->second.chosen ? " 1 " : " 0 ") + std::to_string(theta.size());
+          for (Eigen::Index i = 0; i < theta.size(); ++i) {
+            std::snprintf(number, sizeof number, " %a", theta(i));
+            out += number;
+          }
+          out += "\n";
+        }
+      }
+    }
+  }
+  return out + "end\n";
+}
+
+void GpDesigner::RestoreState(std::string_view state) {
+  // All or nothing: a state that does not parse, or is not this designer's,
+  // is ignored (the fits are then made again).
+  std::istringstream in{std::string(state)};
+  std::string word;
+  if (!(in >> word) || word != "gp-fits" || !(in >> word) || word != Hex(StateFingerprint())) {
+    return;
+  }
+  const auto features = static_cast<Eigen::Index>(encoding_.num_features());
+  std::map<uint64_t, OutputFit> fits;
+  std::string key, half_rank, chosen;
+  Eigen::Index n = 0;
+  while (in >> key && key != "end") {
+    const std::optional<uint64_t> k = ParseHex(key);
+    if (!(in >> half_rank >> chosen >> n)) return;
+    if (!k || (half_rank != "0" && half_rank != "1") || (chosen != "0" && chosen != "1") ||
+        (n != features + 4 && n != features + transfer_.tasks + 4)) {
+      return;
+    }
+    Eigen::VectorXd theta(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!(in >> word)) return;
+      char* end = nullptr;
+      theta(i) = std::strtod(word.c_str(), &end);
+      if (end != word.c_str() + word.size() || !std::isfinite(theta(i))) return;
+    }
+    fits[*k] = OutputFit{GpHyperparameters::FromVector(theta), half_rank == "1", chosen == "1"};
+  }
+  if (key != "end" || in >> word) return;
+  if (fit_cache_.size() + fits.size() > kFitCacheCap) fit_cache_.clear();
+  fit_cache_.merge(fits);
 }
 
 void GpDesigner::ChooseTransfer(int checkpoint_index, const std::vector<int>& rows, Model* model,

@@ -92,6 +92,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -156,6 +157,18 @@ class GpDesigner : public Designer {
   // "quasi-random: Cholesky failed ...". For logs and tests.
   const std::string& status() const { return status_; }
 
+  // Designer state (designer.h): the hyperparameter fits of the latest two
+  // cadence points (step 2), which a rebuilt designer would otherwise make
+  // again before its first suggestion (up to six fits per transform). Kept
+  // only by a designer with the same seed, space, objectives, fit options
+  // and earlier studies; a fit is used only for the data it was made on.
+  std::string SavedState() const override;
+  void RestoreState(std::string_view state) override;
+  uint64_t state_version() const override { return fits_added_; }
+  // Hyperparameter fits this designer made itself (not the thread of step
+  // 2), over its life. For tests.
+  int fits_made() const { return fits_made_; }
+
  private:
   struct Observation {
     int64_t id = 0;
@@ -200,6 +213,9 @@ class GpDesigner : public Designer {
   // data, unless one runs or they exist; taken into fit_cache_ when done, or
   // waited for with `wait`.
   void StartFitsAhead(int checkpoint_index);
+  // What a saved state must match besides the fits' keys: the seed, the
+  // features, the objectives, the fit options and the earlier studies.
+  uint64_t StateFingerprint() const;
   void TakeFitsAhead(bool wait);
   // The copy StartFitsAhead fits on: what FitAt reads, and fit_cache_.
   struct FitsOnly {};
@@ -251,6 +267,8 @@ class GpDesigner : public Designer {
   int64_t next_index_ = 0;
 
   std::map<uint64_t, OutputFit> fit_cache_;
+  uint64_t fits_added_ = 0;  // fits that entered fit_cache_ (state_version())
+  int fits_made_ = 0;
   std::future<std::map<uint64_t, OutputFit>> ahead_;  // fit_cache_ of the fits ahead
   uint64_t ahead_key_ = 0;                            // FitKey(0, their checkpoint, false)
   GpTransferData transfer_;  // empty without a warm start (or with several objectives)

@@ -67,6 +67,9 @@ class WarmStartDesigner : public Designer {
   void Update(const std::vector<const Trial*>& finished,
               const std::vector<const Trial*>& active) override;
   std::vector<Assignment> Suggest(int count) override;
+  std::string SavedState() const override { return inner_->SavedState(); }
+  void RestoreState(std::string_view state) override { inner_->RestoreState(state); }
+  uint64_t state_version() const override { return inner_->state_version(); }
 
   Designer& inner() { return *inner_; }
 

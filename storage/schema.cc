@@ -53,7 +53,9 @@ namespace {
 // (Trial::origin; "" for older trials).
 // Version 11: trials.parent_trial and parent_step, a PBT member's lineage
 // (0 for every other trial).
-constexpr std::array<absl::string_view, 11> kMigrations = {
+// Version 12: designer_states, each study's designer state (a cache of the
+// designer's work, e.g. the GP's fits; Store::GetDesignerState).
+constexpr std::array<absl::string_view, 12> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -195,6 +197,13 @@ ALTER TABLE trials ADD COLUMN origin TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE trials ADD COLUMN parent_trial INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE trials ADD COLUMN parent_step INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // The designer's saved work (Store::GetDesignerState).
+    R"sql(
+CREATE TABLE designer_states (
+  study_id INTEGER PRIMARY KEY REFERENCES studies (id) ON DELETE CASCADE,
+  state TEXT NOT NULL
+);
 )sql",
 };
 

@@ -120,6 +120,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<RunRecord>> ListRuns(const std::string& study) override;
   absl::Status PutRun(const std::string& study, const RunRecord& run) override;
   absl::Status DeleteRun(const std::string& study, const std::string& run_id) override;
+  absl::StatusOr<std::string> GetDesignerState(const std::string& study) override;
+  absl::Status PutDesignerState(const std::string& study, const std::string& state) override;
   absl::Status UpdateTrial(const std::string& study, const Trial& trial) override;
   absl::Status SetTrialRunner(const std::string& study, int64_t trial_id, const std::string& runner,
                               const std::string& command = "") override;
@@ -679,6 +681,33 @@ absl::Status SqliteStore::DeleteRun(const std::string& study, const std::string&
       Statement remove, db_->Prepare("DELETE FROM study_runs WHERE study_id = ? AND run_id = ?"));
   TUNER_STORE_RETURN_IF_ERROR(remove.BindAll(study_row, run_id));
   TUNER_STORE_RETURN_IF_ERROR(remove.Run());
+  return txn.Commit();
+}
+
+absl::StatusOr<std::string> SqliteStore::GetDesignerState(const std::string& study) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_, Transaction::Kind::kRead));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement select, db_->Prepare("SELECT state FROM designer_states WHERE study_id = ?"));
+  TUNER_STORE_RETURN_IF_ERROR(select.BindAll(study_row));
+  TUNER_STORE_ASSIGN_OR_RETURN(bool row, select.Step());
+  std::string state = row ? select.Text(0) : "";
+  TUNER_STORE_RETURN_IF_ERROR(txn.Commit());
+  return state;
+}
+
+absl::Status SqliteStore::PutDesignerState(const std::string& study, const std::string& state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TUNER_STORE_RETURN_IF_ERROR(CheckWritable("PutDesignerState"));
+  TUNER_STORE_ASSIGN_OR_RETURN(Transaction txn,
+                               Transaction::Begin(*db_, Transaction::Kind::kWrite));
+  TUNER_STORE_ASSIGN_OR_RETURN(int64_t study_row, StudyRowId(study));
+  TUNER_STORE_ASSIGN_OR_RETURN(
+      Statement insert,
+      db_->Prepare("INSERT OR REPLACE INTO designer_states (study_id, state) VALUES (?, ?)"));
+  TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, state));
+  TUNER_STORE_RETURN_IF_ERROR(insert.Run());
   return txn.Commit();
 }
 

@@ -128,6 +128,12 @@ class Store {
   // Removes the run (OK when there is none).
   virtual absl::Status DeleteRun(const std::string& study, const std::string& run_id) = 0;
 
+  // The study's designer state (Designer::SavedState: work a designer
+  // rebuilt after a restart need not do again), "" when none was put.
+  // PutDesignerState replaces it; it is deleted with the study.
+  virtual absl::StatusOr<std::string> GetDesignerState(const std::string& study) = 0;
+  virtual absl::Status PutDesignerState(const std::string& study, const std::string& state) = 0;
+
   // Appends one measurement like AddMeasurements, kept with the client's
   // report id (non-empty, unique per trial). A report id the trial already
   // has is a retry: nothing is written and the result is false, even when the

@@ -190,6 +190,54 @@ TEST_CASE("gp designer: past 100 trials, fits made ahead give what a fresh desig
   CHECK(replay.Suggest(1)[0] == live_suggestions[1]);
 }
 
+TEST_CASE("gp designer: a saved state spares a rebuilt designer its fits and changes nothing",
+          "[gp]") {
+  const SearchSpace space = BraninSpace();
+  RandomDesigner random(space, 23);
+  History history;
+  while (history.trials().size() < 116) {
+    history.UpdateDesigner(random);
+    const Assignment a = random.Suggest(1)[0];
+    Complete(history, a, {{"loss", Branin(a)}});
+  }
+  std::string state;
+  Assignment suggested;
+  {
+    GpDesigner live(space, Minimize(), Options(4));
+    CHECK(live.SavedState().empty());  // nothing fitted yet
+    const uint64_t version = live.state_version();
+    history.UpdateDesigner(live);
+    suggested = live.Suggest(1)[0];
+    CHECK(live.fits_made() > 0);
+    CHECK(live.state_version() > version);
+    state = live.SavedState();
+  }
+  REQUIRE(state.rfind("gp-fits ", 0) == 0);
+  // Restored before or after its first Update: no fit made, the same suggestion.
+  for (const bool before : {true, false}) {
+    GpDesigner restored(space, Minimize(), Options(4));
+    if (before) restored.RestoreState(state);
+    history.UpdateDesigner(restored);
+    if (!before) restored.RestoreState(state);
+    CHECK(restored.Suggest(1)[0] == suggested);
+    CHECK(restored.fits_made() == 0);
+  }
+  // Another seed's designer, a truncated state and a foreign one: ignored.
+  GpDesigner other_seed(space, Minimize(), Options(5));
+  other_seed.RestoreState(state);
+  history.UpdateDesigner(other_seed);
+  other_seed.Suggest(1);
+  CHECK(other_seed.fits_made() > 0);
+  for (const std::string& bad : {state.substr(0, state.size() - 9), state + "zz",
+                                 std::string("gp-fits 0\n"), std::string("\x01\x02 not a state")}) {
+    GpDesigner restored(space, Minimize(), Options(4));
+    restored.RestoreState(bad);
+    history.UpdateDesigner(restored);
+    CHECK(restored.Suggest(1)[0] == suggested);
+    CHECK(restored.fits_made() > 0);
+  }
+}
+
 TEST_CASE("gp designer: a parallel batch is diverse and avoids running trials", "[gp]") {
   const SearchSpace space = BraninSpace();
   GpDesigner designer(space, Minimize(), Options(5));

@@ -123,6 +123,39 @@ TEST_CASE("A warm-started GP designer finds a nearby optimum sooner, determinist
   CHECK(RunBowl(again, 6) == warm_best);
 }
 
+TEST_CASE("A warm-started GP designer's saved state holds its multi-task fits too") {
+  const std::vector<Objective> objectives = {Objective{"score", Goal::kMaximize}};
+  GpDesignerOptions options;
+  options.seed = 5;
+  options.max_trials = 8;
+  options.priors = {BowlStudy("a", 0.6, 0.4)};
+  GpDesigner live(Space2(), objectives, options);
+  History history;
+  for (int t = 0; t < 6; ++t) {
+    history.UpdateDesigner(live);
+    const Assignment a = live.Suggest(1)[0];
+    history.Add(a, TrialState::kCompleted);
+    Measurement m;
+    m.metrics["score"] =
+        -Bowl(std::get<double>(a.at("x")), std::get<double>(a.at("y")), 0.62, 0.38);
+    history.trials().back().final_measurement = m;
+  }
+  history.UpdateDesigner(live);
+  const Assignment next = live.Suggest(1)[0];
+  GpDesigner restored(Space2(), objectives, options);
+  restored.RestoreState(live.SavedState());
+  history.UpdateDesigner(restored);
+  CHECK(restored.Suggest(1)[0] == next);
+  CHECK(restored.fits_made() == 0);
+  // Other earlier studies: the state is not this designer's.
+  options.priors = {BowlStudy("a", 0.3, 0.4)};
+  GpDesigner other(Space2(), objectives, options);
+  other.RestoreState(live.SavedState());
+  history.UpdateDesigner(other);
+  other.Suggest(1);
+  CHECK(other.fits_made() > 0);
+}
+
 TEST_CASE("An earlier study that disagrees is set aside by the evidence; one that agrees is kept") {
   const std::vector<Objective> objectives = {Objective{"score", Goal::kMaximize}};
   GpDesignerOptions options;

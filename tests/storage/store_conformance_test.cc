@@ -875,6 +875,36 @@ TEST_CASE("Store: RestartTrial starts the next attempt; AssignTrial hands out a 
   CHECK(store.RestartTrial("nope", 1, first, "").code() == absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("Store: a study's designer state is replaced by each put and deleted with the study",
+          "[store][conformance]") {
+  const std::string kind = GENERATE(as<std::string>{}, STORE_KINDS);
+  INFO("store " << kind);
+  StoreUnderTest under_test = OpenStore(kind);
+  Store& store = *under_test.store;
+  TUNER_REQUIRE_OK(store.CreateStudy(MakeStudy("s")));
+  TUNER_REQUIRE_OK(store.CreateStudy(MakeStudy("t")));
+  absl::StatusOr<std::string> state = store.GetDesignerState("s");
+  TUNER_REQUIRE_OK(state);
+  CHECK(state->empty());
+  TUNER_REQUIRE_OK(store.PutDesignerState("s", "gp-fits 1\nfirst"));
+  TUNER_REQUIRE_OK(store.PutDesignerState("t", "of t"));
+  const std::string second = "gp-fits 2\n" + std::string(100000, 'x');
+  TUNER_REQUIRE_OK(store.PutDesignerState("s", second));
+  state = store.GetDesignerState("s");
+  TUNER_REQUIRE_OK(state);
+  CHECK(*state == second);
+  CHECK(store.GetDesignerState("nope").status().code() == absl::StatusCode::kNotFound);
+  CHECK(store.PutDesignerState("nope", "x").code() == absl::StatusCode::kNotFound);
+  TUNER_REQUIRE_OK(store.DeleteStudy("s"));
+  TUNER_REQUIRE_OK(store.CreateStudy(MakeStudy("s")));
+  state = store.GetDesignerState("s");
+  TUNER_REQUIRE_OK(state);
+  CHECK(state->empty());
+  state = store.GetDesignerState("t");
+  TUNER_REQUIRE_OK(state);
+  CHECK(*state == "of t");
+}
+
 TEST_CASE("Store: artifact records round trip, replace by (attempt, path), outlive the trial's end",
           "[store][conformance]") {
   const std::string kind = GENERATE(as<std::string>{}, STORE_KINDS);

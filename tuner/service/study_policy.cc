@@ -113,6 +113,17 @@ std::vector<StudyPolicy::Proposal> StudyPolicy::NextAssignments(int want) {
   return assignments;
 }
 
+void StudyPolicy::RestoreDesignerState(std::string_view state) {
+  designer_->RestoreState(state);
+  saved_state_version_ = designer_->state_version();
+}
+
+std::optional<std::string> StudyPolicy::DesignerStateToSave() {
+  if (designer_->state_version() == saved_state_version_) return std::nullopt;
+  saved_state_version_ = designer_->state_version();
+  return designer_->SavedState();
+}
+
 std::chrono::steady_clock::time_point StudyPolicy::LeaseDeadline() const {
   return options_.clock() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                 std::chrono::duration<double>(options_.lease_seconds));

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -70,6 +71,13 @@ class StudyPolicy {
     Designer::Lineage lineage;  // PBT: the member it continues
   };
   std::vector<Proposal> NextAssignments(int want);
+
+  // The designer's saved work (Designer::SavedState), kept in the Store so
+  // that the policy rebuilt after a restart starts from it: handed to the
+  // new designer, and the state to put when it changed since the last
+  // restore or call (nullopt otherwise).
+  void RestoreDesignerState(std::string_view state);
+  std::optional<std::string> DesignerStateToSave();
 
   // A new trial (or a new attempt of one) is running, with a fresh lease.
   void Started(int64_t trial_id);
@@ -128,6 +136,7 @@ class StudyPolicy {
   const StudyPolicyOptions options_;
   bool stopped_ = false;
   std::unique_ptr<Designer> designer_;
+  uint64_t saved_state_version_ = 0;    // designer_->state_version() when last saved
   std::unique_ptr<StoppingRule> rule_;  // nullptr: no early stopping
   std::map<int64_t, RunningTrial> running_;
   StudyHistory history_;

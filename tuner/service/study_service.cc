@@ -127,6 +127,7 @@ absl::StatusOr<std::shared_ptr<StudyService::StudyEntry>> StudyService::Entry(
                                      .clock = options_.clock},
                                     std::move(*warm_start));
   if (!policy.ok()) return policy.status();
+  RestoreDesignerState(name, **policy);
   auto entry = std::make_shared<StudyEntry>();
   entry->policy = std::move(*policy);
 
@@ -217,6 +218,7 @@ absl::StatusOr<Study> StudyService::Resume(const StudySpec& spec) {
                                        std::move(*warm_start));
     if (!created.ok()) return created.status();
     policy = std::move(*created);
+    RestoreDesignerState(spec.name, *policy);
     record->spec_json = ToCanonicalJson(spec);
     auto versions = nlohmann::json::parse(record->spec_versions_json, nullptr, false);
     if (!versions.is_array()) versions = nlohmann::json::array();
@@ -372,7 +374,27 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
   if (!stored.ok()) return stored.status();
   for (const Trial& t : *stored) policy.Started(t.id);
   out.trials = std::move(*stored);
+  SaveDesignerState(study, policy);
   return out;
+}
+
+void StudyService::RestoreDesignerState(const std::string& study, StudyPolicy& policy) {
+  absl::StatusOr<std::string> state = store_->GetDesignerState(study);
+  if (!state.ok()) {
+    spdlog::warn(fmt::runtime("study {}: designer state not read (its work is redone): {}"), study,
+                 std::string(state.status().message()));
+  } else if (!state->empty()) {
+    policy.RestoreDesignerState(*state);
+  }
+}
+
+void StudyService::SaveDesignerState(const std::string& study, StudyPolicy& policy) {
+  const std::optional<std::string> state = policy.DesignerStateToSave();
+  if (!state) return;
+  if (absl::Status s = store_->PutDesignerState(study, *state); !s.ok()) {
+    spdlog::warn(fmt::runtime("study {}: designer state not saved: {}"), study,
+                 std::string(s.message()));
+  }
 }
 
 absl::StatusOr<Trial> StudyService::CreateTrial(const std::string& study,

@@ -112,6 +112,11 @@ class StudyService : public StudyApi {
   // <why> before its retry ran"), so that nothing waits for a run that will
   // not come; needs e.mu held.
   absl::Status SetQueuedAside(const std::string& study, StudyEntry& e, const std::string& why);
+  // The designer's saved work (StudyPolicy::RestoreDesignerState): a new
+  // policy starts from the Store's, and the policy's is put when it changed
+  // (needs e.mu held). A cache: failing to read or write it is a warning.
+  void RestoreDesignerState(const std::string& study, StudyPolicy& policy);
+  void SaveDesignerState(const std::string& study, StudyPolicy& policy);
   // Marks the study COMPLETED once its budget is spent; needs e.mu held.
   absl::Status MaybeCompleteStudy(const std::string& study, StudyEntry& e);
 

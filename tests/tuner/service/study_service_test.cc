@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "storage/sqlite_store.h"
+#include "tests/tuner/service/counting_store.h"
 
 namespace tuner {
 namespace {
@@ -368,6 +369,53 @@ TEST_CASE("A service rebuilt on the same store continues the study", "[study_ser
 
 namespace tuner {
 namespace {
+
+TEST_CASE("A rebuilt service's designer starts from the work saved in the store",
+          "[study_service]") {
+  // Two stores with the same bayesian study: 8 finished trials and a running one.
+  const auto prepare = [](Store* store) {
+    StudyService service(store);
+    REQUIRE(service
+                .CreateStudy(R"({"name": "bo", "objective": {"metric": "acc", "goal": "maximize"},
+                    "algorithm": {"name": "bayesian", "seed": 3}, "max_trials": 20,
+                    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
+                                   {"name": "y", "type": "double", "min": 0, "max": 1}]})")
+                .ok());
+    for (int i = 0; i < 9; ++i) {
+      auto s = service.SuggestTrials("bo", 1, "c");
+      REQUIRE(s.ok());
+      REQUIRE(s->trials.size() == 1);
+      if (i == 8) break;
+      const Trial& t = s->trials[0];
+      const double x = std::get<double>(t.parameters.at("x"));
+      const double y = std::get<double>(t.parameters.at("y"));
+      TrialOutcome outcome;
+      outcome.final_measurement.metrics = {{"acc", -(x - 0.3) * (x - 0.3) - (y - 0.6) * (y - 0.6)}};
+      REQUIRE(service.CompleteTrial("bo", t.id, outcome).ok());
+    }
+  };
+  testing::CountingStore kept(*OpenSqliteStore(":memory:"));
+  testing::CountingStore lost(*OpenSqliteStore(":memory:"));
+  prepare(&kept);
+  prepare(&lost);
+  CHECK(kept.designer_state_puts > 0);
+  REQUIRE(kept.GetDesignerState("bo")->rfind("gp-fits ", 0) == 0);
+  REQUIRE(lost.PutDesignerState("bo", "not a designer state").ok());
+  // Restarted: the next suggestion needs the fits of the same 8 trials.
+  std::vector<Assignment> next;
+  for (testing::CountingStore* store : {&kept, &lost}) {
+    const int puts = store->designer_state_puts;
+    StudyService service(store);
+    auto s = service.SuggestTrials("bo", 1, "d");
+    REQUIRE(s.ok());
+    REQUIRE(s->trials.size() == 1);
+    next.push_back(s->trials[0].parameters);
+    // Kept: nothing fitted, nothing to save. Lost: fitted again, and saved.
+    CHECK(store->designer_state_puts == puts + (store == &lost ? 1 : 0));
+  }
+  CHECK(next[0] == next[1]);
+  CHECK(lost.GetDesignerState("bo")->rfind("gp-fits ", 0) == 0);
+}
 
 TEST_CASE("Leases: silent trials become STALE and their parameters are offered again",
           "[study_service][lease]") {
