@@ -21,8 +21,9 @@
 // points), then max(21, n/10 + 2) times one more completed trial, Update()
 // and Suggest(1): enough to pass a point where the GP refits (it refits when
 // the data grew by 10%); the table shows the median and the maximum of those
-// timings and the first call (a restart), each the median over R runs
-// (--latency-runs, 3).
+// timings, the first call (a restart), and the first call of a designer
+// given the saved state of the first (a restart that kept it), each the
+// median over R runs (--latency-runs, 3).
 // The first nine functions and their optima as in Surjanovic and Bingham's
 // "Virtual library of simulation experiments" (sfu.ca/~ssurjano); the extended
 // suite after them is defined here, with the same formulas in
@@ -458,9 +459,11 @@ std::vector<std::string> Split(const std::string& s) {
 }
 
 // One run: a fresh designer on n random Hartmann-6 trials; the first call,
-// then 21 calls each after one more completed trial. Milliseconds.
+// then max(21, n/10 + 2) calls each after one more completed trial; then the
+// first call of another fresh designer given the first one's saved state
+// (Designer::SavedState: a restarted server's). Milliseconds.
 struct LatencyRun {
-  double first = 0.0, median = 0.0, max = 0.0;
+  double first = 0.0, median = 0.0, max = 0.0, restored = 0.0;
 };
 
 LatencyRun MeasureLatency(const std::string& name, int n) {
@@ -501,27 +504,36 @@ LatencyRun MeasureLatency(const std::string& name, int n) {
   }
   run.median = Quantile(times, 0.5);
   run.max = *std::max_element(times.begin(), times.end());
+  const std::string state = designer->SavedState();
+  designer = MakeNamed(name, f.space, 7);
+  const auto t1 = std::chrono::steady_clock::now();
+  designer->RestoreState(state);
+  study.Feed(*designer);
+  designer->Suggest(1);
+  run.restored = since(t1);
   return run;
 }
 
 void Latency(const std::vector<std::string>& designers, int runs) {
   std::printf(
       "\nSuggestion latency, Hartmann-6 (ms): median and max of max(21, trials/10 + 2) "
-      "Update+Suggest(1) (one refit point passed) and the first call of a fresh designer, each the "
-      "median of %d runs\n",
+      "Update+Suggest(1) (one refit point passed), the first call of a fresh designer, and of one "
+      "given the saved state of the first, each the median of %d runs\n",
       runs);
-  std::printf("%-10s %8s %10s %10s %12s\n", "designer", "trials", "median", "max", "first call");
+  std::printf("%-10s %8s %10s %10s %12s %14s\n", "designer", "trials", "median", "max",
+              "first call", "first, saved");
   for (const std::string& name : designers) {
     for (int n : {50, 200, 1000, 10000}) {
-      std::vector<double> first, median, max;
+      std::vector<double> first, median, max, restored;
       for (int r = 0; r < runs; ++r) {
         const LatencyRun run = MeasureLatency(name, n);
         first.push_back(run.first);
         median.push_back(run.median);
         max.push_back(run.max);
+        restored.push_back(run.restored);
       }
-      std::printf("%-10s %8d %10.2f %10.2f %12.2f\n", name.c_str(), n, Quantile(median, 0.5),
-                  Quantile(max, 0.5), Quantile(first, 0.5));
+      std::printf("%-10s %8d %10.2f %10.2f %12.2f %14.2f\n", name.c_str(), n, Quantile(median, 0.5),
+                  Quantile(max, 0.5), Quantile(first, 0.5), Quantile(restored, 0.5));
       std::fflush(stdout);
     }
   }
