@@ -46,7 +46,11 @@
 //     1e-6 of any finished trial (infeasible and failed ones included), so a
 //     point is never suggested twice.
 //  4. The acquisition — log expected improvement (gp_acquisition.h) or UCB
-//     for one objective; for several, log expected improvement of a random
+//     for one objective; for two (with `ehvi`, the default), log expected
+//     hypervolume improvement (gp_ehvi.h) over the complete trials' front in
+//     warped values, the reference one range below each objective's worst
+//     value (the candidates around the best trials then come from a random
+//     scalarisation as below); for three or more, log expected improvement of a random
 //     Chebyshev scalarisation (gp_scalarised_ei.h; the form and the weights of Golovin and
 //     Zhang's hypervolume scalarisation, "Random hypervolume scalarizations for provable
 //     multi-objective black box optimization", ICML 2020, with r beyond the front):
@@ -97,6 +101,7 @@
 #include <vector>
 
 #include "algorithms/designer.h"
+#include "algorithms/gp_ehvi.h"
 #include "algorithms/gp_encoding.h"
 #include "algorithms/gp_regression.h"
 #include "algorithms/gp_transfer.h"
@@ -129,13 +134,14 @@ struct GpDesignerOptions {
   uint64_t seed = 0;
   GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several: log EI
   double ucb_beta = 2.0;                              // acquisition kUcb, one objective
-  int initial_trials = 0;              // quasi-random trials first; 0: GpInitialTrials' default
-  int64_t max_trials = 0;              // the study's budget (caps that default); 0: unknown
-  int max_model_points = 500;          // finished trials the GP conditions on
-  int max_fit_points = 250;            // finished trials the hyperparameter fit sees
-  int sobol_candidates = 1024;         // acquisition candidates (fewer for large models)
-  int polished_candidates = 4;         // best candidates refined by L-BFGS
-  int other_transform_every = 5;       // portfolio of output transforms (step 1); 0: off
+  int initial_trials = 0;         // quasi-random trials first; 0: GpInitialTrials' default
+  int64_t max_trials = 0;         // the study's budget (caps that default); 0: unknown
+  int max_model_points = 500;     // finished trials the GP conditions on
+  int max_fit_points = 250;       // finished trials the hyperparameter fit sees
+  int sobol_candidates = 1024;    // acquisition candidates (fewer for large models)
+  int polished_candidates = 4;    // best candidates refined by L-BFGS
+  int other_transform_every = 5;  // portfolio of output transforms (step 1); 0: off
+  bool ehvi = true;  // two objectives: expected hypervolume improvement; else scalarised log EI
   double min_pending_distance = 1e-4;  // x sqrt(features): from running trials / batch
   std::vector<PriorStudy> priors;      // warm start (gp_transfer.h); one objective only
   int warm_start_trials = 0;           // configurations tried before the initial design
@@ -238,6 +244,10 @@ class GpDesigner : public Designer {
   double MinDistanceSquared(const Eigen::VectorXd& x, bool finished_only) const;
   bool Acceptable(const Eigen::VectorXd& x) const;
   void SetScalarisationReference();  // reference_
+  // Two objectives: the front of the `complete` rows of finished_ (every
+  // objective's value) in the models' warped values, over a reference below
+  // their worst values.
+  Front2 HypervolumeFront(const std::vector<int>& complete) const;
   void Record(const Assignment& assignment);
 
   // Several objectives: this suggestion's scalarisation weights, the
@@ -246,6 +256,7 @@ class GpDesigner : public Designer {
     std::vector<double> weights;
     std::vector<double> reference;
     double best = 0.0;
+    std::optional<Front2> front;  // two objectives with options_.ehvi: EHVI over it instead
   };
   // Acquisition of each row of `features` / of one point with its gradient
   // with respect to the features.

@@ -512,13 +512,19 @@ TEST_CASE("gp designer: several objectives give a better Pareto front than rando
     return Hypervolume2d(points, {1.1, 10.0});
   };
   for (uint64_t seed : {1, 2}) {
-    GpDesigner gp(space, objectives, Options(seed));
-    RandomDesigner random(space, seed);
-    const double gp_hv = run(gp);
-    const double random_hv = run(random);
-    INFO("seed " << seed << ": gp " << gp_hv << ", random " << random_hv);
-    CHECK(gp.status().rfind("gp: scalarised log_ei over 39 points", 0) == 0);
-    CHECK(gp_hv > random_hv + 1.0);
+    for (const bool ehvi : {true, false}) {  // EHVI (the default), the scalarised log EI
+      GpDesignerOptions options = Options(seed);
+      options.ehvi = ehvi;
+      GpDesigner gp(space, objectives, options);
+      RandomDesigner random(space, seed);
+      const double gp_hv = run(gp);
+      const double random_hv = run(random);
+      INFO("seed " << seed << ", ehvi " << ehvi << ": gp " << gp_hv << ", random " << random_hv);
+      CHECK(gp.status().rfind(
+                ehvi ? "gp: log_ehvi over 39 points" : "gp: scalarised log_ei over 39 points", 0) ==
+            0);
+      CHECK(gp_hv > random_hv + 1.0);
+    }
   }
   // Replay: a fresh designer with the same seed and history (the random
   // search's, with a running trial) suggests the same batch as a live one.
@@ -530,7 +536,7 @@ TEST_CASE("gp designer: several objectives give a better Pareto front than rando
   const std::vector<Assignment> a = live.Suggest(2);
   history.UpdateDesigner(fresh);
   CHECK(fresh.Suggest(2) == a);
-  CHECK(live.status().rfind("gp: scalarised log_ei", 0) == 0);
+  CHECK(live.status().rfind("gp: log_ehvi", 0) == 0);
 }
 
 TEST_CASE("gp designer: several objectives, some trials reporting only one", "[gp]") {
@@ -550,7 +556,7 @@ TEST_CASE("gp designer: several objectives, some trials reporting only one", "[g
     if (t >= 4) m.erase(t % 2 == 0 ? "f2" : "f1");
     Complete(history, a, m);
   }
-  CHECK(gp.status() == "gp: scalarised log_ei over 15 points");
+  CHECK(gp.status() == "gp: log_ehvi over 15 points");
   history.UpdateDesigner(gp);
   const std::vector<Assignment> batch = gp.Suggest(3);
   REQUIRE(batch.size() == 3);
