@@ -151,6 +151,7 @@ GpDesigner::GpDesigner(SearchSpace space, std::vector<Objective> objectives,
   if (objectives_.size() == 1 && !options_.priors.empty()) {
     transfer_ = GpTransferData::Build(encoding_, options_.priors);
   }
+  if (objectives_.size() > 1) options_.other_transform_every = 0;  // step 1
 }
 
 GpDesigner::GpDesigner(const GpDesigner& from, FitsOnly)

@@ -1,8 +1,7 @@
 // mo_quality: our multi-objective designer against Optuna 5's multi-objective
 // samplers (bench/optuna_mo_quality.py), issue 16 part 4.
 //
-//   mo_quality [--seeds N] [--jobs J] [--budget T] [--designers
-//   random,gp,gp_one_transform,gp_scalarised]
+//   mo_quality [--seeds N] [--jobs J] [--budget T] [--designers random,gp,gp_scalarised]
 //              [--problems zdt1,zdt2,dtlz2,digits_size]
 //
 // Problems (all minimised; the same formulas and table are in
@@ -159,14 +158,11 @@ double RunOnce(const Problem& problem, const std::string& algorithm, uint64_t se
   options.seed = seed;
   options.max_trials = budget;
   std::unique_ptr<Designer> designer;
-  if (algorithm == "gp_one_transform" || algorithm == "gp_scalarised") {
-    // The GP designer without its portfolio of transforms / with the
-    // scalarised log EI for two objectives instead of EHVI.
+  if (algorithm == "gp_scalarised") {  // the scalarised log EI for two objectives, not EHVI
     GpDesignerOptions gp;
     gp.seed = seed;
     gp.max_trials = budget;
-    if (algorithm == "gp_one_transform") gp.other_transform_every = 0;
-    if (algorithm == "gp_scalarised") gp.ehvi = false;
+    gp.ehvi = false;
     designer = std::make_unique<GpDesigner>(space, objectives, gp);
   } else {
     designer = std::move(*MakeDesigner(options, space, objectives));
@@ -211,7 +207,7 @@ int Main(int argc, char** argv) {
     if (i + 1 >= argc) {
       std::fprintf(stderr,
                    "usage: mo_quality [--seeds N] [--jobs J] [--budget T] "
-                   "[--designers random,gp,gp_one_transform,gp_scalarised] [--problems a,b]\n");
+                   "[--designers random,gp,gp_scalarised] [--problems a,b]\n");
       return 2;
     }
     const std::string value = argv[++i];
