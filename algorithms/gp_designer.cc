@@ -648,7 +648,7 @@ double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const Scalarisation& 
   }
   AcquisitionValue v;
   if (m > 1) {
-    // Scalarised: in units of each objective's weight.
+    // The scalarisation's means and sds are divided by the weights; EHVI's are not.
     const std::vector<double> scale = s.front ? std::vector<double>(m, 1.0) : s.weights;
     ScalarisedValue sv;
     if (s.front) {

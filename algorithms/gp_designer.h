@@ -221,10 +221,10 @@ class GpDesigner : public Designer {
   // data, unless one runs or they exist; taken into fit_cache_ when done, or
   // waited for with `wait`.
   void StartFitsAhead(int checkpoint_index);
+  void TakeFitsAhead(bool wait);
   // What a saved state must match besides the fits' keys: the seed, the
   // features, the objectives, the fit options and the earlier studies.
   uint64_t StateFingerprint() const;
-  void TakeFitsAhead(bool wait);
   // The copy StartFitsAhead fits on: what FitAt reads, and fit_cache_.
   struct FitsOnly {};
   GpDesigner(const GpDesigner& from, FitsOnly);
