@@ -102,22 +102,19 @@ TEST_CASE("EHVI: derivatives match central finite differences", "[gp][multi_obje
     const std::array<double, 2> sd{0.15, 0.25};
     INFO("mean " << mean[0] << ", " << mean[1]);
     const ScalarisedValue v = LogExpectedHypervolumeImprovement2(mean, sd, front);
-    const double h = 1e-6;
+    // d value / d mean_j (of_sd false) or d sd_j, by central differences.
+    const auto central = [&](int j, bool of_sd) {
+      const double h = 1e-6;
+      std::array<double, 2> m_up = mean, m_down = mean, s_up = sd, s_down = sd;
+      (of_sd ? s_up : m_up)[j] += h;
+      (of_sd ? s_down : m_down)[j] -= h;
+      return (LogExpectedHypervolumeImprovement2(m_up, s_up, front).value -
+              LogExpectedHypervolumeImprovement2(m_down, s_down, front).value) /
+             (2 * h);
+    };
     for (int j = 0; j < 2; ++j) {
-      std::array<double, 2> up = mean, down = mean;
-      up[j] += h;
-      down[j] -= h;
-      const double fd = (LogExpectedHypervolumeImprovement2(up, sd, front).value -
-                         LogExpectedHypervolumeImprovement2(down, sd, front).value) /
-                        (2 * h);
-      CHECK(v.d_mean[j] == Approx(fd).epsilon(1e-5).margin(1e-7));
-      std::array<double, 2> sd_up = sd, sd_down = sd;
-      sd_up[j] += h;
-      sd_down[j] -= h;
-      const double fd_sd = (LogExpectedHypervolumeImprovement2(mean, sd_up, front).value -
-                            LogExpectedHypervolumeImprovement2(mean, sd_down, front).value) /
-                           (2 * h);
-      CHECK(v.d_sd[j] == Approx(fd_sd).epsilon(1e-5).margin(1e-7));
+      CHECK(v.d_mean[j] == Approx(central(j, false)).epsilon(1e-5).margin(1e-7));
+      CHECK(v.d_sd[j] == Approx(central(j, true)).epsilon(1e-5).margin(1e-7));
     }
   }
 }

@@ -25,6 +25,13 @@ const char* kSpec = R"({
   ]
 })";
 
+// A small bayesian budget: max(3, 12 / 4) = 3 quasi-random trials, then the
+// model once two have finished.
+const char* kBayesianSpec = R"({"name": "bo", "objective": {"metric": "acc", "goal": "maximize"},
+  "algorithm": {"name": "bayesian", "seed": 3}, "max_trials": 12,
+  "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
+                 {"name": "y", "type": "double", "min": 0, "max": 1}]})";
+
 struct Fixture {
   std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
   StudyService service{store.get()};
@@ -375,12 +382,7 @@ TEST_CASE("A rebuilt service's designer starts from the work saved in the store"
   // Two stores with the same bayesian study: 8 finished trials and a running one.
   const auto prepare = [](Store* store) {
     StudyService service(store);
-    REQUIRE(service
-                .CreateStudy(R"({"name": "bo", "objective": {"metric": "acc", "goal": "maximize"},
-                    "algorithm": {"name": "bayesian", "seed": 3}, "max_trials": 20,
-                    "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
-                                   {"name": "y", "type": "double", "min": 0, "max": 1}]})")
-                .ok());
+    REQUIRE(service.CreateStudy(kBayesianSpec).ok());
     for (int i = 0; i < 9; ++i) {
       auto s = service.SuggestTrials("bo", 1, "c");
       REQUIRE(s.ok());
@@ -492,16 +494,9 @@ TEST_CASE("max_failed_trials 0 means as many failures as max_trials", "[study_se
 }
 
 TEST_CASE("Every suggested trial records the stage that proposed it", "[study_service]") {
-  // A small bayesian budget: max(3, 12 / 4) = 3 quasi-random trials, then the
-  // model once two have finished.
   std::unique_ptr<Store> store = *OpenSqliteStore(":memory:");
   StudyService service{store.get()};
-  REQUIRE(service
-              .CreateStudy(R"({"name": "bo", "objective": {"metric": "acc", "goal": "maximize"},
-                  "algorithm": {"name": "bayesian", "seed": 3}, "max_trials": 12,
-                  "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1},
-                                 {"name": "y", "type": "double", "min": 0, "max": 1}]})")
-              .ok());
+  REQUIRE(service.CreateStudy(kBayesianSpec).ok());
   std::vector<std::string> origins;
   for (int i = 0; i < 5; ++i) {
     auto s = service.SuggestTrials("bo", 1, "c");
