@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 namespace tuner {
 namespace {
@@ -60,18 +62,61 @@ AcquisitionValue UpperConfidenceBound(double mean, double sd, double beta) {
   return AcquisitionValue{mean + beta * sd, 1.0, beta};
 }
 
+FantasyValue LogMeanExpectedImprovement(const Eigen::VectorXd& means, double sd,
+                                        const Eigen::VectorXd& bests) {
+  const Eigen::Index count = means.size();
+  std::vector<AcquisitionValue> each;
+  double top = -std::numeric_limits<double>::infinity();
+  for (Eigen::Index s = 0; s < count; ++s) {
+    each.push_back(LogExpectedImprovement(means(s), sd, bests(s)));
+    top = std::max(top, each.back().value);
+  }
+  // log-sum-exp, each term weighted by its share of the sum.
+  FantasyValue out;
+  out.d_means = Eigen::VectorXd::Zero(count);
+  double sum = 0.0;
+  for (const AcquisitionValue& v : each) sum += std::exp(v.value - top);
+  out.value = top + std::log(sum / static_cast<double>(count));
+  for (Eigen::Index s = 0; s < count; ++s) {
+    const double share = std::exp(each[s].value - top) / sum;
+    out.d_means(s) = share * each[s].d_mean;
+    out.d_sd += share * each[s].d_sd;
+  }
+  return out;
+}
+
+namespace {
+
+// The standard deviation of a variance, at least the floor's, and its gradient.
+void FlooredSd(double var, const Eigen::VectorXd& d_var, double* sd, Eigen::VectorXd* d_sd) {
+  if (var > kPosteriorVarianceFloor) {
+    *sd = std::sqrt(var);
+    *d_sd = d_var / (2.0 * *sd);
+  } else {
+    *sd = std::sqrt(kPosteriorVarianceFloor);
+    *d_sd = Eigen::VectorXd::Zero(d_var.size());
+  }
+}
+
+}  // namespace
+
 PosteriorGradient PosteriorWithGradient(const GaussianProcess& gp, const Eigen::VectorXd& x) {
   PosteriorGradient p;
   double var;
   Eigen::VectorXd dvar;
   gp.PredictWithGradient(x, &p.mean, &var, &p.d_mean, &dvar);
-  if (var > kPosteriorVarianceFloor) {
-    p.sd = std::sqrt(var);
-    p.d_sd = dvar / (2.0 * p.sd);
-  } else {
-    p.sd = std::sqrt(kPosteriorVarianceFloor);
-    p.d_sd = Eigen::VectorXd::Zero(x.size());
-  }
+  FlooredSd(var, dvar, &p.sd, &p.d_sd);
+  return p;
+}
+
+FantasyPosteriorGradient PosteriorWithGradient(const GaussianProcess& gp,
+                                               const Eigen::MatrixXd& weights,
+                                               const Eigen::VectorXd& x) {
+  FantasyPosteriorGradient p;
+  double var;
+  Eigen::VectorXd dvar;
+  gp.PredictWithGradientUnder(weights, x, &p.means, &var, &p.d_means, &dvar);
+  FlooredSd(var, dvar, &p.sd, &p.d_sd);
   return p;
 }
 

@@ -51,6 +51,22 @@ AcquisitionValue LogExpectedImprovement(double mean, double sd, double best);
 // mean + beta sd.
 AcquisitionValue UpperConfidenceBound(double mean, double sd, double beta);
 
+// Running trials' outcomes drawn S times (fantasies): the log of the mean
+// over them of EI, with fantasy s's mean and incumbent,
+//   log (1/S) sum_s EI(means_s, sd, bests_s),
+// as a log-sum-exp of LogExpectedImprovement (so as stable), with
+// d value / d means_s and d value / d sd. One fantasy: LogExpectedImprovement.
+// (Snoek, Larochelle and Adams, "Practical Bayesian optimization of machine
+// learning algorithms", NeurIPS 2012, section 3.3: the acquisition
+// integrated over the pending evaluations' outcomes, here by Monte Carlo.)
+struct FantasyValue {
+  double value = 0.0;
+  Eigen::VectorXd d_means;
+  double d_sd = 0.0;
+};
+FantasyValue LogMeanExpectedImprovement(const Eigen::VectorXd& means, double sd,
+                                        const Eigen::VectorXd& bests);
+
 // The posterior of `gp` at x as a mean and a standard deviation (at least
 // sqrt(kPosteriorVarianceFloor)), with their gradients with respect to x
 // (d sd/dx = dvar/dx / (2 sd); zero at the floor).
@@ -61,6 +77,17 @@ struct PosteriorGradient {
   Eigen::VectorXd d_sd;
 };
 PosteriorGradient PosteriorWithGradient(const GaussianProcess& gp, const Eigen::VectorXd& x);
+// The same with a mean per column of `weights` (GaussianProcess::ShiftedWeights);
+// d_means has a column per mean.
+struct FantasyPosteriorGradient {
+  Eigen::VectorXd means;
+  double sd = 0.0;
+  Eigen::MatrixXd d_means;
+  Eigen::VectorXd d_sd;
+};
+FantasyPosteriorGradient PosteriorWithGradient(const GaussianProcess& gp,
+                                               const Eigen::MatrixXd& weights,
+                                               const Eigen::VectorXd& x);
 
 }  // namespace tuner
 

@@ -57,6 +57,7 @@ constexpr uint64_t kWeightStream = 0x3E16470000000000ULL;
 constexpr uint64_t kRetryStream = 0x4E7E400000000000ULL;
 constexpr uint64_t kSubsetStream = 0x5AB5E70000000000ULL;
 constexpr uint64_t kCoordinateStream = 0xC00D100000000000ULL;
+constexpr uint64_t kFantasyStream = 0xFA7A500000000000ULL;
 
 uint64_t Mix(uint64_t h, uint64_t v) { return SplitMix64(h ^ SplitMix64(v)); }
 
@@ -615,6 +616,12 @@ Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
     models_[j].gp.Predict(Inputs(features, models_[j].transfer), &means[j], &var);
     sds[j] = var.cwiseMax(kPosteriorVarianceFloor).cwiseSqrt();
   }
+  Eigen::MatrixXd fantasy_means;  // candidates x fantasies
+  if (fantasy_weights_.size() > 0) {
+    Eigen::VectorXd var;
+    models_[0].gp.PredictUnder(fantasy_weights_, Inputs(features, models_[0].transfer),
+                               &fantasy_means, &var);
+  }
   Eigen::VectorXd out(n);
   std::vector<double> mean(m), sd(m);
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -631,6 +638,10 @@ Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
       value = LogScalarisedExpectedImprovement(mean, sd, s.best).value;
     } else if (options_.acquisition == GpAcquisition::kUcb) {
       value = UpperConfidenceBound(means[0](i), sds[0](i), options_.ucb_beta).value;
+    } else if (fantasy_weights_.size() > 0) {
+      value = LogMeanExpectedImprovement(fantasy_means.row(i).transpose(), sds[0](i),
+                                         fantasy_incumbents_)
+                  .value;
     } else {
       value = LogExpectedImprovement(means[0](i), sds[0](i), models_[0].incumbent).value;
     }
@@ -672,6 +683,12 @@ double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const Scalarisation& 
   }
   if (options_.acquisition == GpAcquisition::kUcb) {
     v = UpperConfidenceBound(posterior[0].mean, posterior[0].sd, options_.ucb_beta);
+  } else if (fantasy_weights_.size() > 0) {
+    const FantasyPosteriorGradient p =
+        PosteriorWithGradient(models_[0].gp, fantasy_weights_, Input(x, models_[0].transfer));
+    const FantasyValue fv = LogMeanExpectedImprovement(p.means, p.sd, fantasy_incumbents_);
+    *gradient = (p.d_means * fv.d_means + fv.d_sd * p.d_sd).head(x.size());
+    return fv.value;
   } else {
     v = LogExpectedImprovement(posterior[0].mean, posterior[0].sd, models_[0].incumbent);
   }
@@ -728,6 +745,7 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
   const bool other =
       every > 0 && k % static_cast<uint64_t>(every) == static_cast<uint64_t>(every - 1);
   if (!EnsureModels(other)) return std::nullopt;
+  DrawFantasies(k);
   const int p = encoding_.num_parameters();
   const int n_model = models_.front().gp.size();
 
@@ -876,6 +894,10 @@ std::optional<Assignment> GpDesigner::SuggestByModel(uint64_t k) {
                  ? "scalarised log_ei"
                  : (options_.acquisition == GpAcquisition::kUcb ? "ucb" : "log_ei")) +
             " over " + std::to_string(n_model) + " points";
+  if (fantasy_weights_.size() > 0) {
+    status_ += " (" + std::to_string(pending_features_.rows()) + " pending, their outcomes drawn " +
+               std::to_string(fantasy_weights_.cols()) + " times)";
+  }
   for (size_t j = 0; j < models_.size(); ++j) {
     const std::string& metric = objectives_[j].metric;
     if (models_[j].other) {
@@ -965,6 +987,51 @@ void GpDesigner::Record(const Assignment& assignment) {
       model.gp.Append(input, mean(0));
     }
   }
+}
+
+namespace {
+
+// A matrix whose square (times its transpose) is the covariance `c`: the
+// Cholesky factor, or where round-off made c indefinite, V sqrt(max(L, 0)).
+Eigen::MatrixXd SquareRoot(const Eigen::MatrixXd& c) {
+  const Eigen::LLT<Eigen::MatrixXd> llt(c);
+  if (llt.info() == Eigen::Success) return llt.matrixL();
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(c);
+  return eigen.eigenvectors() * eigen.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+}
+
+}  // namespace
+
+void GpDesigner::DrawFantasies(uint64_t k) {
+  const Eigen::Index pending = pending_features_.rows();
+  fantasy_weights_.resize(0, 0);
+  fantasy_incumbents_.resize(0);
+  if (pending == 0 || options_.pending_fantasies <= 0 || models_.size() != 1 ||
+      options_.acquisition != GpAcquisition::kLogEi)
+    return;
+  // The models end with the pending trials at the posterior mean (step 3);
+  // their latent values are drawn from the posterior given the rest, in
+  // antithetic pairs so that the draws' mean stays the believer's.
+  const GaussianProcess& gp = models_[0].gp;
+  const int half = (options_.pending_fantasies + 1) / 2;
+  Eigen::MatrixXd z(pending, 2 * half);
+  boost::random::mt19937_64 engine(DeriveSeed(options_.seed, k ^ kFantasyStream));
+  boost::random::normal_distribution<double> normal;
+  for (int s = 0; s < half; ++s) {
+    for (Eigen::Index i = 0; i < pending; ++i) {
+      z(i, 2 * s) = normal(engine);
+      z(i, 2 * s + 1) = -z(i, 2 * s);
+    }
+  }
+  Eigen::MatrixXd shifts = Eigen::MatrixXd::Zero(gp.size(), 2 * half);
+  shifts.bottomRows(pending) = SquareRoot(gp.TrailingCovariance(static_cast<int>(pending))) * z;
+  fantasy_weights_ = gp.ShiftedWeights(shifts);
+  // The incumbent under each: the best posterior mean at a finished trial
+  // or at a pending one.
+  Eigen::MatrixXd at_pending;
+  Eigen::VectorXd var;
+  gp.PredictUnder(fantasy_weights_, gp.inputs().bottomRows(pending), &at_pending, &var);
+  fantasy_incumbents_ = at_pending.colwise().maxCoeff().transpose().cwiseMax(models_[0].incumbent);
 }
 
 std::vector<Assignment> GpDesigner::Suggest(int count) {

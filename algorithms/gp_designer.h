@@ -41,7 +41,15 @@
 //     fantasies with the "kriging believer" value, the posterior mean
 //     (Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to
 //     parallelize optimization", 2010): the mean stays, the variance near
-//     them collapses, so a batch spreads out. A hard rule backs it up against
+//     them collapses, so a batch spreads out. With one objective and log EI,
+//     their outcomes are then drawn `pending_fantasies` times from the
+//     posterior of their latent values (antithetic pairs, seeded by the
+//     suggestion's index), and the acquisition is log EI averaged over the
+//     draws, each with its own posterior mean and its own incumbent (the best
+//     of the finished trials and the drawn running ones): the improvement
+//     expected beyond what the running trials will bring (Snoek, Larochelle
+//     and Adams, "Practical Bayesian optimization of machine learning
+//     algorithms", 2012). A hard rule backs it up against
 //     near-duplicates: no suggestion within `min_pending_distance` (Euclidean,
 //     feature space) of a running trial or of another suggestion of the batch
 //     (small: a wider rule keeps a batch from refining the optimum), and none within
@@ -145,8 +153,9 @@ struct GpDesignerOptions {
   int other_transform_every = 5;  // portfolio of output transforms (step 1; one objective); 0: off
   bool ehvi = true;  // two objectives: expected hypervolume improvement; else scalarised log EI
   double min_pending_distance = 1e-4;  // x sqrt(features): from running trials / batch
-  std::vector<PriorStudy> priors;      // warm start (gp_transfer.h); one objective only
-  int warm_start_trials = 0;           // configurations tried before the initial design
+  int pending_fantasies = 16;  // one objective, log EI: outcomes drawn for running trials (step 3)
+  std::vector<PriorStudy> priors;  // warm start (gp_transfer.h); one objective only
+  int warm_start_trials = 0;       // configurations tried before the initial design
 };
 
 class GpDesigner : public Designer {
@@ -161,8 +170,9 @@ class GpDesigner : public Designer {
   // How the last suggestion was made, e.g. "gp: log_ei over 42 trials",
   // "gp: log_ei over 42 trials, loss standardised" (outputs not warped),
   // "gp: log_ei over 42 trials, loss half-rank warped (the transform not
-  // chosen)" (the portfolio's turn) or
-  // "quasi-random: Cholesky failed ...". For logs and tests.
+  // chosen)" (the portfolio's turn),
+  // "gp: log_ei over 44 points (2 pending, their outcomes drawn 16 times)"
+  // (step 3) or "quasi-random: Cholesky failed ...". For logs and tests.
   const std::string& status() const { return status_; }
 
   // Designer state (designer.h): the hyperparameter fits of the latest two
@@ -251,6 +261,8 @@ class GpDesigner : public Designer {
   // their worst values.
   Front2 HypervolumeFront(const std::vector<int>& complete) const;
   void Record(const Assignment& assignment);
+  // fantasy_weights_ and fantasy_incumbents_ for suggestion k.
+  void DrawFantasies(uint64_t k);
 
   // Several objectives: this suggestion's scalarisation weights, the
   // reference point, and the best scalarised value of the finished trials.
@@ -298,6 +310,11 @@ class GpDesigner : public Designer {
   std::vector<Model> base_models_;
   bool working_ready_ = false;
   std::vector<Model> models_;
+  // Step 3's outcomes of the pending trials, for this suggestion (empty
+  // without them): weights of models_[0].gp's mean under each
+  // (GaussianProcess::ShiftedWeights), and the incumbent under each.
+  Eigen::MatrixXd fantasy_weights_;
+  Eigen::VectorXd fantasy_incumbents_;
   std::string status_ = "no suggestion yet";
 };
 

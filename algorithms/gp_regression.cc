@@ -379,25 +379,60 @@ void GaussianProcess::Append(const Eigen::VectorXd& x, double y) {
 
 void GaussianProcess::Predict(const Eigen::MatrixXd& points, Eigen::VectorXd* mean,
                               Eigen::VectorXd* variance) const {
+  Eigen::MatrixXd means;
+  PredictUnder(alpha_, points, &means, variance);
+  *mean = means.col(0);
+}
+
+void GaussianProcess::PredictWithGradient(const Eigen::VectorXd& x, double* mean, double* variance,
+                                          Eigen::VectorXd* mean_gradient,
+                                          Eigen::VectorXd* variance_gradient) const {
+  Eigen::VectorXd means;
+  Eigen::MatrixXd gradients;
+  PredictWithGradientUnder(alpha_, x, &means, variance, &gradients, variance_gradient);
+  *mean = means(0);
+  *mean_gradient = gradients.col(0);
+}
+
+Eigen::MatrixXd GaussianProcess::TrailingCovariance(int count) const {
+  // The factor's trailing block L22 gives L22 L22' = the predictive
+  // covariance of the noisy outputs given the others (the Schur complement);
+  // the latent values' lacks the noise and jitter on the diagonal.
+  const Eigen::MatrixXd l22 =
+      lower_.bottomRightCorner(count, count).triangularView<Eigen::Lower>().toDenseMatrix();
+  Eigen::MatrixXd c = l22 * l22.transpose();
+  c.diagonal().array() -= std::exp(hp_.log_noise_variance) + jitter_;
+  return c;
+}
+
+Eigen::MatrixXd GaussianProcess::ShiftedWeights(const Eigen::MatrixXd& shifts) const {
+  Eigen::MatrixXd w = lower_.triangularView<Eigen::Lower>().solve(shifts);
+  lower_.transpose().triangularView<Eigen::Upper>().solveInPlace(w);
+  return w.colwise() + alpha_;
+}
+
+void GaussianProcess::PredictUnder(const Eigen::MatrixXd& weights, const Eigen::MatrixXd& points,
+                                   Eigen::MatrixXd* means, Eigen::VectorXd* variance) const {
   const Eigen::MatrixXd ks = kernel_.Matrix(points, x_);  // N x n
-  *mean = (ks * alpha_).array() + hp_.mean;
+  *means = (ks * weights).array() + hp_.mean;
   const Eigen::MatrixXd v = lower_.triangularView<Eigen::Lower>().solve(ks.transpose());
   *variance = (kernel_.prior_variance() - v.colwise().squaredNorm().transpose().array())
                   .cwiseMax(0.0)
                   .matrix();
 }
 
-void GaussianProcess::PredictWithGradient(const Eigen::VectorXd& x, double* mean, double* variance,
-                                          Eigen::VectorXd* mean_gradient,
-                                          Eigen::VectorXd* variance_gradient) const {
+void GaussianProcess::PredictWithGradientUnder(const Eigen::MatrixXd& weights,
+                                               const Eigen::VectorXd& x, Eigen::VectorXd* means,
+                                               double* variance, Eigen::MatrixXd* mean_gradients,
+                                               Eigen::VectorXd* variance_gradient) const {
   const Eigen::VectorXd ks = kernel_.Matrix(x.transpose(), x_).row(0).transpose();
   const Eigen::MatrixXd dk = kernel_.GradientWrtX(x, x_);  // D x n
-  *mean = hp_.mean + ks.dot(alpha_);
+  *means = (weights.transpose() * ks).array() + hp_.mean;
   const auto l = lower_.triangularView<Eigen::Lower>();
   const Eigen::VectorXd v = l.solve(ks);
   const Eigen::VectorXd k_inv_ks = lower_.transpose().triangularView<Eigen::Upper>().solve(v);
   const double var = kernel_.prior_variance() - v.squaredNorm();
-  *mean_gradient = dk * alpha_;
+  *mean_gradients = dk * weights;
   if (var > 0.0) {
     *variance = var;
     *variance_gradient = -2.0 * dk * k_inv_ks;

@@ -117,6 +117,23 @@ class GaussianProcess {
                            Eigen::VectorXd* mean_gradient,
                            Eigen::VectorXd* variance_gradient) const;
 
+  // Other outcomes of the last trials (fantasies), for the same inputs and
+  // hyperparameters. TrailingCovariance: the posterior covariance of the
+  // latent values at the last `count` inputs given the other observations.
+  // ShiftedWeights: per column of `shifts` (size() rows), the weights
+  // K^-1 (y + shift - mean) of the posterior mean had the outputs been
+  // y + shift. PredictUnder and PredictWithGradientUnder: Predict and
+  // PredictWithGradient with one mean (and mean gradient, a column each) per
+  // column of such weights; the variance does not depend on the outputs.
+  Eigen::MatrixXd TrailingCovariance(int count) const;
+  Eigen::MatrixXd ShiftedWeights(const Eigen::MatrixXd& shifts) const;
+  void PredictUnder(const Eigen::MatrixXd& weights, const Eigen::MatrixXd& points,
+                    Eigen::MatrixXd* means, Eigen::VectorXd* variance) const;
+  void PredictWithGradientUnder(const Eigen::MatrixXd& weights, const Eigen::VectorXd& x,
+                                Eigen::VectorXd* means, double* variance,
+                                Eigen::MatrixXd* mean_gradients,
+                                Eigen::VectorXd* variance_gradient) const;
+
   // Posterior mean at the training inputs.
   Eigen::VectorXd TrainingMean() const;
   // Leave-one-out posterior means of the noisy observations: row i predicted

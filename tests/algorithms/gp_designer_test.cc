@@ -275,6 +275,34 @@ TEST_CASE("gp designer: a parallel batch is diverse and avoids running trials", 
   }
 }
 
+TEST_CASE("gp designer: running trials' outcomes are drawn, replayably, and only for them",
+          "[gp]") {
+  const SearchSpace space = BraninSpace();
+  GpDesignerOptions believer = Options(6);
+  believer.pending_fantasies = 0;  // running trials at the posterior mean alone
+  GpDesigner first(space, Minimize(), Options(6));
+  History history = Run(first, Branin, 14);
+  {
+    // Nothing pending: nothing drawn, the believer's suggestion.
+    GpDesigner plain(space, Minimize(), believer);
+    history.UpdateDesigner(plain);
+    history.UpdateDesigner(first);
+    CHECK(first.Suggest(1) == plain.Suggest(1));
+    CHECK(first.status().find("drawn") == std::string::npos);
+  }
+  const std::vector<Assignment> running = first.Suggest(2);
+  for (const Assignment& a : running) history.Add(a, TrialState::kActive);
+  GpDesigner a(space, Minimize(), Options(6)), b(space, Minimize(), Options(6));
+  GpDesigner plain(space, Minimize(), believer);
+  for (Designer* d : std::vector<Designer*>{&a, &b, &plain}) history.UpdateDesigner(*d);
+  const std::vector<Assignment> got = a.Suggest(2);
+  INFO(a.status());
+  CHECK(a.status().find("(3 pending, their outcomes drawn 16 times)") != std::string::npos);
+  CHECK(b.Suggest(2) == got);  // same seed and history: the same draws
+  CHECK(plain.Suggest(1)[0] != got[0]);
+  CHECK(plain.status().find("drawn") == std::string::npos);
+}
+
 TEST_CASE("gp designer: an infeasible point is never suggested again", "[gp]") {
   SearchSpace space;
   space.parameters = {Integer("x", 0, 9)};

@@ -301,6 +301,122 @@ TEST_CASE("gp: the posterior sd and log EI / UCB gradients wrt x match finite di
   }
 }
 
+TEST_CASE("gp: fantasies of the last outputs match a GP conditioned on those outputs", "[gp]") {
+  const int d = 3, n = 14, pending = 3;
+  const Eigen::MatrixXd x = RandomPoints(n, d, 21);
+  Eigen::VectorXd y(n);
+  for (int i = 0; i < n; ++i) y(i) = std::sin(4 * x(i, 0)) + x(i, 1) * x(i, 2);
+  GpHyperparameters hp = GpHyperparameters::Default(d);
+  hp.log_noise_variance = std::log(1e-3);
+  GaussianProcess gp;
+  REQUIRE(gp.Condition(x, y, hp).ok());
+
+  // The posterior covariance of the last latent values given the other
+  // outputs, from the kernel directly.
+  const Matern52Kernel kernel = hp.Kernel();
+  const double noise = std::exp(hp.log_noise_variance) + gp.jitter();
+  const Eigen::MatrixXd rest = x.topRows(n - pending), last = x.bottomRows(pending);
+  Eigen::MatrixXd k_rest = kernel.Matrix(rest, rest);
+  k_rest.diagonal().array() += noise;
+  const Eigen::MatrixXd k_cross = kernel.Matrix(last, rest);
+  const Eigen::MatrixXd expected =
+      kernel.Matrix(last, last) - k_cross * k_rest.ldlt().solve(k_cross.transpose());
+  CHECK((gp.TrailingCovariance(pending) - expected).cwiseAbs().maxCoeff() < 1e-9);
+  CHECK(gp.TrailingCovariance(pending).diagonal().minCoeff() > 1e-4);  // not all noise
+
+  // Means under shifted outputs: those of a GP conditioned on them; the
+  // variance stays.
+  Eigen::MatrixXd shifts = Eigen::MatrixXd::Zero(n, 2);
+  shifts.bottomRows(pending) << 0.3, -0.3, -1.0, 1.0, 0.5, 0.2;
+  shifts(0, 1) = 0.7;  // any row may move
+  const Eigen::MatrixXd weights = gp.ShiftedWeights(shifts);
+  const Eigen::MatrixXd probes = RandomPoints(6, d, 22);
+  Eigen::MatrixXd means;
+  Eigen::VectorXd variance, plain_mean, plain_variance;
+  gp.PredictUnder(weights, probes, &means, &variance);
+  gp.Predict(probes, &plain_mean, &plain_variance);
+  CHECK((variance - plain_variance).cwiseAbs().maxCoeff() < 1e-12);
+  for (int s = 0; s < 2; ++s) {
+    GaussianProcess shifted;
+    REQUIRE(shifted.Condition(x, y + shifts.col(s), hp).ok());
+    Eigen::VectorXd m, v;
+    shifted.Predict(probes, &m, &v);
+    CHECK((means.col(s) - m).cwiseAbs().maxCoeff() < 1e-9);
+    CHECK((means.col(s) - plain_mean).cwiseAbs().maxCoeff() > 1e-3);  // the shift shows
+    for (int i = 0; i < probes.rows(); ++i) {
+      const Eigen::VectorXd p = probes.row(i).transpose();
+      Eigen::VectorXd point_means, dvar, dmean;
+      Eigen::MatrixXd dmeans;
+      double var, mean, unused;
+      gp.PredictWithGradientUnder(weights, p, &point_means, &var, &dmeans, &dvar);
+      shifted.PredictWithGradient(p, &mean, &unused, &dmean, &dvar);
+      CHECK(point_means(s) == Approx(mean).margin(1e-9));
+      CheckClose(dmeans.col(s), dmean, 1e-9);
+    }
+  }
+  // The chain rule the designer applies: log EI averaged over the fantasies,
+  // through their means and the shared sd, against finite differences.
+  const Eigen::VectorXd bests = Eigen::Vector2d(y.maxCoeff(), y.maxCoeff() + 0.4);
+  const auto value_at = [&](const Eigen::VectorXd& q) {
+    const FantasyPosteriorGradient at = PosteriorWithGradient(gp, weights, q);
+    return LogMeanExpectedImprovement(at.means, at.sd, bests).value;
+  };
+  for (int i = 0; i < probes.rows(); ++i) {
+    const Eigen::VectorXd p = probes.row(i).transpose();
+    const FantasyPosteriorGradient at = PosteriorWithGradient(gp, weights, p);
+    const FantasyValue v = LogMeanExpectedImprovement(at.means, at.sd, bests);
+    CheckClose(at.d_means * v.d_means + v.d_sd * at.d_sd, NumericGradient(value_at, p, 1e-6), 1e-4);
+  }
+}
+
+TEST_CASE("gp: log EI averaged over fantasies: one is log EI, several the log of the mean",
+          "[gp]") {
+  const AcquisitionValue single = LogExpectedImprovement(0.2, 0.5, 0.4);
+  const FantasyValue one = LogMeanExpectedImprovement(Eigen::VectorXd::Constant(1, 0.2), 0.5,
+                                                      Eigen::VectorXd::Constant(1, 0.4));
+  CHECK(one.value == Approx(single.value).epsilon(1e-14));
+  CHECK(one.d_means(0) == Approx(single.d_mean).epsilon(1e-14));
+  CHECK(one.d_sd == Approx(single.d_sd).epsilon(1e-14));
+
+  const auto check = [](const Eigen::VectorXd& means, double sd, const Eigen::VectorXd& bests) {
+    const FantasyValue v = LogMeanExpectedImprovement(means, sd, bests);
+    double sum = 0.0;
+    for (Eigen::Index s = 0; s < means.size(); ++s)
+      sum += std::exp(LogExpectedImprovement(means(s), sd, bests(s)).value);
+    if (sum > 0.0) CHECK(v.value == Approx(std::log(sum / means.size())).epsilon(1e-12));
+    CHECK(std::isfinite(v.value));
+    const double h = 1e-6;
+    for (Eigen::Index s = 0; s < means.size(); ++s) {
+      Eigen::VectorXd plus = means, minus = means;
+      plus(s) += h;
+      minus(s) -= h;
+      const double numeric = (LogMeanExpectedImprovement(plus, sd, bests).value -
+                              LogMeanExpectedImprovement(minus, sd, bests).value) /
+                             (2 * h);
+      CHECK(v.d_means(s) == Approx(numeric).epsilon(1e-5).margin(1e-9));
+    }
+    const double numeric_sd = (LogMeanExpectedImprovement(means, sd + h, bests).value -
+                               LogMeanExpectedImprovement(means, sd - h, bests).value) /
+                              (2 * h);
+    CHECK(v.d_sd == Approx(numeric_sd).epsilon(1e-5).margin(1e-9));
+    return v;
+  };
+  Eigen::VectorXd means(4), bests(4);
+  means << 0.1, -0.3, 0.6, 0.2;
+  bests << 0.5, 0.5, 0.9, 0.4;
+  check(means, 0.3, bests);
+  // Far in the tail, where every EI underflows, it stays finite with a slope.
+  const Eigen::VectorXd far_means = means.array() - 40.0;
+  const FantasyValue far = check(far_means, 0.3, bests);
+  CHECK(far.value < -1000.0);
+  CHECK(far.d_means.sum() > 0.0);
+  // A fantasy that raises the incumbent lowers the value.
+  Eigen::VectorXd higher = bests;
+  higher(2) += 1.0;
+  CHECK(LogMeanExpectedImprovement(means, 0.3, higher).value <
+        LogMeanExpectedImprovement(means, 0.3, bests).value);
+}
+
 TEST_CASE("gp: log EI matches log(EI) and its derivatives, and stays finite in the tail", "[gp]") {
   const auto ei = [](double m, double s, double best) {
     const double z = (m - best) / s;
