@@ -165,7 +165,11 @@ GpDesigner::GpDesigner(const GpDesigner& from, FitsOnly)
       fit_cache_(from.fit_cache_),
       transfer_(from.transfer_) {}
 
-GpDesigner::~GpDesigner() = default;
+GpDesigner::~GpDesigner() {
+  if (!ahead_.valid()) return;
+  cancel_ahead_->store(true, std::memory_order_relaxed);
+  ahead_.wait();
+}
 
 int GpInitialTrials(const SearchSpace& space, int initial_trials, int64_t max_trials) {
   if (initial_trials > 0) return initial_trials;
@@ -287,6 +291,9 @@ void GpDesigner::StartFitsAhead(int checkpoint_index) {
   if (ahead_.valid() || fit_cache_.count(key) > 0) return;
   // The thread works on a copy of what the fits read, its own alone.
   std::shared_ptr<GpDesigner> copy(new GpDesigner(*this, FitsOnly{}));
+  cancel_ahead_ = std::make_shared<std::atomic<bool>>(false);
+  copy->cancel_ahead_ = cancel_ahead_;  // the copy keeps the flag alive
+  copy->cancel_fits_ = cancel_ahead_.get();
   try {
     ahead_ = std::async(std::launch::async, [copy, checkpoint_index] {
       GpDesigner& fits = *copy;
@@ -339,6 +346,7 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
     GpFitOptions fit;
     fit.seed = DeriveSeed(options_.seed, key);
     fit.additive = !transfer;
+    fit.cancel = cancel_fits_;
     std::vector<GpHyperparameters> starts;
     if (ColdCheckpoint(checkpoint_index)) {
       starts.push_back(

@@ -101,9 +101,11 @@
 #define TUNER_ALGORITHMS_GP_DESIGNER_H_
 
 #include <Eigen/Dense>
+#include <atomic>
 #include <cstdint>
 #include <future>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -161,7 +163,9 @@ struct GpDesignerOptions {
 class GpDesigner : public Designer {
  public:
   GpDesigner(SearchSpace space, std::vector<Objective> objectives, GpDesignerOptions options);
-  ~GpDesigner() override;  // waits for the fits ahead (step 2) to finish
+  // Stops the fits ahead (step 2) at their next likelihood evaluation and
+  // waits for that, not for the fits.
+  ~GpDesigner() override;
 
   void Update(const std::vector<const Trial*>& finished,
               const std::vector<const Trial*>& active) override;
@@ -296,6 +300,8 @@ class GpDesigner : public Designer {
   int fits_made_ = 0;
   std::future<std::map<uint64_t, OutputFit>> ahead_;  // fit_cache_ of the fits ahead
   uint64_t ahead_key_ = 0;                            // FitKey(0, their checkpoint, false)
+  std::shared_ptr<std::atomic<bool>> cancel_ahead_;   // set: the fits ahead stop
+  const std::atomic<bool>* cancel_fits_ = nullptr;    // in the thread's copy: cancel_ahead_
   GpTransferData transfer_;  // empty without a warm start (or with several objectives)
   // ChooseTransfer: the hyperparameters and log p(earlier trials) under them.
   std::pair<Eigen::VectorXd, absl::StatusOr<double>> prior_evidence_{Eigen::VectorXd(), 0.0};

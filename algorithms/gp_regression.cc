@@ -255,10 +255,16 @@ struct FitState {
   double best_value = -std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_theta;
   LmlWorkspace workspace;
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+bool Cancelled(const FitState& state) {
+  return state.cancel != nullptr && state.cancel->load(std::memory_order_relaxed);
+}
 
 double FitObjective(const std::vector<double>& theta_std, std::vector<double>& grad, void* data) {
   FitState* state = static_cast<FitState*>(data);
+  if (Cancelled(*state)) throw nlopt::forced_stop();
   const Eigen::VectorXd theta = Eigen::Map<const Eigen::VectorXd>(
       theta_std.data(), static_cast<Eigen::Index>(theta_std.size()));
   const GpHyperparameters hp = GpHyperparameters::FromVector(theta);
@@ -311,10 +317,12 @@ GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::Vect
     }
   }
   FitState state{&x, &y};
+  state.cancel = options.cancel;
   state.best_theta = thetas.front().cwiseMax(lower).cwiseMin(upper);
   const std::vector<double> lo(lower.data(), lower.data() + lower.size());
   const std::vector<double> hi(upper.data(), upper.data() + upper.size());
   for (const Eigen::VectorXd& theta0 : thetas) {
+    if (Cancelled(state)) break;
     const Eigen::VectorXd clamped = theta0.cwiseMax(lower).cwiseMin(upper);
     std::vector<double> theta(clamped.data(), clamped.data() + clamped.size());
     nlopt::opt opt(nlopt::LD_LBFGS, static_cast<unsigned>(theta.size()));
@@ -328,7 +336,8 @@ GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::Vect
     try {
       opt.optimize(theta, value);
     } catch (const std::exception&) {
-      // Round-off limits and the like: the best point seen is kept in `state`.
+      // Round-off limits, a cancelled fit and the like: the best point seen
+      // is kept in `state`.
     }
   }
   return GpHyperparameters::FromVector(state.best_theta);

@@ -36,6 +36,7 @@
 #define TUNER_ALGORITHMS_GP_REGRESSION_H_
 
 #include <Eigen/Dense>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -89,6 +90,10 @@ struct GpFitOptions {
   // that: the additive part would correlate its task features (gp_transfer.h)
   // by at least w (D - 1) / (D (1 + w)) whatever their length scales.
   bool additive = true;
+  // When it turns true, the fit stops at its next evaluation and returns the
+  // best point seen so far (the first start, clamped, if none); for a fit
+  // whose result is no longer wanted.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Maximises LML + log prior from each of `starts` (the prior's mode when

@@ -1,6 +1,7 @@
 // The GP designer's numerics: every analytic gradient against central finite
 // differences, the Cholesky jitter path, interpolation, log EI's tail, and the
 // output warp.
+#include <atomic>
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <catch2/catch.hpp>
@@ -460,6 +461,26 @@ TEST_CASE("gp: log EI matches log(EI) and its derivatives, and stays finite in t
   }
   // log h(z) ~ -z^2/2 - log(sqrt(2 pi)) - 2 log|z| far in the tail.
   CHECK(LogH(-1e4) == Approx(-0.5e8 - 0.5 * std::log(2 * M_PI) - 2 * std::log(1e4)));
+}
+
+TEST_CASE("gp: a cancelled fit stops and returns its best point so far", "[gp]") {
+  const int d = 2;
+  const Eigen::MatrixXd x = RandomPoints(30, d, 31);
+  Eigen::VectorXd y(30);
+  for (int i = 0; i < 30; ++i) y(i) = std::sin(6 * x(i, 0)) + x(i, 1);
+  GpHyperparameters start = GpHyperparameters::Default(d);
+  start.log_signal_variance = 1.5;  // far from the optimum
+  GpFitOptions options;
+  const GpHyperparameters plain = FitHyperparameters(x, y, {start}, options);
+  std::atomic<bool> cancel(false);
+  options.cancel = &cancel;
+  // Not set: the same fit.
+  CHECK(FitHyperparameters(x, y, {start}, options).ToVector() == plain.ToVector());
+  // Set before it starts: no evaluation, the start comes back.
+  cancel = true;
+  const GpHyperparameters stopped = FitHyperparameters(x, y, {start}, options);
+  CHECK(stopped.ToVector() == start.ToVector());
+  CHECK(stopped.ToVector() != plain.ToVector());
 }
 
 TEST_CASE("gp: Cholesky escalates jitter and reports failure", "[gp]") {
