@@ -73,8 +73,9 @@ uint64_t HashVector(uint64_t h, const Eigen::VectorXd& v) {
 }
 
 // GpDesigner::SavedState: its format, to change whenever the fits would
-// (a state from a build that fits otherwise is then ignored).
-constexpr uint64_t kStateFormat = 1;
+// (a state from a build that fits otherwise is then ignored). 2: the noise
+// floor of 1e-8 (kGpMinNoiseVariance), 1e-6 for the multi-task fits.
+constexpr uint64_t kStateFormat = 2;
 
 std::string Hex(uint64_t v) {
   char out[17];
@@ -346,6 +347,7 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
     GpFitOptions fit;
     fit.seed = DeriveSeed(options_.seed, key);
     fit.additive = !transfer;
+    if (transfer) fit.min_noise_variance = kTransferMinNoiseVariance;
     fit.cancel = cancel_fits_;
     std::vector<GpHyperparameters> starts;
     if (ColdCheckpoint(checkpoint_index)) {

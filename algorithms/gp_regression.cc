@@ -18,11 +18,6 @@ constexpr double kLengthScaleLogSd = 1.5;
 constexpr double kSignalLogSd = 1.5;
 constexpr double kNoiseLogMean = -6.907755278982137;  // log 1e-3
 constexpr double kNoiseLogSd = 3.0;
-// The noise variance's lower bound (standardised outputs). 1e-6 (noise sd a
-// thousandth of the outputs' spread) kept refinements of a deterministic
-// objective's optimum at ~1e-5 of its range; Branin 5.6e-5 -> 3.6e-6 with 1e-8
-// (docs/bayesian-optimisation.md).
-constexpr double kMinNoiseVariance = 1e-8;
 constexpr double kMeanSd = 1.0;
 constexpr double kAdditiveLogMean = 0.0;  // log 1
 constexpr double kAdditiveLogSd = 2.0;
@@ -129,7 +124,7 @@ void HyperparameterBounds(int dimension, Eigen::VectorXd* lower, Eigen::VectorXd
   upper->head(dimension).setConstant(std::log(50.0));
   (*lower)(dimension) = std::log(0.01);
   (*upper)(dimension) = std::log(100.0);
-  (*lower)(dimension + 1) = std::log(kMinNoiseVariance);
+  (*lower)(dimension + 1) = std::log(kGpMinNoiseVariance);
   (*upper)(dimension + 1) = std::log(2.0);
   (*lower)(dimension + 2) = -5.0;
   (*upper)(dimension + 2) = 5.0;
@@ -308,6 +303,7 @@ GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::Vect
   Eigen::VectorXd lower, upper;
   HyperparameterBounds(d, &lower, &upper);
   if (!options.additive) upper(d + 3) = lower(d + 3);
+  lower(d + 1) = std::log(options.min_noise_variance);
   {
     boost::random::mt19937_64 engine(options.seed);
     boost::random::normal_distribution<double> normal;

@@ -463,6 +463,23 @@ TEST_CASE("gp: log EI matches log(EI) and its derivatives, and stays finite in t
   CHECK(LogH(-1e4) == Approx(-0.5e8 - 0.5 * std::log(2 * M_PI) - 2 * std::log(1e4)));
 }
 
+TEST_CASE("gp: the fit's noise floor: 1e-8 by default, higher when asked", "[gp]") {
+  const int d = 2;
+  const Eigen::MatrixXd x = RandomPoints(40, d, 41);
+  Eigen::VectorXd y(40);
+  for (int i = 0; i < 40; ++i) y(i) = std::pow(x(i, 0) - 0.3, 2) + 0.5 * std::pow(x(i, 1) - 0.6, 2);
+  y = (y.array() - y.mean()) / std::sqrt((y.array() - y.mean()).square().mean());
+  GpFitOptions options;
+  const GpHyperparameters free = FitHyperparameters(x, y, {}, options);
+  INFO("noise variance " << std::exp(free.log_noise_variance));
+  // Noise-free data: the noise goes below the old floor of 1e-6, not below 1e-8.
+  CHECK(free.log_noise_variance < std::log(1e-6));
+  CHECK(free.log_noise_variance >= std::log(kGpMinNoiseVariance) - 1e-9);
+  options.min_noise_variance = 1e-6;
+  const GpHyperparameters floored = FitHyperparameters(x, y, {}, options);
+  CHECK(floored.log_noise_variance >= std::log(1e-6) - 1e-9);
+}
+
 TEST_CASE("gp: a cancelled fit stops and returns its best point so far", "[gp]") {
   const int d = 2;
   const Eigen::MatrixXd x = RandomPoints(30, d, 31);
