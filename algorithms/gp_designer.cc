@@ -1002,7 +1002,8 @@ void GpDesigner::Record(const Assignment& assignment) {
 namespace {
 
 // A matrix whose square (times its transpose) is the covariance `c`: the
-// Cholesky factor, or where round-off made c indefinite, V sqrt(max(L, 0)).
+// Cholesky factor, or where c is singular or round-off made it indefinite,
+// V sqrt(max(Lambda, 0)) from its eigendecomposition V Lambda V'.
 Eigen::MatrixXd SquareRoot(const Eigen::MatrixXd& c) {
   const Eigen::LLT<Eigen::MatrixXd> llt(c);
   if (llt.info() == Eigen::Success) return llt.matrixL();

@@ -303,6 +303,29 @@ TEST_CASE("gp designer: running trials' outcomes are drawn, replayably, and only
   CHECK(plain.status().find("drawn") == std::string::npos);
 }
 
+TEST_CASE("gp designer: two running trials at one point: their outcomes drawn all the same",
+          "[gp]") {
+  // Their latent values are one value: a singular covariance, which the
+  // Cholesky factor refuses and the eigendecomposition takes.
+  const SearchSpace space = BraninSpace();
+  GpDesigner first(space, Minimize(), Options(8));
+  History history = Run(first, Branin, 14);
+  history.UpdateDesigner(first);
+  const Assignment twice = first.Suggest(1)[0];
+  history.Add(twice, TrialState::kActive);
+  history.Add(twice, TrialState::kActive);
+  GpDesigner a(space, Minimize(), Options(8)), b(space, Minimize(), Options(8));
+  history.UpdateDesigner(a);
+  history.UpdateDesigner(b);
+  const std::vector<Assignment> got = a.Suggest(1);
+  INFO(a.status());
+  REQUIRE(got.size() == 1);
+  CHECK(a.status().find("(2 pending, their outcomes drawn 16 times)") != std::string::npos);
+  CHECK(space.Validate(got[0]).ok());
+  CHECK(got[0] != twice);
+  CHECK(b.Suggest(1) == got);
+}
+
 TEST_CASE("gp designer: an infeasible point is never suggested again", "[gp]") {
   SearchSpace space;
   space.parameters = {Integer("x", 0, 9)};
