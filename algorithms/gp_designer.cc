@@ -621,16 +621,16 @@ Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
   const Eigen::Index n = features.rows();
   const size_t m = models_.size();
   std::vector<Eigen::VectorXd> means(m), sds(m);
+  Eigen::MatrixXd fantasy_means;  // candidates x fantasies (step 3), instead of means[0]
   for (size_t j = 0; j < m; ++j) {
     Eigen::VectorXd var;
-    models_[j].gp.Predict(Inputs(features, models_[j].transfer), &means[j], &var);
+    const Eigen::MatrixXd inputs = Inputs(features, models_[j].transfer);
+    if (j == 0 && fantasy_weights_.size() > 0) {
+      models_[0].gp.PredictUnder(fantasy_weights_, inputs, &fantasy_means, &var);
+    } else {
+      models_[j].gp.Predict(inputs, &means[j], &var);
+    }
     sds[j] = var.cwiseMax(kPosteriorVarianceFloor).cwiseSqrt();
-  }
-  Eigen::MatrixXd fantasy_means;  // candidates x fantasies
-  if (fantasy_weights_.size() > 0) {
-    Eigen::VectorXd var;
-    models_[0].gp.PredictUnder(fantasy_weights_, Inputs(features, models_[0].transfer),
-                               &fantasy_means, &var);
   }
   Eigen::VectorXd out(n);
   std::vector<double> mean(m), sd(m);
@@ -662,6 +662,13 @@ Eigen::VectorXd GpDesigner::Acquisition(const Eigen::MatrixXd& features,
 
 double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const Scalarisation& s,
                                  Eigen::VectorXd* gradient) const {
+  if (fantasy_weights_.size() > 0) {  // one objective, log EI (step 3)
+    const FantasyPosteriorGradient p =
+        PosteriorWithGradient(models_[0].gp, fantasy_weights_, Input(x, models_[0].transfer));
+    const FantasyValue fv = LogMeanExpectedImprovement(p.means, p.sd, fantasy_incumbents_);
+    *gradient = (p.d_means * fv.d_means + fv.d_sd * p.d_sd).head(x.size());
+    return fv.value;
+  }
   const size_t m = models_.size();
   std::vector<PosteriorGradient> posterior;
   for (const Model& model : models_) {
@@ -693,12 +700,6 @@ double GpDesigner::AcquisitionAt(const Eigen::VectorXd& x, const Scalarisation& 
   }
   if (options_.acquisition == GpAcquisition::kUcb) {
     v = UpperConfidenceBound(posterior[0].mean, posterior[0].sd, options_.ucb_beta);
-  } else if (fantasy_weights_.size() > 0) {
-    const FantasyPosteriorGradient p =
-        PosteriorWithGradient(models_[0].gp, fantasy_weights_, Input(x, models_[0].transfer));
-    const FantasyValue fv = LogMeanExpectedImprovement(p.means, p.sd, fantasy_incumbents_);
-    *gradient = (p.d_means * fv.d_means + fv.d_sd * p.d_sd).head(x.size());
-    return fv.value;
   } else {
     v = LogExpectedImprovement(posterior[0].mean, posterior[0].sd, models_[0].incumbent);
   }
