@@ -59,6 +59,9 @@ struct Trial {
   // trial's parameters offered again), "user" (CreateTrial, parameters chosen
   // by a client); "" for trials stored before origins were recorded.
   std::string origin;
+  // With origin "retry": the STALE trial whose parameters this one runs again
+  // (its checkpoint, if any, is where this one continues from); 0 otherwise.
+  int64_t retry_of = 0;
   // Population-Based Training's lineage: the member this trial continues
   // from (its checkpoint is restored, its parameters explored), and that
   // member's last reported step when this trial was proposed; 0 for a trial

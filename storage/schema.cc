@@ -55,7 +55,11 @@ namespace {
 // (0 for every other trial).
 // Version 12: designer_states, each study's designer state (a cache of the
 // designer's work, e.g. the GP's fits; Store::GetDesignerState).
-constexpr std::array<absl::string_view, 12> kMigrations = {
+// Version 13: trials.retry_of, the STALE trial a retry runs again
+// (Trial::retry_of). Older retries get theirs as it was found before: the
+// latest STALE trial with the same parameters before them. Finished trials
+// are immutable, so the trigger is set aside for that one update.
+constexpr std::array<absl::string_view, 13> kMigrations = {
     R"sql(
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
@@ -204,6 +208,23 @@ CREATE TABLE designer_states (
   study_id INTEGER PRIMARY KEY REFERENCES studies (id) ON DELETE CASCADE,
   state TEXT NOT NULL
 );
+)sql",
+    // The STALE trial a retry runs again (Trial::retry_of).
+    R"sql(
+ALTER TABLE trials ADD COLUMN retry_of INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER finished_trials_are_immutable;
+UPDATE trials SET retry_of = COALESCE(
+  (SELECT MAX(stale.trial_id) FROM trials AS stale
+   WHERE stale.study_id = trials.study_id AND stale.trial_id < trials.trial_id
+     AND stale.state = 'STALE' AND stale.parameters_json = trials.parameters_json), 0)
+WHERE origin = 'retry';
+CREATE TRIGGER finished_trials_are_immutable
+BEFORE UPDATE ON trials
+WHEN OLD.state NOT IN ('ACTIVE', 'STOPPING')
+  AND (NEW.state != 'ACTIVE' OR length(NEW.attempts_json) <= length(OLD.attempts_json))
+BEGIN
+  SELECT RAISE(ABORT, 'finished trials are immutable');
+END;
 )sql",
 };
 

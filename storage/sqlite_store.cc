@@ -59,7 +59,7 @@ namespace {
 
 constexpr char kTrialColumns[] =
     "trial_id, state, parameters_json, client_id, reason, final_measurement_json, create_time, "
-    "end_time, runner, command, attempts_json, origin, parent_trial, parent_step";
+    "end_time, runner, command, attempts_json, origin, parent_trial, parent_step, retry_of";
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -282,6 +282,7 @@ absl::StatusOr<Trial> SqliteStore::TrialFromRow(const Statement& row) {
   trial.origin = row.Text(11);
   trial.parent_trial = row.Int(12);
   trial.parent_step = row.Int(13);
+  trial.retry_of = row.Int(14);
   return trial;
 }
 
@@ -413,7 +414,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_ASSIGN_OR_RETURN(
           Statement insert,
           db_->Prepare(absl::StrCat("INSERT INTO trials (study_id, ", kTrialColumns,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
       TUNER_STORE_RETURN_IF_ERROR(insert.BindAll(study_row, trial.id, ToString(trial.state),
                                                  encoded[i].parameters, trial.client_id,
                                                  trial.reason));
@@ -430,6 +431,7 @@ absl::StatusOr<std::vector<Trial>> SqliteStore::AddTrials(const std::string& stu
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(13, trial.origin));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(14, trial.parent_trial));
       TUNER_STORE_RETURN_IF_ERROR(insert.Bind(15, trial.parent_step));
+      TUNER_STORE_RETURN_IF_ERROR(insert.Bind(16, trial.retry_of));
       TUNER_STORE_RETURN_IF_ERROR(insert.Run());
     }
     TUNER_STORE_RETURN_IF_ERROR(InsertMeasurements(study_row, trial.id, trial.measurements));

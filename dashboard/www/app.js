@@ -972,7 +972,7 @@ function tableColumns() {
   const cols = [{ key: 'id', label: 'Trial', num: true, get: (t) => t.id }];
   cols.push({ key: 'state', label: 'State', get: (t) => t.state, cell: (t) => el('span', { class: `chip st-${t.state}`, text: t.state.toLowerCase() }) });
   // Which stage proposed the trial (sobol, gp, random, grid, hyperband, retry, user).
-  cols.push({ key: 'origin', label: 'Origin', get: (t) => t.origin || '' });
+  cols.push({ key: 'origin', label: 'Origin', get: (t) => originText(t) });
   for (const m of objNames) cols.push({ key: `metrics.${m}`, label: m, num: true, obj: true, get: (t) => t.metrics[m] });
   for (const p of s.parameters) cols.push({ key: `params.${p.name}`, label: p.name, num: p.type !== 'categorical', get: (t) => t.params[p.name] });
   for (const m of s.metrics) if (!objNames.includes(m)) cols.push({ key: `metrics.${m}`, label: m, num: true, get: (t) => t.metrics[m] });
@@ -1076,13 +1076,19 @@ function renderTable(page) {
 // A trial has its own address, #/study/NAME/trial/ID (a link to share; the
 // back button closes it).
 const studyHash = (name) => `#/study/${encodeURIComponent(name)}`;
-// A trial's origin; "warm_start:<study>#<id>" (docs/warm-start.md) links to
-// that trial of the earlier study.
-function originView(origin) {
-  const m = /^warm_start:(.+)#(\d+)$/.exec(origin || '');
-  if (!m) return document.createTextNode(origin || 'not recorded');
+// A trial's origin; a retry names the interrupted (STALE) trial it runs again.
+const originText = (t) => (t.retry_of ? `retry of ${t.retry_of}` : t.origin || '');
+// In the drawer, "warm_start:<study>#<id>" (docs/warm-start.md) links to that
+// trial of the earlier study, and a retry to the trial it runs again.
+function originView(t) {
+  if (t.retry_of) {
+    return el('a', { id: 'trial-origin-link', href: `${studyHash(S.study)}/trial/${t.retry_of}`, title: 'the interrupted trial whose parameters it runs again' },
+      originText(t));
+  }
+  const m = /^warm_start:(.+)#(\d+)$/.exec(t.origin || '');
+  if (!m) return document.createTextNode(t.origin || 'not recorded');
   return el('a', { id: 'trial-origin-link', href: `${studyHash(m[1])}/trial/${m[2]}`, title: 'the earlier study\'s best trial, run first' },
-    origin);
+    t.origin);
 }
 function goTrial(id) {
   location.hash = `${studyHash(S.study)}/trial/${id}`;
@@ -1105,7 +1111,7 @@ async function openTrial(id) {
   body.append(el('h3', {}, `Trial #${t.id} `, el('span', { class: `chip st-${t.state}`, text: t.state.toLowerCase() })),
     el('div', { class: 'hint', text: `created ${fmtTime(t.create_time)}` + (t.end_time ? ` · took ${fmtDuration(t.end_time - t.create_time)}` : '') +
       (t.client_id ? ` · client ${t.client_id}` : '') }),
-    el('div', { class: 'hint', id: 'trial-origin' }, 'origin: ', originView(t.origin), ` · ${t.steps || 0} steps`));
+    el('div', { class: 'hint', id: 'trial-origin' }, 'origin: ', originView(t), ` · ${t.steps || 0} steps`));
   if (t.reason) body.append(el('p', { class: 'table-error', text: t.reason }));
   body.append(el('h4', { text: 'Parameters' }), kv(t.params));
   if (Object.keys(t.metrics).length) body.append(el('h4', { text: 'Final metrics' }), kv(t.metrics));

@@ -432,11 +432,12 @@ class TrialTest(ServerTestCase):
             study="t", trial_id=trial.id, interrupted_reason="interrupted: test"))
         self.assertEqual(self.client.get_trial("t", trial.id).state, "STALE")
         retry = self.client.suggest("t", 1, client_id="b")[0]
-        self.assertEqual((retry.origin, retry.parameters), ("retry", trial.parameters))
+        self.assertEqual((retry.origin, retry.retry_of, retry.parameters),
+                         ("retry", trial.id, trial.parameters))
         self.assertEqual(retry.latest_checkpoint(), str(ckpt.resolve()))
         # A trial of the designer does not look at STALE ones.
         other = self.client.suggest("t", 1, client_id="c")[0]
-        self.assertNotEqual(other.origin, "retry")
+        self.assertEqual((other.origin == "retry", other.retry_of), (False, 0))
         self.assertIsNone(other.latest_checkpoint())
 
     def test_create_trial(self):

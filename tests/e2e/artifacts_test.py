@@ -158,8 +158,10 @@ class Artifacts(unittest.TestCase):
 
         self.tuner("run", path, "--db", db)
         trials = json.loads(self.tuner("trials", "interrupted", "--db", db, "--json").stdout)
-        states = {t["trial"]: (t["state"], t["origin"]) for t in trials}
-        self.assertEqual(states, {1: ("STALE", "random"), 2: ("COMPLETED", "retry")})
+        states = {t["trial"]: (t["state"], t["origin"], t.get("retry_of")) for t in trials}
+        self.assertEqual(states, {1: ("STALE", "random", None), 2: ("COMPLETED", "retry", 1)})
+        table = self.tuner("trials", "interrupted", "--db", db).stdout
+        self.assertRegex(table, r"\n2 +COMPLETED +retry of 1 ")
         # Trial 2 started from a copy of trial 1's step-3 checkpoint and trained 4-6.
         trials_dir = os.path.join(self.dir, "tuner_trials", "interrupted")
         with open(os.path.join(trials_dir, "trial-2", "steps.json")) as f:

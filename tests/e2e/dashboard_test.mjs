@@ -592,6 +592,26 @@ async function main() {
   await page.waitForFunction(() => document.querySelector('#drawer-body h3')?.textContent.startsWith('Trial #1 '),
     null, { timeout: 20_000 });
 
+  // ---- a retry of an interrupted (STALE) trial names and links to it.
+  await run(PYTHON, ['-c', `
+import sys, tuner_client
+from tuner_client.client import pb
+c = tuner_client.Client(sys.argv[1])
+c.create_study({"name": "dash_retry", "objective": {"metric": "score", "goal": "maximize"},
+                "max_trials": 3, "parameters": [{"name": "x", "type": "double", "min": 0, "max": 1}]})
+t = c.suggest("dash_retry", 1, client_id="a")[0]
+c._call("CompleteTrial", pb.CompleteTrialRequest(study="dash_retry", trial_id=t.id,
+                                                 interrupted_reason="interrupted: dashboard test"))
+r = c.suggest("dash_retry", 1, client_id="b")[0]
+assert (r.origin, r.retry_of) == ("retry", t.id), (r.origin, r.retry_of)
+c.complete_trial("dash_retry", r.id, {"score": 1.0})
+`, endpoint], { PYTHONPATH: path.join(repo, 'clients/python') });
+  await page.goto(`${url}#/study/dash_retry/trial/2`);
+  await page.locator('#trial-origin-link').waitFor({ timeout: 20_000 });
+  assert.match(await page.locator('#trial-origin').textContent(), /^origin: retry of 1 · \d+ steps$/);
+  assert.match(await page.locator('#trial-origin-link').getAttribute('href'), /#\/study\/dash_retry\/trial\/1$/);
+  await page.locator('#trials-table tr[data-trial="2"]', { hasText: 'retry of 1' }).waitFor({ timeout: 20_000 });
+
   // ---- PBT: a copy's page shows its lineage, its parent's the copies made.
   const pbtSpec = JSON.parse(fs.readFileSync(path.join(repo, 'examples/pbt-toy/study.json'), 'utf8'));
   pbtSpec.name = 'dash_pbt';

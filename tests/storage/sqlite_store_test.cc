@@ -353,11 +353,53 @@ TEST_CASE("SqliteStore: a final trial changes only to start its next attempt, ev
   CHECK(RawExec(path, "UPDATE trials SET state = 'ACTIVE', attempts_json = '[]'") ==
         "finished trials are immutable");  // no attempt added
   CHECK(RawQuery(path, "SELECT state FROM trials") == "FAILED");
-  CHECK(RawExec(path, "UPDATE trials SET state = 'ACTIVE', attempts_json = "
-                      "'[{\"number\":1,\"start_time\":0,\"end_time\":0,\"outcome\":\"FAILED\","
-                      "\"reason\":\"\",\"reports\":0,\"last_step\":0}]'")
+  CHECK(RawExec(path,
+                "UPDATE trials SET state = 'ACTIVE', attempts_json = "
+                "'[{\"number\":1,\"start_time\":0,\"end_time\":0,\"outcome\":\"FAILED\","
+                "\"reason\":\"\",\"reports\":0,\"last_step\":0}]'")
             .empty());
   CHECK(OpenOrDie(path)->GetTrial("s", 1)->attempt() == 2);
+}
+
+TEST_CASE("SqliteStore: version 13 gives older retries the STALE trial they ran again",
+          "[sqlite]") {
+  TempDir dir("retry_of");
+  const std::string path = dir.File("store.db");
+  {
+    std::unique_ptr<Store> store = OpenOrDie(path);
+    for (const char* name : {"s", "t"}) TUNER_REQUIRE_OK(store->CreateStudy(MakeStudy(name)));
+    // s: 1 and 2 went stale with the same parameters, 3 retried them; 4 is a
+    // retry with no stale trial like it; 5 has 3's parameters but is the
+    // designer's. t: a retry whose stale trial is in another study.
+    std::vector<Trial> s_trials(5, MakeTrial(1));
+    s_trials[3] = MakeTrial(2);
+    for (int i : {2, 3}) s_trials[static_cast<size_t>(i)].origin = "retry";
+    s_trials[4].origin = "gp";
+    Trial t_trial = MakeTrial(1);
+    t_trial.origin = "retry";
+    TUNER_REQUIRE_OK(store->AddTrials("s", s_trials).status());
+    TUNER_REQUIRE_OK(store->AddTrials("t", {t_trial}).status());
+    for (int64_t id = 1; id <= 5; ++id) {
+      Trial t = *store->GetTrial("s", id);
+      t.state = id <= 2 ? TrialState::kStale : TrialState::kCompleted;
+      t.final_measurement = MakeMeasurement(1);
+      TUNER_REQUIRE_OK(store->UpdateTrial("s", t));
+    }
+  }
+  // The file as version 12 left it.
+  REQUIRE(RawExec(path,
+                  "ALTER TABLE trials DROP COLUMN retry_of; "
+                  "UPDATE schema_version SET version = 12")
+              .empty());
+  std::unique_ptr<Store> store = OpenOrDie(path);
+  CHECK(RawQuery(path, "SELECT version FROM schema_version") ==
+        std::to_string(SqliteSchemaVersion()));
+  std::vector<int64_t> retry_of;
+  for (const Trial& t : *store->ListTrials("s", {})) retry_of.push_back(t.retry_of);
+  CHECK(retry_of == std::vector<int64_t>{0, 0, 2, 0, 0});
+  CHECK(store->GetTrial("t", 1)->retry_of == 0);
+  // Finished trials are immutable again.
+  CHECK(RawExec(path, "UPDATE trials SET retry_of = 9") == "finished trials are immutable");
 }
 
 }  // namespace

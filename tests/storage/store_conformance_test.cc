@@ -257,8 +257,13 @@ TEST_CASE("Store: adding and reading trials", "[store][conformance]") {
     trial.origin = "gp";
     trial.parent_trial = 7;
     trial.parent_step = 12;
-    std::vector<Trial> added = AddOrDie(store, "s", {trial});
-    REQUIRE(added.size() == 1);
+    Trial retry = MakeTrial(0.02, 3);
+    retry.origin = "retry";
+    retry.retry_of = 1;
+    std::vector<Trial> added = AddOrDie(store, "s", {trial, retry});
+    REQUIRE(added.size() == 2);
+    CHECK(GetOrDie(store, "s", 1).retry_of == 0);
+    CHECK(GetOrDie(store, "s", 2).retry_of == 1);
     CHECK(added[0].state == TrialState::kActive);
     CHECK(added[0].client_id == "worker-1");
     CHECK(GetOrDie(store, "s", 1).origin == "gp");
@@ -269,8 +274,9 @@ TEST_CASE("Store: adding and reading trials", "[store][conformance]") {
     CheckSameTrial(GetOrDie(store, "s", 1), added[0]);
     absl::StatusOr<std::vector<Trial>> listed = store.ListTrials("s", {});
     TUNER_REQUIRE_OK(listed);
-    REQUIRE(listed->size() == 1);
+    REQUIRE(listed->size() == 2);
     CheckSameTrial((*listed)[0], added[0]);
+    CheckSameTrial((*listed)[1], added[1]);
   }
 
   SECTION("a create_time of 0 is filled with the current time") {

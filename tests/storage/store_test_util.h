@@ -90,6 +90,7 @@ inline void CheckSameTrial(const Trial& a, const Trial& b) {
   CHECK(a.id == b.id);
   CHECK(ToString(a.state) == std::string(ToString(b.state)));
   CHECK(a.origin == b.origin);
+  CHECK(a.retry_of == b.retry_of);
   REQUIRE(a.parameters.size() == b.parameters.size());
   for (const auto& [name, value] : a.parameters) {
     INFO("parameter " << name);

@@ -122,6 +122,10 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
                               : std::string();
   };
   if (lineage) header.push_back("parent");
+  // A retry names the STALE trial it runs again.
+  auto origin = [](const Trial& t) {
+    return t.retry_of > 0 ? "retry of " + std::to_string(t.retry_of) : t.origin;
+  };
   for (const ParameterSpec& p : spec->space.parameters) header.push_back(p.name);
   for (const Objective& o : spec->objectives) header.push_back(o.metric);
   if (format == "csv") {
@@ -137,7 +141,7 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
     header.push_back("reason");
     std::cout << CsvRow(header);
     for (const Trial& t : *trials) {
-      std::vector<std::string> row = {std::to_string(t.id), ToString(t.state), t.origin};
+      std::vector<std::string> row = {std::to_string(t.id), ToString(t.state), origin(t)};
       if (lineage) row.push_back(parent(t));
       for (const ParameterSpec& p : spec->space.parameters) {
         auto it = t.parameters.find(p.name);
@@ -155,7 +159,7 @@ int Trials(const SourceFlags& flags, const std::string& study_name) {
   TextTable table(header);
   for (const Trial& t : *trials) {
     std::vector<std::string> row = {std::to_string(t.id), ToString(t.state),
-                                    t.origin.empty() ? "-" : t.origin};
+                                    t.origin.empty() ? "-" : origin(t)};
     if (lineage) row.push_back(t.parent_trial > 0 ? parent(t) : "-");
     for (const ParameterSpec& p : spec->space.parameters) {
       auto it = t.parameters.find(p.name);

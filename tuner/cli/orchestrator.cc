@@ -339,24 +339,13 @@ absl::Status Orchestrator::Report(const std::string& event) {
 
 absl::StatusOr<std::string> Orchestrator::InheritedCheckpoint(const Trial& trial) const {
   int64_t parent = trial.parent_trial;
-  if (trial.origin == "retry") {
-    // The latest STALE trial with these parameters before this one: an
-    // interrupted run's trial, offered again as this one.
-    auto stale =
-        api_->ListTrials(spec_.name, {.states = {TrialState::kStale}, .with_measurements = false});
-    if (!stale.ok()) return stale.status();
-    const Trial* retried = nullptr;
-    for (const Trial& t : *stale) {
-      if (t.id < trial.id && t.parameters == trial.parameters &&
-          (retried == nullptr || t.id > retried->id)) {
-        retried = &t;
-      }
-    }
-    if (retried != nullptr) {
-      auto copied = CopyCheckpoint(trial, retried->id, "retried-checkpoint");
-      if (!copied.ok() || !copied->empty()) return copied;
-      parent = retried->parent_trial;  // a PBT member interrupted before its first checkpoint
-    }
+  if (trial.retry_of > 0) {
+    // An interrupted run's trial, offered again as this one.
+    auto retried = api_->GetTrial(spec_.name, trial.retry_of);
+    if (!retried.ok()) return retried.status();
+    auto copied = CopyCheckpoint(trial, retried->id, "retried-checkpoint");
+    if (!copied.ok() || !copied->empty()) return copied;
+    parent = retried->parent_trial;  // a PBT member interrupted before its first checkpoint
   }
   if (parent <= 0) return std::string();
   auto copied = CopyCheckpoint(trial, parent, "parent-checkpoint");

@@ -74,7 +74,7 @@ int Rerun(const RerunFlags& flags) {
   }
   std::string command = trial->command;
   for (const std::string& arg : flags.extra) command += " " + ShellQuote(arg);
-  if (trial->parent_trial > 0 || trial->origin == "retry") {
+  if (trial->parent_trial > 0 || trial->retry_of > 0) {
     const std::string restore = InheritedCheckpointCopy(flags, *trial);
     if (restore.empty() && trial->parent_trial > 0) {
       std::cerr << "tuner rerun: trial " << trial->id << " continued trial " << trial->parent_trial

@@ -19,6 +19,7 @@ nlohmann::json TrialJson(const Trial& t) {
                         {"metrics", metrics}, {"steps", t.measurements.size()}};
   if (!t.reason.empty()) out["reason"] = t.reason;
   if (!t.command.empty()) out["command"] = t.command;
+  if (t.retry_of > 0) out["retry_of"] = t.retry_of;
   if (t.parent_trial > 0) {
     out["parent_trial"] = t.parent_trial;
     out["parent_step"] = t.parent_step;

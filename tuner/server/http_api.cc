@@ -184,6 +184,7 @@ json TrialRow(const Trial& t) {
   if (!t.reason.empty()) row["reason"] = t.reason;
   if (!t.client_id.empty()) row["client_id"] = t.client_id;
   if (!t.origin.empty()) row["origin"] = t.origin;
+  if (t.retry_of > 0) row["retry_of"] = t.retry_of;
   if (t.parent_trial > 0) {
     row["parent_trial"] = t.parent_trial;
     row["parent_step"] = t.parent_step;

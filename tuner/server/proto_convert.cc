@@ -65,6 +65,7 @@ v1::Trial ToProto(const std::string& study, const Trial& trial) {
   out.set_origin(trial.origin);
   out.set_parent_trial(trial.parent_trial);
   out.set_parent_step(trial.parent_step);
+  out.set_retry_of(trial.retry_of);
   for (const TrialAttempt& a : trial.attempts) {
     v1::TrialAttempt* w = out.add_attempts();
     w->set_number(a.number);
@@ -156,6 +157,7 @@ absl::StatusOr<Trial> FromProto(const v1::Trial& trial) {
   out.origin = trial.origin();
   out.parent_trial = trial.parent_trial();
   out.parent_step = trial.parent_step();
+  out.retry_of = trial.retry_of();
   out.create_time = trial.create_time();
   out.end_time = trial.end_time();
   for (const v1::TrialAttempt& w : trial.attempts()) {

@@ -92,7 +92,9 @@ bool StudyPolicy::Done() const { return stopped_ || BudgetSpent(spec_, history_.
 
 std::vector<StudyPolicy::Proposal> StudyPolicy::NextAssignments(int want) {
   std::vector<Proposal> assignments;
-  for (Assignment& a : RetriesDue()) assignments.push_back({std::move(a), "retry"});
+  for (const Trial* stale : RetriesDue()) {
+    assignments.push_back({stale->parameters, "retry", {}, stale->id});
+  }
   if (static_cast<int>(assignments.size()) > want) assignments.resize(want);
   if (static_cast<int>(assignments.size()) < want) {
     // Designers see STALE trials as pending: their parameters are retried.
@@ -239,7 +241,7 @@ std::vector<int64_t> StudyPolicy::ExpiredLeases() const {
   return out;
 }
 
-std::vector<Assignment> StudyPolicy::RetriesDue() const {
+std::vector<const Trial*> StudyPolicy::RetriesDue() const {
   const std::vector<std::shared_ptr<const Trial>>& history = history_.trials();
   // STALE trials by parameters, in id order: a scan of states, nothing
   // decoded or encoded for the rest of the history.
@@ -268,9 +270,7 @@ std::vector<Assignment> StudyPolicy::RetriesDue() const {
   std::vector<const Trial*> due;
   for (const auto& [parameters, latest] : candidates) due.push_back(latest);
   std::sort(due.begin(), due.end(), [](const Trial* a, const Trial* b) { return a->id < b->id; });
-  std::vector<Assignment> out;
-  for (const Trial* t : due) out.push_back(t->parameters);
-  return out;
+  return due;
 }
 
 }  // namespace tuner

@@ -69,6 +69,7 @@ class StudyPolicy {
     Assignment parameters;
     std::string origin;
     Designer::Lineage lineage;  // PBT: the member it continues
+    int64_t retry_of = 0;       // origin "retry": the STALE trial it runs again
   };
   std::vector<Proposal> NextAssignments(int want);
 
@@ -129,8 +130,9 @@ class StudyPolicy {
 
   StudyPolicy(StudySpec spec, StudyPolicyOptions options);
   std::chrono::steady_clock::time_point LeaseDeadline() const;
-  // Parameters of STALE trials due to be offered again, oldest first.
-  std::vector<Assignment> RetriesDue() const;
+  // STALE trials whose parameters are due to be offered again, oldest first
+  // (pointers into history_, valid until it changes).
+  std::vector<const Trial*> RetriesDue() const;
 
   StudySpec spec_;
   const StudyPolicyOptions options_;

@@ -366,6 +366,7 @@ absl::StatusOr<StudyService::Suggestion> StudyService::SuggestTrials(const std::
     t.origin = std::move(a.origin);
     t.parent_trial = a.lineage.parent_trial;
     t.parent_step = a.lineage.parent_step;
+    t.retry_of = a.retry_of;
     t.client_id = client_id;
     t.create_time = Now();
     trials.push_back(std::move(t));

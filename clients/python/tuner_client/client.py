@@ -192,6 +192,8 @@ class Trial:
         # (latest_checkpoint() falls back to its checkpoint) and its step.
         self.parent_trial = 0
         self.parent_step = 0
+        # With origin "retry": the interrupted (STALE) trial it runs again.
+        self.retry_of = 0
         self.create_time = 0.0
         self.end_time = 0.0
         self.should_stop = state == "STOPPING"
@@ -218,6 +220,7 @@ class Trial:
         self.origin = t.origin
         self.parent_trial = t.parent_trial
         self.parent_step = t.parent_step
+        self.retry_of = t.retry_of
         self.create_time = t.create_time
         self.end_time = t.end_time
         if self.state == "STOPPING":
@@ -354,7 +357,7 @@ class Trial:
         (set by the runner when it relaunches a trial that saved one) when it
         exists; else the latest kept checkpoint recorded by absolute path
         (ask/tell workers) that still exists; else, for a retry of an
-        interrupted (STALE) trial (``origin`` "retry"), that trial's; else,
+        interrupted (STALE) trial (``retry_of``), that trial's; else,
         for a PBT member that has none yet, its parent's (``parent_trial``);
         else None."""
         restore = os.environ.get("TUNER_RESTORE_FROM")
@@ -365,16 +368,11 @@ class Trial:
         if own is not None:
             return own
         parent = self.parent_trial
-        if self.origin == "retry":
-            # The latest STALE trial with these parameters before this one.
-            retried = [t for t in self._client.list_trials(self.study, "STALE")
-                       if t.id < self.id and t.parameters == self.parameters]
-            if retried:
-                source = max(retried, key=lambda t: t.id)
-                found = self._latest_recorded_checkpoint(source.id)
-                if found is not None:
-                    return found
-                parent = source.parent_trial
+        if self.retry_of:
+            found = self._latest_recorded_checkpoint(self.retry_of)
+            if found is not None:
+                return found
+            parent = self._client.get_trial(self.study, self.retry_of).parent_trial
         return self._latest_recorded_checkpoint(parent) if parent else None
 
     def _latest_recorded_checkpoint(self, trial_id):

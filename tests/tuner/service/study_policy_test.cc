@@ -62,10 +62,13 @@ TEST_CASE("STALE parameters come first; a stopped study is done", "[study_policy
   auto policy = StudyPolicy::Create(Spec(R"({"rule": "none"})"), false, {}, {});
   REQUIRE(policy.ok());
   StudyPolicy& p = **policy;
-  std::vector<Trial> trials(1);
+  std::vector<Trial> trials(2);
   trials[0].id = 1;
   trials[0].state = TrialState::kStale;
   trials[0].parameters = {{"x", 0.25}};
+  trials[1].id = 2;  // another trial (say a user's): it is not retried
+  trials[1].state = TrialState::kCompleted;
+  trials[1].parameters = {{"x", 0.75}};
   REQUIRE(p.history()
               .Refresh([&](const TrialFilter& f) -> absl::StatusOr<std::vector<Trial>> {
                 std::vector<Trial> out;
@@ -80,8 +83,10 @@ TEST_CASE("STALE parameters come first; a stopped study is done", "[study_policy
   REQUIRE(next.size() == 2);
   CHECK(next[0].parameters == Assignment{{"x", 0.25}});  // retried first
   CHECK(next[0].origin == "retry");
+  CHECK(next[0].retry_of == 1);
   CHECK(next[1].parameters != next[0].parameters);
   CHECK(next[1].origin == "random");
+  CHECK(next[1].retry_of == 0);
   CHECK_FALSE(p.Done());
   p.set_stopped(true);
   CHECK(p.Done());
