@@ -257,7 +257,7 @@ absl::StatusOr<int> ReadSchemaVersion(SqliteDb& db) {
   return static_cast<int>(select->Int(0));
 }
 
-absl::Status MigrateSchema(SqliteDb& db, bool read_only) {
+absl::Status MigrateSchema(SqliteDb& db, bool read_only, const std::string& path) {
   absl::StatusOr<int> version = ReadSchemaVersion(db);
   if (!version.ok()) return version.status();
   const int target = CurrentSchemaVersion();
@@ -265,8 +265,9 @@ absl::Status MigrateSchema(SqliteDb& db, bool read_only) {
   if (*version == target) return absl::OkStatus();
   if (read_only) {
     return absl::FailedPreconditionError(
-        absl::StrCat("the store file has schema version ", *version, ", older than this build's ",
-                     target, "; open it once without read_only to migrate it"));
+        absl::StrCat(path, " has schema version ", *version, ", older than this build's ", target,
+                     ": upgrade it with `tuner db upgrade ", path,
+                     "` (`tuner run` and `tuner serve` on it upgrade it too)"));
   }
   // Table rebuilds must not cascade: foreign keys off for the migrations
   // (the pragma is a no-op inside a transaction, so it is set around them).

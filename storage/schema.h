@@ -21,9 +21,10 @@ absl::StatusOr<int> ReadSchemaVersion(SqliteDb& db);
 
 // Brings the file up to CurrentSchemaVersion(). FailedPrecondition when the
 // file's version is newer than this build, or when it is older and
-// `read_only` forbids migrating it. Safe against another connection
-// migrating the same file at the same time.
-absl::Status MigrateSchema(SqliteDb& db, bool read_only);
+// `read_only` forbids migrating it (the message names `path` and `tuner db
+// upgrade`). Safe against another connection migrating the same file at the
+// same time.
+absl::Status MigrateSchema(SqliteDb& db, bool read_only, const std::string& path);
 
 }  // namespace tuner
 

@@ -936,10 +936,21 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   }
   TUNER_STORE_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = FULL"));
   TUNER_STORE_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
-  TUNER_STORE_RETURN_IF_ERROR(MigrateSchema(*db, options.read_only));
+  TUNER_STORE_RETURN_IF_ERROR(MigrateSchema(*db, options.read_only, path));
   return std::unique_ptr<Store>(new SqliteStore(path, options.read_only, std::move(db)));
 }
 
 int SqliteSchemaVersion() { return CurrentSchemaVersion(); }
+
+absl::StatusOr<int> SqliteFileSchemaVersion(const std::string& path) {
+  if (absl::Status s = PrepareDatabaseFile(path, /*create_if_missing=*/false); !s.ok()) {
+    if (s.code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat("store file \"", path, "\" does not exist"));
+    }
+    return s;
+  }
+  TUNER_STORE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, true));
+  return ReadSchemaVersion(*db);
+}
 
 }  // namespace tuner

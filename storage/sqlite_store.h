@@ -60,6 +60,11 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
 // The schema version this build writes.
 int SqliteSchemaVersion();
 
+// The schema version of the existing file `path`, read without changing it
+// (0 for an SQLite file that is not a store yet). NotFound for a missing
+// file, FailedPrecondition for one that is not an SQLite database.
+absl::StatusOr<int> SqliteFileSchemaVersion(const std::string& path);
+
 }  // namespace tuner
 
 #endif  // TUNER_STORAGE_SQLITE_STORE_H_

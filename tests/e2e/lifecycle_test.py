@@ -394,6 +394,49 @@ class Lifecycle(unittest.TestCase):
                                  text=True, timeout=60)
         self.assertEqual(refused.returncode, 2, refused.stdout + refused.stderr)
 
+    def test_db_upgrade_brings_an_older_file_to_this_build(self):
+        import fcntl
+        import sqlite3
+        study = self.write_study(study_spec("old", 2, 1))
+        db = os.path.join(self.dir, "old.db")
+        subprocess.run([TUNER, "run", study, "--db", db], capture_output=True, text=True,
+                       check=True, timeout=120)
+        current = subprocess.run([TUNER, "db", "upgrade", db], capture_output=True, text=True,
+                                 timeout=60)
+        self.assertEqual(current.returncode, 0, current.stderr)
+        version = int(re.search(r"schema version (\d+), nothing to upgrade",
+                                current.stdout).group(1))
+        # The file as a build of schema version 12 left it (migration 13 undone).
+        with sqlite3.connect(db) as con:
+            con.execute("ALTER TABLE trials DROP COLUMN retry_of")
+            con.execute("UPDATE schema_version SET version = 12")
+        con.close()
+        refused = subprocess.run([TUNER, "trials", "old", "--db", db], capture_output=True,
+                                 text=True, timeout=60)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn(f"upgrade it with `tuner db upgrade {db}`", refused.stderr)
+        # Not while another process holds the writer's lock.
+        with open(db + ".lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            busy = subprocess.run([TUNER, "db", "upgrade", db], capture_output=True, text=True,
+                                  timeout=60)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        self.assertEqual(busy.returncode, 1, busy.stdout)
+        self.assertNotEqual(subprocess.run([TUNER, "trials", "old", "--db", db],
+                                           capture_output=True, timeout=60).returncode, 0)
+        upgraded = subprocess.run([TUNER, "db", "upgrade", db], capture_output=True, text=True,
+                                  timeout=60)
+        self.assertEqual(upgraded.returncode, 0, upgraded.stderr)
+        self.assertIn(f"upgraded from schema version 12 to {version}",
+                      upgraded.stdout)
+        self.assertEqual([t["state"] for t in self.trials("old", db)], ["COMPLETED"] * 2)
+        missing = os.path.join(self.dir, "missing.db")
+        absent = subprocess.run([TUNER, "db", "upgrade", missing], capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(absent.returncode, 1)
+        self.assertIn("does not exist", absent.stderr)
+        self.assertFalse(os.path.exists(missing))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,13 +1,16 @@
 // `tuner db check DB` and `tuner db backup DB FILE`: the db file's health and
 // a consistent copy of it, both safe while a server uses the file
 // (storage/sqlite_file.h). Restoring is copying a backup in place while no
-// server runs (docs/reliability.md).
+// server runs (docs/reliability.md). `tuner db upgrade DB`: brings a file an
+// older build wrote to this build's schema, as the writer's lock allows.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
 
 #include "storage/sqlite_file.h"
 #include "storage/sqlite_status.h"
+#include "storage/sqlite_store.h"
+#include "storage/writer_lock.h"
 #include "tuner/cli/commands.h"
 
 namespace tuner {
@@ -44,10 +47,38 @@ int Backup(const DbFlags& flags) {
   return 0;
 }
 
+int Upgrade(const DbFlags& flags) {
+  const auto fail = [](const absl::Status& s) {
+    std::cerr << "tuner db upgrade: " << s.message() << "\n";
+    return 1;
+  };
+  auto version = SqliteFileSchemaVersion(flags.db);
+  if (!version.ok()) return fail(version.status());
+  const int target = SqliteSchemaVersion();
+  if (*version > target) {
+    return fail(absl::FailedPreconditionError(
+        flags.db + " has schema version " + std::to_string(*version) +
+        ", newer than this build's " + std::to_string(target) + ": open it with a newer tuner"));
+  }
+  if (*version == target) {
+    std::cout << flags.db << ": schema version " << target << ", nothing to upgrade\n";
+    return 0;
+  }
+  // As a writer: never under a server or run of an older build that writes it.
+  auto lock = WriterLock::Acquire(flags.db, "tuner db upgrade");
+  if (!lock.ok()) return fail(lock.status());
+  auto store = OpenSqliteStore(flags.db);
+  if (!store.ok()) return fail(store.status());
+  std::cout << flags.db << ": upgraded from schema version " << *version << " to " << target
+            << " (older builds of tuner cannot open it now)\n";
+  return 0;
+}
+
 }  // namespace
 
 void AddDbCommands(CLI::App& app, CliAction* run) {
-  auto* db = app.add_subcommand("db", "Check a db file or back it up (safe while a server runs)");
+  auto* db = app.add_subcommand(
+      "db", "Check a db file or back it up (safe while a server runs), or upgrade its schema");
   db->require_subcommand(1);
   auto flags = std::make_shared<DbFlags>();
   auto* check = db->add_subcommand(
@@ -62,6 +93,11 @@ void AddDbCommands(CLI::App& app, CliAction* run) {
   backup->add_option("db", flags->db, "The db file")->required();
   backup->add_option("file", flags->backup, "The new file (must not exist)")->required();
   backup->callback([run, flags] { *run = [flags] { return Backup(*flags); }; });
+  auto* upgrade = db->add_subcommand(
+      "upgrade",
+      "Bring a db an older tuner wrote to this build's schema (nothing else may write it)");
+  upgrade->add_option("db", flags->db, "The db file")->required();
+  upgrade->callback([run, flags] { *run = [flags] { return Upgrade(*flags); }; });
 }
 
 }  // namespace tuner
