@@ -435,6 +435,13 @@ class TrialTest(ServerTestCase):
         self.assertEqual((retry.origin, retry.retry_of, retry.parameters),
                          ("retry", trial.id, trial.parameters))
         self.assertEqual(retry.latest_checkpoint(), str(ckpt.resolve()))
+        # The retry is interrupted too, before a checkpoint of its own: the
+        # next retry goes back to the first trial's.
+        self.client._call("CompleteTrial", tuner_client.client.pb.CompleteTrialRequest(
+            study="t", trial_id=retry.id, interrupted_reason="interrupted: test"))
+        again = self.client.suggest("t", 1, client_id="b")[0]
+        self.assertEqual((again.origin, again.retry_of), ("retry", retry.id))
+        self.assertEqual(again.latest_checkpoint(), str(ckpt.resolve()))
         # A trial of the designer does not look at STALE ones.
         other = self.client.suggest("t", 1, client_id="c")[0]
         self.assertEqual((other.origin == "retry", other.retry_of), (False, 0))

@@ -173,6 +173,37 @@ class Artifacts(unittest.TestCase):
         rerun = self.tuner("rerun", "interrupted", "2", "--db", db, "--print").stdout
         self.assertIn("TUNER_RESTORE_FROM=" + steps["restore"] + " ", rerun)
 
+    def test_a_retry_interrupted_before_its_first_checkpoint_hands_on_the_first(self):
+        spec = study_spec("twice", "files")
+        spec["trainer"]["env"].update({"FAIL_AFTER": "0",
+                                       "HANG_ONCE": os.path.join(self.dir, "hung"),
+                                       "HANG_RESTORED": os.path.join(self.dir, "hung-again")})
+        path = os.path.join(self.dir, "twice.json")
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        db = os.path.join(self.dir, "twice.db")
+        for marker in ("hung", "hung-again"):  # trial 1 after step 3, trial 2 before step 4
+            run = subprocess.Popen([TUNER, "run", path, "--db", db], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+            deadline = time.time() + 120
+            while not os.path.exists(os.path.join(self.dir, marker)) and time.time() < deadline:
+                time.sleep(0.2)
+            time.sleep(0.5)
+            run.send_signal(signal.SIGINT)
+            _, err = run.communicate(timeout=60)
+            self.assertEqual(run.returncode, 130, err)
+        self.tuner("run", path, "--db", db)
+        trials = json.loads(self.tuner("trials", "twice", "--db", db, "--json").stdout)
+        self.assertEqual([(t["state"], t.get("retry_of")) for t in trials],
+                         [("STALE", None), ("STALE", 1), ("COMPLETED", 2)])
+        # Trial 2 saved nothing: trial 3 continued from trial 1's step 3.
+        trials_dir = os.path.join(self.dir, "tuner_trials", "twice")
+        with open(os.path.join(trials_dir, "trial-3", "steps.json")) as f:
+            steps = json.load(f)
+        self.assertEqual((steps["start"], steps["trained"]), (3, 3))
+        self.assertEqual(steps["restore"], os.path.join(
+            trials_dir, "trial-3", "retried-checkpoint", "trial-1", "3"))
+
     def test_bad_keep_checkpoints_is_refused(self):
         spec = study_spec("bad", "files")
         spec["trainer"]["keep_checkpoints"] = -1

@@ -3,7 +3,8 @@ checkpoint after each, and continues from tuner_client.latest_checkpoint()
 ($TUNER_RESTORE_FROM) when there is one. Its first attempt fails (exit 3)
 after FAIL_AFTER steps ($FAIL_AFTER, 0: never). With $HANG_ONCE set to a
 path that does not exist, it creates the path after step 3 and then waits
-to be interrupted. CKPT_MODE "files" writes checkpoints/<step>/ and
+to be interrupted; with $HANG_RESTORED, likewise before its first step when it
+continues from a checkpoint. CKPT_MODE "files" writes checkpoints/<step>/ and
 artifacts/ under $TUNER_OUTPUT_DIR for the runner to find; "client" records
 them with save_checkpoint and log_artifact. Each attempt writes
 steps.json: the step it started from and how many steps it trained."""
@@ -28,6 +29,10 @@ if restore:
     with open(os.path.join(restore, "state.json")) as f:
         start = json.load(f)["step"]
 trained = 0
+hang_restored = os.environ.get("HANG_RESTORED")
+if hang_restored and restore and not os.path.exists(hang_restored):
+    open(hang_restored, "w").close()
+    time.sleep(600)
 for step in range(start + 1, TOTAL_STEPS + 1):
     trained += 1
     ckpt = os.path.join(out, "checkpoints" if mode == "files" else "ckpt", str(step))

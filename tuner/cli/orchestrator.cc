@@ -339,13 +339,16 @@ absl::Status Orchestrator::Report(const std::string& event) {
 
 absl::StatusOr<std::string> Orchestrator::InheritedCheckpoint(const Trial& trial) const {
   int64_t parent = trial.parent_trial;
-  if (trial.retry_of > 0) {
-    // An interrupted run's trial, offered again as this one.
-    auto retried = api_->GetTrial(spec_.name, trial.retry_of);
+  // An interrupted run's trial, offered again as this one; when it was itself
+  // a retry interrupted before a checkpoint of its own, the one it retried.
+  for (int64_t source = trial.retry_of; source > 0;) {
+    auto retried = api_->GetTrial(spec_.name, source);
     if (!retried.ok()) return retried.status();
     auto copied = CopyCheckpoint(trial, retried->id, "retried-checkpoint");
     if (!copied.ok() || !copied->empty()) return copied;
-    parent = retried->parent_trial;  // a PBT member interrupted before its first checkpoint
+    // A PBT member interrupted before its first checkpoint: its parent's.
+    if (retried->parent_trial > 0) parent = retried->parent_trial;
+    source = retried->retry_of < source ? retried->retry_of : 0;
   }
   if (parent <= 0) return std::string();
   auto copied = CopyCheckpoint(trial, parent, "parent-checkpoint");

@@ -357,7 +357,8 @@ class Trial:
         (set by the runner when it relaunches a trial that saved one) when it
         exists; else the latest kept checkpoint recorded by absolute path
         (ask/tell workers) that still exists; else, for a retry of an
-        interrupted (STALE) trial (``retry_of``), that trial's; else,
+        interrupted (STALE) trial (``retry_of``), that trial's (or, when it
+        was a retry that saved none, the one it retried, and so on); else,
         for a PBT member that has none yet, its parent's (``parent_trial``);
         else None."""
         restore = os.environ.get("TUNER_RESTORE_FROM")
@@ -368,11 +369,14 @@ class Trial:
         if own is not None:
             return own
         parent = self.parent_trial
-        if self.retry_of:
-            found = self._latest_recorded_checkpoint(self.retry_of)
+        source = self.retry_of
+        while source:  # back through retries interrupted before a checkpoint of their own
+            found = self._latest_recorded_checkpoint(source)
             if found is not None:
                 return found
-            parent = self._client.get_trial(self.study, self.retry_of).parent_trial
+            retried = self._client.get_trial(self.study, source)
+            parent = retried.parent_trial or parent
+            source = retried.retry_of if retried.retry_of < source else 0
         return self._latest_recorded_checkpoint(parent) if parent else None
 
     def _latest_recorded_checkpoint(self, trial_id):
