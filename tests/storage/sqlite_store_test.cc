@@ -394,8 +394,10 @@ TEST_CASE("SqliteStore: version 13 gives older retries the STALE trial they ran 
   std::unique_ptr<Store> store = OpenOrDie(path);
   CHECK(RawQuery(path, "SELECT version FROM schema_version") ==
         std::to_string(SqliteSchemaVersion()));
+  absl::StatusOr<std::vector<Trial>> listed = store->ListTrials("s", {});
+  TUNER_REQUIRE_OK(listed);
   std::vector<int64_t> retry_of;
-  for (const Trial& t : *store->ListTrials("s", {})) retry_of.push_back(t.retry_of);
+  for (const Trial& t : *listed) retry_of.push_back(t.retry_of);
   CHECK(retry_of == std::vector<int64_t>{0, 0, 2, 0, 0});
   CHECK(store->GetTrial("t", 1)->retry_of == 0);
   // Finished trials are immutable again.
