@@ -936,11 +936,20 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   }
   TUNER_STORE_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = FULL"));
   TUNER_STORE_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
+  TUNER_STORE_ASSIGN_OR_RETURN(const int before, ReadSchemaVersion(*db));
   TUNER_STORE_RETURN_IF_ERROR(MigrateSchema(*db, options.read_only, path));
+  if (before > 0 && before < CurrentSchemaVersion() && options.on_upgrade) {
+    options.on_upgrade(before, CurrentSchemaVersion());
+  }
   return std::unique_ptr<Store>(new SqliteStore(path, options.read_only, std::move(db)));
 }
 
 int SqliteSchemaVersion() { return CurrentSchemaVersion(); }
+
+std::string SchemaUpgradeMessage(const std::string& path, int from, int to) {
+  return absl::StrCat(path, ": upgraded from schema version ", from, " to ", to,
+                      " (older builds of tuner cannot open it now)");
+}
 
 absl::StatusOr<int> SqliteFileSchemaVersion(const std::string& path) {
   if (absl::Status s = PrepareDatabaseFile(path, /*create_if_missing=*/false); !s.ok()) {

@@ -32,6 +32,7 @@
 #define TUNER_STORAGE_SQLITE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,10 @@ struct SqliteStoreOptions {
   // > 0: PRAGMA max_page_count, a cap on the file's size in pages (4 KiB);
   // writes beyond it fail as on a full disk (ResourceExhausted). 0: no cap.
   int64_t max_page_count = 0;
+  // Called when opening upgraded an existing store file written by an older
+  // build (schema version `from` > 0) to this build's `to`, which older
+  // builds cannot open; not for a new file.
+  std::function<void(int from, int to)> on_upgrade;
 };
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
@@ -64,6 +69,10 @@ int SqliteSchemaVersion();
 // (0 for an SQLite file that is not a store yet). NotFound for a missing
 // file, FailedPrecondition for one that is not an SQLite database.
 absl::StatusOr<int> SqliteFileSchemaVersion(const std::string& path);
+
+// "<path>: upgraded from schema version <from> to <to> (older builds of tuner
+// cannot open it now)", what the commands say on an on_upgrade.
+std::string SchemaUpgradeMessage(const std::string& path, int from, int to);
 
 }  // namespace tuner
 

@@ -365,8 +365,16 @@ TEST_CASE("SqliteStore: version 13 gives older retries the STALE trial they ran 
           "[sqlite]") {
   TempDir dir("retry_of");
   const std::string path = dir.File("store.db");
+  std::vector<std::pair<int, int>> upgrades;
+  const auto open = [&] {
+    auto opened = OpenSqliteStore(
+        path, {.on_upgrade = [&](int from, int to) { upgrades.emplace_back(from, to); }});
+    TUNER_REQUIRE_OK(opened);
+    return *std::move(opened);
+  };
   {
-    std::unique_ptr<Store> store = OpenOrDie(path);
+    std::unique_ptr<Store> store = open();
+    CHECK(upgrades.empty());  // a new file is not an upgrade
     for (const char* name : {"s", "t"}) TUNER_REQUIRE_OK(store->CreateStudy(MakeStudy(name)));
     // s: 1 and 2 went stale with the same parameters, 3 retried them; 4 is a
     // retry with no stale trial like it; 5 has 3's parameters but is the
@@ -391,7 +399,10 @@ TEST_CASE("SqliteStore: version 13 gives older retries the STALE trial they ran 
                   "ALTER TABLE trials DROP COLUMN retry_of; "
                   "UPDATE schema_version SET version = 12")
               .empty());
-  std::unique_ptr<Store> store = OpenOrDie(path);
+  std::unique_ptr<Store> store = open();
+  CHECK(upgrades == std::vector<std::pair<int, int>>{{12, SqliteSchemaVersion()}});
+  CHECK(open() != nullptr);  // a current file: no upgrade to tell
+  CHECK(upgrades.size() == 1);
   CHECK(RawQuery(path, "SELECT version FROM schema_version") ==
         std::to_string(SqliteSchemaVersion()));
   absl::StatusOr<std::vector<Trial>> listed = store->ListTrials("s", {});

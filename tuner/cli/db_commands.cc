@@ -67,10 +67,10 @@ int Upgrade(const DbFlags& flags) {
   // As a writer: never under a server or run of an older build that writes it.
   auto lock = WriterLock::Acquire(flags.db, "tuner db upgrade");
   if (!lock.ok()) return fail(lock.status());
-  auto store = OpenSqliteStore(flags.db);
+  auto store = OpenSqliteStore(flags.db, {.on_upgrade = [&](int from, int to) {
+                                 std::cout << SchemaUpgradeMessage(flags.db, from, to) << "\n";
+                               }});
   if (!store.ok()) return fail(store.status());
-  std::cout << flags.db << ": upgraded from schema version " << *version << " to " << target
-            << " (older builds of tuner cannot open it now)\n";
   return 0;
 }
 

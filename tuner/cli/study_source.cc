@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <iostream>
 
 #include "storage/sqlite_store.h"
 #include "storage/writer_lock.h"
@@ -55,7 +56,9 @@ absl::StatusOr<std::unique_ptr<StudyApi>> OpenForChanges(const SourceFlags& flag
   }
   auto lock = WriterLock::Acquire(db, what);
   if (!lock.ok()) return lock.status();
-  auto store = OpenSqliteStore(db);
+  auto store = OpenSqliteStore(db, {.on_upgrade = [&](int from, int to) {
+                                 std::cerr << SchemaUpgradeMessage(db, from, to) << "\n";
+                               }});
   if (!store.ok()) return store.status();
   return std::unique_ptr<StudyApi>(
       MakeStudyService(std::move(*store), StudyServiceOptions{}, std::move(*lock)));

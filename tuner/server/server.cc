@@ -70,7 +70,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto lock = WriterLock::Acquire(options.db_path, options.owner);
   if (!lock.ok()) return lock.status();
   impl->lock = std::move(*lock);
-  auto store = OpenSqliteStore(options.db_path);
+  auto store =
+      OpenSqliteStore(options.db_path, {.on_upgrade = [&](int from, int to) {
+                        spdlog::info("{}", SchemaUpgradeMessage(options.db_path, from, to));
+                      }});
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
   StudyServiceOptions service_options;
