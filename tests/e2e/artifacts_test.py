@@ -138,6 +138,29 @@ class Artifacts(unittest.TestCase):
                          [("model.txt", 2, "chief-0")])
         self.check_export("client", db, ["checkpoint", "model"])
 
+    def interrupt_run(self, path, db, marker):
+        """`tuner run` until the trainer creates `marker` in self.dir, then Ctrl-C."""
+        run = subprocess.Popen([TUNER, "run", path, "--db", db], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while not os.path.exists(os.path.join(self.dir, marker)) and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)  # a checkpoint saved before the trainer hangs is recorded
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+        self.assertEqual(run.returncode, 130, err)
+
+    def assert_continued_from_step_3(self, study, trial, source):
+        """Trial `trial` started from a copy of trial `source`'s step-3 checkpoint
+        and trained steps 4-6; returns its steps.json."""
+        trials_dir = os.path.join(self.dir, "tuner_trials", study)
+        with open(os.path.join(trials_dir, f"trial-{trial}", "steps.json")) as f:
+            steps = json.load(f)
+        self.assertEqual((steps["start"], steps["trained"]), (3, 3))
+        self.assertEqual(steps["restore"], os.path.join(
+            trials_dir, f"trial-{trial}", "retried-checkpoint", f"trial-{source}", "3"))
+        return steps
+
     def test_an_interrupted_trial_continues_from_its_checkpoint(self):
         spec = study_spec("interrupted", "files")
         spec["trainer"]["env"].update({"FAIL_AFTER": "0",
@@ -146,29 +169,14 @@ class Artifacts(unittest.TestCase):
         with open(path, "w") as f:
             json.dump(spec, f)
         db = os.path.join(self.dir, "interrupted.db")
-        run = subprocess.Popen([TUNER, "run", path, "--db", db], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 120
-        while not os.path.exists(os.path.join(self.dir, "hung")) and time.time() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)  # the step-3 checkpoint is recorded before the trainer hangs
-        run.send_signal(signal.SIGINT)
-        _, err = run.communicate(timeout=60)
-        self.assertEqual(run.returncode, 130, err)
-
+        self.interrupt_run(path, db, "hung")
         self.tuner("run", path, "--db", db)
         trials = json.loads(self.tuner("trials", "interrupted", "--db", db, "--json").stdout)
         states = {t["trial"]: (t["state"], t["origin"], t.get("retry_of")) for t in trials}
         self.assertEqual(states, {1: ("STALE", "random", None), 2: ("COMPLETED", "retry", 1)})
         table = self.tuner("trials", "interrupted", "--db", db).stdout
         self.assertRegex(table, r"\n2 +COMPLETED +retry of 1 ")
-        # Trial 2 started from a copy of trial 1's step-3 checkpoint and trained 4-6.
-        trials_dir = os.path.join(self.dir, "tuner_trials", "interrupted")
-        with open(os.path.join(trials_dir, "trial-2", "steps.json")) as f:
-            steps = json.load(f)
-        self.assertEqual((steps["start"], steps["trained"]), (3, 3))
-        self.assertEqual(steps["restore"], os.path.join(
-            trials_dir, "trial-2", "retried-checkpoint", "trial-1", "3"))
+        steps = self.assert_continued_from_step_3("interrupted", 2, 1)
         # `tuner rerun` reproduces it from the same checkpoint.
         rerun = self.tuner("rerun", "interrupted", "2", "--db", db, "--print").stdout
         self.assertIn("TUNER_RESTORE_FROM=" + steps["restore"] + " ", rerun)
@@ -183,26 +191,13 @@ class Artifacts(unittest.TestCase):
             json.dump(spec, f)
         db = os.path.join(self.dir, "twice.db")
         for marker in ("hung", "hung-again"):  # trial 1 after step 3, trial 2 before step 4
-            run = subprocess.Popen([TUNER, "run", path, "--db", db], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-            deadline = time.time() + 120
-            while not os.path.exists(os.path.join(self.dir, marker)) and time.time() < deadline:
-                time.sleep(0.2)
-            time.sleep(0.5)
-            run.send_signal(signal.SIGINT)
-            _, err = run.communicate(timeout=60)
-            self.assertEqual(run.returncode, 130, err)
+            self.interrupt_run(path, db, marker)
         self.tuner("run", path, "--db", db)
         trials = json.loads(self.tuner("trials", "twice", "--db", db, "--json").stdout)
         self.assertEqual([(t["state"], t.get("retry_of")) for t in trials],
                          [("STALE", None), ("STALE", 1), ("COMPLETED", 2)])
         # Trial 2 saved nothing: trial 3 continued from trial 1's step 3.
-        trials_dir = os.path.join(self.dir, "tuner_trials", "twice")
-        with open(os.path.join(trials_dir, "trial-3", "steps.json")) as f:
-            steps = json.load(f)
-        self.assertEqual((steps["start"], steps["trained"]), (3, 3))
-        self.assertEqual(steps["restore"], os.path.join(
-            trials_dir, "trial-3", "retried-checkpoint", "trial-1", "3"))
+        self.assert_continued_from_step_3("twice", 3, 1)
 
     def test_bad_keep_checkpoints_is_refused(self):
         spec = study_spec("bad", "files")
