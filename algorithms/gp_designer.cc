@@ -74,8 +74,9 @@ uint64_t HashVector(uint64_t h, const Eigen::VectorXd& v) {
 
 // GpDesigner::SavedState: its format, to change whenever the fits would
 // (a state from a build that fits otherwise is then ignored). 2: the noise
-// floor of 1e-8 (kGpMinNoiseVariance), 1e-6 for the multi-task fits.
-constexpr uint64_t kStateFormat = 2;
+// floor of 1e-8 (kGpMinNoiseVariance), 1e-6 for the multi-task fits. 3: cold
+// fits' starts explored on a sample of rows (GpDesignerOptions::explore_rows).
+constexpr uint64_t kStateFormat = 3;
 
 std::string Hex(uint64_t v) {
   char out[17];
@@ -289,7 +290,7 @@ void GpDesigner::TakeFitsAhead(bool wait) {
 
 void GpDesigner::StartFitsAhead(int checkpoint_index) {
   const uint64_t key = FitKey(0, checkpoint_index, false);
-  if (ahead_.valid() || fit_cache_.count(key) > 0) return;
+  if (!options_.fit_threads || ahead_.valid() || fit_cache_.count(key) > 0) return;
   // The thread works on a copy of what the fits read, its own alone.
   std::shared_ptr<GpDesigner> copy(new GpDesigner(*this, FitsOnly{}));
   cancel_ahead_ = std::make_shared<std::atomic<bool>>(false);
@@ -354,6 +355,7 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
       starts.push_back(
           GpHyperparameters::Default(encoding_.num_features() + (transfer ? transfer_.tasks : 0)));
       fit.random_starts = 2;
+      fit.explore_rows = options_.explore_rows;
     } else {
       starts.push_back(FitAt(objective, checkpoint_index - 1, transfer, half_rank).hp);
       fit.random_starts = 0;
@@ -374,6 +376,7 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
     result = FitAt(objective, checkpoint_index, transfer, true);
   } else {
     // Both transforms; a tie (or two unusable fits) keeps the half-rank warp.
+    FitBothTransforms(objective, checkpoint_index, transfer);
     double best_score = -std::numeric_limits<double>::infinity();
     for (const bool transform : {true, false}) {
       const OutputFit fit = FitAt(objective, checkpoint_index, transfer, transform);
@@ -397,11 +400,38 @@ GpDesigner::OutputFit GpDesigner::FitAt(int objective, int checkpoint_index, boo
   return result;
 }
 
+void GpDesigner::FitBothTransforms(int objective, int checkpoint_index, bool transfer) {
+  const int size = CheckpointSizes(static_cast<int>(finished_.size()))[checkpoint_index];
+  if (!options_.fit_threads || size < kFitAheadFrom ||
+      fit_cache_.count(FitKey(objective, checkpoint_index, transfer, false)) > 0 ||
+      fit_cache_.count(FitKey(objective, checkpoint_index, transfer, true)) > 0) {
+    return;
+  }
+  std::shared_ptr<GpDesigner> copy(new GpDesigner(*this, FitsOnly{}));
+  copy->cancel_ahead_ = cancel_ahead_;  // in a fits-ahead copy: keeps its flag alive
+  copy->cancel_fits_ = cancel_fits_;
+  std::future<void> other;
+  try {
+    other = std::async(std::launch::async, [copy, objective, checkpoint_index, transfer] {
+      copy->FitAt(objective, checkpoint_index, transfer, false);
+    });
+  } catch (const std::system_error&) {
+    return;  // no thread to be had: the fits are made here when needed
+  }
+  FitAt(objective, checkpoint_index, transfer, true);
+  other.get();
+  fits_made_ += copy->fits_made_;
+  if (fit_cache_.size() + copy->fit_cache_.size() > kFitCacheCap) fit_cache_.clear();
+  for (const auto& [key, fit] : copy->fit_cache_)
+    fits_added_ += fit_cache_.emplace(key, fit).second;
+}
+
 uint64_t GpDesigner::StateFingerprint() const {
   uint64_t h = Mix(kStateFormat, options_.seed);
   h = Mix(h, static_cast<uint64_t>(encoding_.num_features()));
   h = Mix(h, objectives_.size());
   h = Mix(h, static_cast<uint64_t>(options_.max_fit_points));
+  h = Mix(h, static_cast<uint64_t>(options_.explore_rows));
   h = Mix(h, static_cast<uint64_t>(transfer_.tasks));
   h = HashVector(h, transfer_.y);
   for (Eigen::Index r = 0; r < transfer_.x.rows(); ++r)
@@ -553,11 +583,12 @@ bool GpDesigner::EnsureModels(bool other) {
       Model& model = base_models_[j];
       std::vector<std::optional<double>> values;
       for (const Observation& o : finished_) values.push_back(o.values[j]);
+      // Fitting ahead, the other transform's fit too: its turns then find it
+      // ready (after a restart, this first call makes both, at once).
+      const bool both = index != last && options_.other_transform_every > 0;
+      if (both && transfer_.empty()) FitBothTransforms(static_cast<int>(j), index, false);
       OutputFit fit = FitAt(static_cast<int>(j), index, false);
       model.other = other && fit.chosen;
-      // Fitting ahead, the other transform's fit too: its turns then find it
-      // ready (after a restart, this first call makes both).
-      const bool both = index != last && options_.other_transform_every > 0;
       if (fit.chosen && (model.other || both)) {
         const OutputFit alternative = FitAt(static_cast<int>(j), index, false, !fit.half_rank);
         if (model.other) fit = alternative;

@@ -28,7 +28,8 @@
 //     10%. A fit uses the first c finished trials by id (c the last cadence
 //     point), at most `max_fit_points` of them, and is warm-started from the
 //     previous cadence point's fit; every sixth fit is cold (prior mode plus
-//     random restarts). Fits are cached by their data, so a designer rebuilt
+//     random restarts, which explore on a sample of `explore_rows` rows
+//     before the best is fitted to all). Fits are cached by their data, so a designer rebuilt
 //     from the history recomputes at most six fits and reaches the same
 //     hyperparameters as one that lived through the whole study.
 //     From a cadence point of 100 trials on, fits run one cadence point
@@ -36,7 +37,9 @@
 //     transforms') while another thread fits the latest from a copy of its
 //     data, so a suggestion does not wait for a fit unless trials finish
 //     faster than fits are made. Which fits a suggestion uses depends only on
-//     the history, never on the thread's timing.
+//     the history, never on the thread's timing. From 100 trials on, a cold
+//     refit point's two output transforms (step 1) are fitted at once, one
+//     on another thread.
 //  3. Running trials (and suggestions already made in this batch) enter as
 //     fantasies with the "kriging believer" value, the posterior mean
 //     (Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to
@@ -146,10 +149,17 @@ struct GpDesignerOptions {
   uint64_t seed = 0;
   GpAcquisition acquisition = GpAcquisition::kLogEi;  // one objective; several: log EI
   double ucb_beta = 2.0;                              // acquisition kUcb, one objective
-  int initial_trials = 0;         // quasi-random trials first; 0: GpInitialTrials' default
-  int64_t max_trials = 0;         // the study's budget (caps that default); 0: unknown
-  int max_model_points = 500;     // finished trials the GP conditions on
-  int max_fit_points = 250;       // finished trials the hyperparameter fit sees
+  int initial_trials = 0;      // quasi-random trials first; 0: GpInitialTrials' default
+  int64_t max_trials = 0;      // the study's budget (caps that default); 0: unknown
+  int max_model_points = 500;  // finished trials the GP conditions on
+  int max_fit_points = 250;    // finished trials the hyperparameter fit sees
+  // A cold fit's starts are optimised on a sample of this many of its rows
+  // and only the best on all (GpFitOptions::explore_rows); 0: all rows.
+  int explore_rows = 60;
+  // Fits on other threads: the fits ahead (step 2) and a cold refit point's
+  // two transforms at once. false: every fit on the calling thread, when
+  // needed. Either way the same fits, so the same suggestions.
+  bool fit_threads = true;
   int sobol_candidates = 1024;    // acquisition candidates (fewer for large models)
   int polished_candidates = 4;    // best candidates refined by L-BFGS
   int other_transform_every = 5;  // portfolio of output transforms (step 1; one objective); 0: off
@@ -224,6 +234,11 @@ class GpDesigner : public Designer {
   };
   OutputFit FitAt(int objective, int checkpoint_index, bool transfer,
                   std::optional<bool> half_rank = std::nullopt);
+  // From kFitAheadFrom trials on, with neither transform's fit at
+  // checkpoint_index made: both, at once, the one without the warp (and its
+  // warm chain back to the cold fit) on another thread, on a copy as for the
+  // fits ahead. They enter fit_cache_ as FitAt would have made them.
+  void FitBothTransforms(int objective, int checkpoint_index, bool transfer);
   // fit_cache_'s key of that fit.
   uint64_t FitKey(int objective, int checkpoint_index, bool transfer,
                   std::optional<bool> half_rank = std::nullopt) const;

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <limits>
 #include <nlopt.hpp>
+#include <numeric>
 #include <string>
 
 namespace tuner {
@@ -291,32 +293,11 @@ double FitObjective(const std::vector<double>& theta_std, std::vector<double>& g
   return value;
 }
 
-}  // namespace
-
-GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-                                     const std::vector<GpHyperparameters>& starts,
-                                     const GpFitOptions& options) {
-  const int d = static_cast<int>(x.cols());
-  std::vector<Eigen::VectorXd> thetas;
-  for (const GpHyperparameters& s : starts) thetas.push_back(s.ToVector());
-  if (thetas.empty()) thetas.push_back(GpHyperparameters::Default(d).ToVector());
-  Eigen::VectorXd lower, upper;
-  HyperparameterBounds(d, &lower, &upper);
-  if (!options.additive) upper(d + 3) = lower(d + 3);
-  lower(d + 1) = std::log(options.min_noise_variance);
-  {
-    boost::random::mt19937_64 engine(options.seed);
-    boost::random::normal_distribution<double> normal;
-    const GpHyperparameters mode = GpHyperparameters::Default(d);
-    for (int r = 0; r < options.random_starts; ++r) {
-      GpHyperparameters hp = mode;
-      for (int i = 0; i < d; ++i) hp.log_length_scales(i) += kLengthScaleLogSd * normal(engine);
-      hp.log_signal_variance += 0.5 * kSignalLogSd * normal(engine);
-      hp.log_noise_variance += 0.5 * kNoiseLogSd * normal(engine);
-      hp.log_additive_weight += 0.5 * kAdditiveLogSd * normal(engine);
-      thetas.push_back(hp.ToVector());
-    }
-  }
+// The best point seen by L-BFGS-B from each of `thetas` within [lower, upper].
+Eigen::VectorXd MaximisePosterior(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                  const std::vector<Eigen::VectorXd>& thetas,
+                                  const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
+                                  const GpFitOptions& options) {
   FitState state{&x, &y};
   state.cancel = options.cancel;
   state.best_theta = thetas.front().cwiseMax(lower).cwiseMin(upper);
@@ -341,7 +322,56 @@ GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::Vect
       // is kept in `state`.
     }
   }
-  return GpHyperparameters::FromVector(state.best_theta);
+  return state.best_theta;
+}
+
+// `count` of the `n` row indices, a seeded sample, ascending.
+std::vector<Eigen::Index> SampleRows(Eigen::Index n, Eigen::Index count, uint64_t seed) {
+  std::vector<Eigen::Index> rows(static_cast<size_t>(n));
+  std::iota(rows.begin(), rows.end(), Eigen::Index{0});
+  boost::random::mt19937_64 engine(seed);
+  for (Eigen::Index i = 0; i < count; ++i) {  // partial Fisher-Yates
+    boost::random::uniform_int_distribution<Eigen::Index> pick(i, n - 1);
+    std::swap(rows[static_cast<size_t>(i)], rows[static_cast<size_t>(pick(engine))]);
+  }
+  rows.resize(static_cast<size_t>(count));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+}  // namespace
+
+GpHyperparameters FitHyperparameters(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                     const std::vector<GpHyperparameters>& starts,
+                                     const GpFitOptions& options) {
+  const int d = static_cast<int>(x.cols());
+  std::vector<Eigen::VectorXd> thetas;
+  for (const GpHyperparameters& s : starts) thetas.push_back(s.ToVector());
+  if (thetas.empty()) thetas.push_back(GpHyperparameters::Default(d).ToVector());
+  Eigen::VectorXd lower, upper;
+  HyperparameterBounds(d, &lower, &upper);
+  if (!options.additive) upper(d + 3) = lower(d + 3);
+  lower(d + 1) = std::log(options.min_noise_variance);
+  boost::random::mt19937_64 engine(options.seed);
+  {
+    boost::random::normal_distribution<double> normal;
+    const GpHyperparameters mode = GpHyperparameters::Default(d);
+    for (int r = 0; r < options.random_starts; ++r) {
+      GpHyperparameters hp = mode;
+      for (int i = 0; i < d; ++i) hp.log_length_scales(i) += kLengthScaleLogSd * normal(engine);
+      hp.log_signal_variance += 0.5 * kSignalLogSd * normal(engine);
+      hp.log_noise_variance += 0.5 * kNoiseLogSd * normal(engine);
+      hp.log_additive_weight += 0.5 * kAdditiveLogSd * normal(engine);
+      thetas.push_back(hp.ToVector());
+    }
+  }
+  if (options.explore_rows > 0 && x.rows() > options.explore_rows && thetas.size() > 1) {
+    const std::vector<Eigen::Index> rows = SampleRows(x.rows(), options.explore_rows, engine());
+    const Eigen::MatrixXd xs = x(rows, Eigen::all);
+    const Eigen::VectorXd ys = y(rows);
+    thetas = {MaximisePosterior(xs, ys, thetas, lower, upper, options)};
+  }
+  return GpHyperparameters::FromVector(MaximisePosterior(x, y, thetas, lower, upper, options));
 }
 
 absl::Status GaussianProcess::Condition(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,

@@ -3,11 +3,13 @@
 // bench/optuna_quality.py for theirs; bench/combine_quality.py merges both).
 //
 //   bo_quality [--seeds N] [--jobs J] [--functions a,b]
-//              [--designers random,sobol,gp,gp_ucb,gp_one_transform,gp_believer] [--budget T]
+//              [--designers random,sobol,gp,gp_ucb,gp_one_transform,gp_believer,gp_all_rows]
+//              [--budget T]
 //              [--tsv FILE] [--no-latency] [--latency-only] [--latency-runs R]
 //              [--workers W] [--warm-start]
 // (gp_ucb: UCB acquisition; gp_one_transform: no portfolio of output transforms;
-// gp_believer: running trials at the posterior mean, their outcomes not drawn.)
+// gp_believer: running trials at the posterior mean, their outcomes not drawn;
+// gp_all_rows: every start of a cold fit on all its rows.)
 //
 // Quality: each designer runs sequentially (one trial at a time) for 50 trials
 // on 2-D functions and 100 on larger ones (25 on digits_svc; T with --budget),
@@ -343,6 +345,7 @@ std::unique_ptr<Designer> MakeNamed(const std::string& name, const SearchSpace& 
   if (name == "gp_ucb") options.acquisition = GpAcquisition::kUcb;
   if (name == "gp_one_transform") options.other_transform_every = 0;  // no portfolio
   if (name == "gp_believer") options.pending_fantasies = 0;  // running trials: the mean alone
+  if (name == "gp_all_rows") options.explore_rows = 0;       // cold fits' starts on all rows
   return std::make_unique<GpDesigner>(space, LossObjective(), options);
 }
 
@@ -714,12 +717,12 @@ int Main(int argc, char** argv) {
     } else if (arg == "--warm-start") {
       warm_start = true;
     } else {
-      std::fprintf(
-          stderr,
-          "usage: bo_quality [--seeds N] [--jobs J] [--functions a,b] "
-          "[--designers random,sobol,gp,gp_ucb,gp_one_transform,gp_believer] [--budget T] [--tsv "
-          "FILE] [--no-latency] "
-          "[--latency-only] [--latency-runs R] [--warm-start] [--workers W]\n");
+      std::fprintf(stderr,
+                   "usage: bo_quality [--seeds N] [--jobs J] [--functions a,b] "
+                   "[--designers random,sobol,gp,gp_ucb,gp_one_transform,gp_believer,gp_all_rows] "
+                   "[--budget T] [--tsv "
+                   "FILE] [--no-latency] "
+                   "[--latency-only] [--latency-runs R] [--warm-start] [--workers W]\n");
       return 2;
     }
   }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,38 @@ TEST_CASE("gp designer: past 100 trials, fits made ahead give what a fresh desig
   GpDesigner replay(space, Minimize(), Options(4));
   at_110.UpdateDesigner(replay);
   CHECK(replay.Suggest(1)[0] == live_suggestions[1]);
+}
+
+TEST_CASE("gp designer: fits on other threads or all on the caller's: the same fits", "[gp]") {
+  // At 185 trials the model uses the fits of 163 trials, a cold refit point
+  // whose two transforms are fitted at once, one on another thread.
+  const SearchSpace space = BraninSpace();
+  RandomDesigner random(space, 25);
+  History history;
+  while (history.trials().size() < 185) {
+    history.UpdateDesigner(random);
+    const Assignment a = random.Suggest(1)[0];
+    Complete(history, a, {{"loss", Branin(a)}});
+  }
+  GpDesignerOptions options = Options(6);
+  options.fit_threads = false;
+  GpDesigner alone(space, Minimize(), options);
+  history.UpdateDesigner(alone);
+  const Assignment suggested = alone.Suggest(1)[0];
+  GpDesigner threaded(space, Minimize(), Options(6));
+  history.UpdateDesigner(threaded);
+  CHECK(threaded.Suggest(1)[0] == suggested);
+  CHECK(threaded.fits_made() == alone.fits_made());
+  // Every fit the caller's thread made alone, the threaded one made the same
+  // (its state may also hold the next refit point's, fitted ahead).
+  const std::string state = threaded.SavedState();
+  std::istringstream lines(alone.SavedState());
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    INFO(line);
+    CHECK(state.find(line + "\n") != std::string::npos);
+  }
+  CHECK(count >= 5);  // the header, the 163 trials' three fits and "end"
 }
 
 TEST_CASE("gp designer: a saved state spares a rebuilt designer its fits and changes nothing",

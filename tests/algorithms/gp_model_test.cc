@@ -500,6 +500,42 @@ TEST_CASE("gp: a cancelled fit stops and returns its best point so far", "[gp]")
   CHECK(stopped.ToVector() != plain.ToVector());
 }
 
+TEST_CASE("gp: starts explored on a sample of rows reach the all-rows fit's mode", "[gp]") {
+  const int n = 160, d = 4;
+  const Eigen::MatrixXd x = RandomPoints(n, d, 51);
+  Eigen::VectorXd y(n);
+  for (int i = 0; i < n; ++i) {
+    y(i) = std::sin(7 * x(i, 0)) + 3 * std::pow(x(i, 1) - 0.4, 2) + 0.3 * x(i, 2) * x(i, 3);
+  }
+  y = (y.array() - y.mean()) / std::sqrt((y.array() - y.mean()).square().mean());
+  const auto posterior = [&](const Eigen::MatrixXd& xs, const Eigen::VectorXd& ys,
+                             const GpHyperparameters& hp) {
+    return *LogMarginalLikelihood(xs, ys, hp, nullptr) + LogHyperprior(hp, nullptr);
+  };
+  GpFitOptions options;
+  options.seed = 5;
+  const GpHyperparameters all = FitHyperparameters(x, y, {}, options);
+  options.explore_rows = 40;
+  const GpHyperparameters explored = FitHyperparameters(x, y, {}, options);
+  CHECK(explored.ToVector() != all.ToVector());  // another path
+  CHECK(posterior(x, y, explored) == Approx(posterior(x, y, all)).margin(0.05));
+  // Without the last fit on all rows it would be well below: a fit to 40 of
+  // the rows alone is.
+  const GpHyperparameters sample_only =
+      FitHyperparameters(x.topRows(40), y.head(40), {}, GpFitOptions{});
+  CHECK(posterior(x, y, sample_only) < posterior(x, y, all) - 1.0);
+  // Deterministic; and with no more rows than that, or a single start, as before.
+  CHECK(FitHyperparameters(x, y, {}, options).ToVector() == explored.ToVector());
+  options.explore_rows = n;
+  CHECK(FitHyperparameters(x, y, {}, options).ToVector() == all.ToVector());
+  options.explore_rows = 40;
+  options.random_starts = 0;
+  GpFitOptions one_start = options;
+  one_start.explore_rows = 0;
+  CHECK(FitHyperparameters(x, y, {}, options).ToVector() ==
+        FitHyperparameters(x, y, {}, one_start).ToVector());
+}
+
 TEST_CASE("gp: Cholesky escalates jitter and reports failure", "[gp]") {
   Eigen::MatrixXd lower;
   double jitter = -1.0;
