@@ -293,6 +293,8 @@ void GpDesigner::StartFitsAhead(int checkpoint_index) {
   if (!options_.fit_threads || ahead_.valid() || fit_cache_.count(key) > 0) return;
   // The thread works on a copy of what the fits read, its own alone.
   std::shared_ptr<GpDesigner> copy(new GpDesigner(*this, FitsOnly{}));
+  // One thread: the other core stays with the suggestions.
+  copy->options_.fit_threads = false;
   cancel_ahead_ = std::make_shared<std::atomic<bool>>(false);
   copy->cancel_ahead_ = cancel_ahead_;  // the copy keeps the flag alive
   copy->cancel_fits_ = cancel_ahead_.get();
@@ -408,8 +410,6 @@ void GpDesigner::FitBothTransforms(int objective, int checkpoint_index, bool tra
     return;
   }
   std::shared_ptr<GpDesigner> copy(new GpDesigner(*this, FitsOnly{}));
-  copy->cancel_ahead_ = cancel_ahead_;  // in a fits-ahead copy: keeps its flag alive
-  copy->cancel_fits_ = cancel_fits_;
   std::future<void> other;
   try {
     other = std::async(std::launch::async, [copy, objective, checkpoint_index, transfer] {

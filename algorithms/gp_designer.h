@@ -37,9 +37,9 @@
 //     transforms') while another thread fits the latest from a copy of its
 //     data, so a suggestion does not wait for a fit unless trials finish
 //     faster than fits are made. Which fits a suggestion uses depends only on
-//     the history, never on the thread's timing. From 100 trials on, a cold
-//     refit point's two output transforms (step 1) are fitted at once, one
-//     on another thread.
+//     the history, never on the thread's timing. A suggestion that finds
+//     neither output transform's fits made (step 1; a designer's first call,
+//     100 trials on) makes the two at once, one on another thread.
 //  3. Running trials (and suggestions already made in this batch) enter as
 //     fantasies with the "kriging believer" value, the posterior mean
 //     (Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to
@@ -237,7 +237,8 @@ class GpDesigner : public Designer {
   // From kFitAheadFrom trials on, with neither transform's fit at
   // checkpoint_index made: both, at once, the one without the warp (and its
   // warm chain back to the cold fit) on another thread, on a copy as for the
-  // fits ahead. They enter fit_cache_ as FitAt would have made them.
+  // fits ahead (which make theirs on their one thread). They enter
+  // fit_cache_ as FitAt would have made them.
   void FitBothTransforms(int objective, int checkpoint_index, bool transfer);
   // fit_cache_'s key of that fit.
   uint64_t FitKey(int objective, int checkpoint_index, bool transfer,
